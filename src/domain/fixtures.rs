@@ -1,0 +1,125 @@
+//! Offers and items for unit tests: far-future dates, round prices, refundable by default.
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+
+use super::ids::{ItemId, OfferId};
+use super::money::Money;
+use super::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
+use super::places::{Airport, City};
+use super::plan::{PlanItem, Priority};
+
+pub fn day(offset: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2030, 6, 1).unwrap() + Duration::days(offset)
+}
+
+fn offer(
+    kind: ItemKind,
+    city: City,
+    start: i64,
+    end: i64,
+    price: &str,
+    details: OfferDetails,
+) -> Offer {
+    Offer {
+        id: OfferId::parse(&format!("off_{}", uuid::Uuid::new_v4().simple())).unwrap(),
+        provider: "sandbox".into(),
+        kind,
+        title: format!("{} in {}", kind.as_str(), city.name),
+        price: Money::parse(price, "EUR").unwrap(),
+        city,
+        starts_on: day(start),
+        ends_on: day(end),
+        cancellation: CancellationPolicy::Refundable {
+            free_until: Utc.with_ymd_and_hms(2030, 5, 1, 0, 0, 0).unwrap(),
+            penalty: Money::parse("20", "EUR").unwrap(),
+        },
+        expires_at: Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
+        details,
+    }
+}
+
+pub fn flight(from: &str, to: &str, on: i64) -> Offer {
+    let destination = Airport::parse(to).unwrap();
+    offer(
+        ItemKind::Flight,
+        destination.city,
+        on,
+        on,
+        "300",
+        OfferDetails::Flight {
+            carrier: "ZZ".into(),
+            carrier_name: "Sandbox Air".into(),
+            flight_number: "ZZ100".into(),
+            origin: from.into(),
+            destination: to.into(),
+            departs_at: day(on).and_hms_opt(8, 0, 0).unwrap(),
+            arrives_at: day(on).and_hms_opt(10, 0, 0).unwrap(),
+            stops: 0,
+            cabin: "economy".into(),
+            passengers: 1,
+        },
+    )
+}
+
+pub fn hotel(city: &str, check_in: i64, check_out: i64) -> Offer {
+    offer(
+        ItemKind::Hotel,
+        City::parse(city).unwrap(),
+        check_in,
+        check_out,
+        "450",
+        OfferDetails::Hotel {
+            hotel_name: "Hotel Fixture".into(),
+            room_type: "Double".into(),
+            board: "room only".into(),
+            stars: 4,
+            check_in: day(check_in),
+            check_out: day(check_out),
+            guests: 1,
+        },
+    )
+}
+
+pub fn activity(city: &str, on: i64) -> Offer {
+    offer(
+        ItemKind::Activity,
+        City::parse(city).unwrap(),
+        on,
+        on,
+        "60",
+        OfferDetails::Activity {
+            name: "Walking tour".into(),
+            date: day(on),
+            start_time: "10:00".into(),
+            duration_minutes: 120,
+            participants: 1,
+        },
+    )
+}
+
+pub fn car(city: &str, from: i64, to: i64) -> Offer {
+    offer(
+        ItemKind::CarRental,
+        City::parse(city).unwrap(),
+        from,
+        to,
+        "150",
+        OfferDetails::CarRental {
+            company: "Fixture Cars".into(),
+            vehicle_class: "compact".into(),
+            model: "Fiat 500".into(),
+            pick_up_at: day(from).and_hms_opt(12, 0, 0).unwrap(),
+            drop_off_at: day(to).and_hms_opt(12, 0, 0).unwrap(),
+            pick_up_location: "Airport".into(),
+        },
+    )
+}
+
+pub fn item(offer: Offer) -> PlanItem {
+    PlanItem {
+        id: ItemId::generate(),
+        priority: Priority::MustHave,
+        depends_on: Vec::new(),
+        offer,
+    }
+}

@@ -1,0 +1,15 @@
+//! Pure types and rules: no I/O, no async, no provider or database types.
+
+pub mod approval;
+pub mod dag;
+pub mod ids;
+pub mod money;
+pub mod offer;
+pub mod order;
+pub mod places;
+pub mod plan;
+pub mod scoring;
+pub mod screening;
+
+#[cfg(test)]
+pub(crate) mod fixtures;

@@ -1,0 +1,273 @@
+//! Travel plans: the items a person wants booked, for whom, paid how, within what budget.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::dag::{self, DagError};
+use super::ids::{ItemId, OwnerId, PlanId};
+use super::money::{Currency, Money, MoneyError};
+use super::offer::Offer;
+use super::places::City;
+
+/// How much an item matters to the trip. A failed `must_have` rolls the whole order back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    #[default]
+    MustHave,
+    Preferred,
+    Optional,
+}
+
+/// Adult or child, which changes fares and some activities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TravellerKind {
+    #[default]
+    Adult,
+    Child,
+}
+
+/// A person travelling on the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Traveller {
+    /// Given name as on the passport.
+    pub given_name: String,
+    /// Family name as on the passport.
+    pub family_name: String,
+    #[serde(default)]
+    pub kind: TravellerKind,
+}
+
+/// A provider token for a payment method (e.g. `pm_sandbox_visa`), never card digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schemars(with = "String")]
+pub struct PaymentMethodToken(String);
+
+impl PaymentMethodToken {
+    pub fn parse(value: &str) -> Result<Self, PlanError> {
+        let trimmed = value.trim();
+        let valid = (3..=255).contains(&trimmed.len())
+            && trimmed
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if valid {
+            Ok(Self(trimmed.to_string()))
+        } else {
+            Err(PlanError::PaymentMethod(value.chars().take(40).collect()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PaymentMethodToken {
+    type Error = PlanError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<PaymentMethodToken> for String {
+    fn from(token: PaymentMethodToken) -> String {
+        token.0
+    }
+}
+
+/// One thing to book, with the offer (and so the price) the person saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanItem {
+    pub id: ItemId,
+    pub priority: Priority,
+    /// Items that must be booked before this one, as the assistant declared them.
+    pub depends_on: Vec<ItemId>,
+    pub offer: Offer,
+}
+
+/// Why a plan cannot be confirmed or executed as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("the plan has no items: add at least one offer before confirming")]
+    Empty,
+    #[error("the plan has no travellers: add at least one traveller with given and family name")]
+    NoTravellers,
+    #[error("traveller {index}: {problem}")]
+    Traveller { index: usize, problem: String },
+    #[error(
+        "'{0}' is not a payment method token: pass a token from your payment provider such as pm_sandbox_visa (never card digits)"
+    )]
+    PaymentMethod(String),
+    #[error(
+        "item {item} is priced in {found} but the plan is in {expected}: search again with currency {expected}"
+    )]
+    MixedCurrency {
+        item: ItemId,
+        expected: Currency,
+        found: Currency,
+    },
+    #[error(
+        "the plan total {total} exceeds the budget {budget} by {over}: remove or replace items"
+    )]
+    OverBudget {
+        total: Money,
+        budget: Money,
+        over: Money,
+    },
+    #[error("offer {offer} appears twice in the plan: each offer can be booked once")]
+    DuplicateOffer { offer: String },
+    #[error("item {item} starts on {date}, which is in the past: search again for future dates")]
+    InPast { item: ItemId, date: NaiveDate },
+    #[error(transparent)]
+    Dependencies(#[from] DagError),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+/// A travel plan the assistant assembled for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TravelPlan {
+    pub id: PlanId,
+    pub owner: OwnerId,
+    pub title: String,
+    pub currency: Currency,
+    pub travellers: Vec<Traveller>,
+    pub items: Vec<PlanItem>,
+    pub budget: Option<Money>,
+    pub payment_method: PaymentMethodToken,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Longest name we accept: longer than any passport field.
+const MAX_NAME_CHARS: usize = 100;
+
+impl TravelPlan {
+    /// Sum of the item prices, in the plan currency.
+    pub fn total(&self) -> Result<Money, PlanError> {
+        self.ensure_one_currency()?;
+        Ok(Money::sum(
+            self.currency,
+            self.items.iter().map(|item| &item.offer.price),
+        )?)
+    }
+
+    /// Distinct cities the trip visits, in the order the items reach them.
+    pub fn destinations(&self) -> Vec<City> {
+        let mut seen = BTreeSet::new();
+        self.items
+            .iter()
+            .map(|item| item.offer.city)
+            .filter(|city| seen.insert(*city))
+            .collect()
+    }
+
+    /// First and last day the plan covers.
+    pub fn dates(&self) -> Option<(NaiveDate, NaiveDate)> {
+        let start = self.items.iter().map(|item| item.offer.starts_on).min()?;
+        let end = self.items.iter().map(|item| item.offer.ends_on).max()?;
+        Some((start, end))
+    }
+
+    /// Booking phases: items of a phase may be booked together; each phase waits for the previous.
+    pub fn phases(&self) -> Result<Vec<Vec<ItemId>>, PlanError> {
+        Ok(dag::phases(&self.items)?)
+    }
+
+    pub fn item(&self, id: &ItemId) -> Option<&PlanItem> {
+        self.items.iter().find(|item| &item.id == id)
+    }
+
+    /// Everything that must hold before a person can approve paying for this plan.
+    pub fn validate(&self, today: NaiveDate) -> Result<(), PlanError> {
+        if self.items.is_empty() {
+            return Err(PlanError::Empty);
+        }
+        validate_travellers(&self.travellers)?;
+        let mut offers = BTreeSet::new();
+        for item in &self.items {
+            if !offers.insert(item.offer.id.as_str()) {
+                return Err(PlanError::DuplicateOffer {
+                    offer: item.offer.id.to_string(),
+                });
+            }
+            if item.offer.starts_on < today {
+                return Err(PlanError::InPast {
+                    item: item.id.clone(),
+                    date: item.offer.starts_on,
+                });
+            }
+        }
+        let total = self.total()?;
+        if let Some(budget) = &self.budget {
+            if budget.currency() != self.currency {
+                return Err(PlanError::Money(MoneyError::CurrencyMismatch {
+                    left: budget.currency().code(),
+                    right: self.currency.code(),
+                }));
+            }
+            if total > *budget {
+                return Err(PlanError::OverBudget {
+                    total,
+                    budget: *budget,
+                    over: total.saturating_sub(budget)?,
+                });
+            }
+        }
+        self.phases()?;
+        Ok(())
+    }
+
+    fn ensure_one_currency(&self) -> Result<(), PlanError> {
+        match self
+            .items
+            .iter()
+            .find(|item| item.offer.price.currency() != self.currency)
+        {
+            Some(item) => Err(PlanError::MixedCurrency {
+                item: item.id.clone(),
+                expected: self.currency,
+                found: item.offer.price.currency(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Checks names are present and plausible.
+pub fn validate_travellers(travellers: &[Traveller]) -> Result<(), PlanError> {
+    if travellers.is_empty() {
+        return Err(PlanError::NoTravellers);
+    }
+    for (index, traveller) in travellers.iter().enumerate() {
+        for (field, value) in [
+            ("given_name", &traveller.given_name),
+            ("family_name", &traveller.family_name),
+        ] {
+            let trimmed = value.trim();
+            let problem = if trimmed.is_empty() {
+                Some(format!("{field} is empty"))
+            } else if trimmed.chars().count() > MAX_NAME_CHARS {
+                Some(format!(
+                    "{field} is longer than {MAX_NAME_CHARS} characters"
+                ))
+            } else if trimmed
+                .chars()
+                .any(|c| c.is_ascii_digit() || c.is_control())
+            {
+                Some(format!("{field} contains digits or control characters"))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(PlanError::Traveller { index, problem });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! Screening of free-form input: raw card numbers and oversize strings are refused anywhere.
+//!
+//! Itinera never handles card digits: payment methods are provider tokens. A card number that
+//! reaches a tool argument, a plan note or a traveller field is refused before anything is
+//! parsed or stored, and the error never repeats it.
+
+use serde_json::Value;
+
+/// The longest string any tool argument may carry.
+pub const MAX_STRING_CHARS: usize = 2_000;
+
+/// Why an input was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScreeningError {
+    #[error(
+        "the field '{field}' contains what looks like a payment card number. Itinera never accepts card digits: \
+         remove them and pass a tokenized payment method from your payment provider instead \
+         (in the sandbox: pm_sandbox_visa)"
+    )]
+    CardNumber { field: String },
+    #[error("the field '{field}' is {chars} characters long; the limit is {MAX_STRING_CHARS}")]
+    TooLong { field: String, chars: usize },
+}
+
+/// Walks a JSON value and refuses the first card number or oversize string, naming its path.
+pub fn screen_json(value: &Value) -> Result<(), ScreeningError> {
+    screen_at(value, &mut String::from("arguments"))
+}
+
+fn screen_at(value: &Value, path: &mut String) -> Result<(), ScreeningError> {
+    match value {
+        Value::String(text) => screen_text(text, path),
+        Value::Number(number) => screen_text(&number.to_string(), path),
+        Value::Array(values) => values.iter().enumerate().try_for_each(|(index, value)| {
+            with_segment(path, &format!("[{index}]"), |path| screen_at(value, path))
+        }),
+        Value::Object(map) => map.iter().try_for_each(|(key, value)| {
+            screen_text(key, path)?;
+            with_segment(path, &format!(".{key}"), |path| screen_at(value, path))
+        }),
+        Value::Bool(_) | Value::Null => Ok(()),
+    }
+}
+
+fn with_segment<T>(path: &mut String, segment: &str, f: impl FnOnce(&mut String) -> T) -> T {
+    let len = path.len();
+    path.push_str(segment);
+    let result = f(path);
+    path.truncate(len);
+    result
+}
+
+fn screen_text(text: &str, field: &str) -> Result<(), ScreeningError> {
+    let chars = text.chars().count();
+    if chars > MAX_STRING_CHARS {
+        return Err(ScreeningError::TooLong {
+            field: field.to_string(),
+            chars,
+        });
+    }
+    if contains_card_number(text) {
+        return Err(ScreeningError::CardNumber {
+            field: field.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// True when the text holds 13–19 digits, possibly grouped by single spaces or dashes, that pass
+/// the Luhn check.
+pub fn contains_card_number(text: &str) -> bool {
+    let mut digits: Vec<u8> = Vec::new();
+    let mut last_was_separator = false;
+    for c in text.chars() {
+        if let Some(digit) = c.to_digit(10) {
+            digits.push(digit as u8);
+            last_was_separator = false;
+        } else if (c == ' ' || c == '-') && !digits.is_empty() && !last_was_separator {
+            last_was_separator = true;
+        } else {
+            if is_card_number(&digits) {
+                return true;
+            }
+            digits.clear();
+            last_was_separator = false;
+        }
+    }
+    is_card_number(&digits)
+}
+
+fn is_card_number(digits: &[u8]) -> bool {
+    (13..=19).contains(&digits.len()) && luhn_valid(digits)
+}
+
+fn luhn_valid(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(position, &digit)| {
+            let digit = u32::from(digit);
+            if position % 2 == 1 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn card_numbers_are_found_however_they_are_grouped() {
+        for text in [
+            "4242424242424242",
+            "my card is 4242 4242 4242 4242 thanks",
+            "4000-0566-5566-5556",
+            "378282246310005",
+        ] {
+            assert!(contains_card_number(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn other_numbers_pass() {
+        for text in [
+            "4242424242424241", // fails Luhn
+            "+1 415 555 2671",  // a phone number
+            "2026-12-03",       // a date
+            "ord_8f14e45fceea167a5a36dedd4bea2543",
+            "123456789012", // too short
+        ] {
+            assert!(!contains_card_number(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn screening_names_the_field_but_never_repeats_the_number() {
+        let args =
+            json!({"travellers": [{"given_name": "Ada", "family_name": "4242 4242 4242 4242"}]});
+        let err = screen_json(&args).unwrap_err().to_string();
+        assert!(err.contains("arguments.travellers[0].family_name"), "{err}");
+        assert!(!err.contains("4242"), "{err}");
+        let long = json!({"title": "x".repeat(MAX_STRING_CHARS + 1)});
+        assert!(matches!(
+            screen_json(&long),
+            Err(ScreeningError::TooLong { .. })
+        ));
+        assert!(screen_json(&json!({"amount": 4242424242424242u64})).is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! Itinera: an MCP server that books and pays for a trip a person approved.
+//!
+//! # Layout
+//! - [`domain`]: pure types and rules (money, ids, plans, orders and their state machine, digests).
+pub mod domain;
