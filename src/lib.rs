@@ -2,4 +2,6 @@
 //!
 //! # Layout
 //! - [`domain`]: pure types and rules (money, ids, plans, orders and their state machine, digests).
+pub mod adapters;
 pub mod domain;
+pub mod ports;

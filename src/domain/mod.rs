@@ -2,6 +2,7 @@
 
 pub mod approval;
 pub mod dag;
+pub mod idempotency;
 pub mod ids;
 pub mod money;
 pub mod offer;

@@ -36,6 +36,12 @@ impl ItemKind {
             ItemKind::CarRental => "car_rental",
         }
     }
+
+    pub fn parse(value: &str) -> Option<ItemKind> {
+        ItemKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+    }
 }
 
 /// The terms under which a booking can be cancelled, and what comes back.

@@ -1,0 +1,4 @@
+//! Implementations of the ports: the sandbox providers and the stores.
+
+pub mod sandbox;
+pub mod store;

@@ -1,0 +1,79 @@
+//! Built-in sandbox providers for every kind of item and for payments, used by default so
+//! Itinera works with no keys. They behave like remote providers: their own ledger in their own
+//! database, idempotency keys honoured, offers that expire, Stripe-style magic payment tokens,
+//! a 3-D Secure page, and configurable latency and faults.
+
+mod action_page;
+mod booking;
+pub mod faults;
+pub mod inventory;
+pub mod ledger;
+mod payment;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::OnceCell;
+
+use crate::ports::Clock;
+pub use booking::SandboxBooking;
+use faults::{Effect, Faults};
+use ledger::{LedgerError, SandboxLedger};
+pub use payment::SandboxPayments;
+
+/// Where the sandbox keeps its ledger and serves its customer-action pages.
+#[derive(Debug, Clone)]
+pub struct SandboxSettings {
+    pub ledger_url: String,
+    pub faults: Faults,
+    /// Address of the 3-D Secure page server; port 0 picks a free port on first use.
+    pub action_addr: SocketAddr,
+}
+
+/// State shared by the sandbox's booking and payment providers.
+pub struct Sandbox {
+    ledger: SandboxLedger,
+    faults: RwLock<Faults>,
+    clock: Arc<dyn Clock>,
+    action_addr: SocketAddr,
+    action_base_url: OnceCell<String>,
+}
+
+impl Sandbox {
+    pub async fn open(
+        settings: SandboxSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Sandbox>, LedgerError> {
+        Ok(Arc::new(Sandbox {
+            ledger: SandboxLedger::open(&settings.ledger_url).await?,
+            faults: RwLock::new(settings.faults),
+            clock,
+            action_addr: settings.action_addr,
+            action_base_url: OnceCell::new(),
+        }))
+    }
+
+    /// The sandbox's books, for checking what really happened.
+    pub fn ledger(&self) -> &SandboxLedger {
+        &self.ledger
+    }
+
+    /// Replaces the fault spec, e.g. to make cancellations fail after a booking succeeded.
+    pub fn set_faults(&self, faults: Faults) {
+        if let Ok(mut current) = self.faults.write() {
+            *current = faults;
+        }
+    }
+
+    /// Waits the configured latency, then says which fault (if any) this call suffers.
+    async fn enter(&self, target: &str, operation: &str) -> Option<Effect> {
+        let (delay, effect) = match self.faults.read() {
+            Ok(faults) => (faults.latency(target), faults.effect(target, operation)),
+            Err(_) => (std::time::Duration::ZERO, None),
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        effect
+    }
+}

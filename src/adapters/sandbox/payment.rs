@@ -1,0 +1,355 @@
+//! The sandbox payment provider, with Stripe-style magic payment method tokens:
+//! `pm_sandbox_visa` succeeds, `pm_sandbox_declined` and `pm_sandbox_insufficient_funds` are
+//! declined, and `pm_sandbox_3ds` needs the customer to complete 3-D Secure at a local page.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::Sandbox;
+use super::faults::Effect;
+use super::ledger::{LedgerError, LedgerPayment, SandboxLedger};
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::money::Money;
+use crate::ports::payment::{
+    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProvider, PaymentState, RefundReceipt,
+};
+
+const NAME: &str = "sandbox_payments";
+
+/// The magic tokens and what they do.
+pub const SUCCEEDS: &str = "pm_sandbox_visa";
+pub const DECLINED: &str = "pm_sandbox_declined";
+pub const INSUFFICIENT_FUNDS: &str = "pm_sandbox_insufficient_funds";
+pub const THREE_D_SECURE: &str = "pm_sandbox_3ds";
+
+#[derive(Clone)]
+pub struct SandboxPayments {
+    sandbox: Arc<Sandbox>,
+}
+
+impl SandboxPayments {
+    pub fn new(sandbox: Arc<Sandbox>) -> Self {
+        Self { sandbox }
+    }
+}
+
+fn ledger_error(error: LedgerError) -> PaymentError {
+    match error {
+        LedgerError::KeyReuse { key } => rejected(
+            "idempotency_error",
+            &format!("key {key} was used for a different request"),
+        ),
+        LedgerError::Database(message) => PaymentError::Unavailable {
+            provider: NAME.into(),
+            message,
+        },
+    }
+}
+
+fn rejected(code: &str, message: &str) -> PaymentError {
+    PaymentError::Rejected {
+        provider: NAME.into(),
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+fn injected(effect: Option<Effect>, operation: &str) -> Result<(), PaymentError> {
+    match effect {
+        None | Some(Effect::PriceRise(_)) => Ok(()),
+        Some(Effect::Fail) => Err(rejected(
+            &format!("{operation}_failed"),
+            &format!("the payment provider could not {operation} (injected fault)"),
+        )),
+        Some(Effect::Timeout) => Err(PaymentError::OutcomeUnknown {
+            provider: NAME.into(),
+        }),
+        Some(Effect::Unavailable) => Err(PaymentError::Unavailable {
+            provider: NAME.into(),
+            message: "service unavailable (injected fault)".into(),
+        }),
+    }
+}
+
+fn declined(payment: &LedgerPayment) -> PaymentError {
+    let code = payment
+        .failure
+        .clone()
+        .unwrap_or_else(|| "card_declined".into());
+    let message = match code.as_str() {
+        "insufficient_funds" => "the card has insufficient funds",
+        _ => "the card was declined by the issuer",
+    };
+    PaymentError::Declined {
+        code,
+        message: message.into(),
+    }
+}
+
+fn stored_payment(value: &Value) -> Result<LedgerPayment, PaymentError> {
+    serde_json::from_value(value.clone())
+        .map_err(|e| ledger_error(LedgerError::Database(format!("bad stored payment: {e}"))))
+}
+
+impl SandboxPayments {
+    /// Runs one idempotent change to a payment: replays a stored answer, or applies `change`
+    /// to the current payment and records the answer with the change in one transaction.
+    async fn change<F>(
+        &self,
+        payment_id: &str,
+        key: &IdempotencyKey,
+        operation: &str,
+        request: Value,
+        change: F,
+    ) -> Result<LedgerPayment, PaymentError>
+    where
+        F: FnOnce(&mut LedgerPayment) -> Result<Option<(&'static str, Money)>, PaymentError>,
+    {
+        injected(self.sandbox.enter("payment", operation).await, operation)?;
+        let mut tx = self.sandbox.ledger.begin().await.map_err(ledger_error)?;
+        if let Some(stored) = SandboxLedger::replay(&mut tx, key.as_str(), operation, &request)
+            .await
+            .map_err(ledger_error)?
+        {
+            return stored_payment(&stored);
+        }
+        let mut payment = SandboxLedger::payment_in(&mut tx, payment_id)
+            .await
+            .map_err(ledger_error)?
+            .ok_or_else(|| rejected("resource_missing", &format!("no payment {payment_id}")))?;
+        if let Some((movement, amount)) = change(&mut payment)? {
+            SandboxLedger::update_payment(&mut tx, &payment)
+                .await
+                .map_err(ledger_error)?;
+            SandboxLedger::record_movement(&mut tx, payment_id, movement, &amount)
+                .await
+                .map_err(ledger_error)?;
+        }
+        let response = serde_json::to_value(&payment)
+            .map_err(|e| ledger_error(LedgerError::Database(e.to_string())))?;
+        SandboxLedger::remember(&mut tx, key.as_str(), operation, &request, &response)
+            .await
+            .map_err(ledger_error)?;
+        tx.commit().await.map_err(|e| ledger_error(e.into()))?;
+        Ok(payment)
+    }
+
+    fn state_of(&self, payment: &LedgerPayment, action_url: Option<String>) -> PaymentState {
+        match payment.status.as_str() {
+            "requires_action" => PaymentState::ActionRequired {
+                url: action_url.unwrap_or_default(),
+            },
+            "authorized" => PaymentState::Authorized {
+                amount: payment.amount,
+            },
+            "captured" => PaymentState::Captured {
+                amount: payment.captured,
+                refunded: payment.refunded,
+            },
+            "voided" => PaymentState::Voided,
+            _ => PaymentState::Failed {
+                reason: declined(payment).to_string(),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for SandboxPayments {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    async fn authorize(
+        &self,
+        request: AuthorizeRequest<'_>,
+    ) -> Result<PaymentHandle, PaymentError> {
+        injected(
+            self.sandbox.enter("payment", "authorize").await,
+            "authorize",
+        )?;
+        let method = request.payment_method.as_str();
+        let (status, failure) = match method {
+            SUCCEEDS => ("authorized", None),
+            DECLINED => ("failed", Some("card_declined")),
+            INSUFFICIENT_FUNDS => ("failed", Some("insufficient_funds")),
+            THREE_D_SECURE => ("requires_action", None),
+            other => {
+                return Err(rejected(
+                    "payment_method_unknown",
+                    &format!(
+                        "{other} is not a sandbox payment method; use {SUCCEEDS}, {DECLINED}, {INSUFFICIENT_FUNDS} or {THREE_D_SECURE}"
+                    ),
+                ));
+            }
+        };
+        let body =
+            json!({"amount": request.amount, "method": method, "order": request.order_id.as_str()});
+        let key = request.idempotency_key.as_str();
+        let mut tx = self.sandbox.ledger.begin().await.map_err(ledger_error)?;
+        let payment = match SandboxLedger::replay(&mut tx, key, "authorize", &body)
+            .await
+            .map_err(ledger_error)?
+        {
+            Some(stored) => stored_payment(&stored)?,
+            None => {
+                let payment = LedgerPayment {
+                    id: format!("pi_sbx_{}", uuid::Uuid::new_v4().simple()),
+                    method: method.into(),
+                    status: status.into(),
+                    amount: request.amount,
+                    captured: Money::zero(request.amount.currency()),
+                    refunded: Money::zero(request.amount.currency()),
+                    failure: failure.map(str::to_string),
+                };
+                SandboxLedger::insert_payment(&mut tx, &payment)
+                    .await
+                    .map_err(ledger_error)?;
+                if status == "authorized" {
+                    SandboxLedger::record_movement(&mut tx, &payment.id, "hold", &payment.amount)
+                        .await
+                        .map_err(ledger_error)?;
+                }
+                let response = serde_json::to_value(&payment)
+                    .map_err(|e| ledger_error(LedgerError::Database(e.to_string())))?;
+                SandboxLedger::remember(&mut tx, key, "authorize", &body, &response)
+                    .await
+                    .map_err(ledger_error)?;
+                tx.commit().await.map_err(|e| ledger_error(e.into()))?;
+                payment
+            }
+        };
+        if payment.status == "failed" {
+            return Err(declined(&payment));
+        }
+        let action_url = if payment.status == "requires_action" {
+            Some(
+                self.sandbox
+                    .action_url(&payment.id)
+                    .await
+                    .map_err(|message| PaymentError::Unavailable {
+                        provider: NAME.into(),
+                        message,
+                    })?,
+            )
+        } else {
+            None
+        };
+        Ok(PaymentHandle {
+            state: self.state_of(&payment, action_url),
+            payment_id: payment.id,
+        })
+    }
+
+    async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        injected(self.sandbox.enter("payment", "status").await, "status")?;
+        let payment = self
+            .sandbox
+            .ledger
+            .payment(payment_id)
+            .await
+            .map_err(ledger_error)?
+            .ok_or_else(|| rejected("resource_missing", &format!("no payment {payment_id}")))?;
+        let action_url = if payment.status == "requires_action" {
+            self.sandbox.action_url(payment_id).await.ok()
+        } else {
+            None
+        };
+        Ok(self.state_of(&payment, action_url))
+    }
+
+    async fn capture(
+        &self,
+        payment_id: &str,
+        amount: Money,
+        key: &IdempotencyKey,
+    ) -> Result<Money, PaymentError> {
+        let request = json!({"payment": payment_id, "amount": amount});
+        let payment = self
+            .change(payment_id, key, "capture", request, |payment| {
+                if payment.status != "authorized" {
+                    return Err(rejected(
+                        "payment_intent_unexpected_state",
+                        &format!("cannot capture a payment that is {}", payment.status),
+                    ));
+                }
+                if amount > payment.amount || amount.currency() != payment.amount.currency() {
+                    return Err(rejected(
+                        "amount_too_large",
+                        &format!("cannot capture {amount} of a {} hold", payment.amount),
+                    ));
+                }
+                payment.status = "captured".into();
+                payment.captured = amount;
+                Ok(Some(("capture", amount)))
+            })
+            .await?;
+        Ok(payment.captured)
+    }
+
+    async fn void(&self, payment_id: &str, key: &IdempotencyKey) -> Result<(), PaymentError> {
+        let request = json!({"payment": payment_id});
+        self.change(payment_id, key, "void", request, |payment| {
+            match payment.status.as_str() {
+                "authorized" => {
+                    payment.status = "voided".into();
+                    Ok(Some(("void", payment.amount)))
+                }
+                "requires_action" => {
+                    payment.status = "voided".into();
+                    Ok(None)
+                }
+                "voided" => Ok(None),
+                other => Err(rejected(
+                    "payment_intent_unexpected_state",
+                    &format!("cannot void a payment that is {other}"),
+                )),
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn refund(
+        &self,
+        payment_id: &str,
+        amount: Money,
+        key: &IdempotencyKey,
+    ) -> Result<RefundReceipt, PaymentError> {
+        let request = json!({"payment": payment_id, "amount": amount});
+        self.change(payment_id, key, "refund", request, |payment| {
+            if payment.status != "captured" {
+                return Err(rejected(
+                    "charge_not_refundable",
+                    &format!("cannot refund a payment that is {}", payment.status),
+                ));
+            }
+            let refunded = payment
+                .refunded
+                .checked_add(&amount)
+                .map_err(|e| rejected("invalid_amount", &e.to_string()))?;
+            if refunded > payment.captured {
+                return Err(rejected(
+                    "amount_too_large",
+                    &format!(
+                        "cannot refund {amount}: only {} of {} is left",
+                        payment
+                            .captured
+                            .saturating_sub(&payment.refunded)
+                            .unwrap_or(payment.captured),
+                        payment.captured
+                    ),
+                ));
+            }
+            payment.refunded = refunded;
+            Ok(Some(("refund", amount)))
+        })
+        .await?;
+        Ok(RefundReceipt {
+            refund_id: format!("re_{}", key.as_str().trim_start_matches("itn_")),
+            amount,
+        })
+    }
+}

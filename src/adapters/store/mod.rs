@@ -1,0 +1,3 @@
+//! Order stores.
+
+pub mod sqlite;

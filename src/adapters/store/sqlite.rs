@@ -1,0 +1,514 @@
+//! The embedded SQLite store: one file, migrations applied at open.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
+use crate::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
+use crate::domain::money::{Currency, Money};
+use crate::domain::offer::Offer;
+use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
+use crate::domain::plan::TravelPlan;
+use crate::ports::store::{Created, OrderFilter, Store, StoreError};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The order store on SQLite.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and applies pending migrations.
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let pool = open_pool(url).await?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("migrating {url}: {e}")))?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+/// Opens a SQLite pool in WAL mode, creating the file and its folder if needed.
+pub async fn open_pool(url: &str) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Database(format!("bad SQLite URL {url}: {e}")))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    if let Some(parent) = Path::new(options.get_filename()).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Database(format!("creating {}: {e}", parent.display())))?;
+    }
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Database(format!("opening {url}: {e}")))
+}
+
+fn db(error: sqlx::Error) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {error}"))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| corrupt("encoding", e))
+}
+
+fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
+}
+
+/// A serde enum as the bare string it serializes to (`"must_have"`).
+fn enum_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    match serde_json::to_value(value).map_err(|e| corrupt("encoding", e))? {
+        serde_json::Value::String(text) => Ok(text),
+        other => Err(corrupt("encoding", format!("{other} is not a plain enum"))),
+    }
+}
+
+fn enum_from<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(text.to_string()))
+        .map_err(|e| corrupt(what, e))
+}
+
+fn money(what: &str, amount: &str, currency: Currency) -> Result<Money, StoreError> {
+    Money::parse(amount, currency.code()).map_err(|e| corrupt(what, e))
+}
+
+fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+{
+    row.try_get(column).map_err(|e| corrupt(column, e))
+}
+
+fn approval_from_row(row: &SqliteRow) -> Result<Approval, StoreError> {
+    let currency =
+        Currency::parse(&get::<String>(row, "currency")?).map_err(|e| corrupt("currency", e))?;
+    let status: String = get(row, "status")?;
+    let method: Option<String> = get(row, "method")?;
+    Ok(Approval {
+        id: ApprovalId::parse(&get::<String>(row, "id")?).map_err(|e| corrupt("approval id", e))?,
+        plan_id: PlanId::parse(&get::<String>(row, "plan_id")?)
+            .map_err(|e| corrupt("plan id", e))?,
+        owner: OwnerId::new(get::<String>(row, "owner")?),
+        digest: PlanDigest(get(row, "digest")?),
+        amount_cap: money("cap", &get::<String>(row, "cap_amount")?, currency)?,
+        expires_at: get(row, "expires_at")?,
+        status: ApprovalStatus::parse(&status)
+            .ok_or_else(|| corrupt("approval status", &status))?,
+        method: method
+            .map(|m| ApprovalMethod::parse(&m).ok_or_else(|| corrupt("approval method", &m)))
+            .transpose()?,
+        decided_at: get(row, "decided_at")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+fn item_from_row(row: &SqliteRow, currency: Currency) -> Result<OrderItem, StoreError> {
+    let status: String = get(row, "status")?;
+    let refunded: Option<String> = get(row, "refunded")?;
+    Ok(OrderItem {
+        item_id: ItemId::parse(&get::<String>(row, "item_id")?)
+            .map_err(|e| corrupt("item id", e))?,
+        kind: enum_from("item kind", &get::<String>(row, "kind")?)?,
+        title: get(row, "title")?,
+        provider: get(row, "provider")?,
+        offer_id: OfferId::parse(&get::<String>(row, "offer_id")?)
+            .map_err(|e| corrupt("offer id", e))?,
+        priority: enum_from("priority", &get::<String>(row, "priority")?)?,
+        price: money("item price", &get::<String>(row, "price")?, currency)?,
+        cancellation: from_json("cancellation policy", &get::<String>(row, "cancellation")?)?,
+        status: ItemStatus::parse(&status).ok_or_else(|| corrupt("item status", &status))?,
+        reference: get(row, "reference")?,
+        confirmation: get(row, "confirmation")?,
+        failure: get(row, "failure")?,
+        refunded: refunded
+            .map(|amount| money("item refund", &amount, currency))
+            .transpose()?,
+    })
+}
+
+impl SqliteStore {
+    async fn load_order(&self, row: &SqliteRow) -> Result<Order, StoreError> {
+        let currency = Currency::parse(&get::<String>(row, "currency")?)
+            .map_err(|e| corrupt("currency", e))?;
+        let id: String = get(row, "id")?;
+        let status: String = get(row, "status")?;
+        let items = sqlx::query("SELECT * FROM order_items WHERE order_id = ? ORDER BY position")
+            .bind(&id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|item| item_from_row(item, currency))
+            .collect::<Result<Vec<_>, _>>()?;
+        let provider: Option<String> = get(row, "payment_provider")?;
+        let reference: Option<String> = get(row, "payment_reference")?;
+        let payment = match (provider, reference) {
+            (Some(provider), Some(reference)) => Some(PaymentRecord {
+                provider,
+                reference,
+                action_url: get(row, "payment_action_url")?,
+            }),
+            _ => None,
+        };
+        Ok(Order {
+            id: OrderId::parse(&id).map_err(|e| corrupt("order id", e))?,
+            owner: OwnerId::new(get::<String>(row, "owner")?),
+            plan_id: PlanId::parse(&get::<String>(row, "plan_id")?)
+                .map_err(|e| corrupt("plan id", e))?,
+            approval_id: ApprovalId::parse(&get::<String>(row, "approval_id")?)
+                .map_err(|e| corrupt("approval id", e))?,
+            status: OrderStatus::parse(&status).ok_or_else(|| corrupt("order status", &status))?,
+            currency,
+            authorized: money("authorized", &get::<String>(row, "authorized")?, currency)?,
+            captured: money("captured", &get::<String>(row, "captured")?, currency)?,
+            refunded: money("refunded", &get::<String>(row, "refunded")?, currency)?,
+            payment,
+            items,
+            failure: get(row, "failure")?,
+            created_at: get(row, "created_at")?,
+            updated_at: get(row, "updated_at")?,
+        })
+    }
+
+    async fn write_items(
+        tx: &mut Transaction<'_, Sqlite>,
+        order: &Order,
+    ) -> Result<(), StoreError> {
+        for (position, item) in order.items.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO order_items (order_id, position, item_id, kind, title, provider, offer_id, priority, \
+                 price, cancellation, status, reference, confirmation, failure, refunded) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (order_id, item_id) DO UPDATE SET status = excluded.status, \
+                 reference = excluded.reference, confirmation = excluded.confirmation, \
+                 failure = excluded.failure, refunded = excluded.refunded, price = excluded.price",
+            )
+            .bind(order.id.as_str())
+            .bind(position as i64)
+            .bind(item.item_id.as_str())
+            .bind(enum_text(&item.kind)?)
+            .bind(&item.title)
+            .bind(&item.provider)
+            .bind(item.offer_id.as_str())
+            .bind(enum_text(&item.priority)?)
+            .bind(item.price.amount().to_string())
+            .bind(to_json(&item.cancellation)?)
+            .bind(item.status.as_str())
+            .bind(&item.reference)
+            .bind(&item.confirmation)
+            .bind(&item.failure)
+            .bind(item.refunded.map(|m| m.amount().to_string()))
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    async fn append_event(
+        tx: &mut Transaction<'_, Sqlite>,
+        order: &OrderId,
+        event: &OrderEvent,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO order_events (order_id, at, status, message) VALUES (?, ?, ?, ?)")
+            .bind(order.as_str())
+            .bind(event.at)
+            .bind(event.status.as_str())
+            .bind(&event.message)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn remember_offers(&self, owner: &OwnerId, offers: &[Offer]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let now = Utc::now();
+        for offer in offers {
+            sqlx::query(
+                "INSERT INTO offers (owner, id, body, stored_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (owner, id) DO UPDATE SET body = excluded.body, stored_at = excluded.stored_at",
+            )
+            .bind(owner.as_str())
+            .bind(offer.id.as_str())
+            .bind(to_json(offer)?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn offer(&self, owner: &OwnerId, id: &OfferId) -> Result<Option<Offer>, StoreError> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body FROM offers WHERE owner = ? AND id = ?")
+                .bind(owner.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        body.map(|body| from_json("offer", &body)).transpose()
+    }
+
+    async fn insert_plan(&self, plan: &TravelPlan) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO plans (id, owner, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(plan.id.as_str())
+        .bind(plan.owner.as_str())
+        .bind(to_json(plan)?)
+        .bind(plan.created_at)
+        .bind(plan.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn update_plan(&self, plan: &TravelPlan) -> Result<(), StoreError> {
+        let updated =
+            sqlx::query("UPDATE plans SET body = ?, updated_at = ? WHERE id = ? AND owner = ?")
+                .bind(to_json(plan)?)
+                .bind(plan.updated_at)
+                .bind(plan.id.as_str())
+                .bind(plan.owner.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(db)?;
+        if updated.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    async fn plan(&self, owner: &OwnerId, id: &PlanId) -> Result<Option<TravelPlan>, StoreError> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body FROM plans WHERE owner = ? AND id = ?")
+                .bind(owner.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        body.map(|body| from_json("plan", &body)).transpose()
+    }
+
+    async fn insert_approval(&self, approval: &Approval) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO approvals (id, plan_id, owner, digest, cap_amount, currency, expires_at, status, method, \
+             decided_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(approval.id.as_str())
+        .bind(approval.plan_id.as_str())
+        .bind(approval.owner.as_str())
+        .bind(&approval.digest.0)
+        .bind(approval.amount_cap.amount().to_string())
+        .bind(approval.amount_cap.currency().code())
+        .bind(approval.expires_at)
+        .bind(approval.status.as_str())
+        .bind(approval.method.map(ApprovalMethod::as_str))
+        .bind(approval.decided_at)
+        .bind(approval.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn latest_approval(
+        &self,
+        owner: &OwnerId,
+        plan: &PlanId,
+    ) -> Result<Option<Approval>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM approvals WHERE owner = ? AND plan_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        )
+        .bind(owner.as_str())
+        .bind(plan.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(|row| approval_from_row(&row))
+        .transpose()
+    }
+
+    async fn decide_approval(
+        &self,
+        id: &ApprovalId,
+        status: ApprovalStatus,
+        method: ApprovalMethod,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE approvals SET status = ?, method = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+        )
+        .bind(status.as_str())
+        .bind(method.as_str())
+        .bind(at)
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn create_order(&self, order: &Order, event: &OrderEvent) -> Result<Created, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query(
+            "INSERT INTO orders (id, owner, plan_id, approval_id, status, currency, authorized, captured, refunded, \
+             failure, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (approval_id) DO NOTHING",
+        )
+        .bind(order.id.as_str())
+        .bind(order.owner.as_str())
+        .bind(order.plan_id.as_str())
+        .bind(order.approval_id.as_str())
+        .bind(order.status.as_str())
+        .bind(order.currency.code())
+        .bind(order.authorized.amount().to_string())
+        .bind(order.captured.amount().to_string())
+        .bind(order.refunded.amount().to_string())
+        .bind(&order.failure)
+        .bind(order.created_at)
+        .bind(order.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if inserted.rows_affected() == 0 {
+            tx.rollback().await.map_err(db)?;
+            let row = sqlx::query("SELECT * FROM orders WHERE approval_id = ? AND owner = ?")
+                .bind(order.approval_id.as_str())
+                .bind(order.owner.as_str())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+            return Ok(Created::Existing(self.load_order(&row).await?));
+        }
+        Self::write_items(&mut tx, order).await?;
+        Self::append_event(&mut tx, &order.id, event).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Created::New(order.clone()))
+    }
+
+    async fn save_order(
+        &self,
+        order: &Order,
+        expected: OrderStatus,
+        event: &OrderEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let payment = order.payment.as_ref();
+        let updated = sqlx::query(
+            "UPDATE orders SET status = ?, authorized = ?, captured = ?, refunded = ?, payment_provider = ?, \
+             payment_reference = ?, payment_action_url = ?, failure = ?, updated_at = ? \
+             WHERE id = ? AND owner = ? AND status = ?",
+        )
+        .bind(order.status.as_str())
+        .bind(order.authorized.amount().to_string())
+        .bind(order.captured.amount().to_string())
+        .bind(order.refunded.amount().to_string())
+        .bind(payment.map(|p| p.provider.as_str()))
+        .bind(payment.map(|p| p.reference.as_str()))
+        .bind(payment.and_then(|p| p.action_url.as_deref()))
+        .bind(&order.failure)
+        .bind(order.updated_at)
+        .bind(order.id.as_str())
+        .bind(order.owner.as_str())
+        .bind(expected.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if updated.rows_affected() != 1 {
+            tx.rollback().await.map_err(db)?;
+            return Err(StoreError::Conflict);
+        }
+        Self::write_items(&mut tx, order).await?;
+        Self::append_event(&mut tx, &order.id, event).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query("SELECT * FROM orders WHERE owner = ? AND id = ?")
+            .bind(owner.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        match row {
+            Some(row) => Ok(Some(self.load_order(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn timeline(&self, owner: &OwnerId, id: &OrderId) -> Result<Vec<OrderEvent>, StoreError> {
+        sqlx::query(
+            "SELECT e.at, e.status, e.message FROM order_events e JOIN orders o ON o.id = e.order_id \
+             WHERE o.owner = ? AND e.order_id = ? ORDER BY e.seq",
+        )
+        .bind(owner.as_str())
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| {
+            let status: String = get(row, "status")?;
+            Ok(OrderEvent {
+                at: get(row, "at")?,
+                status: OrderStatus::parse(&status).ok_or_else(|| corrupt("event status", &status))?,
+                message: get(row, "message")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn list_orders(
+        &self,
+        owner: &OwnerId,
+        filter: &OrderFilter,
+    ) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM orders WHERE owner = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR plan_id = ?) \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        )
+        .bind(owner.as_str())
+        .bind(filter.status.map(OrderStatus::as_str))
+        .bind(filter.status.map(OrderStatus::as_str))
+        .bind(filter.plan.as_ref().map(PlanId::as_str))
+        .bind(filter.plan.as_ref().map(PlanId::as_str))
+        .bind(i64::from(filter.limit.max(1)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut orders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            orders.push(self.load_order(row).await?);
+        }
+        Ok(orders)
+    }
+}

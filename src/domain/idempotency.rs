@@ -1,0 +1,101 @@
+//! Idempotency keys derived from what an operation is, never minted by the model.
+//!
+//! A retry of the same operation on the same order and item produces the same key, so a provider
+//! that saw the first attempt answers the retry with the first result instead of acting twice.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use super::ids::{ItemId, OrderId};
+
+/// The outbound operations a saga performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Authorize,
+    Book,
+    Capture,
+    Cancel,
+    Void,
+    Refund,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Authorize => "authorize",
+            Operation::Book => "book",
+            Operation::Capture => "capture",
+            Operation::Cancel => "cancel",
+            Operation::Void => "void",
+            Operation::Refund => "refund",
+        }
+    }
+}
+
+/// A key such as `itn_3f9a…`, 36 characters: short enough for every provider's limit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// `group` separates deliberate repeats of an operation (a second partial refund is a new
+    /// refund, not a retry of the first).
+    pub fn derive(
+        order: &OrderId,
+        item: Option<&ItemId>,
+        operation: Operation,
+        group: &str,
+    ) -> Self {
+        let mut hasher = Sha256::new();
+        for part in [
+            order.as_str(),
+            item.map_or("-", ItemId::as_str),
+            operation.as_str(),
+            group,
+        ] {
+            hasher.update(part.as_bytes());
+            hasher.update([0u8]);
+        }
+        let digest = hex::encode(hasher.finalize());
+        IdempotencyKey(format!("itn_{}", &digest[..32]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_operation_gives_the_same_key_and_others_differ() {
+        let order = OrderId::generate();
+        let item = ItemId::generate();
+        let key = IdempotencyKey::derive(&order, Some(&item), Operation::Book, "1");
+        assert_eq!(
+            key,
+            IdempotencyKey::derive(&order, Some(&item), Operation::Book, "1")
+        );
+        assert_ne!(
+            key,
+            IdempotencyKey::derive(&order, Some(&item), Operation::Cancel, "1")
+        );
+        assert_ne!(
+            key,
+            IdempotencyKey::derive(&order, None, Operation::Book, "1")
+        );
+        assert_ne!(
+            key,
+            IdempotencyKey::derive(&order, Some(&item), Operation::Book, "2")
+        );
+        assert_eq!(key.as_str().len(), 36);
+    }
+}

@@ -1,0 +1,151 @@
+//! What the core needs from a travel provider: search, re-quote, book, cancel.
+
+use async_trait::async_trait;
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::ids::OrderId;
+use crate::domain::money::{Currency, Money};
+use crate::domain::offer::{ItemKind, Offer};
+use crate::domain::places::{Airport, City};
+use crate::domain::plan::Traveller;
+
+/// Cabin class of a flight search.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Cabin {
+    #[default]
+    Economy,
+    PremiumEconomy,
+    Business,
+    First,
+}
+
+impl Cabin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cabin::Economy => "economy",
+            Cabin::PremiumEconomy => "premium_economy",
+            Cabin::Business => "business",
+            Cabin::First => "first",
+        }
+    }
+}
+
+/// A validated search, one variant per kind of item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchQuery {
+    Flights {
+        origin: Airport,
+        destination: Airport,
+        date: NaiveDate,
+        passengers: u8,
+        cabin: Cabin,
+        currency: Currency,
+    },
+    Hotels {
+        city: City,
+        check_in: NaiveDate,
+        check_out: NaiveDate,
+        guests: u8,
+        currency: Currency,
+    },
+    Activities {
+        city: City,
+        date: NaiveDate,
+        participants: u8,
+        currency: Currency,
+    },
+    CarRentals {
+        city: City,
+        pick_up_at: NaiveDateTime,
+        drop_off_at: NaiveDateTime,
+        currency: Currency,
+    },
+}
+
+impl SearchQuery {
+    pub fn kind(&self) -> ItemKind {
+        match self {
+            SearchQuery::Flights { .. } => ItemKind::Flight,
+            SearchQuery::Hotels { .. } => ItemKind::Hotel,
+            SearchQuery::Activities { .. } => ItemKind::Activity,
+            SearchQuery::CarRentals { .. } => ItemKind::CarRental,
+        }
+    }
+}
+
+/// Everything a provider needs to book one offer.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingRequest<'a> {
+    pub order_id: &'a OrderId,
+    pub offer: &'a Offer,
+    pub travellers: &'a [Traveller],
+    pub idempotency_key: &'a IdempotencyKey,
+}
+
+/// What the provider gives back for a booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingConfirmation {
+    /// The provider's id for the booking, used to cancel it.
+    pub reference: String,
+    /// What the traveller shows: the PNR or confirmation number.
+    pub confirmation: String,
+}
+
+/// What the provider says a cancellation returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancellationReceipt {
+    pub refund: Money,
+}
+
+/// A provider call that did not give the expected result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BookingError {
+    #[error("{provider} no longer offers {offer}: search again and pick another offer")]
+    NoLongerAvailable { provider: String, offer: String },
+    #[error("the offer {offer} expired: search again to get a current price")]
+    OfferExpired { offer: String },
+    #[error("{provider} refused the request ({code}): {message}")]
+    Rejected {
+        provider: String,
+        code: String,
+        message: String,
+    },
+    #[error("{provider} did not answer in time; the outcome is unknown")]
+    OutcomeUnknown { provider: String },
+    #[error("{provider} is unavailable: {message}")]
+    Unavailable { provider: String, message: String },
+}
+
+#[async_trait]
+pub trait BookingProvider: Send + Sync {
+    /// The name offers carry in their `provider` field.
+    fn name(&self) -> &str;
+
+    /// The kinds of item this provider sells.
+    fn kinds(&self) -> &[ItemKind];
+
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError>;
+
+    /// The offer as the provider would sell it now: current price, availability and expiry.
+    async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError>;
+
+    async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError>;
+
+    async fn cancel(
+        &self,
+        reference: &str,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<CancellationReceipt, BookingError>;
+}

@@ -1,0 +1,11 @@
+//! The traits the core depends on, each with its own error enum. Adapters implement them.
+
+pub mod booking;
+pub mod clock;
+pub mod payment;
+pub mod store;
+
+pub use booking::{BookingError, BookingProvider};
+pub use clock::{Clock, SystemClock};
+pub use payment::{PaymentError, PaymentProvider};
+pub use store::{Store, StoreError};

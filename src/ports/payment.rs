@@ -1,0 +1,101 @@
+//! What the core needs from a payment provider: hold, capture, void, refund, and look up.
+//!
+//! Modelled on card authorization and capture: the hold is placed for the approved total before
+//! anything is booked, only what was booked is captured, and the rest is released.
+
+use async_trait::async_trait;
+
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::ids::OrderId;
+use crate::domain::money::Money;
+use crate::domain::plan::PaymentMethodToken;
+
+/// A request to place a hold.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthorizeRequest<'a> {
+    pub order_id: &'a OrderId,
+    pub amount: Money,
+    pub payment_method: &'a PaymentMethodToken,
+    pub description: &'a str,
+    pub idempotency_key: &'a IdempotencyKey,
+}
+
+/// The state of a payment at the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentState {
+    /// The customer must act (3-D Secure) at `url` before the hold is placed.
+    ActionRequired { url: String },
+    /// The hold is placed for `amount`.
+    Authorized { amount: Money },
+    /// `amount` was captured; `refunded` of it has been returned.
+    Captured { amount: Money, refunded: Money },
+    /// The hold was released without capture.
+    Voided,
+    /// The payment did not go through: `reason` says why.
+    Failed { reason: String },
+}
+
+/// A placed or pending payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentHandle {
+    /// The provider's payment id.
+    pub payment_id: String,
+    pub state: PaymentState,
+}
+
+/// A refund the provider accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundReceipt {
+    pub refund_id: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentError {
+    #[error(
+        "the card was declined ({code}): {message}. Ask the person for another payment method, set it with update_travel_plan and confirm again"
+    )]
+    Declined { code: String, message: String },
+    #[error("{provider} refused the request ({code}): {message}")]
+    Rejected {
+        provider: String,
+        code: String,
+        message: String,
+    },
+    #[error("{provider} did not answer in time; the outcome is unknown")]
+    OutcomeUnknown { provider: String },
+    #[error("{provider} is unavailable: {message}")]
+    Unavailable { provider: String, message: String },
+}
+
+#[async_trait]
+pub trait PaymentProvider: Send + Sync {
+    fn name(&self) -> &str;
+
+    async fn authorize(&self, request: AuthorizeRequest<'_>)
+    -> Result<PaymentHandle, PaymentError>;
+
+    /// Looks the payment up: used to continue after customer action and to reconcile.
+    async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError>;
+
+    /// Captures `amount` (at most the held amount) and releases the rest of the hold.
+    async fn capture(
+        &self,
+        payment_id: &str,
+        amount: Money,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<Money, PaymentError>;
+
+    async fn void(
+        &self,
+        payment_id: &str,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<(), PaymentError>;
+
+    async fn refund(
+        &self,
+        payment_id: &str,
+        amount: Money,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<RefundReceipt, PaymentError>;
+}

@@ -1,0 +1,84 @@
+//! Persistence of offers, plans, approvals and orders, scoped by owner.
+//!
+//! Every change to an order is saved together with its timeline event in one transaction, and only
+//! if the order is still in the status the caller read: two writers can never both move it.
+
+use async_trait::async_trait;
+
+use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
+use crate::domain::ids::{ApprovalId, OfferId, OrderId, OwnerId, PlanId};
+use crate::domain::offer::Offer;
+use crate::domain::order::{Order, OrderEvent, OrderStatus};
+use crate::domain::plan::TravelPlan;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the order changed while this request was working on it; call get_booking_status to see where it stands"
+    )]
+    Conflict,
+    #[error("stored data could not be read ({0}); the database may be from a newer Itinera")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+/// Whether an order was created by this call or already existed for the approval.
+#[derive(Debug)]
+pub enum Created {
+    New(Order),
+    Existing(Order),
+}
+
+/// Which orders to list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub plan: Option<PlanId>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Keeps search results so plans can be built from offer ids.
+    async fn remember_offers(&self, owner: &OwnerId, offers: &[Offer]) -> Result<(), StoreError>;
+    async fn offer(&self, owner: &OwnerId, id: &OfferId) -> Result<Option<Offer>, StoreError>;
+
+    async fn insert_plan(&self, plan: &TravelPlan) -> Result<(), StoreError>;
+    async fn update_plan(&self, plan: &TravelPlan) -> Result<(), StoreError>;
+    async fn plan(&self, owner: &OwnerId, id: &PlanId) -> Result<Option<TravelPlan>, StoreError>;
+
+    async fn insert_approval(&self, approval: &Approval) -> Result<(), StoreError>;
+    /// The most recent approval requested for the plan.
+    async fn latest_approval(
+        &self,
+        owner: &OwnerId,
+        plan: &PlanId,
+    ) -> Result<Option<Approval>, StoreError>;
+    /// Records the person's answer, only while the approval is still pending.
+    async fn decide_approval(
+        &self,
+        id: &ApprovalId,
+        status: ApprovalStatus,
+        method: ApprovalMethod,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Creates the order for an approval, or returns the one that already exists: one approval
+    /// can only ever be executed once.
+    async fn create_order(&self, order: &Order, event: &OrderEvent) -> Result<Created, StoreError>;
+    /// Saves the order and appends `event`, if the stored status is still `expected`.
+    async fn save_order(
+        &self,
+        order: &Order,
+        expected: OrderStatus,
+        event: &OrderEvent,
+    ) -> Result<(), StoreError>;
+    async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Option<Order>, StoreError>;
+    async fn timeline(&self, owner: &OwnerId, id: &OrderId) -> Result<Vec<OrderEvent>, StoreError>;
+    async fn list_orders(
+        &self,
+        owner: &OwnerId,
+        filter: &OrderFilter,
+    ) -> Result<Vec<Order>, StoreError>;
+}
