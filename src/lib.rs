@@ -1,7 +1,19 @@
 //! Itinera: an MCP server that books and pays for a trip a person approved.
 //!
 //! # Layout
-//! - [`domain`]: pure types and rules (money, ids, plans, orders and their state machine, digests).
+//! - [`domain`]: pure types and rules — money, ids, plans, dependency phases, orders and their
+//!   state machine, approvals and digests, input screening, flight scoring.
+//! - [`ports`]: the traits the core needs (booking and payment providers, store, clock).
+//! - [`adapters`]: their implementations — the sandbox providers and the SQLite store.
+//! - [`providers`]: the configured providers, by name and kind.
+//! - [`planning`]: searching and assembling plans. [`approval`]: asking the person.
+//! - [`orchestrator`]: executing an approved plan as a saga, and cancelling.
+//! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
+
 pub mod adapters;
+pub mod approval;
 pub mod domain;
+pub mod orchestrator;
+pub mod planning;
 pub mod ports;
+pub mod providers;

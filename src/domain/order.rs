@@ -29,13 +29,13 @@ pub enum OrderStatus {
     Confirmed,
     /// Every must-have booked; some preferred or optional items failed and were not charged.
     PartiallyConfirmed,
-    /// Cancelled with nothing to refund.
+    /// Cancelled; nothing was refunded (the policies gave nothing back, or nothing was charged).
     Cancelled,
     /// Nothing booked and nothing charged (any hold was voided).
     Failed,
-    /// Cancellation accepted; refunds are being issued.
+    /// Items are being cancelled and what their policies give back refunded.
     RefundRequested,
-    /// Cancelled and refunded.
+    /// Every item cancelled and the refund issued.
     Refunded,
 }
 
@@ -57,7 +57,7 @@ impl OrderStatus {
             PaymentActionRequired => &[PaymentProcessing, Failed, Cancelled],
             PaymentProcessing => &[Confirmed, PartiallyConfirmed, Failed],
             Confirmed | PartiallyConfirmed => &[RefundRequested, Cancelled],
-            RefundRequested => &[Refunded, PartiallyConfirmed],
+            RefundRequested => &[Refunded, PartiallyConfirmed, Cancelled],
             Cancelled | Failed | Refunded => &[],
         }
     }
@@ -289,6 +289,7 @@ mod tests {
             (PartiallyConfirmed, Cancelled),
             (RefundRequested, Refunded),
             (RefundRequested, PartiallyConfirmed),
+            (RefundRequested, Cancelled),
         ];
         for from in ALL_STATUSES {
             for to in ALL_STATUSES {

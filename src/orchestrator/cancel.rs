@@ -1,0 +1,165 @@
+//! Cancelling a booked order, or some of its items, and refunding what the policies give back.
+
+use crate::domain::idempotency::{IdempotencyKey, Operation};
+use crate::domain::ids::{ItemId, OrderId, OwnerId};
+use crate::domain::money::Money;
+use crate::domain::order::{ItemStatus, Order, OrderStatus};
+
+use super::{ExecutionError, Orchestrator};
+
+/// Items that may still be live at the provider and so can be cancelled.
+fn is_live(status: ItemStatus) -> bool {
+    matches!(status, ItemStatus::Booked | ItemStatus::CancellationFailed)
+}
+
+impl Orchestrator {
+    /// Cancels the chosen items (all live items when `items` is `None`) with their providers and
+    /// refunds what each provider's cancellation gives back under the item's policy.
+    pub async fn cancel(
+        &self,
+        owner: &OwnerId,
+        order_id: &OrderId,
+        items: Option<&[ItemId]>,
+    ) -> Result<Order, ExecutionError> {
+        let order = self.order(owner, order_id).await?;
+        match order.status {
+            OrderStatus::Confirmed | OrderStatus::PartiallyConfirmed => {}
+            // A refund that failed earlier: retry it with the same key.
+            OrderStatus::RefundRequested => return self.refund_due(order).await,
+            OrderStatus::PaymentActionRequired | OrderStatus::Draft if items.is_none() => {
+                return self.abandon(order).await;
+            }
+            other => {
+                return Err(ExecutionError::NotCancellable(format!(
+                    "order {order_id} is {other}: {}",
+                    match other {
+                        OrderStatus::Failed => "it failed, so nothing is booked and nothing was charged",
+                        OrderStatus::Cancelled | OrderStatus::Refunded => "it is already cancelled",
+                        _ => "wait until it is confirmed, then cancel it (get_booking_status shows progress)",
+                    }
+                )));
+            }
+        }
+        let targets = choose_targets(&order, items)?;
+        let message = format!("Cancelling {} item(s) at the customer's request", targets.len());
+        let mut order = self.transition(order, OrderStatus::RefundRequested, message).await?;
+        for id in &targets {
+            let Some(item) = order.item(id).cloned() else { continue };
+            let outcome = self.cancel_with_provider(&order.id, &item, "cancel").await;
+            let Some(item) = order.item_mut(id) else { continue };
+            let message = match outcome {
+                Ok(receipt) => {
+                    // Never refund more than was charged for the item.
+                    let refund = receipt.refund.min(&item.price).unwrap_or(Money::zero(item.price.currency()));
+                    item.status = ItemStatus::Cancelled;
+                    item.refunded = Some(refund);
+                    item.failure = None;
+                    format!("Cancelled {} with the provider; its policy refunds {refund}", item.title)
+                }
+                Err(error) => {
+                    item.status = ItemStatus::CancellationFailed;
+                    item.failure = Some(format!("cancellation failed: {error}"));
+                    format!("Could not cancel {}: {error}. Call cancel_booking again for it", item.title)
+                }
+            };
+            self.record(&mut order, message).await?;
+        }
+        self.refund_due(order).await
+    }
+
+    /// Refunds what cancelled items are owed and not yet refunded, then settles the status.
+    async fn refund_due(&self, mut order: Order) -> Result<Order, ExecutionError> {
+        let owed = Money::sum(
+            order.currency,
+            order.items.iter().filter(|item| item.status == ItemStatus::Cancelled).filter_map(|item| item.refunded.as_ref()),
+        )?;
+        let due = owed.saturating_sub(&order.refunded)?;
+        if !due.is_zero() {
+            let Some(payment) = order.payment.clone() else {
+                return Err(ExecutionError::NotCancellable(format!("order {} has no payment to refund", order.id)));
+            };
+            // The same set of cancelled items gives the same key, so a retry never refunds twice.
+            let group = refund_group(&order);
+            let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, &group);
+            match self.providers.payment().refund(&payment.reference, due, &key).await {
+                Ok(receipt) => {
+                    order.refunded = order.refunded.checked_add(&receipt.amount)?;
+                    self.record(&mut order, format!("Refunded {} ({})", receipt.amount, receipt.refund_id)).await?;
+                }
+                Err(error) => {
+                    let message = format!("Refunding {due} failed: {error}. Call cancel_booking again to retry the refund");
+                    self.record(&mut order, message).await?;
+                    return Ok(order);
+                }
+            }
+        }
+        let still_live = order.items.iter().any(|item| is_live(item.status));
+        let (status, message) = if still_live {
+            (OrderStatus::PartiallyConfirmed, "The remaining items stay booked".to_string())
+        } else if order.refunded.is_zero() {
+            (OrderStatus::Cancelled, "Every item is cancelled; the policies refund nothing".to_string())
+        } else {
+            (OrderStatus::Refunded, format!("Every item is cancelled; {} refunded in total", order.refunded))
+        };
+        self.transition(order, status, message).await
+    }
+
+    /// Cancels an order that never got past the payment step: releases any hold.
+    async fn abandon(&self, order: Order) -> Result<Order, ExecutionError> {
+        if let Some(payment) = &order.payment {
+            let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
+            self.providers
+                .payment()
+                .void(&payment.reference, &key)
+                .await
+                .map_err(ExecutionError::PaymentLookup)?;
+        }
+        let mut order = order;
+        for item in &mut order.items {
+            item.status = ItemStatus::Skipped;
+        }
+        self.transition(order, OrderStatus::Cancelled, "Cancelled before payment; nothing was charged".into()).await
+    }
+}
+
+fn choose_targets(order: &Order, items: Option<&[ItemId]>) -> Result<Vec<ItemId>, ExecutionError> {
+    let targets: Vec<ItemId> = match items {
+        None => order.items.iter().filter(|item| is_live(item.status)).map(|item| item.item_id.clone()).collect(),
+        Some(ids) => {
+            for id in ids {
+                match order.item(id) {
+                    None => {
+                        return Err(ExecutionError::NotCancellable(format!(
+                            "item {id} is not part of order {}: get_booking_status lists its items",
+                            order.id
+                        )));
+                    }
+                    Some(item) if !is_live(item.status) => {
+                        return Err(ExecutionError::NotCancellable(format!(
+                            "item {id} ({}) is {}, so there is nothing to cancel",
+                            item.title,
+                            item.status.as_str()
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+            ids.to_vec()
+        }
+    };
+    if targets.is_empty() {
+        return Err(ExecutionError::NotCancellable(format!("order {} has nothing booked left to cancel", order.id)));
+    }
+    Ok(targets)
+}
+
+fn refund_group(order: &Order) -> String {
+    let mut cancelled: Vec<&str> = order
+        .items
+        .iter()
+        .filter(|item| item.status == ItemStatus::Cancelled)
+        .map(|item| item.item_id.as_str())
+        .collect();
+    cancelled.sort_unstable();
+    cancelled.join(",")
+}

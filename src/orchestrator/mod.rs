@@ -1,0 +1,106 @@
+//! Turning an approved plan into bookings and a payment, and undoing them.
+//!
+//! The saga: re-quote every item → hold the approved total → book phase by phase, items of a phase
+//! together → capture what was booked. A failed must-have cancels what was booked, newest first,
+//! and releases the hold. Every change of the order is saved with its timeline event before the
+//! next outbound call.
+
+mod cancel;
+mod execute;
+mod quote;
+
+use std::sync::Arc;
+
+use crate::domain::approval::ApprovalError;
+use crate::domain::ids::{OrderId, OwnerId, PlanId};
+use crate::domain::money::{Money, MoneyError};
+use crate::domain::order::{Order, OrderEvent, OrderStatus, TransitionError};
+use crate::domain::plan::PlanError;
+use crate::ports::store::OrderFilter;
+use crate::ports::{Clock, PaymentError, Store, StoreError};
+use crate::providers::Providers;
+
+/// Why an execution or a cancellation did not go ahead.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutionError {
+    #[error("there is no travel plan {0}: check the id, or create one with create_travel_plan")]
+    PlanNotFound(PlanId),
+    #[error("there is no order {0}: list_bookings shows your orders")]
+    OrderNotFound(OrderId),
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(
+        "prices rose since the person approved the plan, so nothing was charged: {changes}. The plan now carries the \
+         new prices (total {new_total}); call confirm_travel_plan so the person can approve them"
+    )]
+    PriceRose { changes: String, new_total: Money },
+    #[error(
+        "some offers can no longer be booked, so nothing was charged: {problems}. Search again, replace these items \
+         with update_travel_plan, then call confirm_travel_plan"
+    )]
+    OffersGone { problems: String },
+    #[error("{0}")]
+    NotCancellable(String),
+    #[error("could not check the payment with the provider: {0}. Try again in a moment")]
+    PaymentLookup(PaymentError),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs executions and cancellations against the providers, recording every step.
+#[derive(Clone)]
+pub struct Orchestrator {
+    store: Arc<dyn Store>,
+    providers: Arc<Providers>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Orchestrator {
+    pub fn new(store: Arc<dyn Store>, providers: Arc<Providers>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, providers, clock }
+    }
+
+    pub async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Order, ExecutionError> {
+        self.store
+            .order(owner, id)
+            .await?
+            .ok_or_else(|| ExecutionError::OrderNotFound(id.clone()))
+    }
+
+    pub async fn timeline(&self, owner: &OwnerId, id: &OrderId) -> Result<Vec<OrderEvent>, ExecutionError> {
+        Ok(self.store.timeline(owner, id).await?)
+    }
+
+    pub async fn orders(&self, owner: &OwnerId, filter: &OrderFilter) -> Result<Vec<Order>, ExecutionError> {
+        Ok(self.store.list_orders(owner, filter).await?)
+    }
+
+    /// Moves the order to `to` (if the state machine allows it) and saves it with the event.
+    async fn transition(&self, mut order: Order, to: OrderStatus, message: String) -> Result<Order, ExecutionError> {
+        let from = order.status;
+        order.status = from.transition(to)?;
+        self.save(&mut order, from, message).await?;
+        Ok(order)
+    }
+
+    /// Saves a change that keeps the order's status, with its event.
+    async fn record(&self, order: &mut Order, message: String) -> Result<(), ExecutionError> {
+        let status = order.status;
+        self.save(order, status, message).await
+    }
+
+    async fn save(&self, order: &mut Order, expected: OrderStatus, message: String) -> Result<(), ExecutionError> {
+        let now = self.clock.now();
+        order.updated_at = now;
+        tracing::info!(order = %order.id, status = %order.status, "{message}");
+        let event = OrderEvent { at: now, status: order.status, message };
+        self.store.save_order(order, expected, &event).await?;
+        Ok(())
+    }
+}

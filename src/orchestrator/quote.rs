@@ -1,0 +1,58 @@
+//! Re-quoting before any money moves: the price a person approved is a ceiling.
+
+use futures::future::join_all;
+
+use crate::domain::offer::Offer;
+use crate::domain::plan::TravelPlan;
+use crate::ports::BookingError;
+
+use super::{ExecutionError, Orchestrator};
+
+impl Orchestrator {
+    /// Fresh quotes for every item, in plan order. A price rise updates the plan (so the person
+    /// must approve again) and stops; an offer that is gone stops without changing anything.
+    pub(super) async fn requote(&self, plan: &TravelPlan) -> Result<Vec<Offer>, ExecutionError> {
+        let quotes = join_all(plan.items.iter().map(|item| async move {
+            match self.providers.booking(&item.offer.provider) {
+                Some(provider) => provider.quote(&item.offer).await,
+                None => Err(BookingError::Unavailable {
+                    provider: item.offer.provider.clone(),
+                    message: "this provider is not configured".into(),
+                }),
+            }
+        }))
+        .await;
+        let mut gone = Vec::new();
+        let mut rose = Vec::new();
+        let mut fresh = Vec::with_capacity(quotes.len());
+        for (item, quote) in plan.items.iter().zip(quotes) {
+            match quote {
+                Ok(quote) if quote.price.currency() != item.offer.price.currency() => gone.push(format!(
+                    "'{}' is now priced in {}",
+                    item.offer.title,
+                    quote.price.currency()
+                )),
+                Ok(quote) => {
+                    if quote.price > item.offer.price {
+                        rose.push(format!("'{}' from {} to {}", item.offer.title, item.offer.price, quote.price));
+                    }
+                    fresh.push(quote);
+                }
+                Err(error) => gone.push(format!("'{}': {error}", item.offer.title)),
+            }
+        }
+        if !gone.is_empty() {
+            return Err(ExecutionError::OffersGone { problems: gone.join("; ") });
+        }
+        if !rose.is_empty() {
+            let mut updated = plan.clone();
+            for (item, quote) in updated.items.iter_mut().zip(&fresh) {
+                item.offer = quote.clone();
+            }
+            updated.updated_at = self.clock.now();
+            self.store.update_plan(&updated).await?;
+            return Err(ExecutionError::PriceRose { changes: rose.join("; "), new_total: updated.total()? });
+        }
+        Ok(fresh)
+    }
+}

@@ -1,0 +1,55 @@
+//! Searching for offers and assembling them into travel plans.
+
+mod build;
+mod pick;
+pub mod search;
+
+use std::sync::Arc;
+
+use crate::domain::ids::{OfferId, OrderId, PlanId};
+use crate::domain::order::OrderStatus;
+use crate::domain::plan::PlanError;
+use crate::ports::{BookingError, Clock, Store, StoreError};
+use crate::providers::Providers;
+
+pub use build::{ItemRequest, ItemSource, NewPlan, PlanChanges};
+pub use pick::Pick;
+
+/// Why a search or a plan change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanningError {
+    #[error("{0}")]
+    InvalidSearch(String),
+    #[error("{0}")]
+    InvalidItems(String),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("there is no travel plan {0}: check the id, or create one with create_travel_plan")]
+    PlanNotFound(PlanId),
+    #[error("there is no offer {0} from an earlier search: search again and use an offer id from the results")]
+    OfferNotFound(OfferId),
+    #[error("item {index}: no offer matches ({reason}); relax the criteria or search and pick an offer id")]
+    NoMatch { index: usize, reason: String },
+    #[error(
+        "plan {plan} was executed as order {order} ({status}) and can no longer change: cancel the order or create a new plan"
+    )]
+    Locked { plan: PlanId, order: OrderId, status: OrderStatus },
+    #[error(transparent)]
+    Provider(#[from] BookingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Searches providers and keeps plans.
+#[derive(Clone)]
+pub struct Planner {
+    store: Arc<dyn Store>,
+    providers: Arc<Providers>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Planner {
+    pub fn new(store: Arc<dyn Store>, providers: Arc<Providers>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, providers, clock }
+    }
+}

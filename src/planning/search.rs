@@ -1,0 +1,128 @@
+//! Searching: the rules a search must satisfy, and asking every provider of the kind.
+
+use chrono::{Duration, NaiveDate};
+
+use crate::domain::offer::Offer;
+use crate::ports::booking::SearchQuery;
+
+use super::{Planner, PlanningError};
+
+const MAX_PARTY: u8 = 9;
+const MAX_NIGHTS: i64 = 30;
+const MAX_RENTAL_DAYS: i64 = 60;
+const BOOKING_HORIZON_DAYS: i64 = 365;
+
+/// Checks a search makes sense before any provider is asked.
+pub fn validate(query: &SearchQuery, today: NaiveDate) -> Result<(), PlanningError> {
+    let invalid = |message: String| Err(PlanningError::InvalidSearch(message));
+    let horizon = today + Duration::days(BOOKING_HORIZON_DAYS);
+    let (first_day, party) = match query {
+        SearchQuery::Flights { origin, destination, date, passengers, .. } => {
+            if origin.city == destination.city {
+                return invalid(format!(
+                    "origin {} and destination {} are in the same city: pick a destination elsewhere",
+                    origin.code, destination.code
+                ));
+            }
+            (*date, *passengers)
+        }
+        SearchQuery::Hotels { check_in, check_out, guests, .. } => {
+            if check_out <= check_in {
+                return invalid(format!(
+                    "check-out {check_out} must be after check-in {check_in}: swap them or pick a later check-out"
+                ));
+            }
+            if (*check_out - *check_in).num_days() > MAX_NIGHTS {
+                return invalid(format!("stays are limited to {MAX_NIGHTS} nights: split the stay"));
+            }
+            (*check_in, *guests)
+        }
+        SearchQuery::Activities { date, participants, .. } => (*date, *participants),
+        SearchQuery::CarRentals { pick_up_at, drop_off_at, .. } => {
+            if drop_off_at <= pick_up_at {
+                return invalid(format!(
+                    "drop-off {drop_off_at} must be after pick-up {pick_up_at}"
+                ));
+            }
+            if (*drop_off_at - *pick_up_at).num_days() > MAX_RENTAL_DAYS {
+                return invalid(format!("rentals are limited to {MAX_RENTAL_DAYS} days"));
+            }
+            (pick_up_at.date(), 1)
+        }
+    };
+    if first_day < today {
+        return invalid(format!("{first_day} is in the past (today is {today}): pick a future date"));
+    }
+    if first_day > horizon {
+        return invalid(format!("{first_day} is more than a year ahead: providers do not sell that far out"));
+    }
+    if party == 0 || party > MAX_PARTY {
+        return invalid(format!("the party must be 1 to {MAX_PARTY} people, not {party}"));
+    }
+    Ok(())
+}
+
+impl Planner {
+    /// Asks every provider of the kind, keeps the offers for plan building, and returns them.
+    pub async fn search(&self, owner: &crate::domain::ids::OwnerId, query: &SearchQuery) -> Result<Vec<Offer>, PlanningError> {
+        validate(query, self.clock.now().date_naive())?;
+        let mut offers = Vec::new();
+        let mut first_error = None;
+        for provider in self.providers.for_kind(query.kind()) {
+            match provider.search(query).await {
+                Ok(found) => offers.extend(found),
+                Err(error) => {
+                    tracing::warn!(provider = provider.name(), %error, "search failed");
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if offers.is_empty()
+            && let Some(error) = first_error
+        {
+            return Err(PlanningError::Provider(error));
+        }
+        self.store.remember_offers(owner, &offers).await?;
+        Ok(offers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::Currency;
+    use crate::domain::places::{Airport, City};
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    #[test]
+    fn check_out_before_check_in_is_refused_with_the_fix() {
+        let query = SearchQuery::Hotels {
+            city: City::parse("PAR").unwrap(),
+            check_in: today() + Duration::days(5),
+            check_out: today() + Duration::days(3),
+            guests: 1,
+            currency: Currency::parse("EUR").unwrap(),
+        };
+        let err = validate(&query, today()).unwrap_err().to_string();
+        assert!(err.contains("must be after check-in"), "{err}");
+    }
+
+    #[test]
+    fn past_dates_and_empty_parties_are_refused() {
+        let flight = |date, passengers| SearchQuery::Flights {
+            origin: Airport::parse("LHR").unwrap(),
+            destination: Airport::parse("JFK").unwrap(),
+            date,
+            passengers,
+            cabin: Default::default(),
+            currency: Currency::parse("USD").unwrap(),
+        };
+        assert!(validate(&flight(today() - Duration::days(1), 1), today()).unwrap_err().to_string().contains("in the past"));
+        assert!(validate(&flight(today(), 0), today()).is_err());
+        assert!(validate(&flight(today() + Duration::days(400), 1), today()).is_err());
+        assert!(validate(&flight(today(), 2), today()).is_ok());
+    }
+}
