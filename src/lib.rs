@@ -11,8 +11,11 @@
 //! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
 
 pub mod adapters;
+pub mod app;
 pub mod approval;
+pub mod config;
 pub mod domain;
+pub mod mcp;
 pub mod orchestrator;
 pub mod planning;
 pub mod ports;

@@ -18,7 +18,9 @@ impl Providers {
 
     /// Providers that sell this kind of item, in configuration order.
     pub fn for_kind(&self, kind: ItemKind) -> impl Iterator<Item = &Arc<dyn BookingProvider>> {
-        self.booking.iter().filter(move |provider| provider.kinds().contains(&kind))
+        self.booking
+            .iter()
+            .filter(move |provider| provider.kinds().contains(&kind))
     }
 
     /// The provider that issued offers carrying this name.

@@ -46,7 +46,11 @@ pub struct Approvals {
 
 impl Approvals {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: ApprovalSettings) -> Self {
-        Self { store, clock, settings }
+        Self {
+            store,
+            clock,
+            settings,
+        }
     }
 
     /// Opens an approval for the plan as it is now, or returns the live one for this exact version.
@@ -84,9 +88,9 @@ impl Approvals {
     }
 
     fn within_auto_approve_limit(&self, total: &Money) -> bool {
-        self.settings
-            .auto_approve_limit
-            .is_some_and(|limit| !limit.is_zero() && total.partial_cmp(&limit).is_some_and(|o| o.is_le()))
+        self.settings.auto_approve_limit.is_some_and(|limit| {
+            !limit.is_zero() && total.partial_cmp(&limit).is_some_and(|o| o.is_le())
+        })
     }
 
     /// Records the person's answer to the approval prompt, if the plan is still what they saw.
@@ -99,7 +103,11 @@ impl Approvals {
         if PlanDigest::of(plan)? != approval.digest {
             return Err(ApprovalFlowError::Stale);
         }
-        let status = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Declined };
+        let status = if approve {
+            ApprovalStatus::Approved
+        } else {
+            ApprovalStatus::Declined
+        };
         let now = self.clock.now();
         if !self
             .store
@@ -117,14 +125,21 @@ impl Approvals {
     }
 
     /// The latest approval of the plan, if any.
-    pub async fn latest(&self, owner: &OwnerId, plan: &TravelPlan) -> Result<Option<Approval>, ApprovalFlowError> {
+    pub async fn latest(
+        &self,
+        owner: &OwnerId,
+        plan: &TravelPlan,
+    ) -> Result<Option<Approval>, ApprovalFlowError> {
         Ok(self.store.latest_approval(owner, &plan.id).await?)
     }
 }
 
 /// What the person is asked: every item with its price and terms, the total and the card.
 pub fn approval_prompt(plan: &TravelPlan, approval: &Approval) -> String {
-    let mut lines = vec![format!("Approve paying for \"{}\"?", plan.title), String::new()];
+    let mut lines = vec![
+        format!("Approve paying for \"{}\"?", plan.title),
+        String::new(),
+    ];
     for item in &plan.items {
         lines.push(format!(
             "• {} — {} ({})",

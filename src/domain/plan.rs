@@ -112,13 +112,10 @@ pub enum PlanError {
         found: Currency,
     },
     #[error(
-        "the plan total {total} exceeds the budget {budget} by {over}: remove or replace items"
+        "the plan total {total} exceeds the budget {budget} by {}: remove or replace items",
+        total.saturating_sub(budget).unwrap_or(*total)
     )]
-    OverBudget {
-        total: Money,
-        budget: Money,
-        over: Money,
-    },
+    OverBudget { total: Money, budget: Money },
     #[error("offer {offer} appears twice in the plan: each offer can be booked once")]
     DuplicateOffer { offer: String },
     #[error("item {item} starts on {date}, which is in the past: search again for future dates")]
@@ -215,7 +212,6 @@ impl TravelPlan {
                 return Err(PlanError::OverBudget {
                     total,
                     budget: *budget,
-                    over: total.saturating_sub(budget)?,
                 });
             }
         }

@@ -33,33 +33,53 @@ impl Orchestrator {
                 return Err(ExecutionError::NotCancellable(format!(
                     "order {order_id} is {other}: {}",
                     match other {
-                        OrderStatus::Failed => "it failed, so nothing is booked and nothing was charged",
+                        OrderStatus::Failed =>
+                            "it failed, so nothing is booked and nothing was charged",
                         OrderStatus::Cancelled | OrderStatus::Refunded => "it is already cancelled",
-                        _ => "wait until it is confirmed, then cancel it (get_booking_status shows progress)",
+                        _ =>
+                            "wait until it is confirmed, then cancel it (get_booking_status shows progress)",
                     }
                 )));
             }
         }
         let targets = choose_targets(&order, items)?;
-        let message = format!("Cancelling {} item(s) at the customer's request", targets.len());
-        let mut order = self.transition(order, OrderStatus::RefundRequested, message).await?;
+        let message = format!(
+            "Cancelling {} item(s) at the customer's request",
+            targets.len()
+        );
+        let mut order = self
+            .transition(order, OrderStatus::RefundRequested, message)
+            .await?;
         for id in &targets {
-            let Some(item) = order.item(id).cloned() else { continue };
+            let Some(item) = order.item(id).cloned() else {
+                continue;
+            };
             let outcome = self.cancel_with_provider(&order.id, &item, "cancel").await;
-            let Some(item) = order.item_mut(id) else { continue };
+            let Some(item) = order.item_mut(id) else {
+                continue;
+            };
             let message = match outcome {
                 Ok(receipt) => {
                     // Never refund more than was charged for the item.
-                    let refund = receipt.refund.min(&item.price).unwrap_or(Money::zero(item.price.currency()));
+                    let refund = receipt
+                        .refund
+                        .min(&item.price)
+                        .unwrap_or(Money::zero(item.price.currency()));
                     item.status = ItemStatus::Cancelled;
                     item.refunded = Some(refund);
                     item.failure = None;
-                    format!("Cancelled {} with the provider; its policy refunds {refund}", item.title)
+                    format!(
+                        "Cancelled {} with the provider; its policy refunds {refund}",
+                        item.title
+                    )
                 }
                 Err(error) => {
                     item.status = ItemStatus::CancellationFailed;
                     item.failure = Some(format!("cancellation failed: {error}"));
-                    format!("Could not cancel {}: {error}. Call cancel_booking again for it", item.title)
+                    format!(
+                        "Could not cancel {}: {error}. Call cancel_booking again for it",
+                        item.title
+                    )
                 }
             };
             self.record(&mut order, message).await?;
@@ -71,23 +91,41 @@ impl Orchestrator {
     async fn refund_due(&self, mut order: Order) -> Result<Order, ExecutionError> {
         let owed = Money::sum(
             order.currency,
-            order.items.iter().filter(|item| item.status == ItemStatus::Cancelled).filter_map(|item| item.refunded.as_ref()),
+            order
+                .items
+                .iter()
+                .filter(|item| item.status == ItemStatus::Cancelled)
+                .filter_map(|item| item.refunded.as_ref()),
         )?;
         let due = owed.saturating_sub(&order.refunded)?;
         if !due.is_zero() {
             let Some(payment) = order.payment.clone() else {
-                return Err(ExecutionError::NotCancellable(format!("order {} has no payment to refund", order.id)));
+                return Err(ExecutionError::NotCancellable(format!(
+                    "order {} has no payment to refund",
+                    order.id
+                )));
             };
             // The same set of cancelled items gives the same key, so a retry never refunds twice.
             let group = refund_group(&order);
             let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, &group);
-            match self.providers.payment().refund(&payment.reference, due, &key).await {
+            match self
+                .providers
+                .payment()
+                .refund(&payment.reference, due, &key)
+                .await
+            {
                 Ok(receipt) => {
                     order.refunded = order.refunded.checked_add(&receipt.amount)?;
-                    self.record(&mut order, format!("Refunded {} ({})", receipt.amount, receipt.refund_id)).await?;
+                    self.record(
+                        &mut order,
+                        format!("Refunded {} ({})", receipt.amount, receipt.refund_id),
+                    )
+                    .await?;
                 }
                 Err(error) => {
-                    let message = format!("Refunding {due} failed: {error}. Call cancel_booking again to retry the refund");
+                    let message = format!(
+                        "Refunding {due} failed: {error}. Call cancel_booking again to retry the refund"
+                    );
                     self.record(&mut order, message).await?;
                     return Ok(order);
                 }
@@ -95,11 +133,23 @@ impl Orchestrator {
         }
         let still_live = order.items.iter().any(|item| is_live(item.status));
         let (status, message) = if still_live {
-            (OrderStatus::PartiallyConfirmed, "The remaining items stay booked".to_string())
+            (
+                OrderStatus::PartiallyConfirmed,
+                "The remaining items stay booked".to_string(),
+            )
         } else if order.refunded.is_zero() {
-            (OrderStatus::Cancelled, "Every item is cancelled; the policies refund nothing".to_string())
+            (
+                OrderStatus::Cancelled,
+                "Every item is cancelled; the policies refund nothing".to_string(),
+            )
         } else {
-            (OrderStatus::Refunded, format!("Every item is cancelled; {} refunded in total", order.refunded))
+            (
+                OrderStatus::Refunded,
+                format!(
+                    "Every item is cancelled; {} refunded in total",
+                    order.refunded
+                ),
+            )
         };
         self.transition(order, status, message).await
     }
@@ -118,13 +168,23 @@ impl Orchestrator {
         for item in &mut order.items {
             item.status = ItemStatus::Skipped;
         }
-        self.transition(order, OrderStatus::Cancelled, "Cancelled before payment; nothing was charged".into()).await
+        self.transition(
+            order,
+            OrderStatus::Cancelled,
+            "Cancelled before payment; nothing was charged".into(),
+        )
+        .await
     }
 }
 
 fn choose_targets(order: &Order, items: Option<&[ItemId]>) -> Result<Vec<ItemId>, ExecutionError> {
     let targets: Vec<ItemId> = match items {
-        None => order.items.iter().filter(|item| is_live(item.status)).map(|item| item.item_id.clone()).collect(),
+        None => order
+            .items
+            .iter()
+            .filter(|item| is_live(item.status))
+            .map(|item| item.item_id.clone())
+            .collect(),
         Some(ids) => {
             for id in ids {
                 match order.item(id) {
@@ -148,7 +208,10 @@ fn choose_targets(order: &Order, items: Option<&[ItemId]>) -> Result<Vec<ItemId>
         }
     };
     if targets.is_empty() {
-        return Err(ExecutionError::NotCancellable(format!("order {} has nothing booked left to cancel", order.id)));
+        return Err(ExecutionError::NotCancellable(format!(
+            "order {} has nothing booked left to cancel",
+            order.id
+        )));
     }
     Ok(targets)
 }

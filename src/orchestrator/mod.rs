@@ -63,7 +63,11 @@ pub struct Orchestrator {
 
 impl Orchestrator {
     pub fn new(store: Arc<dyn Store>, providers: Arc<Providers>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, providers, clock }
+        Self {
+            store,
+            providers,
+            clock,
+        }
     }
 
     pub async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Order, ExecutionError> {
@@ -73,16 +77,29 @@ impl Orchestrator {
             .ok_or_else(|| ExecutionError::OrderNotFound(id.clone()))
     }
 
-    pub async fn timeline(&self, owner: &OwnerId, id: &OrderId) -> Result<Vec<OrderEvent>, ExecutionError> {
+    pub async fn timeline(
+        &self,
+        owner: &OwnerId,
+        id: &OrderId,
+    ) -> Result<Vec<OrderEvent>, ExecutionError> {
         Ok(self.store.timeline(owner, id).await?)
     }
 
-    pub async fn orders(&self, owner: &OwnerId, filter: &OrderFilter) -> Result<Vec<Order>, ExecutionError> {
+    pub async fn orders(
+        &self,
+        owner: &OwnerId,
+        filter: &OrderFilter,
+    ) -> Result<Vec<Order>, ExecutionError> {
         Ok(self.store.list_orders(owner, filter).await?)
     }
 
     /// Moves the order to `to` (if the state machine allows it) and saves it with the event.
-    async fn transition(&self, mut order: Order, to: OrderStatus, message: String) -> Result<Order, ExecutionError> {
+    async fn transition(
+        &self,
+        mut order: Order,
+        to: OrderStatus,
+        message: String,
+    ) -> Result<Order, ExecutionError> {
         let from = order.status;
         order.status = from.transition(to)?;
         self.save(&mut order, from, message).await?;
@@ -95,11 +112,20 @@ impl Orchestrator {
         self.save(order, status, message).await
     }
 
-    async fn save(&self, order: &mut Order, expected: OrderStatus, message: String) -> Result<(), ExecutionError> {
+    async fn save(
+        &self,
+        order: &mut Order,
+        expected: OrderStatus,
+        message: String,
+    ) -> Result<(), ExecutionError> {
         let now = self.clock.now();
         order.updated_at = now;
         tracing::info!(order = %order.id, status = %order.status, "{message}");
-        let event = OrderEvent { at: now, status: order.status, message };
+        let event = OrderEvent {
+            at: now,
+            status: order.status,
+            message,
+        };
         self.store.save_order(order, expected, &event).await?;
         Ok(())
     }

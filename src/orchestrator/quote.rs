@@ -27,14 +27,19 @@ impl Orchestrator {
         let mut fresh = Vec::with_capacity(quotes.len());
         for (item, quote) in plan.items.iter().zip(quotes) {
             match quote {
-                Ok(quote) if quote.price.currency() != item.offer.price.currency() => gone.push(format!(
-                    "'{}' is now priced in {}",
-                    item.offer.title,
-                    quote.price.currency()
-                )),
+                Ok(quote) if quote.price.currency() != item.offer.price.currency() => {
+                    gone.push(format!(
+                        "'{}' is now priced in {}",
+                        item.offer.title,
+                        quote.price.currency()
+                    ))
+                }
                 Ok(quote) => {
                     if quote.price > item.offer.price {
-                        rose.push(format!("'{}' from {} to {}", item.offer.title, item.offer.price, quote.price));
+                        rose.push(format!(
+                            "'{}' from {} to {}",
+                            item.offer.title, item.offer.price, quote.price
+                        ));
                     }
                     fresh.push(quote);
                 }
@@ -42,7 +47,9 @@ impl Orchestrator {
             }
         }
         if !gone.is_empty() {
-            return Err(ExecutionError::OffersGone { problems: gone.join("; ") });
+            return Err(ExecutionError::OffersGone {
+                problems: gone.join("; "),
+            });
         }
         if !rose.is_empty() {
             let mut updated = plan.clone();
@@ -51,7 +58,10 @@ impl Orchestrator {
             }
             updated.updated_at = self.clock.now();
             self.store.update_plan(&updated).await?;
-            return Err(ExecutionError::PriceRose { changes: rose.join("; "), new_total: updated.total()? });
+            return Err(ExecutionError::PriceRose {
+                changes: rose.join("; "),
+                new_total: updated.total()?,
+            });
         }
         Ok(fresh)
     }

@@ -6,7 +6,9 @@ use crate::domain::ids::{ItemId, OfferId, OwnerId, PlanId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
 use crate::domain::order::OrderStatus;
-use crate::domain::plan::{PaymentMethodToken, PlanError, PlanItem, Priority, TravelPlan, Traveller};
+use crate::domain::plan::{
+    PaymentMethodToken, PlanError, PlanItem, Priority, TravelPlan, Traveller,
+};
 use crate::ports::store::OrderFilter;
 
 use super::pick::Pick;
@@ -21,7 +23,7 @@ const MAX_ITEMS: usize = 30;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemSource {
     Offer(OfferId),
-    Pick(Pick),
+    Pick(Box<Pick>),
 }
 
 /// One item to add to a plan.
@@ -66,11 +68,19 @@ fn clean_title(title: &str) -> Result<String, PlanningError> {
             "the title is longer than {MAX_TITLE_CHARS} characters"
         )));
     }
-    Ok(if title.is_empty() { "Trip".to_string() } else { title.to_string() })
+    Ok(if title.is_empty() {
+        "Trip".to_string()
+    } else {
+        title.to_string()
+    })
 }
 
 impl Planner {
-    pub async fn create_plan(&self, owner: &OwnerId, new: NewPlan) -> Result<TravelPlan, PlanningError> {
+    pub async fn create_plan(
+        &self,
+        owner: &OwnerId,
+        new: NewPlan,
+    ) -> Result<TravelPlan, PlanningError> {
         if new.items.is_empty() {
             return Err(PlanError::Empty.into());
         }
@@ -112,17 +122,25 @@ impl Planner {
     ) -> Result<TravelPlan, PlanningError> {
         let mut plan = self.plan(owner, id).await?;
         self.ensure_editable(owner, &plan).await?;
-        if let Some(missing) = changes.remove_items.iter().find(|id| plan.item(id).is_none()) {
+        if let Some(missing) = changes
+            .remove_items
+            .iter()
+            .find(|id| plan.item(id).is_none())
+        {
             return Err(PlanningError::InvalidItems(format!(
                 "item {missing} is not in plan {}: get_travel_plan lists its items",
                 plan.id
             )));
         }
-        plan.items.retain(|item| !changes.remove_items.contains(&item.id));
+        plan.items
+            .retain(|item| !changes.remove_items.contains(&item.id));
         for item in &mut plan.items {
-            item.depends_on.retain(|dep| !changes.remove_items.contains(dep));
+            item.depends_on
+                .retain(|dep| !changes.remove_items.contains(dep));
         }
-        let added = self.resolve_items(owner, &changes.add_items, &plan.items).await?;
+        let added = self
+            .resolve_items(owner, &changes.add_items, &plan.items)
+            .await?;
         plan.items.extend(added);
         if let Some(title) = changes.title {
             plan.title = clean_title(&title)?;
@@ -147,9 +165,23 @@ impl Planner {
     }
 
     /// A plan with a live order is frozen; after a failed order it may be fixed and retried.
-    async fn ensure_editable(&self, owner: &OwnerId, plan: &TravelPlan) -> Result<(), PlanningError> {
-        let filter = OrderFilter { plan: Some(plan.id.clone()), limit: 1, ..Default::default() };
-        match self.store.list_orders(owner, &filter).await?.into_iter().next() {
+    async fn ensure_editable(
+        &self,
+        owner: &OwnerId,
+        plan: &TravelPlan,
+    ) -> Result<(), PlanningError> {
+        let filter = OrderFilter {
+            plan: Some(plan.id.clone()),
+            limit: 1,
+            ..Default::default()
+        };
+        match self
+            .store
+            .list_orders(owner, &filter)
+            .await?
+            .into_iter()
+            .next()
+        {
             Some(order) if order.status != OrderStatus::Failed => Err(PlanningError::Locked {
                 plan: plan.id.clone(),
                 order: order.id,
@@ -183,7 +215,12 @@ impl Planner {
                     "the label '{label}' is used by more than one item: give each item its own label"
                 )));
             }
-            items.push(PlanItem { id, priority: request.priority, depends_on: Vec::new(), offer });
+            items.push(PlanItem {
+                id,
+                priority: request.priority,
+                depends_on: Vec::new(),
+                offer,
+            });
         }
         for (item, request) in items.iter_mut().zip(requests) {
             for reference in &request.depends_on {
@@ -206,7 +243,12 @@ impl Planner {
         Ok(items)
     }
 
-    async fn offer_for(&self, owner: &OwnerId, index: usize, source: &ItemSource) -> Result<Offer, PlanningError> {
+    async fn offer_for(
+        &self,
+        owner: &OwnerId,
+        index: usize,
+        source: &ItemSource,
+    ) -> Result<Offer, PlanningError> {
         match source {
             ItemSource::Offer(id) => self
                 .store
@@ -215,7 +257,8 @@ impl Planner {
                 .ok_or_else(|| PlanningError::OfferNotFound(id.clone())),
             ItemSource::Pick(pick) => {
                 let offers = self.search(owner, pick.query()).await?;
-                pick.choose(&offers).map_err(|reason| PlanningError::NoMatch { index, reason })
+                pick.choose(&offers)
+                    .map_err(|reason| PlanningError::NoMatch { index, reason })
             }
         }
     }

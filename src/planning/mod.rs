@@ -26,14 +26,22 @@ pub enum PlanningError {
     Plan(#[from] PlanError),
     #[error("there is no travel plan {0}: check the id, or create one with create_travel_plan")]
     PlanNotFound(PlanId),
-    #[error("there is no offer {0} from an earlier search: search again and use an offer id from the results")]
+    #[error(
+        "there is no offer {0} from an earlier search: search again and use an offer id from the results"
+    )]
     OfferNotFound(OfferId),
-    #[error("item {index}: no offer matches ({reason}); relax the criteria or search and pick an offer id")]
+    #[error(
+        "item {index}: no offer matches ({reason}); relax the criteria or search and pick an offer id"
+    )]
     NoMatch { index: usize, reason: String },
     #[error(
         "plan {plan} was executed as order {order} ({status}) and can no longer change: cancel the order or create a new plan"
     )]
-    Locked { plan: PlanId, order: OrderId, status: OrderStatus },
+    Locked {
+        plan: PlanId,
+        order: OrderId,
+        status: OrderStatus,
+    },
     #[error(transparent)]
     Provider(#[from] BookingError),
     #[error(transparent)]
@@ -50,6 +58,10 @@ pub struct Planner {
 
 impl Planner {
     pub fn new(store: Arc<dyn Store>, providers: Arc<Providers>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, providers, clock }
+        Self {
+            store,
+            providers,
+            clock,
+        }
     }
 }

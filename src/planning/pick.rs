@@ -9,17 +9,30 @@ use crate::ports::booking::SearchQuery;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pick {
     /// The best flight by the design weights: price 40 %, time 30 %, airline 20 %, stops 10 %.
-    Flight { query: SearchQuery, preferences: FlightPreferences },
+    Flight {
+        query: SearchQuery,
+        preferences: FlightPreferences,
+    },
     /// The cheapest stay with at least `min_stars`, refundable if asked, within `max_price`.
-    Hotel { query: SearchQuery, min_stars: Option<u8>, refundable_only: bool, max_price: Option<Money> },
+    Hotel {
+        query: SearchQuery,
+        min_stars: Option<u8>,
+        refundable_only: bool,
+        max_price: Option<Money>,
+    },
     /// The cheapest offer of the search within `max_price` (activities, car rentals).
-    Cheapest { query: SearchQuery, max_price: Option<Money> },
+    Cheapest {
+        query: SearchQuery,
+        max_price: Option<Money>,
+    },
 }
 
 impl Pick {
     pub fn query(&self) -> &SearchQuery {
         match self {
-            Pick::Flight { query, .. } | Pick::Hotel { query, .. } | Pick::Cheapest { query, .. } => query,
+            Pick::Flight { query, .. }
+            | Pick::Hotel { query, .. }
+            | Pick::Cheapest { query, .. } => query,
         }
     }
 
@@ -30,7 +43,12 @@ impl Pick {
         };
         let chosen = match self {
             Pick::Flight { preferences, .. } => scoring::best_flight(offers, preferences),
-            Pick::Hotel { min_stars, refundable_only, max_price, .. } => offers
+            Pick::Hotel {
+                min_stars,
+                refundable_only,
+                max_price,
+                ..
+            } => offers
                 .iter()
                 .filter(|offer| within(offer, max_price))
                 .filter(|offer| !refundable_only || offer.cancellation.is_refundable())
@@ -45,7 +63,10 @@ impl Pick {
                 .min_by_key(|offer| offer.price.amount()),
         };
         chosen.cloned().ok_or_else(|| {
-            format!("{} offers found, none within the limits given", offers.len())
+            format!(
+                "{} offers found, none within the limits given",
+                offers.len()
+            )
         })
     }
 }

@@ -17,7 +17,13 @@ pub fn validate(query: &SearchQuery, today: NaiveDate) -> Result<(), PlanningErr
     let invalid = |message: String| Err(PlanningError::InvalidSearch(message));
     let horizon = today + Duration::days(BOOKING_HORIZON_DAYS);
     let (first_day, party) = match query {
-        SearchQuery::Flights { origin, destination, date, passengers, .. } => {
+        SearchQuery::Flights {
+            origin,
+            destination,
+            date,
+            passengers,
+            ..
+        } => {
             if origin.city == destination.city {
                 return invalid(format!(
                     "origin {} and destination {} are in the same city: pick a destination elsewhere",
@@ -26,19 +32,32 @@ pub fn validate(query: &SearchQuery, today: NaiveDate) -> Result<(), PlanningErr
             }
             (*date, *passengers)
         }
-        SearchQuery::Hotels { check_in, check_out, guests, .. } => {
+        SearchQuery::Hotels {
+            check_in,
+            check_out,
+            guests,
+            ..
+        } => {
             if check_out <= check_in {
                 return invalid(format!(
                     "check-out {check_out} must be after check-in {check_in}: swap them or pick a later check-out"
                 ));
             }
             if (*check_out - *check_in).num_days() > MAX_NIGHTS {
-                return invalid(format!("stays are limited to {MAX_NIGHTS} nights: split the stay"));
+                return invalid(format!(
+                    "stays are limited to {MAX_NIGHTS} nights: split the stay"
+                ));
             }
             (*check_in, *guests)
         }
-        SearchQuery::Activities { date, participants, .. } => (*date, *participants),
-        SearchQuery::CarRentals { pick_up_at, drop_off_at, .. } => {
+        SearchQuery::Activities {
+            date, participants, ..
+        } => (*date, *participants),
+        SearchQuery::CarRentals {
+            pick_up_at,
+            drop_off_at,
+            ..
+        } => {
             if drop_off_at <= pick_up_at {
                 return invalid(format!(
                     "drop-off {drop_off_at} must be after pick-up {pick_up_at}"
@@ -51,20 +70,30 @@ pub fn validate(query: &SearchQuery, today: NaiveDate) -> Result<(), PlanningErr
         }
     };
     if first_day < today {
-        return invalid(format!("{first_day} is in the past (today is {today}): pick a future date"));
+        return invalid(format!(
+            "{first_day} is in the past (today is {today}): pick a future date"
+        ));
     }
     if first_day > horizon {
-        return invalid(format!("{first_day} is more than a year ahead: providers do not sell that far out"));
+        return invalid(format!(
+            "{first_day} is more than a year ahead: providers do not sell that far out"
+        ));
     }
     if party == 0 || party > MAX_PARTY {
-        return invalid(format!("the party must be 1 to {MAX_PARTY} people, not {party}"));
+        return invalid(format!(
+            "the party must be 1 to {MAX_PARTY} people, not {party}"
+        ));
     }
     Ok(())
 }
 
 impl Planner {
     /// Asks every provider of the kind, keeps the offers for plan building, and returns them.
-    pub async fn search(&self, owner: &crate::domain::ids::OwnerId, query: &SearchQuery) -> Result<Vec<Offer>, PlanningError> {
+    pub async fn search(
+        &self,
+        owner: &crate::domain::ids::OwnerId,
+        query: &SearchQuery,
+    ) -> Result<Vec<Offer>, PlanningError> {
         validate(query, self.clock.now().date_naive())?;
         let mut offers = Vec::new();
         let mut first_error = None;
@@ -120,7 +149,12 @@ mod tests {
             cabin: Default::default(),
             currency: Currency::parse("USD").unwrap(),
         };
-        assert!(validate(&flight(today() - Duration::days(1), 1), today()).unwrap_err().to_string().contains("in the past"));
+        assert!(
+            validate(&flight(today() - Duration::days(1), 1), today())
+                .unwrap_err()
+                .to_string()
+                .contains("in the past")
+        );
         assert!(validate(&flight(today(), 0), today()).is_err());
         assert!(validate(&flight(today() + Duration::days(400), 1), today()).is_err());
         assert!(validate(&flight(today(), 2), today()).is_ok());

@@ -1,0 +1,95 @@
+//! The composition root: configuration → store → providers → services → MCP server.
+//! Used by `main` and by the tests, so tests run the real wiring.
+
+use std::sync::Arc;
+
+use rmcp::ServiceExt;
+
+use crate::adapters::sandbox::ledger::LedgerError;
+use crate::adapters::sandbox::{Sandbox, SandboxBooking, SandboxPayments};
+use crate::adapters::store::sqlite::SqliteStore;
+use crate::approval::Approvals;
+use crate::config::Config;
+use crate::domain::ids::OwnerId;
+use crate::mcp::ItineraServer;
+use crate::orchestrator::Orchestrator;
+use crate::planning::Planner;
+use crate::ports::{Clock, Store, StoreError};
+use crate::providers::Providers;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("order store: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("MCP: {0}")]
+    Mcp(String),
+}
+
+/// The services the MCP tools call.
+pub struct Services {
+    pub planner: Planner,
+    pub approvals: Approvals,
+    pub orchestrator: Orchestrator,
+}
+
+/// A wired Itinera: services plus the sandbox they talk to.
+pub struct App {
+    services: Arc<Services>,
+    sandbox: Arc<Sandbox>,
+    owner: OwnerId,
+}
+
+impl App {
+    pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database_url).await?);
+        let sandbox = Sandbox::open(config.sandbox.clone(), Arc::clone(&clock)).await?;
+        let providers = Arc::new(Providers::new(
+            vec![Arc::new(SandboxBooking::new(Arc::clone(&sandbox)))],
+            Arc::new(SandboxPayments::new(Arc::clone(&sandbox))),
+        ));
+        let services = Services {
+            planner: Planner::new(
+                Arc::clone(&store),
+                Arc::clone(&providers),
+                Arc::clone(&clock),
+            ),
+            approvals: Approvals::new(
+                Arc::clone(&store),
+                Arc::clone(&clock),
+                config.approvals.clone(),
+            ),
+            orchestrator: Orchestrator::new(store, providers, clock),
+        };
+        Ok(App {
+            services: Arc::new(services),
+            sandbox,
+            owner: OwnerId::new(config.profile.clone()),
+        })
+    }
+
+    /// An MCP server acting for the configured profile.
+    pub fn server(&self) -> ItineraServer {
+        ItineraServer::new(Arc::clone(&self.services), self.owner.clone())
+    }
+
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
+        &self.sandbox
+    }
+
+    /// Serves MCP on stdin/stdout until the client closes stdin.
+    pub async fn serve_stdio(&self) -> Result<(), AppError> {
+        let running = self
+            .server()
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| AppError::Mcp(e.to_string()))?;
+        let reason = running
+            .waiting()
+            .await
+            .map_err(|e| AppError::Mcp(e.to_string()))?;
+        tracing::info!(?reason, "MCP session ended");
+        Ok(())
+    }
+}

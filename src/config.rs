@@ -1,0 +1,238 @@
+//! Command line and environment: every setting has a flag and an `ITINERA_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::Duration;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::adapters::sandbox::SandboxSettings;
+use crate::adapters::sandbox::faults::Faults;
+use crate::approval::ApprovalSettings;
+use crate::domain::money::Money;
+
+const AFTER_HELP: &str = "\
+Environment variables (each also has the flag shown above):
+  ITINERA_DATABASE_URL           order store, e.g. sqlite:///home/me/itinera.db (default: itinera.db in the data dir)
+  ITINERA_DATA_DIR               where the default databases live (default: the user's data dir + /itinera)
+  ITINERA_PROFILE                whose plans and orders a stdio session sees (default: local)
+  ITINERA_MODE                   sandbox (default) or live
+  ITINERA_SANDBOX_LEDGER_URL     the sandbox providers' own ledger (default: sandbox-ledger.db in the data dir)
+  ITINERA_SANDBOX_FAULTS         injected faults, e.g. hotel.book=fail,flight.book=timeout,*.latency=200ms,hotel.quote=price+15%
+  ITINERA_SANDBOX_ACTION_ADDR    address of the sandbox 3-D Secure page (default: 127.0.0.1:0, a free port)
+  ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
+  ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
+  RUST_LOG                       log filter for stderr, e.g. info or itinera=debug (default: info)
+
+Logs go to stderr; stdout carries only the MCP protocol.";
+
+/// Itinera: an MCP server that books and pays for a trip a person approved.
+#[derive(Debug, Parser)]
+#[command(name = "itinera", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over stdin/stdout (what running with no subcommand does).
+    Serve,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Built-in sandbox providers: no keys, no real money.
+    Sandbox,
+    /// Real providers only.
+    Live,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Order store URL (SQLite).
+    #[arg(long, env = "ITINERA_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Folder of the default databases.
+    #[arg(long, env = "ITINERA_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Whose plans and orders this session sees.
+    #[arg(long, env = "ITINERA_PROFILE", default_value = "local", global = true)]
+    pub profile: String,
+    #[arg(
+        long,
+        env = "ITINERA_MODE",
+        value_enum,
+        default_value = "sandbox",
+        global = true
+    )]
+    pub mode: Mode,
+    /// The sandbox providers' ledger URL (SQLite).
+    #[arg(long, env = "ITINERA_SANDBOX_LEDGER_URL", global = true)]
+    pub sandbox_ledger_url: Option<String>,
+    /// Faults the sandbox injects (see below).
+    #[arg(
+        long,
+        env = "ITINERA_SANDBOX_FAULTS",
+        default_value = "",
+        global = true
+    )]
+    pub sandbox_faults: String,
+    /// Address of the sandbox 3-D Secure page.
+    #[arg(
+        long,
+        env = "ITINERA_SANDBOX_ACTION_ADDR",
+        default_value = "127.0.0.1:0",
+        global = true
+    )]
+    pub sandbox_action_addr: SocketAddr,
+    /// Approve totals up to this amount without asking, e.g. "150 EUR"; 0 never.
+    #[arg(
+        long,
+        env = "ITINERA_AUTO_APPROVE_LIMIT",
+        default_value = "0",
+        global = true
+    )]
+    pub auto_approve_limit: String,
+    /// Minutes an approval stays valid.
+    #[arg(
+        long,
+        env = "ITINERA_APPROVAL_TTL_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub approval_ttl_minutes: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "ITINERA_MODE=live needs real providers, and this version has none configured: use ITINERA_MODE=sandbox"
+    )]
+    LiveUnavailable,
+    #[error("no data directory could be found for this user: set ITINERA_DATA_DIR")]
+    NoDataDir,
+    #[error(
+        "ITINERA_AUTO_APPROVE_LIMIT '{value}': {problem}. Write it like \"150 EUR\", or 0 to always ask"
+    )]
+    AutoApproveLimit { value: String, problem: String },
+    #[error("ITINERA_APPROVAL_TTL_MINUTES must be 1 to 1440, not {0}")]
+    ApprovalTtl(u32),
+    #[error(transparent)]
+    Faults(#[from] crate::adapters::sandbox::faults::FaultSpecError),
+}
+
+/// Everything the app needs, resolved and validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub profile: String,
+    pub sandbox: SandboxSettings,
+    pub approvals: ApprovalSettings,
+}
+
+impl Config {
+    /// The default configuration with both databases in `dir`.
+    pub fn in_dir(dir: &std::path::Path) -> Config {
+        Config {
+            database_url: sqlite_url(&dir.join("itinera.db")),
+            profile: "local".into(),
+            sandbox: SandboxSettings {
+                ledger_url: sqlite_url(&dir.join("sandbox-ledger.db")),
+                faults: Faults::none(),
+                action_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            },
+            approvals: ApprovalSettings {
+                ttl: Duration::minutes(30),
+                auto_approve_limit: None,
+            },
+        }
+    }
+
+    pub fn from_settings(settings: &Settings) -> Result<Config, ConfigError> {
+        if settings.mode == Mode::Live {
+            return Err(ConfigError::LiveUnavailable);
+        }
+        let dir = match &settings.data_dir {
+            Some(dir) => dir.clone(),
+            None => dirs::data_dir()
+                .ok_or(ConfigError::NoDataDir)?
+                .join("itinera"),
+        };
+        let mut config = Config::in_dir(&dir);
+        if let Some(url) = &settings.database_url {
+            config.database_url = url.clone();
+        }
+        if let Some(url) = &settings.sandbox_ledger_url {
+            config.sandbox.ledger_url = url.clone();
+        }
+        config.profile = settings.profile.clone();
+        config.sandbox.faults = Faults::parse(&settings.sandbox_faults)?;
+        config.sandbox.action_addr = settings.sandbox_action_addr;
+        config.approvals.auto_approve_limit = parse_limit(&settings.auto_approve_limit)?;
+        if !(1..=1440).contains(&settings.approval_ttl_minutes) {
+            return Err(ConfigError::ApprovalTtl(settings.approval_ttl_minutes));
+        }
+        config.approvals.ttl = Duration::minutes(i64::from(settings.approval_ttl_minutes));
+        Ok(config)
+    }
+}
+
+fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// "0" → never; "150 EUR" or "EUR 150" → that amount.
+fn parse_limit(value: &str) -> Result<Option<Money>, ConfigError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed == "0" {
+        return Ok(None);
+    }
+    let error = |problem: String| ConfigError::AutoApproveLimit {
+        value: value.to_string(),
+        problem,
+    };
+    let parts: Vec<&str> = trimmed.split_whitespace().collect();
+    let [first, second] = parts.as_slice() else {
+        return Err(error("expected an amount and a currency".into()));
+    };
+    let (amount, currency) = if first.chars().all(|c| c.is_ascii_alphabetic()) {
+        (second, first)
+    } else {
+        (first, second)
+    };
+    Money::parse(amount, currency)
+        .map(Some)
+        .map_err(|e| error(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_approve_limits_parse_either_way_round() {
+        assert_eq!(parse_limit("0").unwrap(), None);
+        assert_eq!(
+            parse_limit("150 EUR").unwrap(),
+            Some(Money::parse("150", "EUR").unwrap())
+        );
+        assert_eq!(
+            parse_limit("EUR 150.50").unwrap(),
+            Some(Money::parse("150.50", "EUR").unwrap())
+        );
+        assert!(parse_limit("150").is_err());
+        assert!(parse_limit("150 XXX").is_err());
+    }
+
+    #[test]
+    fn live_mode_is_refused_until_real_providers_exist() {
+        let cli = Cli::parse_from(["itinera", "--mode", "live"]);
+        assert!(matches!(
+            Config::from_settings(&cli.settings),
+            Err(ConfigError::LiveUnavailable)
+        ));
+    }
+}

@@ -1,0 +1,86 @@
+//! The MCP server: tools for search, plans, approval, execution, status and cancellation.
+//!
+//! One file per toolset. Tools turn arguments into domain values and call the services; they hold
+//! no SQL and no HTTP. Failures the model can fix come back as tool results with `isError` and a
+//! message that says what to do next.
+
+mod approve;
+mod orders;
+mod plans;
+mod search;
+mod views;
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool_handler};
+
+use crate::app::Services;
+use crate::domain::ids::OwnerId;
+use crate::domain::screening::screen_json;
+
+pub use approve::ApprovalAnswer;
+
+const INSTRUCTIONS: &str = "Itinera books and pays for trips the person has agreed to.\n\
+1. Search with search_flights, search_hotels, search_activities and search_car_rentals (nothing is booked).\n\
+2. Build a plan with create_travel_plan from offer ids (or criteria the server resolves); adjust it with update_travel_plan.\n\
+3. Call confirm_travel_plan: the person sees the itinerary and total and approves or declines. Only the person can approve.\n\
+4. Call execute_travel_plan: prices are re-checked, the total is held on the payment method, items are booked in dependency order, and only what was booked is charged. If the bank asks for 3-D Secure, give the person the link, then call execute_travel_plan again.\n\
+5. Follow with get_booking_status and list_bookings; cancel_booking cancels under each item's policy and refunds what the policy gives back.\n\
+Never put card numbers anywhere: payment methods are provider tokens such as pm_sandbox_visa.";
+
+/// The MCP server for one person (the local profile on stdio).
+#[derive(Clone)]
+pub struct ItineraServer {
+    services: Arc<Services>,
+    owner: OwnerId,
+    tool_router: ToolRouter<Self>,
+}
+
+impl ItineraServer {
+    pub fn new(services: Arc<Services>, owner: OwnerId) -> Self {
+        Self {
+            services,
+            owner,
+            tool_router: Self::search_router()
+                + Self::plan_router()
+                + Self::approval_router()
+                + Self::order_router(),
+        }
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for ItineraServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                env!("CARGO_PKG_NAME"),
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    /// Screens every argument for card numbers and oversize strings before any tool sees it.
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        if let Some(arguments) = &request.arguments
+            && let Err(refusal) = screen_json(&serde_json::Value::Object(arguments.clone()))
+        {
+            tracing::warn!(tool = %request.name, "refused input: {refusal}");
+            return Ok(CallToolResult::error(vec![ContentBlock::text(refusal.to_string())]).into());
+        }
+        self.tool_router
+            .call(ToolCallContext::new(self, request, context))
+            .await
+    }
+}

@@ -1,0 +1,182 @@
+//! Order tools: execute an approved plan, follow it, list orders, cancel.
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::domain::ids::{ItemId, OrderId, PlanId};
+use crate::domain::order::{Order, OrderStatus};
+use crate::ports::store::OrderFilter;
+
+use super::ItineraServer;
+use super::plans::PlanIdArgs;
+use super::views::{OrderList, OrderSummary, OrderView};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct OrderIdArgs {
+    /// The order id, e.g. "ord_8f14e45fceea167a5a36dedd4bea2543".
+    pub order_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListBookingsArgs {
+    /// Only orders in this status.
+    pub status: Option<OrderStatus>,
+    /// At most this many orders, newest first (1–100, default 20).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CancelBookingArgs {
+    /// The order id.
+    pub order_id: String,
+    /// Only these items (ids from get_booking_status); the whole order when omitted.
+    pub item_ids: Option<Vec<String>>,
+}
+
+fn order_id(value: &str) -> Result<OrderId, String> {
+    OrderId::parse(value).map_err(|e| e.to_string())
+}
+
+#[tool_router(router = order_router, vis = "pub(super)")]
+impl ItineraServer {
+    /// Book and pay for a plan the person approved: re-check every price (a rise or an expired
+    /// offer stops before any money moves), hold the total on the payment method, book items in
+    /// dependency order, then charge only what was booked. A must-have item that fails cancels
+    /// everything and releases the hold. Calling it again returns the same order; after 3-D
+    /// Secure, calling it again continues the order.
+    #[tool(
+        title = "Execute travel plan (book and pay)",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn execute_travel_plan(
+        &self,
+        Parameters(args): Parameters<PlanIdArgs>,
+    ) -> Result<Json<OrderView>, String> {
+        let id = PlanId::parse(&args.plan_id).map_err(|e| e.to_string())?;
+        let order = self
+            .services
+            .orchestrator
+            .execute(&self.owner, &id)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.order_view(order).await
+    }
+
+    /// Where an order stands: status, each item's booking, documents (PNR and confirmation
+    /// numbers), amounts held, charged and refunded, and the timeline of everything that happened.
+    #[tool(
+        title = "Get booking status",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn get_booking_status(
+        &self,
+        Parameters(args): Parameters<OrderIdArgs>,
+    ) -> Result<Json<OrderView>, String> {
+        let order = self
+            .services
+            .orchestrator
+            .order(&self.owner, &order_id(&args.order_id)?)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.order_view(order).await
+    }
+
+    /// List the person's orders, newest first, optionally by status.
+    #[tool(
+        title = "List bookings",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn list_bookings(
+        &self,
+        Parameters(args): Parameters<ListBookingsArgs>,
+    ) -> Result<Json<OrderList>, String> {
+        let limit = args.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            return Err(format!("limit must be between 1 and 100, not {limit}"));
+        }
+        let filter = OrderFilter {
+            status: args.status,
+            plan: None,
+            limit,
+        };
+        let orders = self
+            .services
+            .orchestrator
+            .orders(&self.owner, &filter)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Json(OrderList {
+            orders: orders.iter().map(OrderSummary::new).collect(),
+        }))
+    }
+
+    /// Cancel a confirmed order, or chosen items of it, with the providers. Each item's
+    /// cancellation policy decides what comes back (free until a deadline, then a fee; or
+    /// nothing), and that amount is refunded to the payment method. Tell the person what they
+    /// will get back before calling.
+    #[tool(
+        title = "Cancel booking",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn cancel_booking(
+        &self,
+        Parameters(args): Parameters<CancelBookingArgs>,
+    ) -> Result<Json<OrderView>, String> {
+        let id = order_id(&args.order_id)?;
+        let items = args
+            .item_ids
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| ItemId::parse(id).map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        if items.as_ref().is_some_and(Vec::is_empty) {
+            return Err(
+                "item_ids is empty: omit it to cancel the whole order, or list the items to cancel"
+                    .into(),
+            );
+        }
+        let order = self
+            .services
+            .orchestrator
+            .cancel(&self.owner, &id, items.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.order_view(order).await
+    }
+}
+
+impl ItineraServer {
+    async fn order_view(&self, order: Order) -> Result<Json<OrderView>, String> {
+        let timeline = self
+            .services
+            .orchestrator
+            .timeline(&self.owner, &order.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Json(OrderView::new(order, timeline)))
+    }
+}
