@@ -104,7 +104,9 @@ impl ItineraServer {
         if approval.status != ApprovalStatus::Pending {
             return Ok(Round::Done(ApprovalView::new(&approval)));
         }
-        if ctx.client_capabilities().is_none_or(|c| c.elicitation.is_none())
+        if ctx
+            .client_capabilities()
+            .is_none_or(|c| c.elicitation.is_none())
         {
             return Ok(Round::Done(
                 ApprovalView::new(&approval).with_message(NO_PROMPT),

@@ -1,0 +1,339 @@
+//! Shared test harness: the real app wiring on temporary SQLite files, an in-process MCP client
+//! playing the person, a clock the test moves, and readers of the sandbox ledger and the store.
+#![allow(dead_code)] // each test binary uses part of the harness
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use itinera::adapters::sandbox::Sandbox;
+use itinera::adapters::sandbox::faults::Faults;
+use itinera::app::App;
+use itinera::config::Config;
+use itinera::domain::money::Money;
+use itinera::ports::Clock;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
+    ElicitResult, ElicitationAction, Implementation, ProtocolVersion,
+};
+use rmcp::service::{RequestContext, RunningService};
+use rmcp::{ClientHandler, ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+/// A clock the test moves by hand.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap();
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// What the person answers when the client shows them the approval prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Approve,
+    Decline,
+}
+
+/// The MCP client, standing in for the person at the keyboard.
+#[derive(Clone)]
+pub struct Person {
+    pub answer: Arc<Mutex<Answer>>,
+    pub prompts: Arc<Mutex<Vec<String>>>,
+    pub can_elicit: bool,
+}
+
+impl Person {
+    pub fn new(answer: Answer) -> Person {
+        Person {
+            answer: Arc::new(Mutex::new(answer)),
+            prompts: Arc::default(),
+            can_elicit: true,
+        }
+    }
+}
+
+impl ClientHandler for Person {
+    fn get_info(&self) -> ClientConfig {
+        let capabilities = if self.can_elicit {
+            ClientCapabilities::builder().enable_elicitation().build()
+        } else {
+            ClientCapabilities::default()
+        };
+        ClientConfig::new(capabilities, Implementation::new("itinera-test", "0.0.1"))
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, rmcp::ErrorData> {
+        if let ElicitRequestParams::FormElicitationParams { message, .. } = &request {
+            self.prompts.lock().unwrap().push(message.clone());
+        }
+        Ok(match *self.answer.lock().unwrap() {
+            Answer::Approve => {
+                ElicitResult::new(ElicitationAction::Accept).with_content(json!({"approve": true}))
+            }
+            Answer::Decline => ElicitResult::new(ElicitationAction::Decline),
+        })
+    }
+}
+
+/// Which MCP lifecycle the client speaks.
+#[derive(Debug, Clone, Copy)]
+pub enum Lifecycle {
+    Legacy,
+    Modern,
+}
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub clock: Arc<ManualClock>,
+    pub app: App,
+    pub client: RunningService<RoleClient, Person>,
+    pub person: Person,
+}
+
+pub struct Options {
+    pub faults: &'static str,
+    pub lifecycle: Lifecycle,
+    pub person: Person,
+    pub approval_ttl_minutes: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            faults: "",
+            lifecycle: Lifecycle::Legacy,
+            person: Person::new(Answer::Approve),
+            approval_ttl_minutes: 30,
+        }
+    }
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::with(Options::default()).await
+    }
+
+    pub async fn with(options: Options) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::in_dir(dir.path());
+        config.sandbox.faults = Faults::parse(options.faults).unwrap();
+        config.approvals.ttl = Duration::minutes(options.approval_ttl_minutes);
+        let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
+        let app = App::start(&config, clock.clone()).await.unwrap();
+        let (server_io, client_io) = tokio::io::duplex(1 << 20);
+        let server = app.server();
+        tokio::spawn(async move {
+            if let Ok(running) = server.serve(server_io).await {
+                let _ = running.waiting().await;
+            }
+        });
+        let person = options.person;
+        let client = match options.lifecycle {
+            Lifecycle::Legacy => person.clone().serve(client_io).await.unwrap(),
+            Lifecycle::Modern => person
+                .clone()
+                .serve_with_lifecycle(
+                    client_io,
+                    ClientLifecycleMode::Discover {
+                        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                    },
+                )
+                .await
+                .unwrap(),
+        };
+        Harness {
+            dir,
+            clock,
+            app,
+            client,
+            person,
+        }
+    }
+
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
+        self.app.sandbox()
+    }
+
+    pub fn set_faults(&self, spec: &str) {
+        self.sandbox().set_faults(Faults::parse(spec).unwrap());
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.now().date_naive()
+    }
+
+    /// A date `days` from today, as the tools want it.
+    pub fn day(&self, days: i64) -> String {
+        (self.today() + Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    }
+
+    pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
+        let Value::Object(arguments) = arguments else {
+            panic!("arguments must be an object")
+        };
+        self.client
+            .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments))
+            .await
+            .unwrap_or_else(|e| panic!("{tool} failed at the protocol level: {e}"))
+    }
+
+    /// Calls a tool that must succeed and returns its structured output.
+    pub async fn ok(&self, tool: &str, arguments: Value) -> Value {
+        let result = self.call(tool, arguments).await;
+        assert_ne!(
+            result.is_error,
+            Some(true),
+            "{tool} failed: {}",
+            text(&result)
+        );
+        result
+            .structured_content
+            .clone()
+            .or_else(|| serde_json::from_str(&text(&result)).ok())
+            .unwrap_or_else(|| panic!("{tool} returned no structured content: {}", text(&result)))
+    }
+
+    /// Calls a tool that must fail and returns its error text.
+    pub async fn err(&self, tool: &str, arguments: Value) -> String {
+        let result = self.call(tool, arguments).await;
+        assert_eq!(
+            result.is_error,
+            Some(true),
+            "{tool} should have failed but returned {}",
+            text(&result)
+        );
+        text(&result)
+    }
+
+    /// Searches all four kinds in Paris and returns one offer id of each, in the order
+    /// flight, hotel, activity, car; refundable offers are preferred so refunds are visible.
+    pub async fn paris_offers(&self) -> Vec<Value> {
+        let flights = self
+            .ok("search_flights", json!({"origin": "LHR", "destination": "CDG", "date": self.day(20), "currency": "EUR"}))
+            .await;
+        let hotels = self
+            .ok("search_hotels", json!({"city": "Paris", "check_in": self.day(20), "check_out": self.day(23), "currency": "EUR"}))
+            .await;
+        let activities = self
+            .ok(
+                "search_activities",
+                json!({"city": "PAR", "date": self.day(21), "currency": "EUR"}),
+            )
+            .await;
+        let cars = self
+            .ok(
+                "search_car_rentals",
+                json!({"city": "Paris", "pick_up_date": self.day(21), "drop_off_date": self.day(23), "currency": "EUR"}),
+            )
+            .await;
+        [flights, hotels, activities, cars]
+            .into_iter()
+            .map(|found| {
+                let offers = found["offers"].as_array().unwrap().clone();
+                offers
+                    .iter()
+                    .find(|offer| offer["cancellation"]["type"] == "refundable")
+                    .unwrap_or(&offers[0])
+                    .clone()
+            })
+            .collect()
+    }
+
+    /// Creates a plan from offers with the given priorities and payment method.
+    pub async fn plan_of(&self, offers: &[(Value, &str)], payment_method: &str) -> Value {
+        let items: Vec<Value> = offers
+            .iter()
+            .map(|(offer, priority)| json!({"offer_id": offer["id"], "priority": priority}))
+            .collect();
+        self.ok(
+            "create_travel_plan",
+            json!({
+                "title": "Paris in December",
+                "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+                "payment_method": payment_method,
+                "items": items,
+            }),
+        )
+        .await
+    }
+
+    /// Search, plan all four kinds as must-haves, confirm (the person approves): the plan id.
+    pub async fn approved_paris_plan(&self, payment_method: &str) -> (String, Vec<Value>) {
+        let offers = self.paris_offers().await;
+        let with_priority: Vec<(Value, &str)> =
+            offers.iter().map(|o| (o.clone(), "must_have")).collect();
+        let plan = self.plan_of(&with_priority, payment_method).await;
+        let plan_id = plan["plan_id"].as_str().unwrap().to_string();
+        let approval = self
+            .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(approval["status"], "approved", "{approval}");
+        (plan_id, offers)
+    }
+
+    /// Row count of a table of the order store.
+    pub async fn rows(&self, table: &str) -> i64 {
+        let url = format!("sqlite://{}", self.dir.path().join("itinera.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let count: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        count
+    }
+}
+
+pub fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn money(value: &Value) -> Money {
+    Money::parse(
+        value["amount"].as_str().unwrap(),
+        value["currency"].as_str().unwrap(),
+    )
+    .unwrap()
+}
+
+/// What an item's policy refunds if cancelled at `at`, computed independently of the server.
+pub fn expected_refund(offer: &Value, at: DateTime<Utc>) -> Money {
+    let price = money(&offer["price"]);
+    let policy = &offer["cancellation"];
+    if policy["type"] != "refundable" {
+        return Money::zero(price.currency());
+    }
+    let free_until: DateTime<Utc> = policy["free_until"].as_str().unwrap().parse().unwrap();
+    if at <= free_until {
+        price
+    } else {
+        price.saturating_sub(&money(&policy["penalty"])).unwrap()
+    }
+}
+
+pub fn sum(amounts: impl IntoIterator<Item = Money>) -> Money {
+    amounts
+        .into_iter()
+        .reduce(|a, b| a.checked_add(&b).unwrap())
+        .unwrap()
+}

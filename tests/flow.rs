@@ -1,0 +1,211 @@
+//! The whole flow through an in-process MCP client: search → plan → confirm → approve → execute
+//! → status → cancel → refund, checked against the sandbox ledger, on both MCP lifecycles.
+
+mod common;
+
+use common::{Answer, Harness, Lifecycle, Options, Person, expected_refund, money, sum};
+use serde_json::json;
+
+async fn book_and_cancel_a_four_item_trip(lifecycle: Lifecycle) {
+    let h = Harness::with(Options {
+        lifecycle,
+        ..Options::default()
+    })
+    .await;
+    let (plan_id, offers) = h.approved_paris_plan("pm_sandbox_visa").await;
+
+    // The person saw every item, its price and the total before approving.
+    let prompts = h.person.prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 1, "the person is asked once");
+    for offer in &offers {
+        assert!(
+            prompts[0].contains(offer["title"].as_str().unwrap()),
+            "{}",
+            prompts[0]
+        );
+    }
+    let total = sum(offers.iter().map(|o| money(&o["price"])));
+    assert!(
+        prompts[0].contains(&format!("Total: {total}")),
+        "{}",
+        prompts[0]
+    );
+
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    assert_eq!(money(&order["captured"]), total);
+    let order_id = order["order_id"].as_str().unwrap().to_string();
+
+    // Status shows the PNR and every confirmation number.
+    let status = h
+        .ok("get_booking_status", json!({"order_id": order_id}))
+        .await;
+    let documents = status["documents"].as_array().unwrap();
+    assert_eq!(documents.len(), 4);
+    let pnr = documents.iter().find(|d| d["kind"] == "flight").unwrap()["confirmation"]
+        .as_str()
+        .unwrap();
+    assert_eq!(pnr.len(), 6, "a PNR is six characters: {pnr}");
+    assert!(documents.iter().any(|d| d["kind"] == "hotel" && d["confirmation"].as_str().unwrap().starts_with("HT-")));
+    assert!(
+        status["timeline"].as_array().unwrap().len() >= 8,
+        "{}",
+        status["timeline"]
+    );
+
+    // The sandbox really holds the bookings and captured exactly the total.
+    let payment_id = order["payment"]["reference"].as_str().unwrap();
+    let ledger = h.sandbox().ledger();
+    let payment = ledger.payment(payment_id).await.unwrap().unwrap();
+    assert_eq!(
+        (payment.status.as_str(), payment.captured),
+        ("captured", total)
+    );
+    assert_eq!(
+        ledger
+            .bookings()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|b| b.status == "booked")
+            .count(),
+        4
+    );
+
+    // Cancel everything: the refund is what the policies give back today.
+    let now = chrono::Utc::now();
+    let expected = sum(offers.iter().map(|o| expected_refund(o, now)));
+    let cancelled = h.ok("cancel_booking", json!({"order_id": order_id})).await;
+    assert_eq!(money(&cancelled["refunded"]), expected);
+    let final_status = if expected.is_zero() {
+        "cancelled"
+    } else {
+        "refunded"
+    };
+    assert_eq!(cancelled["status"], final_status, "{cancelled}");
+    let payment = ledger.payment(payment_id).await.unwrap().unwrap();
+    assert_eq!(payment.refunded, expected);
+    let refunds: Vec<_> = ledger
+        .movements(payment_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "refund")
+        .collect();
+    assert_eq!(refunds.len(), usize::from(!expected.is_zero()));
+    assert!(
+        ledger
+            .bookings()
+            .await
+            .unwrap()
+            .iter()
+            .all(|b| b.status == "cancelled")
+    );
+}
+
+#[tokio::test]
+async fn a_trip_is_booked_paid_and_refunded_on_the_legacy_lifecycle() {
+    book_and_cancel_a_four_item_trip(Lifecycle::Legacy).await;
+}
+
+#[tokio::test]
+async fn a_trip_is_booked_paid_and_refunded_on_the_2026_lifecycle() {
+    book_and_cancel_a_four_item_trip(Lifecycle::Modern).await;
+}
+
+#[tokio::test]
+async fn cancelling_one_item_refunds_it_alone_and_keeps_the_rest() {
+    let h = Harness::start().await;
+    let (plan_id, offers) = h.approved_paris_plan("pm_sandbox_visa").await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    let activity = order["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "activity")
+        .unwrap()
+        .clone();
+    let cancelled = h
+        .ok(
+            "cancel_booking",
+            json!({"order_id": order["order_id"], "item_ids": [activity["item_id"]]}),
+        )
+        .await;
+    let expected = expected_refund(&offers[2], chrono::Utc::now());
+    assert_eq!(cancelled["status"], "partially_confirmed", "{cancelled}");
+    assert_eq!(money(&cancelled["refunded"]), expected);
+    assert_eq!(
+        cancelled["documents"].as_array().unwrap().len(),
+        3,
+        "the other three stay booked"
+    );
+
+    let again = h
+        .err(
+            "cancel_booking",
+            json!({"order_id": order["order_id"], "item_ids": [activity["item_id"]]}),
+        )
+        .await;
+    assert!(
+        again.contains("is cancelled, so there is nothing to cancel"),
+        "{again}"
+    );
+}
+
+#[tokio::test]
+async fn a_declined_approval_blocks_execution() {
+    let h = Harness::with(Options {
+        person: Person::new(Answer::Decline),
+        ..Options::default()
+    })
+    .await;
+    let offers = h.paris_offers().await;
+    let plan = h
+        .plan_of(&[(offers[0].clone(), "must_have")], "pm_sandbox_visa")
+        .await;
+    let approval = h
+        .ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(approval["status"], "declined");
+    let error = h
+        .err("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert!(error.contains("declined this plan"), "{error}");
+    assert_eq!(h.rows("orders").await, 0);
+}
+
+#[tokio::test]
+async fn a_client_without_elicitation_cannot_approve() {
+    let person = Person {
+        can_elicit: false,
+        ..Person::new(Answer::Approve)
+    };
+    let h = Harness::with(Options {
+        person,
+        ..Options::default()
+    })
+    .await;
+    let offers = h.paris_offers().await;
+    let plan = h
+        .plan_of(&[(offers[0].clone(), "must_have")], "pm_sandbox_visa")
+        .await;
+    let approval = h
+        .ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(approval["status"], "pending");
+    assert!(
+        approval["message"]
+            .as_str()
+            .unwrap()
+            .contains("ITINERA_AUTO_APPROVE_LIMIT"),
+        "{approval}"
+    );
+    let error = h
+        .err("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert!(error.contains("has not answered"), "{error}");
+}
