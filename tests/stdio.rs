@@ -1,0 +1,147 @@
+//! The real binary over stdio: initialize, tools/list and one full booking, with the approval
+//! answered by the client and the outcome checked in the sandbox ledger the binary wrote.
+
+mod common;
+
+use common::{Answer, Person, money};
+use itinera::adapters::sandbox::ledger::SandboxLedger;
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::TokioChildProcess;
+use serde_json::{Value, json};
+
+async fn call(
+    client: &rmcp::service::RunningService<rmcp::RoleClient, Person>,
+    tool: &str,
+    args: Value,
+) -> Value {
+    let Value::Object(args) = args else {
+        unreachable!()
+    };
+    let result = client
+        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args))
+        .await
+        .unwrap();
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "{tool}: {}",
+        common::text(&result)
+    );
+    result.structured_content.unwrap()
+}
+
+#[tokio::test]
+async fn the_binary_serves_mcp_and_books_a_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
+    command
+        .env("ITINERA_DATA_DIR", dir.path())
+        .env("RUST_LOG", "warn");
+    let client = Person::new(Answer::Approve)
+        .serve(TokioChildProcess::new(command).unwrap())
+        .await
+        .unwrap();
+
+    let info = client.peer_info().unwrap();
+    let server = info.server_info.clone().unwrap();
+    assert_eq!(server.name, "itinera");
+    assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
+    assert!(
+        info.instructions
+            .as_deref()
+            .unwrap_or_default()
+            .contains("confirm_travel_plan")
+    );
+    let tools = client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 12);
+
+    let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let flights = call(
+        &client,
+        "search_flights",
+        json!({"origin": "JFK", "destination": "HND", "date": date, "passengers": 2}),
+    )
+    .await;
+    let flight = &flights["offers"][0];
+    let plan = call(
+        &client,
+        "create_travel_plan",
+        json!({
+            "title": "Tokyo",
+            "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}, {"given_name": "Charles", "family_name": "Babbage"}],
+            "payment_method": "pm_sandbox_visa",
+            "items": [{"offer_id": flight["id"]}],
+        }),
+    )
+    .await;
+    let approval = call(
+        &client,
+        "confirm_travel_plan",
+        json!({"plan_id": plan["plan_id"]}),
+    )
+    .await;
+    assert_eq!(approval["status"], "approved");
+    let order = call(
+        &client,
+        "execute_travel_plan",
+        json!({"plan_id": plan["plan_id"]}),
+    )
+    .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    client.cancel().await.unwrap();
+
+    let ledger_url = format!(
+        "sqlite://{}",
+        dir.path().join("sandbox-ledger.db").display()
+    );
+    let ledger = SandboxLedger::open(&ledger_url).await.unwrap();
+    let payment = ledger
+        .payment(order["payment"]["reference"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.captured, money(&flight["price"]));
+    assert_eq!(ledger.bookings().await.unwrap().len(), 1);
+}
+
+#[test]
+fn help_documents_every_environment_variable() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    for variable in [
+        "ITINERA_DATABASE_URL",
+        "ITINERA_DATA_DIR",
+        "ITINERA_PROFILE",
+        "ITINERA_MODE",
+        "ITINERA_SANDBOX_LEDGER_URL",
+        "ITINERA_SANDBOX_FAULTS",
+        "ITINERA_SANDBOX_ACTION_ADDR",
+        "ITINERA_AUTO_APPROVE_LIMIT",
+        "ITINERA_APPROVAL_TTL_MINUTES",
+        "RUST_LOG",
+    ] {
+        assert!(
+            help.contains(variable),
+            "--help does not mention {variable}"
+        );
+    }
+    assert!(help.contains("serve"));
+}
+
+#[test]
+fn bad_configuration_stops_with_a_clear_message() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+        .env("ITINERA_SANDBOX_FAULTS", "hotel.book=explode")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("bad ITINERA_SANDBOX_FAULTS entry 'hotel.book=explode'"),
+        "{stderr}"
+    );
+}
