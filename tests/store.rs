@@ -1,0 +1,233 @@
+//! The order store's guarantees, on a real SQLite file: one order per approval, status
+//! compare-and-set, every change with its timeline event, and owners never see each other's data.
+
+use chrono::{Duration, Utc};
+use itinera::adapters::store::sqlite::SqliteStore;
+use itinera::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
+use itinera::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
+use itinera::domain::money::{Currency, Money};
+use itinera::domain::offer::{CancellationPolicy, ItemKind};
+use itinera::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus};
+use itinera::domain::plan::{PaymentMethodToken, Priority, TravelPlan};
+use itinera::ports::Store;
+use itinera::ports::StoreError;
+use itinera::ports::store::{Created, OrderFilter};
+
+async fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    (dir, SqliteStore::open(&url).await.unwrap())
+}
+
+fn eur(amount: &str) -> Money {
+    Money::parse(amount, "EUR").unwrap()
+}
+
+async fn plan_and_approval(store: &SqliteStore, owner: &OwnerId) -> (TravelPlan, Approval) {
+    let now = Utc::now();
+    let plan = TravelPlan {
+        id: PlanId::generate(),
+        owner: owner.clone(),
+        title: "Test".into(),
+        currency: Currency::parse("EUR").unwrap(),
+        travellers: vec![],
+        items: vec![],
+        budget: None,
+        payment_method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
+        created_at: now,
+        updated_at: now,
+    };
+    store.insert_plan(&plan).await.unwrap();
+    let approval = Approval {
+        id: ApprovalId::generate(),
+        plan_id: plan.id.clone(),
+        owner: owner.clone(),
+        digest: PlanDigest("d".into()),
+        amount_cap: eur("100"),
+        expires_at: now + Duration::minutes(30),
+        status: ApprovalStatus::Pending,
+        method: None,
+        decided_at: None,
+        created_at: now,
+    };
+    store.insert_approval(&approval).await.unwrap();
+    (plan, approval)
+}
+
+fn order(plan: &TravelPlan, approval: &Approval) -> Order {
+    let now = Utc::now();
+    Order {
+        id: OrderId::generate(),
+        owner: plan.owner.clone(),
+        plan_id: plan.id.clone(),
+        approval_id: approval.id.clone(),
+        status: OrderStatus::Draft,
+        currency: plan.currency,
+        authorized: eur("100"),
+        captured: eur("0"),
+        refunded: eur("0"),
+        payment: None,
+        items: vec![OrderItem {
+            item_id: ItemId::generate(),
+            kind: ItemKind::Hotel,
+            title: "Hotel".into(),
+            provider: "sandbox".into(),
+            offer_id: OfferId::parse("off_ht_1").unwrap(),
+            priority: Priority::MustHave,
+            price: eur("100"),
+            cancellation: CancellationPolicy::NonRefundable,
+            status: ItemStatus::Pending,
+            reference: None,
+            confirmation: None,
+            failure: None,
+            refunded: None,
+        }],
+        failure: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn event(status: OrderStatus, message: &str) -> OrderEvent {
+    OrderEvent {
+        at: Utc::now(),
+        status,
+        message: message.into(),
+    }
+}
+
+#[tokio::test]
+async fn one_approval_yields_one_order() {
+    let (_dir, store) = store().await;
+    let owner = OwnerId::new("alice");
+    let (plan, approval) = plan_and_approval(&store, &owner).await;
+    let first = order(&plan, &approval);
+    assert!(matches!(
+        store
+            .create_order(&first, &event(OrderStatus::Draft, "created"))
+            .await
+            .unwrap(),
+        Created::New(_)
+    ));
+    let second = order(&plan, &approval);
+    match store
+        .create_order(&second, &event(OrderStatus::Draft, "created"))
+        .await
+        .unwrap()
+    {
+        Created::Existing(existing) => assert_eq!(existing.id, first.id),
+        Created::New(_) => panic!("a second order was created for the same approval"),
+    }
+}
+
+#[tokio::test]
+async fn a_save_from_a_stale_status_is_refused_and_writes_nothing() {
+    let (_dir, store) = store().await;
+    let owner = OwnerId::new("alice");
+    let (plan, approval) = plan_and_approval(&store, &owner).await;
+    let mut stored = order(&plan, &approval);
+    store
+        .create_order(&stored, &event(OrderStatus::Draft, "created"))
+        .await
+        .unwrap();
+
+    stored.status = OrderStatus::PaymentPending;
+    stored.items[0].status = ItemStatus::Booked;
+    store
+        .save_order(
+            &stored,
+            OrderStatus::Draft,
+            &event(OrderStatus::PaymentPending, "hold"),
+        )
+        .await
+        .unwrap();
+
+    let mut stale = stored.clone();
+    stale.status = OrderStatus::Cancelled;
+    let refused = store
+        .save_order(
+            &stale,
+            OrderStatus::Draft,
+            &event(OrderStatus::Cancelled, "late"),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Conflict)));
+
+    let loaded = store.order(&owner, &stored.id).await.unwrap().unwrap();
+    assert_eq!(loaded.status, OrderStatus::PaymentPending);
+    assert_eq!(loaded.items[0].status, ItemStatus::Booked);
+    let timeline = store.timeline(&owner, &stored.id).await.unwrap();
+    assert_eq!(
+        timeline
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>(),
+        ["created", "hold"]
+    );
+}
+
+#[tokio::test]
+async fn owners_never_see_each_others_data() {
+    let (_dir, store) = store().await;
+    let alice = OwnerId::new("alice");
+    let bob = OwnerId::new("bob");
+    let (plan, approval) = plan_and_approval(&store, &alice).await;
+    let created = order(&plan, &approval);
+    store
+        .create_order(&created, &event(OrderStatus::Draft, "created"))
+        .await
+        .unwrap();
+
+    assert!(store.plan(&bob, &plan.id).await.unwrap().is_none());
+    assert!(
+        store
+            .latest_approval(&bob, &plan.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.order(&bob, &created.id).await.unwrap().is_none());
+    assert!(store.timeline(&bob, &created.id).await.unwrap().is_empty());
+    let filter = OrderFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    assert!(store.list_orders(&bob, &filter).await.unwrap().is_empty());
+    assert_eq!(store.list_orders(&alice, &filter).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_approval_is_decided_once() {
+    let (_dir, store) = store().await;
+    let owner = OwnerId::new("alice");
+    let (plan, approval) = plan_and_approval(&store, &owner).await;
+    let now = Utc::now();
+    assert!(
+        store
+            .decide_approval(
+                &approval.id,
+                ApprovalStatus::Approved,
+                ApprovalMethod::Elicitation,
+                now
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .decide_approval(
+                &approval.id,
+                ApprovalStatus::Declined,
+                ApprovalMethod::Elicitation,
+                now
+            )
+            .await
+            .unwrap()
+    );
+    let latest = store
+        .latest_approval(&owner, &plan.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.status, ApprovalStatus::Approved);
+}
