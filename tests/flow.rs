@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Answer, Harness, Lifecycle, Options, Person, expected_refund, money, sum};
+use itinera::domain::money::Money;
 use serde_json::json;
 
 async fn book_and_cancel_a_four_item_trip(lifecycle: Lifecycle) {
@@ -208,4 +209,89 @@ async fn a_client_without_elicitation_cannot_approve() {
         .err("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
     assert!(error.contains("has not answered"), "{error}");
+}
+
+#[tokio::test]
+async fn totals_within_the_auto_approve_limit_skip_the_prompt_and_larger_ones_ask() {
+    let limit = Money::parse("400", "EUR").unwrap();
+    let h = Harness::with(Options {
+        auto_approve_limit: Some("400 EUR"),
+        ..Options::default()
+    })
+    .await;
+    let offers = h.paris_offers().await;
+    let cheap = h
+        .plan_of(&[(offers[2].clone(), "must_have")], "pm_sandbox_visa")
+        .await;
+    assert!(money(&cheap["total"]) <= limit);
+    let approval = h
+        .ok("confirm_travel_plan", json!({"plan_id": cheap["plan_id"]}))
+        .await;
+    assert_eq!(
+        (approval["status"].as_str(), approval["method"].as_str()),
+        (Some("approved"), Some("auto_approve_limit"))
+    );
+    assert!(
+        h.person.prompts.lock().unwrap().is_empty(),
+        "the person was not asked"
+    );
+
+    let all: Vec<_> = offers.iter().map(|o| (o.clone(), "must_have")).collect();
+    let dear = h.plan_of(&all, "pm_sandbox_visa").await;
+    assert!(money(&dear["total"]) > limit);
+    let approval = h
+        .ok("confirm_travel_plan", json!({"plan_id": dear["plan_id"]}))
+        .await;
+    assert_eq!(
+        (approval["status"].as_str(), approval["method"].as_str()),
+        (Some("approved"), Some("elicitation"))
+    );
+    assert_eq!(h.person.prompts.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn confirming_again_reuses_the_live_approval_and_a_material_edit_voids_it() {
+    let h = Harness::start().await;
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
+    let again = h
+        .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(again["status"], "approved");
+    assert_eq!(
+        h.person.prompts.lock().unwrap().len(),
+        1,
+        "an unchanged plan is not asked about twice"
+    );
+
+    // A new title is cosmetic and keeps the approval; a different traveller does not.
+    h.ok(
+        "update_travel_plan",
+        json!({"plan_id": plan_id, "title": "Paris, renamed"}),
+    )
+    .await;
+    let plan = h.ok("get_travel_plan", json!({"plan_id": plan_id})).await;
+    assert_eq!(
+        plan["next_step"],
+        "Approved: call execute_travel_plan to book and pay."
+    );
+    let travellers = json!([{"given_name": "Grace", "family_name": "Hopper"}]);
+    h.ok(
+        "update_travel_plan",
+        json!({"plan_id": plan_id, "travellers": travellers}),
+    )
+    .await;
+    let plan = h.ok("get_travel_plan", json!({"plan_id": plan_id})).await;
+    assert!(
+        plan["approval"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer applies"),
+        "{plan}"
+    );
+    assert!(
+        plan["next_step"]
+            .as_str()
+            .unwrap()
+            .contains("confirm_travel_plan")
+    );
 }

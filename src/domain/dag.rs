@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::Duration;
+
 use super::ids::ItemId;
 use super::offer::{ItemKind, OfferDetails};
 use super::plan::PlanItem;
@@ -56,14 +58,15 @@ pub fn inferred_dependencies(items: &[PlanItem]) -> Vec<(ItemId, ItemId)> {
     inferred
 }
 
-/// The last flight landing in the item's city on or before the day the item starts.
+/// The last flight landing in the item's city by the day after the item starts (a red-eye that
+/// lands after midnight still brings the traveller to the hotel booked for the evening before).
 fn latest_arrival_before<'a>(items: &'a [PlanItem], item: &PlanItem) -> Option<&'a PlanItem> {
     items
         .iter()
         .filter(|other| {
             other.offer.kind == ItemKind::Flight
                 && other.offer.city == item.offer.city
-                && other.offer.ends_on <= item.offer.starts_on
+                && other.offer.ends_on <= item.offer.starts_on + Duration::days(1)
         })
         .max_by_key(|flight| match &flight.offer.details {
             OfferDetails::Flight { arrives_at, .. } => Some(*arrives_at),
@@ -163,6 +166,19 @@ mod tests {
                 vec![rental.id.clone(), stay.id.clone()],
                 vec![tour.id.clone()],
             ]
+        );
+    }
+
+    #[test]
+    fn an_overnight_arrival_still_comes_before_the_hotel() {
+        let mut red_eye = item(flight("JFK", "CDG", 10));
+        red_eye.offer.ends_on = red_eye.offer.starts_on + Duration::days(1);
+        let stay = item(hotel("PAR", 10, 13));
+        let later_flight = item(flight("LHR", "CDG", 15));
+        let phases = phases(&[stay.clone(), red_eye.clone(), later_flight.clone()]).unwrap();
+        assert_eq!(
+            phases,
+            vec![vec![red_eye.id, later_flight.id], vec![stay.id]]
         );
     }
 

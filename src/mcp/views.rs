@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
+use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
 use crate::domain::dag;
 use crate::domain::ids::{ApprovalId, ItemId, OrderId, PlanId};
 use crate::domain::money::{Currency, Money};
@@ -123,8 +123,9 @@ impl PlanView {
     pub fn new(plan: &TravelPlan, approval: Option<&Approval>) -> Result<PlanView, PlanError> {
         let dependencies = dag::effective_dependencies(&plan.items);
         let dates = plan.dates();
-        let approval = approval.map(ApprovalView::new);
-        let next_step = match approval.as_ref().map(|a| a.status) {
+        let digest = PlanDigest::of(plan)?;
+        let current = approval.filter(|approval| approval.digest == digest);
+        let next_step = match current.map(|a| a.status) {
             Some(ApprovalStatus::Approved) => "Approved: call execute_travel_plan to book and pay.",
             Some(ApprovalStatus::Pending) => {
                 "Waiting for the person's approval: call confirm_travel_plan."
@@ -133,6 +134,12 @@ impl PlanView {
                 "Review the plan with the person, then call confirm_travel_plan to ask for their approval."
             }
         };
+        let approval = approval.map(|approval| match current {
+            Some(_) => ApprovalView::new(approval),
+            None => ApprovalView::new(approval).with_message(
+                "The plan changed after this approval, so it no longer applies: call confirm_travel_plan.",
+            ),
+        });
         Ok(PlanView {
             plan_id: plan.id.clone(),
             title: plan.title.clone(),

@@ -107,6 +107,8 @@ pub struct Options {
     pub lifecycle: Lifecycle,
     pub person: Person,
     pub approval_ttl_minutes: i64,
+    /// `ITINERA_AUTO_APPROVE_LIMIT`, e.g. "500 EUR".
+    pub auto_approve_limit: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -116,6 +118,7 @@ impl Default for Options {
             lifecycle: Lifecycle::Legacy,
             person: Person::new(Answer::Approve),
             approval_ttl_minutes: 30,
+            auto_approve_limit: None,
         }
     }
 }
@@ -130,6 +133,10 @@ impl Harness {
         let mut config = Config::in_dir(dir.path());
         config.sandbox.faults = Faults::parse(options.faults).unwrap();
         config.approvals.ttl = Duration::minutes(options.approval_ttl_minutes);
+        config.approvals.auto_approve_limit = options.auto_approve_limit.map(|limit| {
+            let (amount, currency) = limit.split_once(' ').unwrap();
+            Money::parse(amount, currency).unwrap()
+        });
         let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
         let app = App::start(&config, clock.clone()).await.unwrap();
         let (server_io, client_io) = tokio::io::duplex(1 << 20);
