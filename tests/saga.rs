@@ -336,3 +336,37 @@ async fn a_cancellation_the_provider_refuses_is_reported_and_can_be_retried() {
             .all(|b| b.status == "cancelled")
     );
 }
+
+#[tokio::test]
+async fn many_items_of_one_phase_are_booked_together() {
+    let h = Harness::start().await;
+    let found = h
+        .ok(
+            "search_activities",
+            json!({"city": "Rome", "date": h.day(9), "currency": "EUR"}),
+        )
+        .await;
+    let offers: Vec<_> = found["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o.clone(), "must_have"))
+        .collect();
+    assert!(offers.len() >= 5);
+    let plan = h.plan_of(&offers, "pm_sandbox_visa").await;
+    assert_eq!(
+        plan["phases"].as_array().unwrap().len(),
+        1,
+        "independent items share one phase"
+    );
+    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    assert_eq!(
+        h.sandbox().ledger().bookings().await.unwrap().len(),
+        offers.len()
+    );
+}

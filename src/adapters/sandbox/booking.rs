@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::Sandbox;
 use super::faults::Effect;
 use super::inventory::{self, PROVIDER};
-use super::ledger::{LedgerBooking, LedgerError, SandboxLedger};
+use super::ledger::{LedgerBooking, LedgerError, SandboxLedger, find_booking, find_offer};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::Money;
 use crate::domain::offer::{ItemKind, Offer};
@@ -99,11 +99,13 @@ impl SandboxBooking {
         }
     }
 
-    async fn issued_offer(&self, offer: &Offer) -> Result<Offer, BookingError> {
-        let stored = self
-            .sandbox
-            .ledger
-            .offer(offer.id.as_str())
+    /// The offer as the sandbox issued it, if it is still on sale.
+    async fn issued_offer<'e>(
+        &self,
+        db: impl sqlx::SqliteExecutor<'e>,
+        offer: &Offer,
+    ) -> Result<Offer, BookingError> {
+        let stored = find_offer(db, offer.id.as_str())
             .await
             .map_err(ledger_error)?;
         let stored = stored.ok_or_else(|| BookingError::NoLongerAvailable {
@@ -148,7 +150,7 @@ impl BookingProvider for SandboxBooking {
     async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
         let effect = self.sandbox.enter(offer.kind.as_str(), "quote").await;
         injected(effect, offer.kind, "quote")?;
-        let stored = self.issued_offer(offer).await?;
+        let stored = self.issued_offer(self.sandbox.ledger.pool(), offer).await?;
         Ok(self.quoted(stored, effect))
     }
 
@@ -172,7 +174,7 @@ impl BookingProvider for SandboxBooking {
         {
             return confirmation_from(&stored);
         }
-        let stored_offer = self.issued_offer(offer).await?;
+        let stored_offer = self.issued_offer(&mut *tx, offer).await?;
         if stored_offer.price != offer.price {
             return Err(BookingError::Rejected {
                 provider: PROVIDER.into(),
@@ -238,7 +240,7 @@ impl BookingProvider for SandboxBooking {
         {
             return refund_from(&stored);
         }
-        let booking = SandboxLedger::booking_in(&mut tx, reference)
+        let booking = find_booking(&mut *tx, reference)
             .await
             .map_err(ledger_error)?
             .unwrap_or(booking);
@@ -249,10 +251,7 @@ impl BookingProvider for SandboxBooking {
                 message: format!("booking {reference} is already cancelled"),
             });
         }
-        let offer = self
-            .sandbox
-            .ledger
-            .offer(&booking.offer_id)
+        let offer = find_offer(&mut *tx, &booking.offer_id)
             .await
             .map_err(ledger_error)?
             .ok_or_else(|| BookingError::Unavailable {

@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Row, Sqlite, SqliteExecutor, SqlitePool, Transaction};
 
 use crate::adapters::store::sqlite::open_pool;
 use crate::domain::money::{Currency, Money};
@@ -99,6 +99,10 @@ impl SandboxLedger {
         Ok(SandboxLedger { pool })
     }
 
+    pub(super) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Starts a write transaction holding SQLite's write lock, so concurrent retries serialize.
     pub(super) async fn begin(&self) -> Result<Transaction<'static, Sqlite>, LedgerError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
@@ -168,17 +172,6 @@ impl SandboxLedger {
         Ok(())
     }
 
-    pub(super) async fn offer(&self, id: &str) -> Result<Option<Offer>, LedgerError> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM offers WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        body.map(|body| {
-            serde_json::from_str(&body).map_err(|e| LedgerError::Database(e.to_string()))
-        })
-        .transpose()
-    }
-
     pub(super) async fn insert_booking(
         tx: &mut Transaction<'_, Sqlite>,
         booking: &LedgerBooking,
@@ -211,17 +204,6 @@ impl SandboxLedger {
             .execute(&mut **tx)
             .await?;
         Ok(())
-    }
-
-    pub(super) async fn booking_in(
-        tx: &mut Transaction<'_, Sqlite>,
-        reference: &str,
-    ) -> Result<Option<LedgerBooking>, LedgerError> {
-        let row = sqlx::query("SELECT * FROM bookings WHERE reference = ?")
-            .bind(reference)
-            .fetch_optional(&mut **tx)
-            .await?;
-        row.map(|row| booking_from_row(&row)).transpose()
     }
 
     pub(super) async fn insert_payment(
@@ -282,33 +264,14 @@ impl SandboxLedger {
         Ok(())
     }
 
-    pub(super) async fn payment_in(
-        tx: &mut Transaction<'_, Sqlite>,
-        id: &str,
-    ) -> Result<Option<LedgerPayment>, LedgerError> {
-        let row = sqlx::query("SELECT * FROM payments WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        row.map(|row| payment_from_row(&row)).transpose()
-    }
-
     /// A payment by id, as the sandbox holds it.
     pub async fn payment(&self, id: &str) -> Result<Option<LedgerPayment>, LedgerError> {
-        let row = sqlx::query("SELECT * FROM payments WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| payment_from_row(&row)).transpose()
+        find_payment(&self.pool, id).await
     }
 
     /// A booking by its reference.
     pub async fn booking(&self, reference: &str) -> Result<Option<LedgerBooking>, LedgerError> {
-        let row = sqlx::query("SELECT * FROM bookings WHERE reference = ?")
-            .bind(reference)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| booking_from_row(&row)).transpose()
+        find_booking(&self.pool, reference).await
     }
 
     /// Every booking, oldest first.
@@ -344,7 +307,7 @@ impl SandboxLedger {
         id: &str,
     ) -> Result<Option<LedgerPayment>, LedgerError> {
         let mut tx = self.begin().await?;
-        let Some(mut payment) = Self::payment_in(&mut tx, id).await? else {
+        let Some(mut payment) = find_payment(&mut *tx, id).await? else {
             return Ok(None);
         };
         if payment.status == "requires_action" {
@@ -355,6 +318,44 @@ impl SandboxLedger {
         tx.commit().await?;
         Ok(Some(payment))
     }
+}
+
+// Reads take any executor: the pool, or the connection of a write transaction. A read made through
+// the pool while a transaction holds SQLite's write lock could wait for a free connection while
+// every other connection waits for the lock.
+
+pub(super) async fn find_offer<'e>(
+    db: impl SqliteExecutor<'e>,
+    id: &str,
+) -> Result<Option<Offer>, LedgerError> {
+    let body: Option<String> = sqlx::query_scalar("SELECT body FROM offers WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    body.map(|body| serde_json::from_str(&body).map_err(|e| LedgerError::Database(e.to_string())))
+        .transpose()
+}
+
+pub(super) async fn find_booking<'e>(
+    db: impl SqliteExecutor<'e>,
+    reference: &str,
+) -> Result<Option<LedgerBooking>, LedgerError> {
+    let row = sqlx::query("SELECT * FROM bookings WHERE reference = ?")
+        .bind(reference)
+        .fetch_optional(db)
+        .await?;
+    row.map(|row| booking_from_row(&row)).transpose()
+}
+
+pub(super) async fn find_payment<'e>(
+    db: impl SqliteExecutor<'e>,
+    id: &str,
+) -> Result<Option<LedgerPayment>, LedgerError> {
+    let row = sqlx::query("SELECT * FROM payments WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.map(|row| payment_from_row(&row)).transpose()
 }
 
 fn booking_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<LedgerBooking, LedgerError> {

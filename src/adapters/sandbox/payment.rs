@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::Sandbox;
 use super::faults::Effect;
-use super::ledger::{LedgerError, LedgerPayment, SandboxLedger};
+use super::ledger::{LedgerError, LedgerPayment, SandboxLedger, find_payment};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::Money;
 use crate::ports::payment::{
@@ -115,7 +115,7 @@ impl SandboxPayments {
         {
             return stored_payment(&stored);
         }
-        let mut payment = SandboxLedger::payment_in(&mut tx, payment_id)
+        let mut payment = find_payment(&mut *tx, payment_id)
             .await
             .map_err(ledger_error)?
             .ok_or_else(|| rejected("resource_missing", &format!("no payment {payment_id}")))?;

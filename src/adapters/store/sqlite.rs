@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqlitePool, Transaction};
 
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
 use crate::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
@@ -40,11 +40,14 @@ impl SqliteStore {
 }
 
 /// Opens a SQLite pool in WAL mode, creating the file and its folder if needed.
+///
+/// WAL is switched on once, by a single connection, before the pool opens: the mode is kept in
+/// the file, and switching it needs an exclusive lock that SQLite's busy timeout does not wait
+/// for, so pool connections opened later under load must not ask for it again.
 pub async fn open_pool(url: &str) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| StoreError::Database(format!("bad SQLite URL {url}: {e}")))?
         .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
     if let Some(parent) = Path::new(options.get_filename()).parent()
@@ -53,11 +56,19 @@ pub async fn open_pool(url: &str) -> Result<SqlitePool, StoreError> {
         std::fs::create_dir_all(parent)
             .map_err(|e| StoreError::Database(format!("creating {}: {e}", parent.display())))?;
     }
+    let opening = |e: sqlx::Error| StoreError::Database(format!("opening {url}: {e}"));
+    let first = options
+        .clone()
+        .journal_mode(SqliteJournalMode::Wal)
+        .connect()
+        .await
+        .map_err(opening)?;
+    first.close().await.map_err(opening)?;
     SqlitePoolOptions::new()
         .max_connections(4)
         .connect_with(options)
         .await
-        .map_err(|e| StoreError::Database(format!("opening {url}: {e}")))
+        .map_err(opening)
 }
 
 fn db(error: sqlx::Error) -> StoreError {
