@@ -3,7 +3,8 @@
 use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::ids::{ItemId, OrderId, OwnerId};
 use crate::domain::money::Money;
-use crate::domain::order::{ItemStatus, Order, OrderStatus};
+use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus};
+use chrono::{DateTime, Utc};
 
 use super::{ExecutionError, Orchestrator};
 
@@ -43,6 +44,7 @@ impl Orchestrator {
             }
         }
         let targets = choose_targets(&order, items)?;
+        let now = self.clock.now();
         let message = format!(
             "Cancelling {} item(s) at the customer's request",
             targets.len()
@@ -60,16 +62,12 @@ impl Orchestrator {
             };
             let message = match outcome {
                 Ok(receipt) => {
-                    // Never refund more than was charged for the item.
-                    let refund = receipt
-                        .refund
-                        .min(&item.price)
-                        .unwrap_or(Money::zero(item.price.currency()));
+                    let (refund, note) = settle_refund(item, &receipt.refund, now);
                     item.status = ItemStatus::Cancelled;
                     item.refunded = Some(refund);
                     item.failure = None;
                     format!(
-                        "Cancelled {} with the provider; its policy refunds {refund}",
+                        "Cancelled {} with the provider; refunding {refund} under its policy{note}",
                         item.title
                     )
                 }
@@ -175,6 +173,26 @@ impl Orchestrator {
         )
         .await
     }
+}
+
+/// What the customer gets back for a cancelled item: what its policy gives at `now`, but never
+/// more than the provider returned nor more than was charged. A disagreement is noted.
+fn settle_refund(item: &OrderItem, returned: &Money, now: DateTime<Utc>) -> (Money, String) {
+    let zero = Money::zero(item.price.currency());
+    let by_policy = item
+        .cancellation
+        .refund_for(&item.price, now)
+        .unwrap_or(zero);
+    let refund = by_policy
+        .min(returned)
+        .and_then(|m| m.min(&item.price))
+        .unwrap_or(zero);
+    let note = if returned == &by_policy {
+        String::new()
+    } else {
+        format!(" (the provider returned {returned} where the policy gives {by_policy})")
+    };
+    (refund, note)
 }
 
 fn choose_targets(order: &Order, items: Option<&[ItemId]>) -> Result<Vec<ItemId>, ExecutionError> {
