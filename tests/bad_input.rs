@@ -215,7 +215,7 @@ async fn plans_with_bad_amounts_items_or_dependencies_are_refused() {
         &h,
         "create_travel_plan",
         plan(one.clone(), json!({"payment_method": "visa card!"})),
-        "not a payment method token",
+        "not a valid payment method token",
     )
     .await;
     refused(

@@ -300,17 +300,36 @@ async fn confirming_again_reuses_the_live_approval_and_a_material_edit_voids_it(
 async fn a_late_cancellation_keeps_each_policy_penalty() {
     let h = Harness::start().await;
     let (plan_id, offers) = h.approved_paris_plan("pm_sandbox_visa").await;
-    let order = h.ok("execute_travel_plan", json!({"plan_id": plan_id})).await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
     // Nineteen days on, the hotel's free cancellation (two days before check-in) has passed.
     h.clock.advance(chrono::Duration::days(19));
     let now = itinera::ports::Clock::now(h.clock.as_ref());
     let expected = sum(offers.iter().map(|o| expected_refund(o, now)));
     let hotel_price = money(&offers[1]["price"]);
-    assert!(expected < sum(offers.iter().map(|o| money(&o["price"]))), "some penalty applies");
-    assert!(expected_refund(&offers[1], now) < hotel_price, "the hotel keeps its penalty");
+    assert!(
+        expected < sum(offers.iter().map(|o| money(&o["price"]))),
+        "some penalty applies"
+    );
+    assert!(
+        expected_refund(&offers[1], now) < hotel_price,
+        "the hotel keeps its penalty"
+    );
 
-    let cancelled = h.ok("cancel_booking", json!({"order_id": order["order_id"]})).await;
+    let cancelled = h
+        .ok("cancel_booking", json!({"order_id": order["order_id"]}))
+        .await;
     assert_eq!(money(&cancelled["refunded"]), expected);
-    let payment = h.sandbox().ledger().payment(order["payment"]["reference"].as_str().unwrap()).await.unwrap().unwrap();
-    assert_eq!(payment.refunded, expected, "the ledger refunded the same amount");
+    let payment = h
+        .sandbox()
+        .ledger()
+        .payment(order["payment"]["reference"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        payment.refunded, expected,
+        "the ledger refunded the same amount"
+    );
 }

@@ -4,11 +4,12 @@
 use chrono::{Duration, Utc};
 use itinera::adapters::store::sqlite::SqliteStore;
 use itinera::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
+use itinera::domain::ids::PaymentMethodToken;
 use itinera::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
 use itinera::domain::money::{Currency, Money};
 use itinera::domain::offer::{CancellationPolicy, ItemKind};
 use itinera::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus};
-use itinera::domain::plan::{PaymentMethodToken, Priority, TravelPlan};
+use itinera::domain::plan::{Priority, TravelPlan};
 use itinera::ports::Store;
 use itinera::ports::StoreError;
 use itinera::ports::store::{Created, OrderFilter};

@@ -211,7 +211,8 @@ impl Approval {
 mod tests {
     use super::*;
     use crate::domain::fixtures::{flight, hotel, item};
-    use crate::domain::plan::{PaymentMethodToken, TravellerKind};
+    use crate::domain::ids::PaymentMethodToken;
+    use crate::domain::plan::TravellerKind;
     use chrono::Duration;
 
     fn plan() -> TravelPlan {

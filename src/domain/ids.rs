@@ -1,8 +1,8 @@
 //! Typed identifiers, so a plan id can never be passed where an order id is expected.
 //!
 //! Our own ids are a prefix plus a random UUID (`plan_…`, `ord_…`); the prefix makes an id that
-//! was pasted into the wrong argument obvious in the error message. Offer ids belong to the
-//! provider that issued them and are opaque to us.
+//! was pasted into the wrong argument obvious in the error message. Offer ids and payment method
+//! tokens belong to the provider that issued them and are opaque to us.
 
 use std::fmt;
 
@@ -11,47 +11,17 @@ use serde::{Deserialize, Serialize};
 
 /// Why a string was not accepted as an id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{value}' is not a valid {what} id: expected something like '{example}'")]
+#[error("'{value}' is not a valid {what}: expected something like '{example}'")]
 pub struct IdError {
     pub value: String,
     pub what: &'static str,
     pub example: &'static str,
 }
 
-macro_rules! prefixed_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-        #[serde(try_from = "String", into = "String")]
-        #[schemars(with = "String")]
-        pub struct $name(String);
-
+/// Conversions, display and access shared by every string-backed id.
+macro_rules! string_id_impls {
+    ($name:ident) => {
         impl $name {
-            pub const PREFIX: &'static str = $prefix;
-
-            /// A fresh random id.
-            pub fn generate() -> Self {
-                Self(format!("{}_{}", $prefix, uuid::Uuid::new_v4().simple()))
-            }
-
-            pub fn parse(value: &str) -> Result<Self, IdError> {
-                let trimmed = value.trim();
-                let valid = trimmed
-                    .strip_prefix(concat!($prefix, "_"))
-                    .is_some_and(|rest| {
-                        rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit())
-                    });
-                if valid {
-                    Ok(Self(trimmed.to_ascii_lowercase()))
-                } else {
-                    Err(IdError {
-                        value: value.chars().take(80).collect(),
-                        what: $what,
-                        example: concat!($prefix, "_8f14e45fceea167a5a36dedd4bea2543"),
-                    })
-                }
-            }
-
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -84,87 +54,107 @@ macro_rules! prefixed_id {
     };
 }
 
+fn refused(value: &str, what: &'static str, example: &'static str) -> IdError {
+    IdError {
+        value: value.chars().take(80).collect(),
+        what,
+        example,
+    }
+}
+
+/// Our own ids: a prefix and 32 hex digits.
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[serde(try_from = "String", into = "String")]
+        #[schemars(with = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh random id.
+            pub fn generate() -> Self {
+                Self(format!("{}_{}", $prefix, uuid::Uuid::new_v4().simple()))
+            }
+
+            pub fn parse(value: &str) -> Result<Self, IdError> {
+                let trimmed = value.trim();
+                let valid = trimmed.strip_prefix(concat!($prefix, "_")).is_some_and(|rest| {
+                    rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit())
+                });
+                if valid {
+                    Ok(Self(trimmed.to_ascii_lowercase()))
+                } else {
+                    Err(refused(value, $what, concat!($prefix, "_8f14e45fceea167a5a36dedd4bea2543")))
+                }
+            }
+        }
+
+        string_id_impls!($name);
+    };
+}
+
+/// Ids issued by someone else: opaque, bounded, letters, digits, `_` and `-` only.
+macro_rules! opaque_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $example:literal, $max_len:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[serde(try_from = "String", into = "String")]
+        #[schemars(with = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(value: &str) -> Result<Self, IdError> {
+                let trimmed = value.trim();
+                let valid = !trimmed.is_empty()
+                    && trimmed.len() <= $max_len
+                    && trimmed.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if valid { Ok(Self(trimmed.to_string())) } else { Err(refused(value, $what, $example)) }
+            }
+        }
+
+        string_id_impls!($name);
+    };
+}
+
 prefixed_id!(
     /// A travel plan the assistant assembled.
     PlanId,
     "plan",
-    "travel plan"
+    "travel plan id"
 );
 prefixed_id!(
     /// One item (flight, stay, activity, car) inside a plan and its order.
     ItemId,
     "item",
-    "plan item"
+    "plan item id"
 );
 prefixed_id!(
     /// An order: one execution of an approved plan.
     OrderId,
     "ord",
-    "order"
+    "order id"
 );
 prefixed_id!(
     /// A human approval of one exact version of a plan.
     ApprovalId,
     "apr",
-    "approval"
+    "approval id"
 );
-
-/// An offer id as issued by the provider; opaque to Itinera.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String", into = "String")]
-#[schemars(with = "String")]
-pub struct OfferId(String);
-
-impl OfferId {
-    const MAX_LEN: usize = 128;
-
-    pub fn parse(value: &str) -> Result<Self, IdError> {
-        let trimmed = value.trim();
-        let valid = !trimmed.is_empty()
-            && trimmed.len() <= Self::MAX_LEN
-            && trimmed
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if valid {
-            Ok(Self(trimmed.to_string()))
-        } else {
-            Err(IdError {
-                value: value.chars().take(80).collect(),
-                what: "offer",
-                example: "off_fl_3f9a1c2b7d4e5f60",
-            })
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for OfferId {
-    type Error = IdError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<OfferId> for String {
-    fn from(id: OfferId) -> String {
-        id.0
-    }
-}
-
-impl fmt::Display for OfferId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for OfferId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+opaque_id!(
+    /// An offer id as issued by the provider.
+    OfferId,
+    "offer id",
+    "off_fl_3f9a1c2b7d4e5f60",
+    128
+);
+opaque_id!(
+    /// A payment provider's token for the person's payment method (never card digits).
+    PaymentMethodToken,
+    "payment method token",
+    "pm_sandbox_visa",
+    255
+);
 
 /// Whose data this is. Comes from the session (stdio: the local profile), never from a tool argument.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -75,14 +75,6 @@ impl OrderStatus {
         self.successors().is_empty()
     }
 
-    /// Items are booked and can be cancelled.
-    pub fn is_active_booking(self) -> bool {
-        matches!(
-            self,
-            OrderStatus::Confirmed | OrderStatus::PartiallyConfirmed
-        )
-    }
-
     pub fn as_str(self) -> &'static str {
         use OrderStatus::*;
         match self {

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dag::{self, DagError};
-use super::ids::{ItemId, OwnerId, PlanId};
+use super::ids::{ItemId, OwnerId, PaymentMethodToken, PlanId};
 use super::money::{Currency, Money, MoneyError};
 use super::offer::Offer;
 use super::places::City;
@@ -42,44 +42,6 @@ pub struct Traveller {
     pub kind: TravellerKind,
 }
 
-/// A provider token for a payment method (e.g. `pm_sandbox_visa`), never card digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String", into = "String")]
-#[schemars(with = "String")]
-pub struct PaymentMethodToken(String);
-
-impl PaymentMethodToken {
-    pub fn parse(value: &str) -> Result<Self, PlanError> {
-        let trimmed = value.trim();
-        let valid = (3..=255).contains(&trimmed.len())
-            && trimmed
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if valid {
-            Ok(Self(trimmed.to_string()))
-        } else {
-            Err(PlanError::PaymentMethod(value.chars().take(40).collect()))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for PaymentMethodToken {
-    type Error = PlanError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<PaymentMethodToken> for String {
-    fn from(token: PaymentMethodToken) -> String {
-        token.0
-    }
-}
-
 /// One thing to book, with the offer (and so the price) the person saw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanItem {
@@ -99,10 +61,6 @@ pub enum PlanError {
     NoTravellers,
     #[error("traveller {index}: {problem}")]
     Traveller { index: usize, problem: String },
-    #[error(
-        "'{0}' is not a payment method token: pass a token from your payment provider such as pm_sandbox_visa (never card digits)"
-    )]
-    PaymentMethod(String),
     #[error(
         "item {item} is priced in {found} but the plan is in {expected}: search again with currency {expected}"
     )]
@@ -236,7 +194,7 @@ impl TravelPlan {
 }
 
 /// Checks names are present and plausible.
-pub fn validate_travellers(travellers: &[Traveller]) -> Result<(), PlanError> {
+fn validate_travellers(travellers: &[Traveller]) -> Result<(), PlanError> {
     if travellers.is_empty() {
         return Err(PlanError::NoTravellers);
     }

@@ -5,9 +5,10 @@ use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::domain::ids::PaymentMethodToken;
 use crate::domain::ids::{ItemId, OfferId, PlanId};
 use crate::domain::money::Money;
-use crate::domain::plan::{PaymentMethodToken, Priority, TravelPlan, Traveller};
+use crate::domain::plan::{Priority, TravelPlan, Traveller};
 use crate::domain::scoring::FlightPreferences;
 use crate::planning::{ItemRequest, ItemSource, NewPlan, Pick, PlanChanges};
 

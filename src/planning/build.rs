@@ -2,13 +2,12 @@
 
 use std::collections::HashMap;
 
+use crate::domain::ids::PaymentMethodToken;
 use crate::domain::ids::{ItemId, OfferId, OwnerId, PlanId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
 use crate::domain::order::OrderStatus;
-use crate::domain::plan::{
-    PaymentMethodToken, PlanError, PlanItem, Priority, TravelPlan, Traveller,
-};
+use crate::domain::plan::{PlanError, PlanItem, Priority, TravelPlan, Traveller};
 use crate::ports::store::OrderFilter;
 
 use super::pick::Pick;

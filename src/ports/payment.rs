@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::OrderId;
+use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::Money;
-use crate::domain::plan::PaymentMethodToken;
 
 /// A request to place a hold.
 #[derive(Debug, Clone, Copy)]
