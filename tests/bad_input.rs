@@ -121,150 +121,73 @@ async fn searches_with_bad_places_dates_or_currencies_are_refused() {
 async fn plans_with_bad_amounts_items_or_dependencies_are_refused() {
     let h = Harness::start().await;
     let offers = h.paris_offers().await;
-    let plan = |items: Value, extra: Value| {
-        let mut args =
-            json!({"travellers": traveller(), "payment_method": "pm_sandbox_visa", "items": items});
-        if let (Value::Object(args), Value::Object(extra)) = (&mut args, extra) {
-            args.extend(extra);
-        }
-        args
-    };
     let one = json!([{"offer_id": offers[0]["id"]}]);
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(json!([]), json!({})),
-        "no items",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(
-            one.clone(),
-            json!({"budget": {"amount": "-5", "currency": "EUR"}}),
-        ),
-        "negative",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(
-            one.clone(),
-            json!({"budget": {"amount": "10.001", "currency": "EUR"}}),
-        ),
-        "more decimal places",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(
-            one.clone(),
-            json!({"budget": {"amount": 10.5, "currency": "EUR"}}),
-        ),
-        "invalid type",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(
+    let eur = |amount: Value| json!({"budget": {"amount": amount, "currency": "EUR"}});
+    // (items, fields that replace the valid defaults, what the error must say)
+    let cases = [
+        (json!([]), json!({}), "no items"),
+        (one.clone(), eur(json!("-5")), "negative"),
+        (one.clone(), eur(json!("10.001")), "more decimal places"),
+        (one.clone(), eur(json!(10.5)), "invalid type"),
+        (
             one.clone(),
             json!({"budget": {"amount": "10", "currency": "ABC"}}),
+            "unknown currency",
         ),
-        "unknown currency",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(
+        (one.clone(), eur(json!("1.00")), "exceeds the budget"),
+        (
             one.clone(),
-            json!({"budget": {"amount": "1.00", "currency": "EUR"}}),
+            json!({"currency": "USD"}),
+            "priced in EUR but the plan is in USD",
         ),
-        "exceeds the budget",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(one.clone(), json!({"currency": "USD"})),
-        "priced in EUR but the plan is in USD",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(one.clone(), json!({"travellers": []})),
-        "no travellers",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(
+        (one.clone(), json!({"travellers": []}), "no travellers"),
+        (
             one.clone(),
             json!({"travellers": [{"given_name": " ", "family_name": "X"}]}),
+            "given_name is empty",
         ),
-        "given_name is empty",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(one.clone(), json!({"payment_method": "visa card!"})),
-        "not a valid payment method token",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(json!([{"offer_id": "off_fl_doesnotexist"}]), json!({})),
-        "no offer off_fl_doesnotexist",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(json!([{"priority": "must_have"}]), json!({})),
-        "exactly one of offer_id",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(
+        (
+            one.clone(),
+            json!({"payment_method": "visa card!"}),
+            "not a valid payment method token",
+        ),
+        (
+            json!([{"offer_id": "off_fl_doesnotexist"}]),
+            json!({}),
+            "no offer off_fl_doesnotexist",
+        ),
+        (
+            json!([{"priority": "must_have"}]),
+            json!({}),
+            "exactly one of offer_id",
+        ),
+        (
             json!([{"offer_id": offers[0]["id"]}, {"offer_id": offers[0]["id"]}]),
             json!({}),
+            "appears twice",
         ),
-        "appears twice",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(
+        (
             json!([
                 {"offer_id": offers[1]["id"], "label": "hotel", "depends_on": ["tour"]},
                 {"offer_id": offers[2]["id"], "label": "tour", "depends_on": ["hotel"]},
             ]),
             json!({}),
+            "cycle",
         ),
-        "cycle",
-    )
-    .await;
-    refused(
-        &h,
-        "create_travel_plan",
-        plan(
+        (
             json!([{"offer_id": offers[1]["id"], "depends_on": ["nowhere"]}]),
             json!({}),
+            "depends_on 'nowhere'",
         ),
-        "depends_on 'nowhere'",
-    )
-    .await;
+    ];
+    for (items, fields, expected) in cases {
+        let mut args =
+            json!({"travellers": traveller(), "payment_method": "pm_sandbox_visa", "items": items});
+        if let (Value::Object(args), Value::Object(fields)) = (&mut args, fields) {
+            args.extend(fields);
+        }
+        refused(&h, "create_travel_plan", args, expected).await;
+    }
 }
 
 #[tokio::test]

@@ -16,19 +16,14 @@ async fn a_failed_must_have_hotel_cancels_the_flight_and_voids_the_hold() {
     })
     .await;
     let offers = h.paris_offers().await;
-    let plan = h
-        .plan_of(
+    let order = h
+        .execute(
             &[
                 (offers[0].clone(), "must_have"),
                 (offers[1].clone(), "must_have"),
             ],
             "pm_sandbox_visa",
         )
-        .await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
 
     assert_eq!(order["status"], "failed", "{order}");
@@ -73,8 +68,8 @@ async fn a_failed_optional_activity_captures_only_what_was_booked() {
     })
     .await;
     let offers = h.paris_offers().await;
-    let plan = h
-        .plan_of(
+    let order = h
+        .execute(
             &[
                 (offers[0].clone(), "must_have"),
                 (offers[1].clone(), "must_have"),
@@ -82,11 +77,6 @@ async fn a_failed_optional_activity_captures_only_what_was_booked() {
             ],
             "pm_sandbox_visa",
         )
-        .await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
 
     assert_eq!(order["status"], "partially_confirmed", "{order}");

@@ -278,6 +278,15 @@ impl Harness {
         .await
     }
 
+    /// Plans the offers with their priorities, has the person approve, and executes: the order.
+    pub async fn execute(&self, offers: &[(Value, &str)], payment_method: &str) -> Value {
+        let plan = self.plan_of(offers, payment_method).await;
+        self.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+            .await;
+        self.ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+            .await
+    }
+
     /// Search, plan all four kinds as must-haves, confirm (the person approves): the plan id.
     pub async fn approved_paris_plan(&self, payment_method: &str) -> (String, Vec<Value>) {
         let offers = self.paris_offers().await;
