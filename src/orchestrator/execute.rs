@@ -4,8 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::join_all;
 
-use crate::domain::approval::Approval;
-use crate::domain::approval::{ApprovalError, PlanDigest};
+use crate::domain::approval::{Approval, ApprovalError, PlanDigest};
 use crate::domain::dag;
 use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::ids::{ItemId, OrderId, OwnerId, PlanId};
@@ -13,6 +12,7 @@ use crate::domain::money::Money;
 use crate::domain::offer::Offer;
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
 use crate::domain::plan::{Priority, TravelPlan};
+use crate::ports::ProviderError;
 use crate::ports::StoreError;
 use crate::ports::booking::{BookingConfirmation, BookingError, BookingRequest};
 use crate::ports::payment::{AuthorizeRequest, PaymentState};
@@ -288,17 +288,19 @@ impl Orchestrator {
         id: &ItemId,
     ) -> Result<BookingConfirmation, BookingError> {
         let (Some(plan_item), Some(order_item)) = (plan.item(id), order.item(id)) else {
-            return Err(BookingError::Unavailable {
+            return Err(BookingError::Provider(ProviderError::Unavailable {
                 provider: "itinera".into(),
                 message: format!("item {id} vanished"),
-            });
+            }));
         };
         let provider = self
             .providers
             .booking(&plan_item.offer.provider)
-            .ok_or_else(|| BookingError::Unavailable {
-                provider: plan_item.offer.provider.clone(),
-                message: "this provider is not configured".into(),
+            .ok_or_else(|| {
+                BookingError::Provider(ProviderError::Unavailable {
+                    provider: plan_item.offer.provider.clone(),
+                    message: "this provider is not configured".into(),
+                })
             })?;
         let offer = Offer {
             price: order_item.price,
@@ -448,21 +450,19 @@ impl Orchestrator {
         item: &OrderItem,
         group: &str,
     ) -> Result<crate::ports::booking::CancellationReceipt, BookingError> {
-        let provider =
-            self.providers
-                .booking(&item.provider)
-                .ok_or_else(|| BookingError::Unavailable {
-                    provider: item.provider.clone(),
-                    message: "this provider is not configured".into(),
-                })?;
-        let reference = item
-            .reference
-            .as_deref()
-            .ok_or_else(|| BookingError::Rejected {
+        let provider = self.providers.booking(&item.provider).ok_or_else(|| {
+            BookingError::Provider(ProviderError::Unavailable {
+                provider: item.provider.clone(),
+                message: "this provider is not configured".into(),
+            })
+        })?;
+        let reference = item.reference.as_deref().ok_or_else(|| {
+            BookingError::Provider(ProviderError::Rejected {
                 provider: item.provider.clone(),
                 code: "no_reference".into(),
                 message: format!("{} has no booking reference", item.title),
-            })?;
+            })
+        })?;
         let key = IdempotencyKey::derive(order, Some(&item.item_id), Operation::Cancel, group);
         provider.cancel(reference, &key).await
     }

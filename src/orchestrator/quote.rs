@@ -5,6 +5,7 @@ use futures::future::join_all;
 use crate::domain::offer::Offer;
 use crate::domain::plan::TravelPlan;
 use crate::ports::BookingError;
+use crate::ports::ProviderError;
 
 use super::{ExecutionError, Orchestrator};
 
@@ -15,10 +16,10 @@ impl Orchestrator {
         let quotes = join_all(plan.items.iter().map(|item| async move {
             match self.providers.booking(&item.offer.provider) {
                 Some(provider) => provider.quote(&item.offer).await,
-                None => Err(BookingError::Unavailable {
+                None => Err(BookingError::Provider(ProviderError::Unavailable {
                     provider: item.offer.provider.clone(),
                     message: "this provider is not configured".into(),
-                }),
+                })),
             }
         }))
         .await;

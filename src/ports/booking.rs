@@ -9,6 +9,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{ItemKind, Offer};
 use crate::domain::places::{Airport, City};
 use crate::domain::plan::Traveller;
+use crate::ports::ProviderError;
 
 /// Cabin class of a flight search.
 #[derive(
@@ -116,16 +117,8 @@ pub enum BookingError {
     NoLongerAvailable { provider: String, offer: String },
     #[error("the offer {offer} expired: search again to get a current price")]
     OfferExpired { offer: String },
-    #[error("{provider} refused the request ({code}): {message}")]
-    Rejected {
-        provider: String,
-        code: String,
-        message: String,
-    },
-    #[error("{provider} did not answer in time; the outcome is unknown")]
-    OutcomeUnknown { provider: String },
-    #[error("{provider} is unavailable: {message}")]
-    Unavailable { provider: String, message: String },
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
 }
 
 #[async_trait]

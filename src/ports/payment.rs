@@ -9,6 +9,7 @@ use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::OrderId;
 use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::Money;
+use crate::ports::ProviderError;
 
 /// A request to place a hold.
 #[derive(Debug, Clone, Copy)]
@@ -56,16 +57,8 @@ pub enum PaymentError {
         "the card was declined ({code}): {message}. Ask the person for another payment method, set it with update_travel_plan and confirm again"
     )]
     Declined { code: String, message: String },
-    #[error("{provider} refused the request ({code}): {message}")]
-    Rejected {
-        provider: String,
-        code: String,
-        message: String,
-    },
-    #[error("{provider} did not answer in time; the outcome is unknown")]
-    OutcomeUnknown { provider: String },
-    #[error("{provider} is unavailable: {message}")]
-    Unavailable { provider: String, message: String },
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
 }
 
 #[async_trait]

@@ -8,12 +8,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::Sandbox;
+use super::failures::{ledger_failure, rejected};
 use super::faults::Effect;
 use super::inventory::{self, PROVIDER};
 use super::ledger::{LedgerBooking, LedgerError, SandboxLedger, find_booking, find_offer};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::Money;
 use crate::domain::offer::{ItemKind, Offer};
+use crate::ports::ProviderError;
 use crate::ports::booking::{
     BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
     SearchQuery,
@@ -32,39 +34,7 @@ impl SandboxBooking {
 }
 
 fn ledger_error(error: LedgerError) -> BookingError {
-    match error {
-        LedgerError::KeyReuse { key } => BookingError::Rejected {
-            provider: PROVIDER.into(),
-            code: "idempotency_error".into(),
-            message: format!("key {key} was used for a different request"),
-        },
-        LedgerError::Database(message) => BookingError::Unavailable {
-            provider: PROVIDER.into(),
-            message,
-        },
-    }
-}
-
-/// Maps an injected fault onto what a real provider would answer.
-fn injected(effect: Option<Effect>, kind: ItemKind, operation: &str) -> Result<(), BookingError> {
-    match effect {
-        None | Some(Effect::PriceRise(_)) => Ok(()),
-        Some(Effect::Fail) => Err(BookingError::Rejected {
-            provider: PROVIDER.into(),
-            code: format!("{}_{operation}_failed", kind.as_str()),
-            message: format!(
-                "the {} provider could not {operation} (injected fault)",
-                kind.as_str()
-            ),
-        }),
-        Some(Effect::Timeout) => Err(BookingError::OutcomeUnknown {
-            provider: PROVIDER.into(),
-        }),
-        Some(Effect::Unavailable) => Err(BookingError::Unavailable {
-            provider: PROVIDER.into(),
-            message: "service unavailable (injected fault)".into(),
-        }),
-    }
+    ledger_failure(PROVIDER, error).into()
 }
 
 /// A confirmation code in the style of the kind: a 6-letter PNR for flights, numbers otherwise.
@@ -133,11 +103,9 @@ impl BookingProvider for SandboxBooking {
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
         let kind = query.kind();
-        injected(
-            self.sandbox.enter(kind.as_str(), "search").await,
-            kind,
-            "search",
-        )?;
+        self.sandbox
+            .check(PROVIDER, kind.as_str(), "search")
+            .await?;
         let offers = inventory::search(query, self.sandbox.clock.now());
         self.sandbox
             .ledger
@@ -148,19 +116,19 @@ impl BookingProvider for SandboxBooking {
     }
 
     async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
-        let effect = self.sandbox.enter(offer.kind.as_str(), "quote").await;
-        injected(effect, offer.kind, "quote")?;
+        let effect = self
+            .sandbox
+            .check(PROVIDER, offer.kind.as_str(), "quote")
+            .await?;
         let stored = self.issued_offer(self.sandbox.ledger.pool(), offer).await?;
         Ok(self.quoted(stored, effect))
     }
 
     async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
         let offer = request.offer;
-        injected(
-            self.sandbox.enter(offer.kind.as_str(), "book").await,
-            offer.kind,
-            "book",
-        )?;
+        self.sandbox
+            .check(PROVIDER, offer.kind.as_str(), "book")
+            .await?;
         let key = request.idempotency_key.as_str();
         let body = json!({
             "offer": offer.id.as_str(),
@@ -176,14 +144,15 @@ impl BookingProvider for SandboxBooking {
         }
         let stored_offer = self.issued_offer(&mut *tx, offer).await?;
         if stored_offer.price != offer.price {
-            return Err(BookingError::Rejected {
-                provider: PROVIDER.into(),
-                code: "price_mismatch".into(),
-                message: format!(
+            return Err(rejected(
+                PROVIDER,
+                "price_mismatch",
+                format!(
                     "the offer now costs {}, not {}",
                     stored_offer.price, offer.price
                 ),
-            });
+            )
+            .into());
         }
         let reference = format!("bk_{}", uuid::Uuid::new_v4().simple());
         let booking = LedgerBooking {
@@ -219,18 +188,17 @@ impl BookingProvider for SandboxBooking {
             .await
             .map_err(ledger_error)?;
         let Some(booking) = booking else {
-            return Err(BookingError::Rejected {
-                provider: PROVIDER.into(),
-                code: "booking_not_found".into(),
-                message: format!("no booking {reference}"),
-            });
+            return Err(rejected(
+                PROVIDER,
+                "booking_not_found",
+                format!("no booking {reference}"),
+            )
+            .into());
         };
         let kind = booking.kind;
-        injected(
-            self.sandbox.enter(kind.as_str(), "cancel").await,
-            kind,
-            "cancel",
-        )?;
+        self.sandbox
+            .check(PROVIDER, kind.as_str(), "cancel")
+            .await?;
         let body = json!({"reference": reference});
         let key = idempotency_key.as_str();
         let mut tx = self.sandbox.ledger.begin().await.map_err(ledger_error)?;
@@ -245,21 +213,24 @@ impl BookingProvider for SandboxBooking {
             .map_err(ledger_error)?
             .unwrap_or(booking);
         if booking.status != "booked" {
-            return Err(BookingError::Rejected {
-                provider: PROVIDER.into(),
-                code: "already_cancelled".into(),
-                message: format!("booking {reference} is already cancelled"),
-            });
+            return Err(rejected(
+                PROVIDER,
+                "already_cancelled",
+                format!("booking {reference} is already cancelled"),
+            )
+            .into());
         }
         let offer = find_offer(&mut *tx, &booking.offer_id)
             .await
             .map_err(ledger_error)?
-            .ok_or_else(|| BookingError::Unavailable {
-                provider: PROVIDER.into(),
-                message: format!(
-                    "offer {} of booking {reference} is missing",
-                    booking.offer_id
-                ),
+            .ok_or_else(|| {
+                BookingError::Provider(ProviderError::Unavailable {
+                    provider: PROVIDER.into(),
+                    message: format!(
+                        "offer {} of booking {reference} is missing",
+                        booking.offer_id
+                    ),
+                })
             })?;
         let refund = offer
             .cancellation

@@ -5,6 +5,7 @@
 
 mod action_page;
 mod booking;
+mod failures;
 pub mod faults;
 pub mod inventory;
 pub mod ledger;
@@ -15,7 +16,7 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::OnceCell;
 
-use crate::ports::Clock;
+use crate::ports::{Clock, ProviderError};
 pub use booking::SandboxBooking;
 use faults::{Effect, Faults};
 use ledger::{LedgerError, SandboxLedger};
@@ -63,6 +64,19 @@ impl Sandbox {
         if let Ok(mut current) = self.faults.write() {
             *current = faults;
         }
+    }
+
+    /// Waits the configured latency and fails the call if a fault is configured for it; returns
+    /// the effect for the callers that act on it (a price rise).
+    async fn check(
+        &self,
+        provider: &str,
+        target: &str,
+        operation: &str,
+    ) -> Result<Option<Effect>, ProviderError> {
+        let effect = self.enter(target, operation).await;
+        failures::injected(provider, effect, target, operation)?;
+        Ok(effect)
     }
 
     /// Waits the configured latency, then says which fault (if any) this call suffers.

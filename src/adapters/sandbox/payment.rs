@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::Sandbox;
-use super::faults::Effect;
+use super::failures::{self, ledger_failure};
 use super::ledger::{LedgerError, LedgerPayment, SandboxLedger, find_payment};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::Money;
+use crate::ports::ProviderError;
 use crate::ports::payment::{
     AuthorizeRequest, PaymentError, PaymentHandle, PaymentProvider, PaymentState, RefundReceipt,
 };
@@ -36,41 +37,11 @@ impl SandboxPayments {
 }
 
 fn ledger_error(error: LedgerError) -> PaymentError {
-    match error {
-        LedgerError::KeyReuse { key } => rejected(
-            "idempotency_error",
-            &format!("key {key} was used for a different request"),
-        ),
-        LedgerError::Database(message) => PaymentError::Unavailable {
-            provider: NAME.into(),
-            message,
-        },
-    }
+    ledger_failure(NAME, error).into()
 }
 
 fn rejected(code: &str, message: &str) -> PaymentError {
-    PaymentError::Rejected {
-        provider: NAME.into(),
-        code: code.into(),
-        message: message.into(),
-    }
-}
-
-fn injected(effect: Option<Effect>, operation: &str) -> Result<(), PaymentError> {
-    match effect {
-        None | Some(Effect::PriceRise(_)) => Ok(()),
-        Some(Effect::Fail) => Err(rejected(
-            &format!("{operation}_failed"),
-            &format!("the payment provider could not {operation} (injected fault)"),
-        )),
-        Some(Effect::Timeout) => Err(PaymentError::OutcomeUnknown {
-            provider: NAME.into(),
-        }),
-        Some(Effect::Unavailable) => Err(PaymentError::Unavailable {
-            provider: NAME.into(),
-            message: "service unavailable (injected fault)".into(),
-        }),
-    }
+    failures::rejected(NAME, code, message).into()
 }
 
 fn declined(payment: &LedgerPayment) -> PaymentError {
@@ -107,7 +78,7 @@ impl SandboxPayments {
     where
         F: FnOnce(&mut LedgerPayment) -> Result<Option<(&'static str, Money)>, PaymentError>,
     {
-        injected(self.sandbox.enter("payment", operation).await, operation)?;
+        self.sandbox.check(NAME, "payment", operation).await?;
         let mut tx = self.sandbox.ledger.begin().await.map_err(ledger_error)?;
         if let Some(stored) = SandboxLedger::replay(&mut tx, key.as_str(), operation, &request)
             .await
@@ -166,10 +137,7 @@ impl PaymentProvider for SandboxPayments {
         &self,
         request: AuthorizeRequest<'_>,
     ) -> Result<PaymentHandle, PaymentError> {
-        injected(
-            self.sandbox.enter("payment", "authorize").await,
-            "authorize",
-        )?;
+        self.sandbox.check(NAME, "payment", "authorize").await?;
         let method = request.payment_method.as_str();
         let (status, failure) = match method {
             SUCCEEDS => ("authorized", None),
@@ -229,9 +197,11 @@ impl PaymentProvider for SandboxPayments {
                 self.sandbox
                     .action_url(&payment.id)
                     .await
-                    .map_err(|message| PaymentError::Unavailable {
-                        provider: NAME.into(),
-                        message,
+                    .map_err(|message| {
+                        PaymentError::Provider(ProviderError::Unavailable {
+                            provider: NAME.into(),
+                            message,
+                        })
                     })?,
             )
         } else {
@@ -244,7 +214,7 @@ impl PaymentProvider for SandboxPayments {
     }
 
     async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
-        injected(self.sandbox.enter("payment", "status").await, "status")?;
+        self.sandbox.check(NAME, "payment", "status").await?;
         let payment = self
             .sandbox
             .ledger

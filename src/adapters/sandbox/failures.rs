@@ -1,0 +1,52 @@
+//! How the sandbox reports failures, its own and injected ones, as a remote provider would.
+
+use super::faults::Effect;
+use super::ledger::LedgerError;
+use crate::ports::ProviderError;
+
+pub(super) fn rejected(provider: &str, code: &str, message: impl Into<String>) -> ProviderError {
+    ProviderError::Rejected {
+        provider: provider.into(),
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// A ledger failure seen from outside: a reused key is refused, anything else is an outage.
+pub(super) fn ledger_failure(provider: &str, error: LedgerError) -> ProviderError {
+    match error {
+        LedgerError::KeyReuse { key } => rejected(
+            provider,
+            "idempotency_error",
+            format!("key {key} was used for a different request"),
+        ),
+        LedgerError::Database(message) => ProviderError::Unavailable {
+            provider: provider.into(),
+            message,
+        },
+    }
+}
+
+/// The answer an injected fault gives to `operation` on `subject` (e.g. "hotel", "book").
+pub(super) fn injected(
+    provider: &str,
+    effect: Option<Effect>,
+    subject: &str,
+    operation: &str,
+) -> Result<(), ProviderError> {
+    match effect {
+        None | Some(Effect::PriceRise(_)) => Ok(()),
+        Some(Effect::Fail) => Err(rejected(
+            provider,
+            &format!("{subject}_{operation}_failed"),
+            format!("the {subject} provider could not {operation} (injected fault)"),
+        )),
+        Some(Effect::Timeout) => Err(ProviderError::OutcomeUnknown {
+            provider: provider.into(),
+        }),
+        Some(Effect::Unavailable) => Err(ProviderError::Unavailable {
+            provider: provider.into(),
+            message: "service unavailable (injected fault)".into(),
+        }),
+    }
+}
