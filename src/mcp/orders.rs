@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::domain::ids::{ItemId, OrderId, PlanId};
 use crate::domain::order::{Order, OrderStatus};
+use crate::orchestrator::ExecutionError;
 use crate::ports::store::OrderFilter;
 
 use super::ItineraServer;
@@ -35,6 +36,20 @@ pub struct CancelBookingArgs {
     pub item_ids: Option<Vec<String>>,
 }
 
+/// Runs money-moving work on its own task, so it finishes even if the client disconnects or
+/// cancels the request halfway: a saga stopped between a booking and its record helps nobody.
+async fn detached<F>(work: F) -> Result<Order, String>
+where
+    F: Future<Output = Result<Order, ExecutionError>> + Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(error) => Err(format!(
+            "the work stopped unexpectedly ({error}); call get_booking_status to see where the order stands"
+        )),
+    }
+}
+
 fn order_id(value: &str) -> Result<OrderId, String> {
     OrderId::parse(value).map_err(|e| e.to_string())
 }
@@ -60,12 +75,8 @@ impl ItineraServer {
         Parameters(args): Parameters<PlanIdArgs>,
     ) -> Result<Json<OrderView>, String> {
         let id = PlanId::parse(&args.plan_id).map_err(|e| e.to_string())?;
-        let order = self
-            .services
-            .orchestrator
-            .execute(&self.owner, &id)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (orchestrator, owner) = (self.services.orchestrator.clone(), self.owner.clone());
+        let order = detached(async move { orchestrator.execute(&owner, &id).await }).await?;
         self.order_view(order).await
     }
 
@@ -159,12 +170,10 @@ impl ItineraServer {
                     .into(),
             );
         }
-        let order = self
-            .services
-            .orchestrator
-            .cancel(&self.owner, &id, items.as_deref())
-            .await
-            .map_err(|e| e.to_string())?;
+        let (orchestrator, owner) = (self.services.orchestrator.clone(), self.owner.clone());
+        let order =
+            detached(async move { orchestrator.cancel(&owner, &id, items.as_deref()).await })
+                .await?;
         self.order_view(order).await
     }
 }
