@@ -12,7 +12,7 @@ use crate::approval::Approvals;
 use crate::config::Config;
 use crate::domain::ids::OwnerId;
 use crate::mcp::ItineraServer;
-use crate::orchestrator::Orchestrator;
+use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
 use crate::planning::Planner;
 use crate::ports::{Clock, Store, StoreError};
 use crate::providers::Providers;
@@ -39,6 +39,7 @@ pub struct App {
     services: Arc<Services>,
     sandbox: Arc<Sandbox>,
     owner: OwnerId,
+    recovery_interval: std::time::Duration,
 }
 
 impl App {
@@ -60,12 +61,18 @@ impl App {
                 Arc::clone(&clock),
                 config.approvals.clone(),
             ),
-            orchestrator: Orchestrator::new(store, providers, clock),
+            orchestrator: Orchestrator::new(
+                store,
+                providers,
+                clock,
+                StepPause::at(config.pause_at_step),
+            ),
         };
         Ok(App {
             services: Arc::new(services),
             sandbox,
             owner: OwnerId::new(config.profile.clone()),
+            recovery_interval: config.recovery_interval,
         })
     }
 
@@ -78,8 +85,18 @@ impl App {
         &self.sandbox
     }
 
-    /// Serves MCP on stdin/stdout until the client closes stdin.
+    /// One recovery pass over every unsettled order (the server also runs these on its own).
+    pub async fn recover(&self) -> Result<RecoveryReport, ExecutionError> {
+        self.services.orchestrator.recover().await
+    }
+
+    /// Serves MCP on stdin/stdout until the client closes stdin, resuming unsettled orders at
+    /// start and periodically.
     pub async fn serve_stdio(&self) -> Result<(), AppError> {
+        let recovery = self
+            .services
+            .orchestrator
+            .spawn_recovery(self.recovery_interval);
         let running = self
             .server()
             .serve(rmcp::transport::stdio())
@@ -90,6 +107,7 @@ impl App {
             .await
             .map_err(|e| AppError::Mcp(e.to_string()))?;
         tracing::info!(?reason, "MCP session ended");
+        recovery.abort();
         Ok(())
     }
 }

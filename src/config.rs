@@ -22,6 +22,8 @@ Environment variables (each also has the flag shown above):
   ITINERA_SANDBOX_ACTION_ADDR    address of the sandbox 3-D Secure page (default: 127.0.0.1:0, a free port)
   ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
+  ITINERA_RECOVERY_INTERVAL_SECONDS  seconds between passes that resume unsettled orders (default: 60)
+  ITINERA_PAUSE_AT_STEP          testing only: pause forever after the Nth saga log write (crash tests)
   RUST_LOG                       log filter for stderr, e.g. info or itinera=debug (default: info)
 
 Logs go to stderr; stdout carries only the MCP protocol.";
@@ -104,6 +106,17 @@ pub struct Settings {
         global = true
     )]
     pub approval_ttl_minutes: u32,
+    /// Seconds between recovery passes over unsettled orders.
+    #[arg(
+        long,
+        env = "ITINERA_RECOVERY_INTERVAL_SECONDS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub recovery_interval_seconds: u64,
+    /// Testing: pause forever after the Nth saga log write, so a test can kill the process there.
+    #[arg(long, env = "ITINERA_PAUSE_AT_STEP", global = true)]
+    pub pause_at_step: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +133,8 @@ pub enum ConfigError {
     AutoApproveLimit { value: String, problem: String },
     #[error("ITINERA_APPROVAL_TTL_MINUTES must be 1 to 1440, not {0}")]
     ApprovalTtl(u32),
+    #[error("ITINERA_RECOVERY_INTERVAL_SECONDS must be at least 1")]
+    RecoveryInterval,
     #[error(transparent)]
     Faults(#[from] crate::adapters::sandbox::faults::FaultSpecError),
 }
@@ -131,6 +146,10 @@ pub struct Config {
     pub profile: String,
     pub sandbox: SandboxSettings,
     pub approvals: ApprovalSettings,
+    /// Testing only: pause forever after this many saga log writes (see `ITINERA_PAUSE_AT_STEP`).
+    pub pause_at_step: Option<u32>,
+    /// How often unsettled orders are resumed while serving.
+    pub recovery_interval: std::time::Duration,
 }
 
 impl Config {
@@ -148,6 +167,8 @@ impl Config {
                 ttl: Duration::minutes(30),
                 auto_approve_limit: None,
             },
+            pause_at_step: None,
+            recovery_interval: std::time::Duration::from_secs(60),
         }
     }
 
@@ -176,6 +197,12 @@ impl Config {
             return Err(ConfigError::ApprovalTtl(settings.approval_ttl_minutes));
         }
         config.approvals.ttl = Duration::minutes(i64::from(settings.approval_ttl_minutes));
+        if settings.recovery_interval_seconds == 0 {
+            return Err(ConfigError::RecoveryInterval);
+        }
+        config.recovery_interval =
+            std::time::Duration::from_secs(settings.recovery_interval_seconds);
+        config.pause_at_step = settings.pause_at_step;
         Ok(config)
     }
 }

@@ -9,6 +9,7 @@ pub mod offer;
 pub mod order;
 pub mod places;
 pub mod plan;
+pub mod saga;
 pub mod scoring;
 pub mod screening;
 

@@ -56,7 +56,9 @@ impl Orchestrator {
             let Some(item) = order.item(id).cloned() else {
                 continue;
             };
-            let outcome = self.cancel_with_provider(&order.id, &item, "cancel").await;
+            let outcome = self
+                .cancel_with_provider(&order.id, &item, "cancel")
+                .await?;
             let Some(item) = order.item_mut(id) else {
                 continue;
             };
@@ -86,7 +88,7 @@ impl Orchestrator {
     }
 
     /// Refunds what cancelled items are owed and not yet refunded, then settles the status.
-    async fn refund_due(&self, mut order: Order) -> Result<Order, ExecutionError> {
+    pub(super) async fn refund_due(&self, mut order: Order) -> Result<Order, ExecutionError> {
         let owed = Money::sum(
             order.currency,
             order
@@ -106,12 +108,13 @@ impl Orchestrator {
             // The same set of cancelled items gives the same key, so a retry never refunds twice.
             let group = refund_group(&order);
             let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, &group);
-            match self
-                .providers
-                .payment()
-                .refund(&payment.reference, due, &key)
-                .await
-            {
+            let payments = self.providers.payment();
+            let refund = self
+                .step(&order.id, None, Operation::Refund, &key, || {
+                    payments.refund(&payment.reference, due, &key)
+                })
+                .await?;
+            match refund {
                 Ok(receipt) => {
                     order.refunded = order.refunded.checked_add(&receipt.amount)?;
                     self.record(
@@ -156,11 +159,12 @@ impl Orchestrator {
     async fn abandon(&self, order: Order) -> Result<Order, ExecutionError> {
         if let Some(payment) = &order.payment {
             let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
-            self.providers
-                .payment()
-                .void(&payment.reference, &key)
-                .await
-                .map_err(ExecutionError::PaymentLookup)?;
+            let payments = self.providers.payment();
+            self.step(&order.id, None, Operation::Void, &key, || {
+                payments.void(&payment.reference, &key)
+            })
+            .await?
+            .map_err(ExecutionError::PaymentLookup)?;
         }
         let mut order = order;
         for item in &mut order.items {

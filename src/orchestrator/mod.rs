@@ -6,19 +6,27 @@
 //! next outbound call.
 
 mod cancel;
+mod drive;
 mod execute;
 mod quote;
+mod recovery;
+mod rollback;
+mod steps;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::domain::approval::ApprovalError;
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
 use crate::domain::money::{Money, MoneyError};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, TransitionError};
 use crate::domain::plan::PlanError;
+use crate::domain::saga::SagaStep;
 use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, Store, StoreError};
 use crate::providers::Providers;
+pub use recovery::RecoveryReport;
+pub use steps::StepPause;
 
 /// Why an execution or a cancellation did not go ahead.
 #[derive(Debug, thiserror::Error)]
@@ -59,15 +67,51 @@ pub struct Orchestrator {
     store: Arc<dyn Store>,
     providers: Arc<Providers>,
     clock: Arc<dyn Clock>,
+    /// One driver per order at a time within this process.
+    locks: Arc<Mutex<HashMap<OrderId, Arc<tokio::sync::Mutex<()>>>>>,
+    pause: Arc<StepPause>,
 }
 
 impl Orchestrator {
-    pub fn new(store: Arc<dyn Store>, providers: Arc<Providers>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        providers: Arc<Providers>,
+        clock: Arc<dyn Clock>,
+        pause: StepPause,
+    ) -> Self {
         Self {
             store,
             providers,
             clock,
+            locks: Arc::default(),
+            pause: Arc::new(pause),
         }
+    }
+
+    fn lock_for(&self, order: &OrderId) -> Arc<tokio::sync::Mutex<()>> {
+        match self.locks.lock() {
+            Ok(mut locks) => Arc::clone(locks.entry(order.clone()).or_default()),
+            // A poisoned map only loses the sharing: the store's status checks still hold.
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// Forgets the order's lock once nobody else holds or waits for it.
+    fn release_lock(&self, order: &OrderId, lock: Arc<tokio::sync::Mutex<()>>) {
+        if let Ok(mut locks) = self.locks.lock()
+            && Arc::strong_count(&lock) == 2
+        {
+            locks.remove(order);
+        }
+    }
+
+    /// The order's saga log: every outbound call and what came of it.
+    pub async fn steps(
+        &self,
+        owner: &OwnerId,
+        id: &OrderId,
+    ) -> Result<Vec<SagaStep>, ExecutionError> {
+        Ok(self.store.steps(owner, id).await?)
     }
 
     pub async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Order, ExecutionError> {

@@ -10,6 +10,7 @@ use crate::domain::ids::{ApprovalId, OfferId, OrderId, OwnerId, PlanId};
 use crate::domain::offer::Offer;
 use crate::domain::order::{Order, OrderEvent, OrderStatus};
 use crate::domain::plan::TravelPlan;
+use crate::domain::saga::{SagaStep, StepState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -81,4 +82,20 @@ pub trait Store: Send + Sync {
         owner: &OwnerId,
         filter: &OrderFilter,
     ) -> Result<Vec<Order>, StoreError>;
+
+    /// Writes the intent of an outbound call before it is made; a call sent again under the same
+    /// key (after a restart) counts one more attempt and is an intent again.
+    async fn begin_step(&self, step: &SagaStep) -> Result<(), StoreError>;
+    /// Records what came of the call.
+    async fn finish_step(
+        &self,
+        key: &str,
+        state: StepState,
+        detail: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError>;
+    /// An order's saga log, oldest first.
+    async fn steps(&self, owner: &OwnerId, order: &OrderId) -> Result<Vec<SagaStep>, StoreError>;
+    /// Orders of every owner whose saga has not settled: what recovery resumes.
+    async fn unsettled_orders(&self) -> Result<Vec<Order>, StoreError>;
 }

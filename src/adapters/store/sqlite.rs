@@ -17,6 +17,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
 use crate::domain::plan::TravelPlan;
+use crate::domain::saga::{SagaStep, StepState};
 use crate::ports::store::{Created, OrderFilter, Store, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -522,4 +523,89 @@ impl Store for SqliteStore {
         }
         Ok(orders)
     }
+
+    async fn begin_step(&self, step: &SagaStep) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO saga_steps (key, order_id, item_id, operation, state, attempts, started_at) \
+             VALUES (?, ?, ?, ?, 'intent', 1, ?) \
+             ON CONFLICT (key) DO UPDATE SET state = 'intent', attempts = attempts + 1, finished_at = NULL",
+        )
+        .bind(&step.key)
+        .bind(step.order_id.as_str())
+        .bind(step.item_id.as_ref().map(ItemId::as_str))
+        .bind(&step.operation)
+        .bind(step.started_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn finish_step(
+        &self,
+        key: &str,
+        state: StepState,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE saga_steps SET state = ?, detail = ?, finished_at = ? WHERE key = ?")
+            .bind(state.as_str())
+            .bind(detail)
+            .bind(at)
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn steps(&self, owner: &OwnerId, order: &OrderId) -> Result<Vec<SagaStep>, StoreError> {
+        sqlx::query(
+            "SELECT s.* FROM saga_steps s JOIN orders o ON o.id = s.order_id \
+             WHERE o.owner = ? AND s.order_id = ? ORDER BY s.started_at, s.rowid",
+        )
+        .bind(owner.as_str())
+        .bind(order.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(step_from_row)
+        .collect()
+    }
+
+    async fn unsettled_orders(&self) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM orders WHERE status IN ('draft', 'payment_pending', 'payment_processing', 'refund_requested') \
+             ORDER BY created_at, rowid",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut orders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            orders.push(self.load_order(row).await?);
+        }
+        Ok(orders)
+    }
+}
+
+fn step_from_row(row: &SqliteRow) -> Result<SagaStep, StoreError> {
+    let state: String = get(row, "state")?;
+    let item: Option<String> = get(row, "item_id")?;
+    let attempts: i64 = get(row, "attempts")?;
+    Ok(SagaStep {
+        order_id: OrderId::parse(&get::<String>(row, "order_id")?)
+            .map_err(|e| corrupt("order id", e))?,
+        item_id: item
+            .map(|id| ItemId::parse(&id).map_err(|e| corrupt("item id", e)))
+            .transpose()?,
+        operation: get(row, "operation")?,
+        key: get(row, "key")?,
+        state: StepState::parse(&state).ok_or_else(|| corrupt("step state", &state))?,
+        detail: get(row, "detail")?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        started_at: get(row, "started_at")?,
+        finished_at: get(row, "finished_at")?,
+    })
 }

@@ -1,0 +1,433 @@
+//! Moving an order forward from wherever it stands: the same code runs a fresh execution, the
+//! continuation after 3-D Secure, and recovery after a crash. Every decision is taken from the
+//! stored order, and every call is re-sent under its original idempotency key, so running a step
+//! twice never books or charges twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::future::join_all;
+
+use crate::domain::dag;
+use crate::domain::idempotency::{IdempotencyKey, Operation};
+use crate::domain::ids::ItemId;
+use crate::domain::money::Money;
+use crate::domain::offer::Offer;
+use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus, PaymentRecord};
+use crate::domain::plan::{Priority, TravelPlan};
+use crate::ports::ProviderError;
+use crate::ports::booking::{BookingConfirmation, BookingError, BookingRequest};
+use crate::ports::payment::{AuthorizeRequest, PaymentState};
+
+use super::steps::CallError;
+use super::{ExecutionError, Orchestrator};
+
+/// Whether the order can go on now, or must wait (for the customer or for a provider's answer).
+pub(super) enum Next {
+    Continue(Order),
+    Wait(Order),
+}
+
+impl Orchestrator {
+    /// Drives the order until it settles or has to wait, holding the order's lock so that an
+    /// execute call and recovery never drive the same order at once.
+    pub(super) async fn drive_exclusive(
+        &self,
+        order: Order,
+        plan: &TravelPlan,
+    ) -> Result<Order, ExecutionError> {
+        let lock = self.lock_for(&order.id);
+        let guard = lock.lock().await;
+        // Whoever held the lock may have moved the order: start from what is stored.
+        let result = match self.order(&order.owner, &order.id).await {
+            Ok(current) => self.drive(current, plan).await,
+            Err(error) => Err(error),
+        };
+        drop(guard);
+        self.release_lock(&order.id, lock);
+        result
+    }
+
+    async fn drive(&self, mut order: Order, plan: &TravelPlan) -> Result<Order, ExecutionError> {
+        loop {
+            let next = match order.status {
+                OrderStatus::Draft => {
+                    let message = format!(
+                        "Placing a hold of {} on {}",
+                        order.authorized,
+                        plan.payment_method.as_str()
+                    );
+                    Next::Continue(
+                        self.transition(order, OrderStatus::PaymentPending, message)
+                            .await?,
+                    )
+                }
+                OrderStatus::PaymentPending => self.authorize(order, plan).await?,
+                OrderStatus::PaymentActionRequired => self.check_customer_action(order).await?,
+                OrderStatus::PaymentProcessing if order.failure.is_some() => {
+                    self.roll_back(order, plan).await?
+                }
+                OrderStatus::PaymentProcessing => self.progress(order, plan).await?,
+                OrderStatus::RefundRequested => Next::Wait(self.refund_due(order).await?),
+                OrderStatus::Confirmed
+                | OrderStatus::PartiallyConfirmed
+                | OrderStatus::Cancelled
+                | OrderStatus::Failed
+                | OrderStatus::Refunded => Next::Wait(order),
+            };
+            order = match next {
+                Next::Continue(order) => order,
+                Next::Wait(order) => return Ok(order),
+            };
+        }
+    }
+
+    async fn authorize(&self, mut order: Order, plan: &TravelPlan) -> Result<Next, ExecutionError> {
+        let payments = self.providers.payment();
+        let key = IdempotencyKey::derive(&order.id, None, Operation::Authorize, "1");
+        let request = AuthorizeRequest {
+            order_id: &order.id,
+            amount: order.authorized,
+            payment_method: &plan.payment_method,
+            description: &plan.title,
+            idempotency_key: &key,
+        };
+        let result = self
+            .step(&order.id, None, Operation::Authorize, &key, || {
+                payments.authorize(request)
+            })
+            .await?;
+        let handle = match result {
+            Ok(handle) => handle,
+            Err(error) if error.outcome_unknown() => {
+                self.record(
+                    &mut order,
+                    format!("Waiting for the payment provider to confirm the hold: {error}"),
+                )
+                .await?;
+                return Ok(Next::Wait(order));
+            }
+            Err(error) => {
+                order.failure = Some(error.to_string());
+                let message = format!("Payment refused: {error}");
+                return Ok(Next::Wait(
+                    self.transition(order, OrderStatus::Failed, message).await?,
+                ));
+            }
+        };
+        order.payment = Some(PaymentRecord {
+            provider: payments.name().to_string(),
+            reference: handle.payment_id,
+            action_url: None,
+        });
+        Ok(match handle.state {
+            PaymentState::Authorized { amount } => {
+                let message = format!("Hold of {amount} placed");
+                Next::Continue(
+                    self.transition(order, OrderStatus::PaymentProcessing, message)
+                        .await?,
+                )
+            }
+            PaymentState::ActionRequired { url } => {
+                if let Some(payment) = &mut order.payment {
+                    payment.action_url = Some(url.clone());
+                }
+                let message = format!(
+                    "The bank asks the customer to authenticate the payment (3-D Secure) at {url}"
+                );
+                Next::Wait(
+                    self.transition(order, OrderStatus::PaymentActionRequired, message)
+                        .await?,
+                )
+            }
+            other => {
+                order.failure = Some(format!(
+                    "the payment provider answered {other:?} to the hold"
+                ));
+                Next::Wait(
+                    self.transition(order, OrderStatus::Failed, "Payment not placed".into())
+                        .await?,
+                )
+            }
+        })
+    }
+
+    async fn check_customer_action(&self, mut order: Order) -> Result<Next, ExecutionError> {
+        let Some(payment) = order.payment.clone() else {
+            return Ok(Next::Wait(order));
+        };
+        let state = self
+            .providers
+            .payment()
+            .status(&payment.reference)
+            .await
+            .map_err(ExecutionError::PaymentLookup)?;
+        Ok(match state {
+            PaymentState::Authorized { amount } => {
+                if let Some(payment) = &mut order.payment {
+                    payment.action_url = None;
+                }
+                let message = format!("The customer completed 3-D Secure; hold of {amount} placed");
+                Next::Continue(
+                    self.transition(order, OrderStatus::PaymentProcessing, message)
+                        .await?,
+                )
+            }
+            PaymentState::ActionRequired { .. } => Next::Wait(order),
+            PaymentState::Failed { reason } => {
+                order.failure = Some(reason.clone());
+                let message = format!("Payment authentication failed: {reason}");
+                Next::Wait(self.transition(order, OrderStatus::Failed, message).await?)
+            }
+            PaymentState::Voided | PaymentState::Captured { .. } => {
+                order.failure = Some("the payment is no longer open at the provider".into());
+                Next::Wait(
+                    self.transition(order, OrderStatus::Failed, "Payment no longer open".into())
+                        .await?,
+                )
+            }
+        })
+    }
+
+    /// Books the next phase that still has pending items, or captures when none is left.
+    async fn progress(&self, mut order: Order, plan: &TravelPlan) -> Result<Next, ExecutionError> {
+        if let Some(reason) = must_have_failure(&order) {
+            order.failure = Some(reason.clone());
+            self.record(&mut order, format!("Rolling back: {reason}"))
+                .await?;
+            return Ok(Next::Continue(order));
+        }
+        let dependencies = dag::effective_dependencies(&plan.items);
+        let pending_phase = plan.phases()?.into_iter().find(|phase| {
+            phase.iter().any(|id| {
+                order
+                    .item(id)
+                    .is_some_and(|item| item.status == ItemStatus::Pending)
+            })
+        });
+        match pending_phase {
+            Some(phase) => self.book_phase(order, plan, &phase, &dependencies).await,
+            None => self.capture(order).await,
+        }
+    }
+
+    async fn book_phase(
+        &self,
+        mut order: Order,
+        plan: &TravelPlan,
+        phase: &[ItemId],
+        dependencies: &BTreeMap<ItemId, BTreeSet<ItemId>>,
+    ) -> Result<Next, ExecutionError> {
+        let runnable = self
+            .skip_blocked(&mut order, plan, phase, dependencies)
+            .await?;
+        let results = join_all(runnable.iter().map(|id| self.book_item(&order, plan, id))).await;
+        let mut waiting = false;
+        for (id, result) in runnable.iter().zip(results) {
+            let Some(item) = order.item_mut(id) else {
+                continue;
+            };
+            let message = match result? {
+                Ok(confirmation) => {
+                    item.status = ItemStatus::Booked;
+                    item.reference = Some(confirmation.reference);
+                    item.confirmation = Some(confirmation.confirmation.clone());
+                    format!(
+                        "Booked {}: confirmation {}",
+                        item.title, confirmation.confirmation
+                    )
+                }
+                Err(error) if error.outcome_unknown() => {
+                    waiting = true;
+                    format!(
+                        "Waiting for the provider to confirm {}: {error}",
+                        item.title
+                    )
+                }
+                Err(error) => {
+                    item.status = ItemStatus::Failed;
+                    item.failure = Some(error.to_string());
+                    format!("Could not book {}: {error}", item.title)
+                }
+            };
+            self.record(&mut order, message).await?;
+        }
+        Ok(if waiting {
+            Next::Wait(order)
+        } else {
+            Next::Continue(order)
+        })
+    }
+
+    /// Marks pending items whose prerequisites were not booked as skipped; returns the rest.
+    async fn skip_blocked(
+        &self,
+        order: &mut Order,
+        plan: &TravelPlan,
+        phase: &[ItemId],
+        dependencies: &BTreeMap<ItemId, BTreeSet<ItemId>>,
+    ) -> Result<Vec<ItemId>, ExecutionError> {
+        let mut runnable = Vec::new();
+        for id in phase {
+            if order
+                .item(id)
+                .is_none_or(|item| item.status != ItemStatus::Pending)
+            {
+                continue;
+            }
+            let blocker = dependencies.get(id).and_then(|deps| {
+                deps.iter().find(|dep| {
+                    order
+                        .item(dep)
+                        .is_none_or(|item| item.status != ItemStatus::Booked)
+                })
+            });
+            match blocker {
+                None => runnable.push(id.clone()),
+                Some(blocker) => {
+                    let blocker_title = plan
+                        .item(blocker)
+                        .map_or_else(|| blocker.to_string(), |i| i.offer.title.clone());
+                    let Some(item) = order.item_mut(id) else {
+                        continue;
+                    };
+                    item.status = ItemStatus::Skipped;
+                    item.failure = Some(format!(
+                        "not booked because '{blocker_title}' was not booked"
+                    ));
+                    let message =
+                        format!("Skipped {}: '{blocker_title}' was not booked", item.title);
+                    self.record(order, message).await?;
+                }
+            }
+        }
+        Ok(runnable)
+    }
+
+    async fn book_item(
+        &self,
+        order: &Order,
+        plan: &TravelPlan,
+        id: &ItemId,
+    ) -> Result<Result<BookingConfirmation, BookingError>, ExecutionError> {
+        let (Some(plan_item), Some(order_item)) = (plan.item(id), order.item(id)) else {
+            return Ok(Err(unavailable(
+                "itinera",
+                format!("item {id} is missing from the plan"),
+            )));
+        };
+        let Some(provider) = self.providers.booking(&plan_item.offer.provider) else {
+            return Ok(Err(unavailable(
+                &plan_item.offer.provider,
+                "this provider is not configured".into(),
+            )));
+        };
+        let offer = Offer {
+            price: order_item.price,
+            ..plan_item.offer.clone()
+        };
+        let key = IdempotencyKey::derive(&order.id, Some(id), Operation::Book, "1");
+        let request = BookingRequest {
+            order_id: &order.id,
+            offer: &offer,
+            travellers: &plan.travellers,
+            idempotency_key: &key,
+        };
+        self.step(&order.id, Some(id), Operation::Book, &key, || {
+            provider.book(request)
+        })
+        .await
+    }
+
+    /// Captures what was booked and confirms the order; with nothing booked, rolls back.
+    async fn capture(&self, mut order: Order) -> Result<Next, ExecutionError> {
+        let booked: Vec<&OrderItem> = order
+            .items
+            .iter()
+            .filter(|item| item.status == ItemStatus::Booked)
+            .collect();
+        if booked.is_empty() {
+            order.failure = Some("nothing could be booked".into());
+            self.record(&mut order, "Rolling back: nothing could be booked".into())
+                .await?;
+            return Ok(Next::Continue(order));
+        }
+        let amount = Money::sum(order.currency, booked.iter().map(|item| &item.price))?;
+        let Some(payment) = order.payment.clone() else {
+            order.failure = Some("the order has no payment to capture".into());
+            return Ok(Next::Continue(order));
+        };
+        let key = IdempotencyKey::derive(&order.id, None, Operation::Capture, "1");
+        let payments = self.providers.payment();
+        let result = self
+            .step(&order.id, None, Operation::Capture, &key, || {
+                payments.capture(&payment.reference, amount, &key)
+            })
+            .await?;
+        match result {
+            Ok(captured) => {
+                order.captured = captured;
+                let released = order.authorized.saturating_sub(&captured)?;
+                let all_booked = order
+                    .items
+                    .iter()
+                    .all(|item| item.status == ItemStatus::Booked);
+                let (status, message) = if all_booked {
+                    (
+                        OrderStatus::Confirmed,
+                        format!("Captured {captured}; every item is booked"),
+                    )
+                } else {
+                    (
+                        OrderStatus::PartiallyConfirmed,
+                        format!(
+                            "Captured {captured} for the booked items and released {released} of the hold"
+                        ),
+                    )
+                };
+                Ok(Next::Continue(
+                    self.transition(order, status, message).await?,
+                ))
+            }
+            Err(error) if error.outcome_unknown() => {
+                self.record(
+                    &mut order,
+                    format!("Waiting for the payment provider to confirm the capture: {error}"),
+                )
+                .await?;
+                Ok(Next::Wait(order))
+            }
+            Err(error) => {
+                let reason = format!("capturing the payment failed: {error}");
+                order.failure = Some(reason.clone());
+                self.record(&mut order, format!("Rolling back: {reason}"))
+                    .await?;
+                Ok(Next::Continue(order))
+            }
+        }
+    }
+}
+
+fn unavailable(provider: &str, message: String) -> BookingError {
+    BookingError::Provider(ProviderError::Unavailable {
+        provider: provider.into(),
+        message,
+    })
+}
+
+/// Why the order must roll back: a must-have item that failed or was skipped.
+fn must_have_failure(order: &Order) -> Option<String> {
+    let failed: Vec<String> = order
+        .items
+        .iter()
+        .filter(|item| item.priority == Priority::MustHave)
+        .filter(|item| matches!(item.status, ItemStatus::Failed | ItemStatus::Skipped))
+        .map(|item| {
+            format!(
+                "must-have '{}' failed ({})",
+                item.title,
+                item.failure.as_deref().unwrap_or("no reason given")
+            )
+        })
+        .collect();
+    (!failed.is_empty()).then(|| failed.join("; "))
+}

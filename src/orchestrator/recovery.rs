@@ -1,0 +1,74 @@
+//! Recovery: resuming every order whose saga had not settled when the process stopped, or that
+//! was left waiting for a provider's answer. Each is driven from its stored state, re-sending
+//! unanswered calls under their original keys, so it converges: every must-have booked and the
+//! amount captured, or nothing booked, nothing captured and the hold released.
+
+use std::time::Duration;
+
+use crate::domain::order::OrderStatus;
+
+use super::{ExecutionError, Orchestrator};
+
+/// What one recovery pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Unsettled orders found.
+    pub examined: usize,
+    /// Orders that reached a settled status in this pass.
+    pub settled: usize,
+    /// Orders still waiting (for a provider's answer) after this pass.
+    pub waiting: usize,
+    /// Orders that could not be driven, and why.
+    pub errors: Vec<String>,
+}
+
+fn is_settled(status: OrderStatus) -> bool {
+    !matches!(
+        status,
+        OrderStatus::Draft
+            | OrderStatus::PaymentPending
+            | OrderStatus::PaymentProcessing
+            | OrderStatus::RefundRequested
+    )
+}
+
+impl Orchestrator {
+    /// One pass over every unsettled order, of every owner.
+    pub async fn recover(&self) -> Result<RecoveryReport, ExecutionError> {
+        let orders = self.store.unsettled_orders().await?;
+        let mut report = RecoveryReport {
+            examined: orders.len(),
+            ..RecoveryReport::default()
+        };
+        for order in orders {
+            let id = order.id.clone();
+            let Some(plan) = self.store.plan(&order.owner, &order.plan_id).await? else {
+                report
+                    .errors
+                    .push(format!("order {id}: its plan {} is missing", order.plan_id));
+                continue;
+            };
+            match self.drive_exclusive(order, &plan).await {
+                Ok(order) if is_settled(order.status) => report.settled += 1,
+                Ok(_) => report.waiting += 1,
+                Err(error) => report.errors.push(format!("order {id}: {error}")),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Recovers now, then again every `interval`, for as long as the process runs.
+    pub fn spawn_recovery(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let orchestrator = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match orchestrator.recover().await {
+                    Ok(report) if report.examined > 0 => tracing::info!(?report, "recovery pass"),
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "recovery pass failed"),
+                }
+                tokio::time::sleep(interval).await;
+            }
+        })
+    }
+}

@@ -1,0 +1,135 @@
+//! Undoing an execution: cancel what was booked, newest phase first, then release the hold.
+
+use crate::domain::idempotency::{IdempotencyKey, Operation};
+use crate::domain::ids::OrderId;
+use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus};
+use crate::domain::plan::TravelPlan;
+use crate::ports::ProviderError;
+use crate::ports::booking::{BookingError, CancellationReceipt};
+
+use super::drive::Next;
+use super::steps::CallError;
+use super::{ExecutionError, Orchestrator};
+
+impl Orchestrator {
+    /// Cancels every booked item in reverse phase order and voids the hold; the order fails with
+    /// the reason already set in `order.failure`. A cancellation whose outcome is unknown leaves
+    /// the order waiting for reconciliation: nothing is compensated blind.
+    pub(super) async fn roll_back(
+        &self,
+        mut order: Order,
+        plan: &TravelPlan,
+    ) -> Result<Next, ExecutionError> {
+        let newest_first: Vec<_> = plan.phases()?.into_iter().rev().flatten().collect();
+        let mut waiting = false;
+        for id in &newest_first {
+            let Some(item) = order
+                .item(id)
+                .filter(|item| item.status == ItemStatus::Booked)
+                .cloned()
+            else {
+                continue;
+            };
+            let outcome = self
+                .cancel_with_provider(&order.id, &item, "rollback")
+                .await?;
+            let Some(item) = order.item_mut(id) else {
+                continue;
+            };
+            let message = match outcome {
+                Ok(_) => {
+                    item.status = ItemStatus::Cancelled;
+                    format!("Rolled back {}: cancelled with the provider", item.title)
+                }
+                Err(error) if error.outcome_unknown() => {
+                    waiting = true;
+                    format!(
+                        "Waiting for the provider to confirm the cancellation of {}: {error}",
+                        item.title
+                    )
+                }
+                Err(error) => {
+                    item.status = ItemStatus::CancellationFailed;
+                    item.failure = Some(format!("rollback could not cancel it: {error}"));
+                    format!(
+                        "Could not cancel {} during rollback: {error}. It needs a person to contact the provider",
+                        item.title
+                    )
+                }
+            };
+            self.record(&mut order, message).await?;
+        }
+        if waiting {
+            return Ok(Next::Wait(order));
+        }
+        for item in order
+            .items
+            .iter_mut()
+            .filter(|item| item.status == ItemStatus::Pending)
+        {
+            item.status = ItemStatus::Skipped;
+            item.failure = Some("not attempted: the order was rolled back".into());
+        }
+        let mut failure = order
+            .failure
+            .clone()
+            .unwrap_or_else(|| "the order was rolled back".into());
+        if let Some(payment) = order.payment.clone() {
+            let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
+            let payments = self.providers.payment();
+            match self
+                .step(&order.id, None, Operation::Void, &key, || {
+                    payments.void(&payment.reference, &key)
+                })
+                .await?
+            {
+                Ok(()) => {
+                    failure.push_str("; the payment hold was released and nothing was charged")
+                }
+                Err(error) if error.outcome_unknown() => {
+                    self.record(&mut order, format!("Waiting for the payment provider to confirm the release of the hold: {error}")).await?;
+                    return Ok(Next::Wait(order));
+                }
+                Err(error) => failure.push_str(&format!(
+                    "; releasing the payment hold failed ({error}) and needs attention"
+                )),
+            }
+        }
+        order.failure = Some(failure.clone());
+        Ok(Next::Wait(
+            self.transition(
+                order,
+                OrderStatus::Failed,
+                format!("Order failed: {failure}"),
+            )
+            .await?,
+        ))
+    }
+
+    /// Cancels one booked item with its provider, through the saga log.
+    pub(super) async fn cancel_with_provider(
+        &self,
+        order: &OrderId,
+        item: &OrderItem,
+        group: &str,
+    ) -> Result<Result<CancellationReceipt, BookingError>, ExecutionError> {
+        let Some(provider) = self.providers.booking(&item.provider) else {
+            return Ok(Err(BookingError::Provider(ProviderError::Unavailable {
+                provider: item.provider.clone(),
+                message: "this provider is not configured".into(),
+            })));
+        };
+        let Some(reference) = item.reference.as_deref() else {
+            return Ok(Err(BookingError::Provider(ProviderError::Rejected {
+                provider: item.provider.clone(),
+                code: "no_reference".into(),
+                message: format!("{} has no booking reference", item.title),
+            })));
+        };
+        let key = IdempotencyKey::derive(order, Some(&item.item_id), Operation::Cancel, group);
+        self.step(order, Some(&item.item_id), Operation::Cancel, &key, || {
+            provider.cancel(reference, &key)
+        })
+        .await
+    }
+}
