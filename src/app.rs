@@ -66,6 +66,7 @@ impl App {
                 providers,
                 clock,
                 StepPause::at(config.pause_at_step),
+                config.retry.clone(),
             ),
         };
         Ok(App {

@@ -10,6 +10,7 @@ use crate::adapters::sandbox::SandboxSettings;
 use crate::adapters::sandbox::faults::Faults;
 use crate::approval::ApprovalSettings;
 use crate::domain::money::Money;
+use crate::orchestrator::RetryPolicy;
 
 const AFTER_HELP: &str = "\
 Environment variables (each also has the flag shown above):
@@ -18,7 +19,8 @@ Environment variables (each also has the flag shown above):
   ITINERA_PROFILE                whose plans and orders a stdio session sees (default: local)
   ITINERA_MODE                   sandbox (default) or live
   ITINERA_SANDBOX_LEDGER_URL     the sandbox providers' own ledger (default: sandbox-ledger.db in the data dir)
-  ITINERA_SANDBOX_FAULTS         injected faults, e.g. hotel.book=fail,flight.book=timeout,*.latency=200ms,hotel.quote=price+15%
+  ITINERA_SANDBOX_FAULTS         injected faults, e.g. hotel.book=fail,flight.book=lost@20%,*.latency=200ms,hotel.quote=price+15%
+  ITINERA_SANDBOX_FAULT_SEED     seed of the rolls for faults given with a chance, e.g. hotel.book=lost@20% (default: 0)
   ITINERA_SANDBOX_ACTION_ADDR    address of the sandbox 3-D Secure page (default: 127.0.0.1:0, a free port)
   ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
@@ -106,6 +108,14 @@ pub struct Settings {
         global = true
     )]
     pub approval_ttl_minutes: u32,
+    /// Seed for faults given with a chance, so a fault schedule repeats.
+    #[arg(
+        long,
+        env = "ITINERA_SANDBOX_FAULT_SEED",
+        default_value_t = 0,
+        global = true
+    )]
+    pub sandbox_fault_seed: u64,
     /// Seconds between recovery passes over unsettled orders.
     #[arg(
         long,
@@ -150,6 +160,8 @@ pub struct Config {
     pub pause_at_step: Option<u32>,
     /// How often unsettled orders are resumed while serving.
     pub recovery_interval: std::time::Duration,
+    /// How provider calls are retried.
+    pub retry: RetryPolicy,
 }
 
 impl Config {
@@ -162,6 +174,7 @@ impl Config {
                 ledger_url: sqlite_url(&dir.join("sandbox-ledger.db")),
                 faults: Faults::none(),
                 action_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+                fault_seed: 0,
             },
             approvals: ApprovalSettings {
                 ttl: Duration::minutes(30),
@@ -169,6 +182,7 @@ impl Config {
             },
             pause_at_step: None,
             recovery_interval: std::time::Duration::from_secs(60),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -192,6 +206,7 @@ impl Config {
         config.profile = settings.profile.clone();
         config.sandbox.faults = Faults::parse(&settings.sandbox_faults)?;
         config.sandbox.action_addr = settings.sandbox_action_addr;
+        config.sandbox.fault_seed = settings.sandbox_fault_seed;
         config.approvals.auto_approve_limit = parse_limit(&settings.auto_approve_limit)?;
         if !(1..=1440).contains(&settings.approval_ttl_minutes) {
             return Err(ConfigError::ApprovalTtl(settings.approval_ttl_minutes));

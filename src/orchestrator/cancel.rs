@@ -110,9 +110,14 @@ impl Orchestrator {
             let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, &group);
             let payments = self.providers.payment();
             let refund = self
-                .step(&order.id, None, Operation::Refund, &key, || {
-                    payments.refund(&payment.reference, due, &key)
-                })
+                .step(
+                    payments.name(),
+                    &order.id,
+                    None,
+                    Operation::Refund,
+                    &key,
+                    || payments.refund(&payment.reference, due, &key),
+                )
                 .await?;
             match refund {
                 Ok(receipt) => {
@@ -160,9 +165,14 @@ impl Orchestrator {
         if let Some(payment) = &order.payment {
             let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
             let payments = self.providers.payment();
-            self.step(&order.id, None, Operation::Void, &key, || {
-                payments.void(&payment.reference, &key)
-            })
+            self.step(
+                payments.name(),
+                &order.id,
+                None,
+                Operation::Void,
+                &key,
+                || payments.void(&payment.reference, &key),
+            )
             .await?
             .map_err(ExecutionError::PaymentLookup)?;
         }

@@ -92,9 +92,14 @@ impl Orchestrator {
             idempotency_key: &key,
         };
         let result = self
-            .step(&order.id, None, Operation::Authorize, &key, || {
-                payments.authorize(request)
-            })
+            .step(
+                payments.name(),
+                &order.id,
+                None,
+                Operation::Authorize,
+                &key,
+                || payments.authorize(request),
+            )
             .await?;
         let handle = match result {
             Ok(handle) => handle,
@@ -332,9 +337,14 @@ impl Orchestrator {
             travellers: &plan.travellers,
             idempotency_key: &key,
         };
-        self.step(&order.id, Some(id), Operation::Book, &key, || {
-            provider.book(request)
-        })
+        self.step(
+            provider.name(),
+            &order.id,
+            Some(id),
+            Operation::Book,
+            &key,
+            || provider.book(request),
+        )
         .await
     }
 
@@ -359,9 +369,14 @@ impl Orchestrator {
         let key = IdempotencyKey::derive(&order.id, None, Operation::Capture, "1");
         let payments = self.providers.payment();
         let result = self
-            .step(&order.id, None, Operation::Capture, &key, || {
-                payments.capture(&payment.reference, amount, &key)
-            })
+            .step(
+                payments.name(),
+                &order.id,
+                None,
+                Operation::Capture,
+                &key,
+                || payments.capture(&payment.reference, amount, &key),
+            )
             .await?;
         match result {
             Ok(captured) => {
@@ -388,7 +403,7 @@ impl Orchestrator {
                     self.transition(order, status, message).await?,
                 ))
             }
-            Err(error) if error.outcome_unknown() => {
+            Err(error) if error.outcome_unknown() || error.retryable() => {
                 self.record(
                     &mut order,
                     format!("Waiting for the payment provider to confirm the capture: {error}"),

@@ -10,6 +10,7 @@ mod drive;
 mod execute;
 mod quote;
 mod recovery;
+mod retry;
 mod rollback;
 mod steps;
 
@@ -26,6 +27,8 @@ use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, Store, StoreError};
 use crate::providers::Providers;
 pub use recovery::RecoveryReport;
+use retry::CircuitBreakers;
+pub use retry::RetryPolicy;
 pub use steps::StepPause;
 
 /// Why an execution or a cancellation did not go ahead.
@@ -70,6 +73,8 @@ pub struct Orchestrator {
     /// One driver per order at a time within this process.
     locks: Arc<Mutex<HashMap<OrderId, Arc<tokio::sync::Mutex<()>>>>>,
     pause: Arc<StepPause>,
+    retry: RetryPolicy,
+    breakers: Arc<CircuitBreakers>,
 }
 
 impl Orchestrator {
@@ -78,6 +83,7 @@ impl Orchestrator {
         providers: Arc<Providers>,
         clock: Arc<dyn Clock>,
         pause: StepPause,
+        retry: RetryPolicy,
     ) -> Self {
         Self {
             store,
@@ -85,6 +91,8 @@ impl Orchestrator {
             clock,
             locks: Arc::default(),
             pause: Arc::new(pause),
+            retry,
+            breakers: Arc::default(),
         }
     }
 

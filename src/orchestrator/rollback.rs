@@ -13,8 +13,9 @@ use super::{ExecutionError, Orchestrator};
 
 impl Orchestrator {
     /// Cancels every booked item in reverse phase order and voids the hold; the order fails with
-    /// the reason already set in `order.failure`. A cancellation whose outcome is unknown leaves
-    /// the order waiting for reconciliation: nothing is compensated blind.
+    /// the reason already set in `order.failure`. A cancellation or release whose outcome is
+    /// unknown, or that the provider could not take yet, leaves the order waiting for recovery
+    /// to send it again: nothing is given up on while the provider may still answer.
     pub(super) async fn roll_back(
         &self,
         mut order: Order,
@@ -41,7 +42,7 @@ impl Orchestrator {
                     item.status = ItemStatus::Cancelled;
                     format!("Rolled back {}: cancelled with the provider", item.title)
                 }
-                Err(error) if error.outcome_unknown() => {
+                Err(error) if error.outcome_unknown() || error.retryable() => {
                     waiting = true;
                     format!(
                         "Waiting for the provider to confirm the cancellation of {}: {error}",
@@ -78,15 +79,20 @@ impl Orchestrator {
             let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
             let payments = self.providers.payment();
             match self
-                .step(&order.id, None, Operation::Void, &key, || {
-                    payments.void(&payment.reference, &key)
-                })
+                .step(
+                    payments.name(),
+                    &order.id,
+                    None,
+                    Operation::Void,
+                    &key,
+                    || payments.void(&payment.reference, &key),
+                )
                 .await?
             {
                 Ok(()) => {
                     failure.push_str("; the payment hold was released and nothing was charged")
                 }
-                Err(error) if error.outcome_unknown() => {
+                Err(error) if error.outcome_unknown() || error.retryable() => {
                     self.record(&mut order, format!("Waiting for the payment provider to confirm the release of the hold: {error}")).await?;
                     return Ok(Next::Wait(order));
                 }
@@ -127,9 +133,14 @@ impl Orchestrator {
             })));
         };
         let key = IdempotencyKey::derive(order, Some(&item.item_id), Operation::Cancel, group);
-        self.step(order, Some(&item.item_id), Operation::Cancel, &key, || {
-            provider.cancel(reference, &key)
-        })
+        self.step(
+            provider.name(),
+            order,
+            Some(&item.item_id),
+            Operation::Cancel,
+            &key,
+            || provider.cancel(reference, &key),
+        )
         .await
     }
 }

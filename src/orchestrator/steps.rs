@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::ids::{ItemId, OrderId};
@@ -21,6 +22,19 @@ pub(super) trait CallError: std::fmt::Display {
             self.provider_failure(),
             Some(ProviderError::OutcomeUnknown { .. })
         )
+    }
+
+    /// Not refused: sending it again under the same key is the way forward.
+    fn retryable(&self) -> bool {
+        self.provider_failure()
+            .is_some_and(ProviderError::is_retryable)
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self.provider_failure() {
+            Some(ProviderError::RateLimited { retry_after, .. }) => *retry_after,
+            _ => None,
+        }
     }
 }
 
@@ -68,9 +82,12 @@ impl StepPause {
 }
 
 impl Orchestrator {
-    /// Logs the intent, makes the call, logs the outcome; returns the call's own result.
+    /// Logs the intent, sends the call (retrying what the provider did not refuse), logs the
+    /// outcome; returns the call's own result.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn step<T, E, F, Fut>(
         &self,
+        provider: &str,
         order: &OrderId,
         item: Option<&ItemId>,
         operation: Operation,
@@ -78,14 +95,14 @@ impl Orchestrator {
         call: F,
     ) -> Result<Result<T, E>, ExecutionError>
     where
-        E: CallError,
-        F: FnOnce() -> Fut,
+        E: CallError + From<ProviderError>,
+        F: Fn() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
         let intent = SagaStep::intent(order, item, operation, key, self.clock.now());
         self.store.begin_step(&intent).await?;
         self.pause.passed_a_boundary().await;
-        let result = call().await;
+        let result = self.send(provider, call).await;
         let (state, detail) = match &result {
             Ok(_) => (StepState::Succeeded, "ok".to_string()),
             Err(error) if error.outcome_unknown() => {
@@ -98,5 +115,66 @@ impl Orchestrator {
             .await?;
         self.pause.passed_a_boundary().await;
         Ok(result)
+    }
+
+    async fn send<T, E, F, Fut>(&self, provider: &str, call: F) -> Result<T, E>
+    where
+        E: CallError + From<ProviderError>,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let policy = &self.retry;
+        let started = Instant::now();
+        let mut last_error: Option<E> = None;
+        for attempt in 1..=policy.attempts.max(1) {
+            if let Some(open_for) = self.breakers.open_for(provider) {
+                // A call that may already have acted stays unknown: never report it as not sent.
+                return Err(last_error.unwrap_or_else(|| {
+                    E::from(ProviderError::Unavailable {
+                        provider: provider.to_string(),
+                        message: format!(
+                            "it failed repeatedly, so calls to it are paused for {} s; try again later",
+                            open_for.as_secs().max(1)
+                        ),
+                    })
+                }));
+            }
+            let result = match tokio::time::timeout(policy.call_timeout, call()).await {
+                Ok(result) => result,
+                Err(_) => Err(E::from(ProviderError::OutcomeUnknown {
+                    provider: provider.to_string(),
+                })),
+            };
+            let error = match result {
+                Ok(value) => {
+                    self.breakers.record(provider, false, policy);
+                    return Ok(value);
+                }
+                Err(error) => error,
+            };
+            self.breakers.record(provider, error.retryable(), policy);
+            let delay = policy.delay(attempt, error.retry_after());
+            let unknown_before = last_error.as_ref().is_some_and(CallError::outcome_unknown);
+            // Once an outcome is unknown, a later "unavailable" does not make it known.
+            let error = if unknown_before && !error.outcome_unknown() && error.retryable() {
+                last_error.take().unwrap_or(error)
+            } else {
+                error
+            };
+            if !error.retryable()
+                || attempt == policy.attempts
+                || started.elapsed() + delay > policy.budget
+            {
+                return Err(error);
+            }
+            tracing::debug!(provider, attempt, ?delay, "retrying: {error}");
+            last_error = Some(error);
+            tokio::time::sleep(delay).await;
+        }
+        Err(last_error.unwrap_or_else(|| {
+            E::from(ProviderError::OutcomeUnknown {
+                provider: provider.to_string(),
+            })
+        }))
     }
 }

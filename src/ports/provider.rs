@@ -16,4 +16,18 @@ pub enum ProviderError {
     /// The provider could not be reached, or answered that it cannot serve now; nothing happened.
     #[error("{provider} is unavailable: {message}")]
     Unavailable { provider: String, message: String },
+    /// The provider asks us to slow down (HTTP 429), and when to try again if it said.
+    #[error("{provider} is rate limiting requests")]
+    RateLimited {
+        provider: String,
+        retry_after: Option<std::time::Duration>,
+    },
+}
+
+impl ProviderError {
+    /// Whether sending the same request again, under the same idempotency key, is the right
+    /// next move: the provider did not refuse it, it just did not (visibly) handle it.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, ProviderError::Rejected { .. })
+    }
 }

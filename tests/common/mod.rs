@@ -10,6 +10,7 @@ use itinera::adapters::sandbox::faults::Faults;
 use itinera::app::App;
 use itinera::config::Config;
 use itinera::domain::money::Money;
+use itinera::orchestrator::RetryPolicy;
 use itinera::ports::Clock;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
@@ -133,6 +134,13 @@ impl Harness {
         let mut config = Config::in_dir(dir.path());
         config.sandbox.faults = Faults::parse(options.faults).unwrap();
         config.approvals.ttl = Duration::minutes(options.approval_ttl_minutes);
+        // Retries in tests back off for milliseconds, not seconds.
+        config.retry = RetryPolicy {
+            base_delay: std::time::Duration::from_millis(1),
+            max_delay: std::time::Duration::from_millis(20),
+            budget: std::time::Duration::from_secs(2),
+            ..RetryPolicy::default()
+        };
         config.approvals.auto_approve_limit = options.auto_approve_limit.map(|limit| {
             let (amount, currency) = limit.split_once(' ').unwrap();
             Money::parse(amount, currency).unwrap()

@@ -8,7 +8,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::Sandbox;
-use super::failures::{ledger_failure, rejected};
+use super::failures::{answer_lost, ledger_failure, rejected};
 use super::faults::Effect;
 use super::inventory::{self, PROVIDER};
 use super::ledger::{LedgerBooking, LedgerError, SandboxLedger, find_booking, find_offer};
@@ -89,46 +89,12 @@ impl SandboxBooking {
         }
         Ok(stored)
     }
-}
 
-#[async_trait]
-impl BookingProvider for SandboxBooking {
-    fn name(&self) -> &str {
-        PROVIDER
-    }
-
-    fn kinds(&self) -> &[ItemKind] {
-        &ItemKind::ALL
-    }
-
-    async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
-        let kind = query.kind();
-        self.sandbox
-            .check(PROVIDER, kind.as_str(), "search")
-            .await?;
-        let offers = inventory::search(query, self.sandbox.clock.now());
-        self.sandbox
-            .ledger
-            .store_offers(&offers)
-            .await
-            .map_err(ledger_error)?;
-        Ok(offers)
-    }
-
-    async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
-        let effect = self
-            .sandbox
-            .check(PROVIDER, offer.kind.as_str(), "quote")
-            .await?;
-        let stored = self.issued_offer(self.sandbox.ledger.pool(), offer).await?;
-        Ok(self.quoted(stored, effect))
-    }
-
-    async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
+    async fn book_once(
+        &self,
+        request: BookingRequest<'_>,
+    ) -> Result<BookingConfirmation, BookingError> {
         let offer = request.offer;
-        self.sandbox
-            .check(PROVIDER, offer.kind.as_str(), "book")
-            .await?;
         let key = request.idempotency_key.as_str();
         let body = json!({
             "offer": offer.id.as_str(),
@@ -176,29 +142,12 @@ impl BookingProvider for SandboxBooking {
         confirmation_from(&response)
     }
 
-    async fn cancel(
+    async fn cancel_once(
         &self,
         reference: &str,
+        booking: LedgerBooking,
         idempotency_key: &IdempotencyKey,
     ) -> Result<CancellationReceipt, BookingError> {
-        let booking = self
-            .sandbox
-            .ledger
-            .booking(reference)
-            .await
-            .map_err(ledger_error)?;
-        let Some(booking) = booking else {
-            return Err(rejected(
-                PROVIDER,
-                "booking_not_found",
-                format!("no booking {reference}"),
-            )
-            .into());
-        };
-        let kind = booking.kind;
-        self.sandbox
-            .check(PROVIDER, kind.as_str(), "cancel")
-            .await?;
         let body = json!({"reference": reference});
         let key = idempotency_key.as_str();
         let mut tx = self.sandbox.ledger.begin().await.map_err(ledger_error)?;
@@ -245,6 +194,76 @@ impl BookingProvider for SandboxBooking {
             .map_err(ledger_error)?;
         tx.commit().await.map_err(|e| ledger_error(e.into()))?;
         refund_from(&response)
+    }
+}
+
+#[async_trait]
+impl BookingProvider for SandboxBooking {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+
+    fn kinds(&self) -> &[ItemKind] {
+        &ItemKind::ALL
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
+        let kind = query.kind();
+        self.sandbox
+            .check(PROVIDER, kind.as_str(), "search")
+            .await?;
+        let offers = inventory::search(query, self.sandbox.clock.now());
+        self.sandbox
+            .ledger
+            .store_offers(&offers)
+            .await
+            .map_err(ledger_error)?;
+        Ok(offers)
+    }
+
+    async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
+        let effect = self
+            .sandbox
+            .check(PROVIDER, offer.kind.as_str(), "quote")
+            .await?;
+        let stored = self.issued_offer(self.sandbox.ledger.pool(), offer).await?;
+        Ok(self.quoted(stored, effect))
+    }
+
+    async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
+        let effect = self
+            .sandbox
+            .check(PROVIDER, request.offer.kind.as_str(), "book")
+            .await?;
+        let answer = self.book_once(request).await;
+        answer_lost(PROVIDER, effect, answer)
+    }
+
+    async fn cancel(
+        &self,
+        reference: &str,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<CancellationReceipt, BookingError> {
+        let booking = self
+            .sandbox
+            .ledger
+            .booking(reference)
+            .await
+            .map_err(ledger_error)?;
+        let Some(booking) = booking else {
+            return Err(rejected(
+                PROVIDER,
+                "booking_not_found",
+                format!("no booking {reference}"),
+            )
+            .into());
+        };
+        let effect = self
+            .sandbox
+            .check(PROVIDER, booking.kind.as_str(), "cancel")
+            .await?;
+        let answer = self.cancel_once(reference, booking, idempotency_key).await;
+        answer_lost(PROVIDER, effect, answer)
     }
 }
 

@@ -1,5 +1,7 @@
 //! How the sandbox reports failures, its own and injected ones, as a remote provider would.
 
+use std::time::Duration;
+
 use super::faults::Effect;
 use super::ledger::LedgerError;
 use crate::ports::ProviderError;
@@ -35,7 +37,8 @@ pub(super) fn injected(
     operation: &str,
 ) -> Result<(), ProviderError> {
     match effect {
-        None | Some(Effect::PriceRise(_)) => Ok(()),
+        // A lost answer strikes after the provider acted: see `answer_lost`.
+        None | Some(Effect::PriceRise(_) | Effect::Lost) => Ok(()),
         Some(Effect::Fail) => Err(rejected(
             provider,
             &format!("{subject}_{operation}_failed"),
@@ -48,5 +51,24 @@ pub(super) fn injected(
             provider: provider.into(),
             message: "service unavailable (injected fault)".into(),
         }),
+        Some(Effect::RateLimited) => Err(ProviderError::RateLimited {
+            provider: provider.into(),
+            retry_after: Some(Duration::from_millis(100)),
+        }),
+    }
+}
+
+/// After the provider acted: a `lost` fault drops the answer, so the caller cannot tell.
+pub(super) fn answer_lost<T, E: From<ProviderError>>(
+    provider: &str,
+    effect: Option<Effect>,
+    answer: Result<T, E>,
+) -> Result<T, E> {
+    match effect {
+        Some(Effect::Lost) => Err(ProviderError::OutcomeUnknown {
+            provider: provider.into(),
+        }
+        .into()),
+        _ => answer,
     }
 }

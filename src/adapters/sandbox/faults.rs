@@ -6,8 +6,11 @@
 //! Operations: `search`, `quote`, `book`, `cancel`, `authorize`, `capture`, `void`, `refund`,
 //! `status`, `*`, and `latency` (a delay for every operation of the target).
 //! Effects: `fail` (the provider refuses), `timeout` (no answer: outcome unknown, nothing done),
-//! `unavailable` (the provider is down), `price+N%` (quotes rise by N percent), or a delay such as
-//! `200ms` / `2s` with `latency`.
+//! `lost` (the provider acts, then the answer is lost: a reset after send), `unavailable` (the
+//! provider is down, like a 503), `rate_limited` (a 429 asking to retry after 100 ms),
+//! `price+N%` (quotes rise by N percent), or a delay such as `200ms` / `2s` with `latency`.
+//! An effect may carry a chance, `hotel.book=lost@20%`: the rolls come from a generator seeded by
+//! `ITINERA_SANDBOX_FAULT_SEED`, so a schedule of faults repeats from run to run.
 
 use std::time::Duration;
 
@@ -25,7 +28,9 @@ pub struct FaultSpecError {
 pub enum Effect {
     Fail,
     Timeout,
+    Lost,
     Unavailable,
+    RateLimited,
     /// Quotes come back this many percent above the offer.
     PriceRise(Decimal),
 }
@@ -36,6 +41,8 @@ enum Rule {
         target: String,
         operation: String,
         effect: Effect,
+        /// Percent chance that a matching call suffers it.
+        chance: u32,
     },
     Latency {
         target: String,
@@ -78,14 +85,26 @@ impl Faults {
         Ok(Faults { rules })
     }
 
-    /// The effect configured for this target and operation, if any (the first matching rule).
-    pub fn effect(&self, target: &str, operation: &str) -> Option<Effect> {
+    /// The effect this call suffers, if any: the first matching rule whose chance comes up.
+    /// `roll` gives a number in 0..100 for each chance that needs rolling.
+    pub fn effect(
+        &self,
+        target: &str,
+        operation: &str,
+        mut roll: impl FnMut() -> u32,
+    ) -> Option<Effect> {
         self.rules.iter().find_map(|rule| match rule {
             Rule::Effect {
                 target: t,
                 operation: o,
                 effect,
-            } if matches(t, target) && matches(o, operation) => Some(*effect),
+                chance,
+            } if matches(t, target)
+                && matches(o, operation)
+                && (*chance >= 100 || roll() < *chance) =>
+            {
+                Some(*effect)
+            }
             _ => None,
         })
     }
@@ -144,22 +163,39 @@ fn parse_rule(entry: &str) -> Result<Rule, FaultSpecError> {
             OPERATIONS.join(", ")
         )));
     }
+    let (effect, chance) = match effect.split_once('@') {
+        Some((effect, chance)) => {
+            let percent = chance
+                .trim()
+                .strip_suffix('%')
+                .and_then(|n| n.trim().parse::<u32>().ok())
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| problem("a chance must look like @20% (1% to 100%)"))?;
+            (effect.trim(), percent)
+        }
+        None => (effect, 100),
+    };
     let effect = match effect {
         "fail" => Effect::Fail,
         "timeout" => Effect::Timeout,
+        "lost" => Effect::Lost,
         "unavailable" => Effect::Unavailable,
+        "rate_limited" => Effect::RateLimited,
         other => other
             .strip_prefix("price+")
             .and_then(|rest| rest.strip_suffix('%'))
             .and_then(|percent| percent.parse::<Decimal>().ok())
             .filter(|percent| percent.is_sign_positive())
             .map(Effect::PriceRise)
-            .ok_or_else(|| problem("effect must be fail, timeout, unavailable or price+N%"))?,
+            .ok_or_else(|| {
+                problem("effect must be fail, timeout, lost, unavailable, rate_limited or price+N%")
+            })?,
     };
     Ok(Rule::Effect {
         target: target.to_string(),
         operation: operation.to_string(),
         effect,
+        chance,
     })
 }
 
@@ -183,11 +219,11 @@ mod tests {
             "hotel.book=fail,flight.book=timeout,*.latency=200ms,hotel.quote=price+15%",
         )
         .unwrap();
-        assert_eq!(faults.effect("hotel", "book"), Some(Effect::Fail));
-        assert_eq!(faults.effect("flight", "book"), Some(Effect::Timeout));
-        assert_eq!(faults.effect("flight", "quote"), None);
+        assert_eq!(faults.effect("hotel", "book", || 0), Some(Effect::Fail));
+        assert_eq!(faults.effect("flight", "book", || 0), Some(Effect::Timeout));
+        assert_eq!(faults.effect("flight", "quote", || 0), None);
         assert_eq!(
-            faults.effect("hotel", "quote"),
+            faults.effect("hotel", "quote", || 0),
             Some(Effect::PriceRise(Decimal::new(15, 0)))
         );
         assert_eq!(faults.latency("payment"), Duration::from_millis(200));
@@ -197,12 +233,28 @@ mod tests {
     fn aliases_and_wildcards() {
         let faults = Faults::parse("car.*=unavailable, payment.capture=fail").unwrap();
         assert_eq!(
-            faults.effect("car_rental", "book"),
+            faults.effect("car_rental", "book", || 0),
             Some(Effect::Unavailable)
         );
-        assert_eq!(faults.effect("payment", "capture"), Some(Effect::Fail));
-        assert_eq!(faults.effect("payment", "void"), None);
+        assert_eq!(
+            faults.effect("payment", "capture", || 0),
+            Some(Effect::Fail)
+        );
+        assert_eq!(faults.effect("payment", "void", || 0), None);
         assert_eq!(Faults::parse("").unwrap(), Faults::none());
+    }
+
+    #[test]
+    fn chances_are_rolled_and_certainties_are_not() {
+        let faults = Faults::parse("hotel.book=lost@30%,payment.capture=rate_limited").unwrap();
+        assert_eq!(faults.effect("hotel", "book", || 29), Some(Effect::Lost));
+        assert_eq!(faults.effect("hotel", "book", || 30), None);
+        assert_eq!(
+            faults.effect("payment", "capture", || unreachable!()),
+            Some(Effect::RateLimited)
+        );
+        assert!(Faults::parse("hotel.book=lost@0%").is_err());
+        assert!(Faults::parse("hotel.book=lost@150%").is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub mod ledger;
 mod payment;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::OnceCell;
 
@@ -29,6 +29,8 @@ pub struct SandboxSettings {
     pub faults: Faults,
     /// Address of the 3-D Secure page server; port 0 picks a free port on first use.
     pub action_addr: SocketAddr,
+    /// Seed of the rolls that decide faults given with a chance (`lost@20%`).
+    pub fault_seed: u64,
 }
 
 /// State shared by the sandbox's booking and payment providers.
@@ -38,6 +40,8 @@ pub struct Sandbox {
     clock: Arc<dyn Clock>,
     action_addr: SocketAddr,
     action_base_url: OnceCell<String>,
+    /// SplitMix64 state for fault rolls.
+    rolls: Mutex<u64>,
 }
 
 impl Sandbox {
@@ -51,6 +55,7 @@ impl Sandbox {
             clock,
             action_addr: settings.action_addr,
             action_base_url: OnceCell::new(),
+            rolls: Mutex::new(settings.fault_seed),
         }))
     }
 
@@ -79,10 +84,25 @@ impl Sandbox {
         Ok(effect)
     }
 
+    /// A number in 0..100 from the seeded generator.
+    fn roll(&self) -> u32 {
+        let Ok(mut state) = self.rolls.lock() else {
+            return 100;
+        };
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % 100) as u32
+    }
+
     /// Waits the configured latency, then says which fault (if any) this call suffers.
     async fn enter(&self, target: &str, operation: &str) -> Option<Effect> {
         let (delay, effect) = match self.faults.read() {
-            Ok(faults) => (faults.latency(target), faults.effect(target, operation)),
+            Ok(faults) => (
+                faults.latency(target),
+                faults.effect(target, operation, || self.roll()),
+            ),
             Err(_) => (std::time::Duration::ZERO, None),
         };
         if !delay.is_zero() {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::Sandbox;
-use super::failures::{self, ledger_failure};
+use super::failures::{self, answer_lost, ledger_failure};
 use super::ledger::{LedgerError, LedgerPayment, SandboxLedger, find_payment};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::Money;
@@ -78,7 +78,24 @@ impl SandboxPayments {
     where
         F: FnOnce(&mut LedgerPayment) -> Result<Option<(&'static str, Money)>, PaymentError>,
     {
-        self.sandbox.check(NAME, "payment", operation).await?;
+        let effect = self.sandbox.check(NAME, "payment", operation).await?;
+        let answer = self
+            .change_once(payment_id, key, operation, request, change)
+            .await;
+        answer_lost(NAME, effect, answer)
+    }
+
+    async fn change_once<F>(
+        &self,
+        payment_id: &str,
+        key: &IdempotencyKey,
+        operation: &str,
+        request: Value,
+        change: F,
+    ) -> Result<LedgerPayment, PaymentError>
+    where
+        F: FnOnce(&mut LedgerPayment) -> Result<Option<(&'static str, Money)>, PaymentError>,
+    {
         let mut tx = self.sandbox.ledger.begin().await.map_err(ledger_error)?;
         if let Some(stored) = SandboxLedger::replay(&mut tx, key.as_str(), operation, &request)
             .await
@@ -125,19 +142,11 @@ impl SandboxPayments {
             },
         }
     }
-}
 
-#[async_trait]
-impl PaymentProvider for SandboxPayments {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    async fn authorize(
+    async fn authorize_once(
         &self,
         request: AuthorizeRequest<'_>,
     ) -> Result<PaymentHandle, PaymentError> {
-        self.sandbox.check(NAME, "payment", "authorize").await?;
         let method = request.payment_method.as_str();
         let (status, failure) = match method {
             SUCCEEDS => ("authorized", None),
@@ -211,6 +220,22 @@ impl PaymentProvider for SandboxPayments {
             state: self.state_of(&payment, action_url),
             payment_id: payment.id,
         })
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for SandboxPayments {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    async fn authorize(
+        &self,
+        request: AuthorizeRequest<'_>,
+    ) -> Result<PaymentHandle, PaymentError> {
+        let effect = self.sandbox.check(NAME, "payment", "authorize").await?;
+        let answer = self.authorize_once(request).await;
+        answer_lost(NAME, effect, answer)
     }
 
     async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
