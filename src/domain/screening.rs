@@ -66,26 +66,44 @@ fn screen_text(text: &str, field: &str) -> Result<(), ScreeningError> {
     Ok(())
 }
 
-/// True when the text holds 13–19 digits, possibly grouped by single spaces or dashes, that pass
-/// the Luhn check.
+/// True when the text holds a standalone run of 13–19 digits, possibly grouped by single spaces
+/// or dashes, that passes the Luhn check. Digits inside a longer word (an id such as
+/// `plan_8f4242424242424242…`) are not a card number.
 pub fn contains_card_number(text: &str) -> bool {
-    let mut digits: Vec<u8> = Vec::new();
-    let mut last_was_separator = false;
-    for c in text.chars() {
-        if let Some(digit) = c.to_digit(10) {
-            digits.push(digit as u8);
-            last_was_separator = false;
-        } else if (c == ' ' || c == '-') && !digits.is_empty() && !last_was_separator {
-            last_was_separator = true;
-        } else {
-            if is_card_number(&digits) {
-                return true;
-            }
-            digits.clear();
-            last_was_separator = false;
+    let chars: Vec<char> = text.chars().collect();
+    let mut start = 0;
+    while start < chars.len() {
+        let standalone_start = start == 0 || !is_word(chars[start - 1]);
+        if !chars[start].is_ascii_digit() || !standalone_start {
+            start += 1;
+            continue;
         }
+        let mut digits = Vec::new();
+        let mut end = start;
+        let mut trailing_separator = false;
+        while let Some(&c) = chars.get(end) {
+            if let Some(digit) = c.to_digit(10) {
+                digits.push(digit as u8);
+                trailing_separator = false;
+            } else if (c == ' ' || c == '-') && !trailing_separator {
+                trailing_separator = true;
+            } else {
+                break;
+            }
+            end += 1;
+        }
+        let after = if trailing_separator { end - 1 } else { end };
+        let standalone_end = chars.get(after).is_none_or(|&c| !is_word(c));
+        if standalone_end && is_card_number(&digits) {
+            return true;
+        }
+        start = end;
     }
-    is_card_number(&digits)
+    false
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
 }
 
 fn is_card_number(digits: &[u8]) -> bool {

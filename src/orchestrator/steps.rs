@@ -100,9 +100,24 @@ impl Orchestrator {
         Fut: Future<Output = Result<T, E>>,
     {
         let intent = SagaStep::intent(order, item, operation, key, self.clock.now());
-        self.store.begin_step(&intent).await?;
+        let before = self.store.begin_step(&intent).await?;
         self.pause.passed_a_boundary().await;
-        let result = self.send(provider, call).await;
+        let (mut result, sends) = self.send(provider, call).await;
+        // Sent before with no answer seen: until the provider answers, it may have acted. A
+        // refusal to take the call now (an outage, an open circuit) does not change that.
+        let may_have_acted = matches!(
+            before,
+            Some(StepState::Intent | StepState::PendingReconciliation)
+        );
+        if may_have_acted
+            && result
+                .as_ref()
+                .is_err_and(|e| e.retryable() && !e.outcome_unknown())
+        {
+            result = Err(E::from(ProviderError::OutcomeUnknown {
+                provider: provider.to_string(),
+            }));
+        }
         let (state, detail) = match &result {
             Ok(_) => (StepState::Succeeded, "ok".to_string()),
             Err(error) if error.outcome_unknown() => {
@@ -111,13 +126,20 @@ impl Orchestrator {
             Err(error) => (StepState::Failed, error.to_string()),
         };
         self.store
-            .finish_step(key.as_str(), state, &detail, self.clock.now())
+            .finish_step(
+                key.as_str(),
+                state,
+                &detail,
+                sends.saturating_sub(1),
+                self.clock.now(),
+            )
             .await?;
         self.pause.passed_a_boundary().await;
         Ok(result)
     }
 
-    async fn send<T, E, F, Fut>(&self, provider: &str, call: F) -> Result<T, E>
+    /// Sends the call until it gets an answer worth keeping; returns it and how many sends it took.
+    async fn send<T, E, F, Fut>(&self, provider: &str, call: F) -> (Result<T, E>, u32)
     where
         E: CallError + From<ProviderError>,
         F: Fn() -> Fut,
@@ -129,7 +151,7 @@ impl Orchestrator {
         for attempt in 1..=policy.attempts.max(1) {
             if let Some(open_for) = self.breakers.open_for(provider) {
                 // A call that may already have acted stays unknown: never report it as not sent.
-                return Err(last_error.unwrap_or_else(|| {
+                let refused = last_error.unwrap_or_else(|| {
                     E::from(ProviderError::Unavailable {
                         provider: provider.to_string(),
                         message: format!(
@@ -137,7 +159,8 @@ impl Orchestrator {
                             open_for.as_secs().max(1)
                         ),
                     })
-                }));
+                });
+                return (Err(refused), attempt - 1);
             }
             let result = match tokio::time::timeout(policy.call_timeout, call()).await {
                 Ok(result) => result,
@@ -148,7 +171,7 @@ impl Orchestrator {
             let error = match result {
                 Ok(value) => {
                     self.breakers.record(provider, false, policy);
-                    return Ok(value);
+                    return (Ok(value), attempt);
                 }
                 Err(error) => error,
             };
@@ -165,16 +188,17 @@ impl Orchestrator {
                 || attempt == policy.attempts
                 || started.elapsed() + delay > policy.budget
             {
-                return Err(error);
+                return (Err(error), attempt);
             }
             tracing::debug!(provider, attempt, ?delay, "retrying: {error}");
             last_error = Some(error);
             tokio::time::sleep(delay).await;
         }
-        Err(last_error.unwrap_or_else(|| {
+        let unknown = || {
             E::from(ProviderError::OutcomeUnknown {
                 provider: provider.to_string(),
             })
-        }))
+        };
+        (Err(last_error.unwrap_or_else(unknown)), policy.attempts)
     }
 }

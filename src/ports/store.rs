@@ -84,14 +84,16 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Order>, StoreError>;
 
     /// Writes the intent of an outbound call before it is made; a call sent again under the same
-    /// key (after a restart) counts one more attempt and is an intent again.
-    async fn begin_step(&self, step: &SagaStep) -> Result<(), StoreError>;
-    /// Records what came of the call.
+    /// key (after a restart) counts one more attempt and is an intent again. Returns the state the
+    /// step was in before, if it was sent already.
+    async fn begin_step(&self, step: &SagaStep) -> Result<Option<StepState>, StoreError>;
+    /// Records what came of the call, and how many more times it was sent to get there.
     async fn finish_step(
         &self,
         key: &str,
         state: StepState,
         detail: &str,
+        resends: u32,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError>;
     /// An order's saga log, oldest first.

@@ -110,6 +110,8 @@ pub struct Options {
     pub approval_ttl_minutes: i64,
     /// `ITINERA_AUTO_APPROVE_LIMIT`, e.g. "500 EUR".
     pub auto_approve_limit: Option<&'static str>,
+    /// `ITINERA_SANDBOX_FAULT_SEED`.
+    pub fault_seed: u64,
 }
 
 impl Default for Options {
@@ -120,6 +122,7 @@ impl Default for Options {
             person: Person::new(Answer::Approve),
             approval_ttl_minutes: 30,
             auto_approve_limit: None,
+            fault_seed: 0,
         }
     }
 }
@@ -133,12 +136,14 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::in_dir(dir.path());
         config.sandbox.faults = Faults::parse(options.faults).unwrap();
+        config.sandbox.fault_seed = options.fault_seed;
         config.approvals.ttl = Duration::minutes(options.approval_ttl_minutes);
         // Retries in tests back off for milliseconds, not seconds.
         config.retry = RetryPolicy {
             base_delay: std::time::Duration::from_millis(1),
             max_delay: std::time::Duration::from_millis(20),
             budget: std::time::Duration::from_secs(2),
+            breaker_cooldown: std::time::Duration::from_millis(20),
             ..RetryPolicy::default()
         };
         config.approvals.auto_approve_limit = options.auto_approve_limit.map(|limit| {
@@ -309,10 +314,13 @@ impl Harness {
         (plan_id, offers)
     }
 
+    pub fn store_url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("itinera.db").display())
+    }
+
     /// Row count of a table of the order store.
     pub async fn rows(&self, table: &str) -> i64 {
-        let url = format!("sqlite://{}", self.dir.path().join("itinera.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let pool = sqlx::SqlitePool::connect(&self.store_url()).await.unwrap();
         let count: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(&pool)
@@ -360,4 +368,132 @@ pub fn sum(amounts: impl IntoIterator<Item = Money>) -> Money {
         .into_iter()
         .reduce(|a, b| a.checked_add(&b).unwrap())
         .unwrap()
+}
+
+/// Checks the order store against the sandbox ledger, as an auditor would: every order settled;
+/// a capture only with bookings and equal to them; nothing booked or held on a failed order; no
+/// offer booked twice; no payment captured twice.
+pub async fn assert_store_matches_ledger(
+    store_url: &str,
+    ledger: &itinera::adapters::sandbox::ledger::SandboxLedger,
+) {
+    use itinera::domain::order::{ItemStatus, OrderStatus};
+    use itinera::ports::Store;
+    let store = itinera::adapters::store::sqlite::SqliteStore::open(store_url)
+        .await
+        .unwrap();
+    let filter = itinera::ports::store::OrderFilter {
+        limit: 10_000,
+        ..Default::default()
+    };
+    let orders = store
+        .list_orders(&itinera::domain::ids::OwnerId::new("local"), &filter)
+        .await
+        .unwrap();
+    let bookings = ledger.bookings().await.unwrap();
+    let mut per_offer = std::collections::HashMap::<String, usize>::new();
+    for booking in &bookings {
+        *per_offer.entry(booking.offer_id.clone()).or_default() += 1;
+    }
+    assert!(
+        per_offer.values().all(|&n| n == 1),
+        "an offer was booked twice: {per_offer:?}"
+    );
+    for order in &orders {
+        let context = format!("order {} ({})", order.id, order.status);
+        assert!(
+            matches!(
+                order.status,
+                OrderStatus::Confirmed | OrderStatus::PartiallyConfirmed | OrderStatus::Failed
+            ),
+            "{context} did not settle"
+        );
+        let live: Vec<_> = order
+            .items
+            .iter()
+            .filter_map(|item| {
+                bookings
+                    .iter()
+                    .find(|b| b.offer_id == item.offer_id.as_str())
+                    .map(|b| (item, b))
+            })
+            .collect();
+        let payment = match &order.payment {
+            Some(payment) => ledger.payment(&payment.reference).await.unwrap(),
+            None => None,
+        };
+        let captures = match &payment {
+            Some(payment) => ledger
+                .movements(&payment.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.kind == "capture")
+                .count(),
+            None => 0,
+        };
+        assert!(captures <= 1, "{context} was captured {captures} times");
+        match order.status {
+            OrderStatus::Failed => {
+                for (item, booking) in &live {
+                    assert_eq!(
+                        booking.status, "cancelled",
+                        "{context}: {} is still booked",
+                        item.title
+                    );
+                }
+                if let Some(payment) = payment {
+                    assert!(
+                        payment.captured.is_zero(),
+                        "{context} captured {}",
+                        payment.captured
+                    );
+                    assert!(
+                        matches!(payment.status.as_str(), "voided" | "failed"),
+                        "{context}: payment {}",
+                        payment.status
+                    );
+                }
+            }
+            _ => {
+                let payment =
+                    payment.unwrap_or_else(|| panic!("{context} has no payment at the provider"));
+                let booked: Vec<_> = order
+                    .items
+                    .iter()
+                    .filter(|i| i.status == ItemStatus::Booked)
+                    .collect();
+                let booked_total = sum(booked.iter().map(|i| i.price));
+                assert_eq!(payment.status, "captured", "{context}");
+                assert_eq!(
+                    payment.captured, booked_total,
+                    "{context}: captured differs from the bookings"
+                );
+                assert_eq!(
+                    order.captured, booked_total,
+                    "{context}: the order's record differs"
+                );
+                for item in &booked {
+                    let booking = bookings
+                        .iter()
+                        .find(|b| b.offer_id == item.offer_id.as_str());
+                    assert_eq!(
+                        booking.map(|b| b.status.as_str()),
+                        Some("booked"),
+                        "{context}: {} not booked",
+                        item.title
+                    );
+                }
+                for (item, booking) in &live {
+                    if item.status != ItemStatus::Booked {
+                        assert_eq!(
+                            booking.status, "cancelled",
+                            "{context}: {} left booked",
+                            item.title
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

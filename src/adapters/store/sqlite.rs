@@ -524,7 +524,14 @@ impl Store for SqliteStore {
         Ok(orders)
     }
 
-    async fn begin_step(&self, step: &SagaStep) -> Result<(), StoreError> {
+    async fn begin_step(&self, step: &SagaStep) -> Result<Option<StepState>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let previous: Option<String> =
+            sqlx::query_scalar("SELECT state FROM saga_steps WHERE key = ?")
+                .bind(&step.key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
         sqlx::query(
             "INSERT INTO saga_steps (key, order_id, item_id, operation, state, attempts, started_at) \
              VALUES (?, ?, ?, ?, 'intent', 1, ?) \
@@ -535,10 +542,13 @@ impl Store for SqliteStore {
         .bind(step.item_id.as_ref().map(ItemId::as_str))
         .bind(&step.operation)
         .bind(step.started_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-        Ok(())
+        tx.commit().await.map_err(db)?;
+        previous
+            .map(|state| StepState::parse(&state).ok_or_else(|| corrupt("step state", &state)))
+            .transpose()
     }
 
     async fn finish_step(
@@ -546,16 +556,20 @@ impl Store for SqliteStore {
         key: &str,
         state: StepState,
         detail: &str,
+        resends: u32,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE saga_steps SET state = ?, detail = ?, finished_at = ? WHERE key = ?")
-            .bind(state.as_str())
-            .bind(detail)
-            .bind(at)
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "UPDATE saga_steps SET state = ?, detail = ?, attempts = attempts + ?, finished_at = ? WHERE key = ?",
+        )
+        .bind(state.as_str())
+        .bind(detail)
+        .bind(i64::from(resends))
+        .bind(at)
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 
