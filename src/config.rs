@@ -44,6 +44,13 @@ pub struct Cli {
 pub enum Command {
     /// Serve MCP over stdin/stdout (what running with no subcommand does).
     Serve,
+    /// List the orders that need a person (a cancellation, release or refund a provider refused,
+    /// or a call still unanswered), each with what to do; exits 1 when there are any.
+    Doctor {
+        /// Calls unanswered for longer than this many minutes are reported.
+        #[arg(long, default_value_t = 10)]
+        stale_after_minutes: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,11 +9,13 @@
 //! - [`planning`]: searching and assembling plans. [`approval`]: asking the person.
 //! - [`orchestrator`]: executing an approved plan as a saga, and cancelling.
 //! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
+//! - [`doctor`]: what needs an operator.
 
 pub mod adapters;
 pub mod app;
 pub mod approval;
 pub mod config;
+pub mod doctor;
 pub mod domain;
 pub mod mcp;
 pub mod orchestrator;

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use itinera::app::App;
+use itinera::adapters::store::sqlite::SqliteStore;
+use itinera::app::{App, AppError};
 use itinera::config::{Cli, Command, Config};
 use itinera::ports::SystemClock;
 use tracing_subscriber::EnvFilter;
@@ -27,16 +28,32 @@ async fn main() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => match App::start(&config, Arc::new(SystemClock)).await {
-            Ok(app) => app.serve_stdio().await,
+            Ok(app) => app.serve_stdio().await.map(|()| ExitCode::SUCCESS),
             Err(error) => Err(error),
         },
+        Command::Doctor {
+            stale_after_minutes,
+        } => doctor(&config, stale_after_minutes).await,
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             tracing::error!("{error}");
             eprintln!("itinera: {error}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints what needs a person; exits 1 when anything does.
+async fn doctor(config: &Config, stale_after_minutes: u32) -> Result<ExitCode, AppError> {
+    let store = SqliteStore::open(&config.database_url).await?;
+    let stale_after = chrono::Duration::minutes(i64::from(stale_after_minutes));
+    let findings = itinera::doctor::examine(&store, chrono::Utc::now(), stale_after).await?;
+    print!("{}", itinera::doctor::render(&findings));
+    Ok(if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -100,4 +100,7 @@ pub trait Store: Send + Sync {
     async fn steps(&self, owner: &OwnerId, order: &OrderId) -> Result<Vec<SagaStep>, StoreError>;
     /// Orders of every owner whose saga has not settled: what recovery resumes.
     async fn unsettled_orders(&self) -> Result<Vec<Order>, StoreError>;
+    /// Orders of every owner whose saga log shows something a person may have to settle: a
+    /// cancellation, release or refund the provider refused, or a call still unanswered.
+    async fn orders_needing_attention(&self) -> Result<Vec<Order>, StoreError>;
 }

@@ -602,6 +602,25 @@ impl Store for SqliteStore {
         }
         Ok(orders)
     }
+
+    async fn orders_needing_attention(&self) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM orders o WHERE EXISTS ( \
+                 SELECT 1 FROM saga_steps s WHERE s.order_id = o.id AND ( \
+                     (s.operation IN ('cancel', 'void', 'refund') AND s.state = 'failed') \
+                     OR (s.state IN ('intent', 'pending_reconciliation') \
+                         AND o.status IN ('draft', 'payment_pending', 'payment_processing', 'refund_requested')))) \
+             ORDER BY o.created_at, o.rowid",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut orders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            orders.push(self.load_order(row).await?);
+        }
+        Ok(orders)
+    }
 }
 
 fn step_from_row(row: &SqliteRow) -> Result<SagaStep, StoreError> {

@@ -1,0 +1,122 @@
+//! `itinera doctor`: the orders that need a person, each with what to do.
+//!
+//! Recovery settles whatever the providers let it settle. What is left is for an operator: a
+//! booking a provider would not cancel, a hold it would not release, a refund it refused, or a
+//! call whose outcome the provider still has not confirmed long after it was sent.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::ids::{OrderId, OwnerId};
+use crate::domain::order::{Order, OrderStatus};
+use crate::domain::saga::{SagaStep, StepState};
+use crate::ports::{Store, StoreError};
+
+/// One thing a person must look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub order_id: OrderId,
+    pub owner: OwnerId,
+    pub status: OrderStatus,
+    pub problem: String,
+    pub action: String,
+}
+
+/// Every finding, oldest order first. A call unanswered for less than `stale_after` is still
+/// recovery's business, not a person's.
+pub async fn examine(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    stale_after: Duration,
+) -> Result<Vec<Finding>, StoreError> {
+    let mut findings = Vec::new();
+    for order in store.orders_needing_attention().await? {
+        for step in store.steps(&order.owner, &order.id).await? {
+            if let Some((problem, action)) = diagnose(&order, &step, now, stale_after) {
+                findings.push(Finding {
+                    order_id: order.id.clone(),
+                    owner: order.owner.clone(),
+                    status: order.status,
+                    problem,
+                    action,
+                });
+            }
+        }
+    }
+    Ok(findings)
+}
+
+fn diagnose(
+    order: &Order,
+    step: &SagaStep,
+    now: DateTime<Utc>,
+    stale_after: Duration,
+) -> Option<(String, String)> {
+    let item = step.item_id.as_ref().and_then(|id| order.item(id));
+    let title = item.map_or("the order", |item| item.title.as_str());
+    let detail = step.detail.as_deref().unwrap_or("no detail");
+    let (payment_provider, payment_reference) = order
+        .payment
+        .as_ref()
+        .map_or(("the payment provider", "(none)"), |p| {
+            (p.provider.as_str(), p.reference.as_str())
+        });
+    match (step.operation.as_str(), step.state) {
+        ("cancel", StepState::Failed) => Some((
+            format!("cancelling {title} failed: {detail}"),
+            format!(
+                "Ask {} to cancel booking {} and confirm what it refunds; the traveller must not keep paying for a booking the order gave up",
+                item.map_or("the provider", |i| i.provider.as_str()),
+                item.and_then(|i| i.reference.as_deref())
+                    .unwrap_or("(no reference)")
+            ),
+        )),
+        ("void", StepState::Failed) => Some((
+            format!("releasing the payment hold failed: {detail}"),
+            format!(
+                "Void authorization {payment_reference} at {payment_provider}, so the customer's funds are released"
+            ),
+        )),
+        ("refund", StepState::Failed) => Some((
+            format!("a refund failed: {detail}"),
+            format!(
+                "Call cancel_booking on order {} again to retry; if it keeps failing, refund payment {payment_reference} at {payment_provider} by hand",
+                order.id
+            ),
+        )),
+        (operation, StepState::Intent | StepState::PendingReconciliation)
+            if now - step.started_at > stale_after =>
+        {
+            Some((
+                format!(
+                    "the outcome of {operation} for {title} is still unknown after {} send(s) since {}",
+                    step.attempts,
+                    step.started_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+                format!(
+                    "Recovery keeps asking. Look the call up at the provider with idempotency key {}; if the provider cannot say, settle it there and in the order by hand",
+                    step.key
+                ),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The report as text for a terminal.
+pub fn render(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "No order needs a person.\n".to_string();
+    }
+    let mut text = format!("{} finding(s) need a person:\n", findings.len());
+    for finding in findings {
+        text.push_str(&format!(
+            "\n{} (profile {}, {})\n  problem: {}\n  action:  {}\n",
+            finding.order_id,
+            finding.owner.as_str(),
+            finding.status,
+            finding.problem,
+            finding.action
+        ));
+    }
+    text
+}

@@ -1,0 +1,106 @@
+//! `itinera doctor` on the real binary: silent and 0 when nothing needs a person; otherwise each
+//! problem with what to do, and exit code 1.
+
+mod common;
+
+use common::{Harness, Options};
+use serde_json::json;
+
+fn doctor(h: &Harness, args: &[&str]) -> (Option<i32>, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+        .arg("doctor")
+        .args(args)
+        .env("ITINERA_DATA_DIR", h.dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn nothing_to_report_after_clean_bookings() {
+    let h = Harness::start().await;
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
+    h.ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(
+        doctor(&h, &[]),
+        (Some(0), "No order needs a person.\n".to_string())
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_the_providers_refused_is_reported_with_what_to_do() {
+    let faults = "hotel.book=fail,flight.cancel=fail,payment.void=fail";
+    let h = Harness::with(Options {
+        faults,
+        ..Options::default()
+    })
+    .await;
+    let offers = h.paris_offers().await;
+    let order = h
+        .execute(
+            &[
+                (offers[0].clone(), "must_have"),
+                (offers[1].clone(), "must_have"),
+            ],
+            "pm_sandbox_visa",
+        )
+        .await;
+    assert_eq!(order["status"], "failed");
+    let flight = order["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "flight")
+        .unwrap()
+        .clone();
+    assert_eq!(flight["status"], "cancellation_failed");
+
+    let (code, report) = doctor(&h, &[]);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(report.contains("2 finding(s)"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "cancel booking {}",
+            flight["reference"].as_str().unwrap()
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "Void authorization {}",
+            order["payment"]["reference"].as_str().unwrap()
+        )),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_call_unanswered_for_too_long_is_reported_with_its_key() {
+    let h = Harness::with(Options {
+        faults: "payment.capture=lost",
+        ..Options::default()
+    })
+    .await;
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "payment_processing");
+    let (code, _) = doctor(&h, &[]);
+    assert_eq!(
+        code,
+        Some(0),
+        "a fresh unanswered call is recovery's business"
+    );
+    let (code, report) = doctor(&h, &["--stale-after-minutes", "0"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        report.contains("the outcome of capture") && report.contains("idempotency key itn_"),
+        "{report}"
+    );
+}
