@@ -4,6 +4,7 @@
 //!    execution can take is re-quote (parallel) + hold + one call per booking phase + capture.
 //!    The report gives measured / bound, and the time booking the same items one by one would take.
 //! 2. Throughput with zero-latency providers: executions per second, through the MCP tools.
+//! 3. Recovery: 1,000 orders interrupted before their capture, resumed in one recovery pass.
 //!
 //! Figures, not pass/fail: nothing here asserts a time.
 
@@ -15,6 +16,7 @@ use itinera::adapters::sandbox::faults::Faults;
 use itinera::app::App;
 use itinera::config::Config;
 use itinera::domain::money::Money;
+use itinera::orchestrator::RetryPolicy;
 use itinera::ports::SystemClock;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::RunningService;
@@ -23,6 +25,7 @@ use serde_json::{Value, json};
 
 struct Bench {
     _dir: tempfile::TempDir,
+    app: App,
     client: RunningService<RoleClient, ()>,
 }
 
@@ -33,6 +36,11 @@ impl Bench {
         config.sandbox.faults = Faults::parse(faults).expect("fault spec");
         // Benchmarks measure execution, not the person: approve everything automatically.
         config.approvals.auto_approve_limit = Some(Money::parse("1000000", "EUR").expect("limit"));
+        // One send per call: an interrupted order is left for recovery at once.
+        config.retry = RetryPolicy {
+            attempts: 1,
+            ..RetryPolicy::default()
+        };
         let app = App::start(&config, Arc::new(SystemClock))
             .await
             .expect("app");
@@ -44,7 +52,11 @@ impl Bench {
             }
         });
         let client = ().serve(client_io).await.expect("client");
-        Bench { _dir: dir, client }
+        Bench {
+            _dir: dir,
+            app,
+            client,
+        }
     }
 
     async fn call(&self, tool: &str, args: Value) -> Value {
@@ -176,6 +188,36 @@ async fn throughput() {
     );
 }
 
+async fn recovery() {
+    let orders = 1_000;
+    let bench = Bench::start("payment.capture=lost").await;
+    let offers = bench.offers(60).await;
+    for _ in 0..orders {
+        let plan_id = bench.approved_plan(&offers[..1], 1).await;
+        let order = bench
+            .call("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(
+            order["status"], "payment_processing",
+            "the capture's answer was lost"
+        );
+    }
+    bench.app.sandbox().set_faults(Faults::none());
+    let started = Instant::now();
+    let report = bench.app.recover().await.expect("recovery");
+    let elapsed = started.elapsed();
+    assert_eq!((report.examined, report.settled), (orders, orders));
+    println!(
+        "\n## Recovery of {orders} interrupted orders (each waiting for its capture to be confirmed)\n"
+    );
+    println!(
+        "One pass: {:.2} s, {:.0} orders/s, {:.2} ms per order",
+        elapsed.as_secs_f64(),
+        orders as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e3 / orders as f64
+    );
+}
+
 fn main() {
     // `cargo test --benches` runs bench binaries with `--bench` absent: skip the long measurements then.
     if !std::env::args().any(|arg| arg == "--bench") {
@@ -188,5 +230,6 @@ fn main() {
     runtime.block_on(async {
         against_the_critical_path().await;
         throughput().await;
+        recovery().await;
     });
 }
