@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use rmcp::ServiceExt;
+use tokio_util::task::TaskTracker;
 
 use crate::adapters::sandbox::ledger::LedgerError;
 use crate::adapters::sandbox::{Sandbox, SandboxBooking, SandboxPayments};
@@ -16,6 +17,9 @@ use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPaus
 use crate::planning::Planner;
 use crate::ports::{Clock, Store, StoreError};
 use crate::providers::Providers;
+
+/// How long an exiting server waits for executions under way.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -32,6 +36,8 @@ pub struct Services {
     pub planner: Planner,
     pub approvals: Approvals,
     pub orchestrator: Orchestrator,
+    /// Executions and cancellations under way: the server waits for them before it exits.
+    pub in_flight: TaskTracker,
 }
 
 /// A wired Itinera: services plus the sandbox they talk to.
@@ -61,6 +67,7 @@ impl App {
                 Arc::clone(&clock),
                 config.approvals.clone(),
             ),
+            in_flight: TaskTracker::new(),
             orchestrator: Orchestrator::new(
                 store,
                 providers,
@@ -109,6 +116,23 @@ impl App {
             .map_err(|e| AppError::Mcp(e.to_string()))?;
         tracing::info!(?reason, "MCP session ended");
         recovery.abort();
+        // A client that went away mid-execution does not stop it: finish what was started.
+        let in_flight = &self.services.in_flight;
+        in_flight.close();
+        if !in_flight.is_empty() {
+            tracing::info!(
+                tasks = in_flight.len(),
+                "finishing work under way before exiting"
+            );
+        }
+        if tokio::time::timeout(DRAIN_TIMEOUT, in_flight.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "work still under way at exit; recovery will resume it at the next start"
+            );
+        }
         Ok(())
     }
 }

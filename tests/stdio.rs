@@ -145,3 +145,130 @@ fn bad_configuration_stops_with_a_clear_message() {
         "{stderr}"
     );
 }
+
+/// A raw JSON-RPC session over the binary's stdin and stdout, so the test can hang up mid-call.
+struct RawSession {
+    child: tokio::process::Child,
+    stdin: Option<tokio::process::ChildStdin>,
+    stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    next_id: u64,
+}
+
+impl RawSession {
+    async fn send(&mut self, message: Value) {
+        use tokio::io::AsyncWriteExt;
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin
+            .write_all(format!("{message}\n").as_bytes())
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+    }
+
+    async fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await;
+        loop {
+            let line = self
+                .stdout
+                .next_line()
+                .await
+                .unwrap()
+                .expect("the server closed stdout");
+            let message: Value = serde_json::from_str(&line).unwrap();
+            if message["id"] == id {
+                return message["result"].clone();
+            }
+        }
+    }
+
+    async fn tool(&mut self, name: &str, arguments: Value) -> Value {
+        let result = self
+            .request("tools/call", json!({"name": name, "arguments": arguments}))
+            .await;
+        assert_ne!(result["isError"], true, "{name}: {result}");
+        result["structuredContent"].clone()
+    }
+}
+
+#[tokio::test]
+async fn an_execution_finishes_after_the_client_hangs_up() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+        .env("ITINERA_DATA_DIR", dir.path())
+        .env("ITINERA_AUTO_APPROVE_LIMIT", "100000 USD")
+        .env("ITINERA_SANDBOX_FAULTS", "*.latency=1300ms")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut session = RawSession {
+        stdin: child.stdin.take(),
+        stdout: tokio::io::BufReader::new(child.stdout.take().unwrap()).lines(),
+        child,
+        next_id: 0,
+    };
+    let init = json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}});
+    session.request("initialize", init).await;
+    session
+        .send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .await;
+    let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let flights = session
+        .tool(
+            "search_flights",
+            json!({"origin": "SFO", "destination": "JFK", "date": date}),
+        )
+        .await;
+    let hotels = session
+        .tool("search_hotels", json!({"city": "NYC", "check_in": date, "check_out": (chrono::Utc::now().date_naive() + chrono::Duration::days(32)).to_string()}))
+        .await;
+    let plan = session
+        .tool(
+            "create_travel_plan",
+            json!({
+                "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+                "payment_method": "pm_sandbox_visa",
+                "items": [{"offer_id": flights["offers"][0]["id"]}, {"offer_id": hotels["offers"][0]["id"]}],
+            }),
+        )
+        .await;
+    assert_eq!(
+        session
+            .tool("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+            .await["status"],
+        "approved"
+    );
+
+    // Ask for the execution (re-quote, hold, flight, hotel, capture: over 6 s, longer than the
+    // 5 s the MCP library itself waits for handlers), then hang up before its answer.
+    session
+        .send(json!({"jsonrpc": "2.0", "id": 99, "method": "tools/call",
+        "params": {"name": "execute_travel_plan", "arguments": {"plan_id": plan["plan_id"]}}}))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(session.stdin.take());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), session.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+
+    // The server finished the order before it exited: no recovery needed.
+    let ledger_url = format!(
+        "sqlite://{}",
+        dir.path().join("sandbox-ledger.db").display()
+    );
+    let ledger = SandboxLedger::open(&ledger_url).await.unwrap();
+    let bookings = ledger.bookings().await.unwrap();
+    assert_eq!(bookings.iter().filter(|b| b.status == "booked").count(), 2);
+    common::assert_store_matches_ledger(
+        &format!("sqlite://{}", dir.path().join("itinera.db").display()),
+        &ledger,
+    )
+    .await;
+}

@@ -36,20 +36,6 @@ pub struct CancelBookingArgs {
     pub item_ids: Option<Vec<String>>,
 }
 
-/// Runs money-moving work on its own task, so it finishes even if the client disconnects or
-/// cancels the request halfway: a saga stopped between a booking and its record helps nobody.
-async fn detached<F>(work: F) -> Result<Order, String>
-where
-    F: Future<Output = Result<Order, ExecutionError>> + Send + 'static,
-{
-    match tokio::spawn(work).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(error) => Err(format!(
-            "the work stopped unexpectedly ({error}); call get_booking_status to see where the order stands"
-        )),
-    }
-}
-
 fn order_id(value: &str) -> Result<OrderId, String> {
     OrderId::parse(value).map_err(|e| e.to_string())
 }
@@ -76,7 +62,9 @@ impl ItineraServer {
     ) -> Result<Json<OrderView>, String> {
         let id = PlanId::parse(&args.plan_id).map_err(|e| e.to_string())?;
         let (orchestrator, owner) = (self.services.orchestrator.clone(), self.owner.clone());
-        let order = detached(async move { orchestrator.execute(&owner, &id).await }).await?;
+        let order = self
+            .detached(async move { orchestrator.execute(&owner, &id).await })
+            .await?;
         self.order_view(order).await
     }
 
@@ -171,14 +159,28 @@ impl ItineraServer {
             );
         }
         let (orchestrator, owner) = (self.services.orchestrator.clone(), self.owner.clone());
-        let order =
-            detached(async move { orchestrator.cancel(&owner, &id, items.as_deref()).await })
-                .await?;
+        let order = self
+            .detached(async move { orchestrator.cancel(&owner, &id, items.as_deref()).await })
+            .await?;
         self.order_view(order).await
     }
 }
 
 impl ItineraServer {
+    /// Runs money-moving work on its own task, so it finishes even if the client disconnects or
+    /// cancels the request halfway: a saga stopped between a booking and its record helps nobody.
+    async fn detached<F>(&self, work: F) -> Result<Order, String>
+    where
+        F: Future<Output = Result<Order, ExecutionError>> + Send + 'static,
+    {
+        match self.services.in_flight.spawn(work).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(error) => Err(format!(
+                "the work stopped unexpectedly ({error}); call get_booking_status to see where the order stands"
+            )),
+        }
+    }
+
     async fn order_view(&self, order: Order) -> Result<Json<OrderView>, String> {
         let timeline = self
             .services
