@@ -142,3 +142,33 @@ async fn a_lost_capture_is_looked_up_not_repeated() {
     assert_eq!(captures, 1, "the retried capture replayed the first one");
     assert_store_matches_ledger(&h.store_url(), h.sandbox().ledger()).await;
 }
+
+#[tokio::test]
+async fn a_dead_provider_fails_fast_with_a_clear_message() {
+    let h = Harness::with(Options {
+        faults: "hotel.book=unavailable",
+        breaker_cooldown: std::time::Duration::from_secs(60),
+        ..Options::default()
+    })
+    .await;
+    let mut failures = Vec::new();
+    for days in [10, 11, 12] {
+        let found = h
+            .ok("search_hotels", json!({"city": "Lisbon", "check_in": h.day(days), "check_out": h.day(days + 2), "currency": "EUR"}))
+            .await;
+        let order = h
+            .execute(
+                &[(found["offers"][0].clone(), "must_have")],
+                "pm_sandbox_visa",
+            )
+            .await;
+        assert_eq!(order["status"], "failed", "{order}");
+        failures.push(order["items"][0]["failure"].as_str().unwrap().to_string());
+    }
+    assert!(failures[0].contains("service unavailable"), "{failures:?}");
+    assert!(
+        failures[2].contains("calls to it are paused") && failures[2].contains("try again later"),
+        "after repeated failures the circuit opens: {failures:?}"
+    );
+    assert!(h.sandbox().ledger().bookings().await.unwrap().is_empty());
+}

@@ -112,6 +112,8 @@ pub struct Options {
     pub auto_approve_limit: Option<&'static str>,
     /// `ITINERA_SANDBOX_FAULT_SEED`.
     pub fault_seed: u64,
+    /// How long a provider's open circuit refuses calls.
+    pub breaker_cooldown: std::time::Duration,
 }
 
 impl Default for Options {
@@ -123,6 +125,7 @@ impl Default for Options {
             approval_ttl_minutes: 30,
             auto_approve_limit: None,
             fault_seed: 0,
+            breaker_cooldown: std::time::Duration::from_millis(20),
         }
     }
 }
@@ -143,7 +146,7 @@ impl Harness {
             base_delay: std::time::Duration::from_millis(1),
             max_delay: std::time::Duration::from_millis(20),
             budget: std::time::Duration::from_secs(2),
-            breaker_cooldown: std::time::Duration::from_millis(20),
+            breaker_cooldown: options.breaker_cooldown,
             ..RetryPolicy::default()
         };
         config.approvals.auto_approve_limit = options.auto_approve_limit.map(|limit| {
