@@ -323,7 +323,7 @@ impl Orchestrator {
         let Some(provider) = self.providers.booking(&plan_item.offer.provider) else {
             return Ok(Err(unavailable(
                 &plan_item.offer.provider,
-                "this provider is not configured".into(),
+                "this provider is not configured",
             )));
         };
         let offer = Offer {
@@ -422,11 +422,8 @@ impl Orchestrator {
     }
 }
 
-fn unavailable(provider: &str, message: String) -> BookingError {
-    BookingError::Provider(ProviderError::Unavailable {
-        provider: provider.into(),
-        message,
-    })
+fn unavailable(provider: &str, message: impl Into<String>) -> BookingError {
+    ProviderError::unavailable(provider, message).into()
 }
 
 /// Why the order must roll back: a must-have item that failed or was skipped.

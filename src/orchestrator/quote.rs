@@ -16,10 +16,10 @@ impl Orchestrator {
         let quotes = join_all(plan.items.iter().map(|item| async move {
             match self.providers.booking(&item.offer.provider) {
                 Some(provider) => provider.quote(&item.offer).await,
-                None => Err(BookingError::Provider(ProviderError::Unavailable {
-                    provider: item.offer.provider.clone(),
-                    message: "this provider is not configured".into(),
-                })),
+                None => Err(BookingError::Provider(ProviderError::unavailable(
+                    &item.offer.provider,
+                    "this provider is not configured",
+                ))),
             }
         }))
         .await;

@@ -120,10 +120,10 @@ impl Orchestrator {
         group: &str,
     ) -> Result<Result<CancellationReceipt, BookingError>, ExecutionError> {
         let Some(provider) = self.providers.booking(&item.provider) else {
-            return Ok(Err(BookingError::Provider(ProviderError::Unavailable {
-                provider: item.provider.clone(),
-                message: "this provider is not configured".into(),
-            })));
+            return Ok(Err(BookingError::Provider(ProviderError::unavailable(
+                &item.provider,
+                "this provider is not configured",
+            ))));
         };
         let Some(reference) = item.reference.as_deref() else {
             return Ok(Err(BookingError::Provider(ProviderError::Rejected {

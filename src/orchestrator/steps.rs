@@ -31,10 +31,7 @@ pub(super) trait CallError: std::fmt::Display {
     }
 
     fn retry_after(&self) -> Option<Duration> {
-        match self.provider_failure() {
-            Some(ProviderError::RateLimited { retry_after, .. }) => *retry_after,
-            _ => None,
-        }
+        self.provider_failure().and_then(ProviderError::retry_after)
     }
 }
 
@@ -152,13 +149,13 @@ impl Orchestrator {
             if let Some(open_for) = self.breakers.open_for(provider) {
                 // A call that may already have acted stays unknown: never report it as not sent.
                 let refused = last_error.unwrap_or_else(|| {
-                    E::from(ProviderError::Unavailable {
-                        provider: provider.to_string(),
-                        message: format!(
+                    E::from(ProviderError::unavailable(
+                        provider,
+                        format!(
                             "it failed repeatedly, so calls to it are paused for {} s; try again later",
                             open_for.as_secs().max(1)
                         ),
-                    })
+                    ))
                 });
                 return (Err(refused), attempt - 1);
             }

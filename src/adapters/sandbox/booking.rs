@@ -173,13 +173,13 @@ impl SandboxBooking {
             .await
             .map_err(ledger_error)?
             .ok_or_else(|| {
-                BookingError::Provider(ProviderError::Unavailable {
-                    provider: PROVIDER.into(),
-                    message: format!(
+                BookingError::Provider(ProviderError::unavailable(
+                    PROVIDER,
+                    format!(
                         "offer {} of booking {reference} is missing",
                         booking.offer_id
                     ),
-                })
+                ))
             })?;
         let refund = offer
             .cancellation

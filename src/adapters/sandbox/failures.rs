@@ -22,10 +22,7 @@ pub(super) fn ledger_failure(provider: &str, error: LedgerError) -> ProviderErro
             "idempotency_error",
             format!("key {key} was used for a different request"),
         ),
-        LedgerError::Database(message) => ProviderError::Unavailable {
-            provider: provider.into(),
-            message,
-        },
+        LedgerError::Database(message) => ProviderError::unavailable(provider, message),
     }
 }
 
@@ -47,10 +44,10 @@ pub(super) fn injected(
         Some(Effect::Timeout) => Err(ProviderError::OutcomeUnknown {
             provider: provider.into(),
         }),
-        Some(Effect::Unavailable) => Err(ProviderError::Unavailable {
-            provider: provider.into(),
-            message: "service unavailable (injected fault)".into(),
-        }),
+        Some(Effect::Unavailable) => Err(ProviderError::unavailable(
+            provider,
+            "service unavailable (injected fault)",
+        )),
         Some(Effect::RateLimited) => Err(ProviderError::RateLimited {
             provider: provider.into(),
             retry_after: Some(Duration::from_millis(100)),

@@ -206,12 +206,7 @@ impl SandboxPayments {
                 self.sandbox
                     .action_url(&payment.id)
                     .await
-                    .map_err(|message| {
-                        PaymentError::Provider(ProviderError::Unavailable {
-                            provider: NAME.into(),
-                            message,
-                        })
-                    })?,
+                    .map_err(|message| ProviderError::unavailable(NAME, message))?,
             )
         } else {
             None
