@@ -172,3 +172,29 @@ async fn a_dead_provider_fails_fast_with_a_clear_message() {
     );
     assert!(h.sandbox().ledger().bookings().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn status_shows_an_execution_in_progress() {
+    let h = Harness::with(Options {
+        faults: "*.latency=300ms",
+        ..Options::default()
+    })
+    .await;
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
+    let execution = h.ok("execute_travel_plan", json!({"plan_id": plan_id}));
+    let watch = async {
+        // Re-quote and hold take two calls (600 ms); capture comes after three phases (1.5 s).
+        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+        let list = h.ok("list_bookings", json!({})).await;
+        let order_id = list["orders"][0]["order_id"].clone();
+        h.ok("get_booking_status", json!({"order_id": order_id}))
+            .await
+    };
+    let (finished, midway) = tokio::join!(execution, watch);
+    assert_eq!(midway["status"], "payment_processing", "{midway}");
+    assert!(
+        midway["timeline"].to_string().contains("Hold of"),
+        "{midway}"
+    );
+    assert_eq!(finished["status"], "confirmed");
+}
