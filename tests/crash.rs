@@ -123,12 +123,30 @@ fn execute_in_background(server: &Server, plan_id: &Value) {
     });
 }
 
-fn kill(pid: u32) {
+/// SIGKILLs the server and waits until it is really gone (a zombie holds no files or locks): a
+/// process still dying while the next one opens the database is not the crash under test.
+async fn kill(pid: u32) {
     let status = std::process::Command::new("kill")
         .args(["-KILL", &pid.to_string()])
         .status()
         .unwrap();
     assert!(status.success(), "kill -KILL {pid} failed");
+    for _ in 0..1000 {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat)
+                if !stat
+                    .rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z') =>
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            _ => return,
+        }
+    }
+    panic!("process {pid} did not die");
 }
 
 /// Restarts the server on the same files, waits for recovery to settle every order, audits, and
@@ -196,7 +214,7 @@ async fn killed_at_every_step_boundary_the_order_recovers_consistently() {
             Ok(true),
             "the server never reached saga step {step}"
         );
-        kill(server.pid);
+        kill(server.pid).await;
         let orders = recover_and_audit(dir.path(), &format!("killed at step {step}")).await;
         // Nothing failed, so recovery finishes the booking rather than undoing it.
         assert_eq!(
@@ -224,7 +242,7 @@ async fn killed_at_random_moments_every_order_recovers_consistently() {
         let plan_id = approved_plan(&server).await;
         execute_in_background(&server, &plan_id);
         tokio::time::sleep(delay).await;
-        kill(server.pid);
+        kill(server.pid).await;
         recover_and_audit(dir.path(), &format!("run {run}, killed after {delay:?}")).await;
     }
 }

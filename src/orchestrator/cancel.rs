@@ -22,6 +22,16 @@ impl Orchestrator {
         order_id: &OrderId,
         items: Option<&[ItemId]>,
     ) -> Result<Order, ExecutionError> {
+        self.exclusively(order_id, || self.cancel_locked(owner, order_id, items))
+            .await
+    }
+
+    async fn cancel_locked(
+        &self,
+        owner: &OwnerId,
+        order_id: &OrderId,
+        items: Option<&[ItemId]>,
+    ) -> Result<Order, ExecutionError> {
         let order = self.order(owner, order_id).await?;
         match order.status {
             OrderStatus::Confirmed | OrderStatus::PartiallyConfirmed => {}

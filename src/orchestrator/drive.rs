@@ -35,16 +35,12 @@ impl Orchestrator {
         order: Order,
         plan: &TravelPlan,
     ) -> Result<Order, ExecutionError> {
-        let lock = self.lock_for(&order.id);
-        let guard = lock.lock().await;
-        // Whoever held the lock may have moved the order: start from what is stored.
-        let result = match self.order(&order.owner, &order.id).await {
-            Ok(current) => self.drive(current, plan).await,
-            Err(error) => Err(error),
-        };
-        drop(guard);
-        self.release_lock(&order.id, lock);
-        result
+        self.exclusively(&order.id, || async {
+            // Whoever held the lock may have moved the order: start from what is stored.
+            let current = self.order(&order.owner, &order.id).await?;
+            self.drive(current, plan).await
+        })
+        .await
     }
 
     async fn drive(&self, mut order: Order, plan: &TravelPlan) -> Result<Order, ExecutionError> {

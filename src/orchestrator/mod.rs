@@ -104,6 +104,24 @@ impl Orchestrator {
         }
     }
 
+    /// Runs `work` holding the order's lock: an execute call, a cancellation and recovery never
+    /// work on the same order at once (two refunds computed from two views would pay twice).
+    async fn exclusively<T, Fut>(
+        &self,
+        order: &OrderId,
+        work: impl FnOnce() -> Fut,
+    ) -> Result<T, ExecutionError>
+    where
+        Fut: std::future::Future<Output = Result<T, ExecutionError>>,
+    {
+        let lock = self.lock_for(order);
+        let guard = lock.lock().await;
+        let result = work().await;
+        drop(guard);
+        self.release_lock(order, lock);
+        result
+    }
+
     /// Forgets the order's lock once nobody else holds or waits for it.
     fn release_lock(&self, order: &OrderId, lock: Arc<tokio::sync::Mutex<()>>) {
         if let Ok(mut locks) = self.locks.lock()
