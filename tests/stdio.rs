@@ -122,6 +122,9 @@ fn help_documents_every_environment_variable() {
         "ITINERA_SANDBOX_ACTION_ADDR",
         "ITINERA_AUTO_APPROVE_LIMIT",
         "ITINERA_APPROVAL_TTL_MINUTES",
+        "ITINERA_SANDBOX_FAULT_SEED",
+        "ITINERA_RECOVERY_INTERVAL_SECONDS",
+        "ITINERA_PAUSE_AT_STEP",
         "RUST_LOG",
     ] {
         assert!(
@@ -129,7 +132,7 @@ fn help_documents_every_environment_variable() {
             "--help does not mention {variable}"
         );
     }
-    assert!(help.contains("serve"));
+    assert!(help.contains("serve") && help.contains("doctor"));
 }
 
 #[test]
