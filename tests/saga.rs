@@ -360,3 +360,32 @@ async fn many_items_of_one_phase_are_booked_together() {
         offers.len()
     );
 }
+
+#[tokio::test]
+async fn once_the_customer_authenticates_recovery_finishes_the_order() {
+    let h = Harness::start().await;
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_3ds").await;
+    let waiting = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    let report = h.app.recover().await.unwrap();
+    assert_eq!(
+        (report.examined, report.waiting),
+        (1, 1),
+        "still waiting for the customer: {:?}",
+        report.errors
+    );
+
+    let url = waiting["payment"]["action_url"].as_str().unwrap();
+    assert_eq!(reqwest::get(url).await.unwrap().status(), 200);
+    // The assistant never calls again; recovery carries on.
+    let report = h.app.recover().await.unwrap();
+    assert_eq!(report.settled, 1);
+    let done = h
+        .ok(
+            "get_booking_status",
+            json!({"order_id": waiting["order_id"]}),
+        )
+        .await;
+    assert_eq!(done["status"], "confirmed");
+}

@@ -1,7 +1,9 @@
 //! Recovery: resuming every order whose saga had not settled when the process stopped, or that
-//! was left waiting for a provider's answer. Each is driven from its stored state, re-sending
-//! unanswered calls under their original keys, so it converges: every must-have booked and the
-//! amount captured, or nothing booked, nothing captured and the hold released.
+//! was left waiting for a provider's answer or for the customer's 3-D Secure (once the customer
+//! has authenticated, the booking goes on even if the assistant never calls again). Each order is
+//! driven from its stored state, re-sending unanswered calls under their original keys, so it
+//! converges: every must-have booked and the amount captured, or nothing booked, nothing captured
+//! and the hold released.
 
 use std::time::Duration;
 
@@ -27,6 +29,7 @@ fn is_settled(status: OrderStatus) -> bool {
         status,
         OrderStatus::Draft
             | OrderStatus::PaymentPending
+            | OrderStatus::PaymentActionRequired
             | OrderStatus::PaymentProcessing
             | OrderStatus::RefundRequested
     )

@@ -98,7 +98,8 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// An order's saga log, oldest first.
     async fn steps(&self, owner: &OwnerId, order: &OrderId) -> Result<Vec<SagaStep>, StoreError>;
-    /// Orders of every owner whose saga has not settled: what recovery resumes.
+    /// Orders of every owner whose saga has not settled (including those waiting for 3-D Secure):
+    /// what recovery resumes.
     async fn unsettled_orders(&self) -> Result<Vec<Order>, StoreError>;
     /// Orders of every owner whose saga log shows something a person may have to settle: a
     /// cancellation, release or refund the provider refused, or a call still unanswered.

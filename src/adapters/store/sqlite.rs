@@ -590,7 +590,8 @@ impl Store for SqliteStore {
 
     async fn unsettled_orders(&self) -> Result<Vec<Order>, StoreError> {
         let rows = sqlx::query(
-            "SELECT * FROM orders WHERE status IN ('draft', 'payment_pending', 'payment_processing', 'refund_requested') \
+            "SELECT * FROM orders WHERE status IN ('draft', 'payment_pending', 'payment_action_required', \
+             'payment_processing', 'refund_requested') \
              ORDER BY created_at, rowid",
         )
         .fetch_all(&self.pool)
