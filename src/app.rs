@@ -17,6 +17,7 @@ use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPaus
 use crate::planning::Planner;
 use crate::ports::{Clock, Store, StoreError};
 use crate::providers::Providers;
+use crate::trail::AuditTrail;
 
 /// How long an exiting server waits for executions under way.
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -38,6 +39,7 @@ pub struct Services {
     pub orchestrator: Orchestrator,
     /// Executions and cancellations under way: the server waits for them before it exits.
     pub in_flight: TaskTracker,
+    pub trail: AuditTrail,
 }
 
 /// A wired Itinera: services plus the sandbox they talk to.
@@ -68,6 +70,7 @@ impl App {
                 config.approvals.clone(),
             ),
             in_flight: TaskTracker::new(),
+            trail: AuditTrail::new(Arc::clone(&store)),
             orchestrator: Orchestrator::new(
                 store,
                 providers,

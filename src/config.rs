@@ -51,6 +51,18 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         stale_after_minutes: u32,
     },
+    /// Work with the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain; exits 1 and names the first broken entry if any was edited,
+    /// inserted or deleted.
+    Verify,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

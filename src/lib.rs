@@ -9,7 +9,7 @@
 //! - [`planning`]: searching and assembling plans. [`approval`]: asking the person.
 //! - [`orchestrator`]: executing an approved plan as a saga, and cancelling.
 //! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
-//! - [`doctor`]: what needs an operator.
+//! - [`doctor`]: what needs an operator. [`trail`]: reading and verifying the audit log.
 
 pub mod adapters;
 pub mod app;
@@ -22,3 +22,4 @@ pub mod orchestrator;
 pub mod planning;
 pub mod ports;
 pub mod providers;
+pub mod trail;

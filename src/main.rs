@@ -6,8 +6,9 @@ use std::sync::Arc;
 use clap::Parser;
 use itinera::adapters::store::sqlite::SqliteStore;
 use itinera::app::{App, AppError};
-use itinera::config::{Cli, Command, Config};
+use itinera::config::{AuditCommand, Cli, Command, Config};
 use itinera::ports::SystemClock;
+use itinera::trail::{AuditTrail, TrailError};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -34,6 +35,9 @@ async fn main() -> ExitCode {
         Command::Doctor {
             stale_after_minutes,
         } => doctor(&config, stale_after_minutes).await,
+        Command::Audit {
+            action: AuditCommand::Verify,
+        } => verify_audit(&config).await,
     };
     match result {
         Ok(code) => code,
@@ -56,4 +60,22 @@ async fn doctor(config: &Config, stale_after_minutes: u32) -> Result<ExitCode, A
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Checks the audit log's hash chain; exits 1 when it is broken.
+async fn verify_audit(config: &Config) -> Result<ExitCode, AppError> {
+    let store = SqliteStore::open(&config.database_url).await?;
+    match AuditTrail::new(Arc::new(store)).verify().await {
+        Ok(entries) => {
+            println!(
+                "The audit log is intact: {entries} entries, every one chained to the one before."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(TrailError::Broken(at)) => {
+            println!("The audit log is broken: {at}");
+            Ok(ExitCode::from(1))
+        }
+        Err(TrailError::Store(error)) => Err(error.into()),
+    }
 }

@@ -54,7 +54,7 @@ async fn the_binary_serves_mcp_and_books_a_trip() {
             .contains("confirm_travel_plan")
     );
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 12);
+    assert_eq!(tools.len(), 13);
 
     let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     let flights = call(
@@ -132,7 +132,7 @@ fn help_documents_every_environment_variable() {
             "--help does not mention {variable}"
         );
     }
-    assert!(help.contains("serve") && help.contains("doctor"));
+    assert!(help.contains("serve") && help.contains("doctor") && help.contains("audit"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O, no async, no provider or database types.
 
 pub mod approval;
+pub mod audit;
 pub mod dag;
 pub mod idempotency;
 pub mod ids;

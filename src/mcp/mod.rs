@@ -5,6 +5,7 @@
 //! message that says what to do next.
 
 mod approve;
+mod audit;
 mod orders;
 mod plans;
 mod search;
@@ -51,7 +52,8 @@ impl ItineraServer {
             tool_router: Self::search_router()
                 + Self::plan_router()
                 + Self::approval_router()
-                + Self::order_router(),
+                + Self::order_router()
+                + Self::audit_router(),
         }
     }
 }

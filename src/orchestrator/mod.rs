@@ -22,7 +22,6 @@ use crate::domain::ids::{OrderId, OwnerId, PlanId};
 use crate::domain::money::{Money, MoneyError};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, TransitionError};
 use crate::domain::plan::PlanError;
-use crate::domain::saga::SagaStep;
 use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, Store, StoreError};
 use crate::providers::Providers;
@@ -129,15 +128,6 @@ impl Orchestrator {
         {
             locks.remove(order);
         }
-    }
-
-    /// The order's saga log: every outbound call and what came of it.
-    pub async fn steps(
-        &self,
-        owner: &OwnerId,
-        id: &OrderId,
-    ) -> Result<Vec<SagaStep>, ExecutionError> {
-        Ok(self.store.steps(owner, id).await?)
     }
 
     pub async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Order, ExecutionError> {

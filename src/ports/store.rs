@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
+use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{ApprovalId, OfferId, OrderId, OwnerId, PlanId};
 use crate::domain::offer::Offer;
 use crate::domain::order::{Order, OrderEvent, OrderStatus};
@@ -104,4 +105,6 @@ pub trait Store: Send + Sync {
     /// Orders of every owner whose saga log shows something a person may have to settle: a
     /// cancellation, release or refund the provider refused, or a call still unanswered.
     async fn orders_needing_attention(&self) -> Result<Vec<Order>, StoreError>;
+    /// Audit entries, oldest first: one owner's, or (for verification) everyone's.
+    async fn audit_log(&self, owner: Option<&OwnerId>) -> Result<Vec<AuditEntry>, StoreError>;
 }

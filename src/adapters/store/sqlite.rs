@@ -12,6 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqlitePool, Transaction};
 
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
+use crate::domain::audit::{self, AuditEntry};
 use crate::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
@@ -110,6 +111,67 @@ where
     T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
 {
     row.try_get(column).map_err(|e| corrupt(column, e))
+}
+
+/// Appends an audit entry inside the caller's transaction, chained to the last one. The caller's
+/// transaction holds SQLite's write lock, so two appends can never link to the same entry.
+async fn append_audit(
+    tx: &mut Transaction<'_, Sqlite>,
+    owner: &OwnerId,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db)?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, audit::GENESIS.to_string()),
+    };
+    let at = Utc::now();
+    let hash = audit::entry_hash(
+        &prev_hash,
+        seq,
+        owner.as_str(),
+        &at,
+        action,
+        subject,
+        detail,
+    );
+    sqlx::query(
+        "INSERT INTO audit_log (seq, owner, at, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(seq)
+    .bind(owner.as_str())
+    .bind(at.to_rfc3339())
+    .bind(action)
+    .bind(subject)
+    .bind(detail)
+    .bind(prev_hash)
+    .bind(hash)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+fn audit_from_row(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
+    let at: String = get(row, "at")?;
+    Ok(AuditEntry {
+        seq: get(row, "seq")?,
+        owner: get(row, "owner")?,
+        at: DateTime::parse_from_rfc3339(&at)
+            .map_err(|e| corrupt("audit time", e))?
+            .with_timezone(&Utc),
+        action: get(row, "action")?,
+        subject: get(row, "subject")?,
+        detail: get(row, "detail")?,
+        prev_hash: get(row, "prev_hash")?,
+        hash: get(row, "hash")?,
+    })
 }
 
 fn approval_from_row(row: &SqliteRow) -> Result<Approval, StoreError> {
@@ -238,13 +300,16 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Appends the order's timeline event, and the same event to the audit log.
     async fn append_event(
         tx: &mut Transaction<'_, Sqlite>,
-        order: &OrderId,
+        order: &Order,
         event: &OrderEvent,
     ) -> Result<(), StoreError> {
+        let detail = format!("[{}] {}", event.status, event.message);
+        append_audit(tx, &order.owner, "order.event", order.id.as_str(), &detail).await?;
         sqlx::query("INSERT INTO order_events (order_id, at, status, message) VALUES (?, ?, ?, ?)")
-            .bind(order.as_str())
+            .bind(order.id.as_str())
             .bind(event.at)
             .bind(event.status.as_str())
             .bind(&event.message)
@@ -331,6 +396,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_approval(&self, approval: &Approval) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         sqlx::query(
             "INSERT INTO approvals (id, plan_id, owner, digest, cap_amount, currency, expires_at, status, method, \
              decided_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -346,10 +412,36 @@ impl Store for SqliteStore {
         .bind(approval.method.map(ApprovalMethod::as_str))
         .bind(approval.decided_at)
         .bind(approval.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-        Ok(())
+        let (action, detail) = match approval.method {
+            Some(method) => (
+                "approval.approved",
+                format!(
+                    "plan {} approved by {} for up to {}",
+                    approval.plan_id,
+                    method.as_str(),
+                    approval.amount_cap
+                ),
+            ),
+            None => (
+                "approval.requested",
+                format!(
+                    "approval of plan {} for up to {} asked for",
+                    approval.plan_id, approval.amount_cap
+                ),
+            ),
+        };
+        append_audit(
+            &mut tx,
+            &approval.owner,
+            action,
+            approval.id.as_str(),
+            &detail,
+        )
+        .await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn latest_approval(
@@ -376,17 +468,32 @@ impl Store for SqliteStore {
         method: ApprovalMethod,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let updated = sqlx::query(
-            "UPDATE approvals SET status = ?, method = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let decided: Option<(String, String)> = sqlx::query_as(
+            "UPDATE approvals SET status = ?, method = ?, decided_at = ? WHERE id = ? AND status = 'pending' \
+             RETURNING owner, plan_id",
         )
         .bind(status.as_str())
         .bind(method.as_str())
         .bind(at)
         .bind(id.as_str())
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
-        Ok(updated.rows_affected() == 1)
+        let Some((owner, plan)) = decided else {
+            return Ok(false);
+        };
+        let detail = format!("plan {plan} {} by {}", status.as_str(), method.as_str());
+        append_audit(
+            &mut tx,
+            &OwnerId::new(owner),
+            &format!("approval.{}", status.as_str()),
+            id.as_str(),
+            &detail,
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
     }
 
     async fn create_order(&self, order: &Order, event: &OrderEvent) -> Result<Created, StoreError> {
@@ -422,7 +529,7 @@ impl Store for SqliteStore {
             return Ok(Created::Existing(self.load_order(&row).await?));
         }
         Self::write_items(&mut tx, order).await?;
-        Self::append_event(&mut tx, &order.id, event).await?;
+        Self::append_event(&mut tx, order, event).await?;
         tx.commit().await.map_err(db)?;
         Ok(Created::New(order.clone()))
     }
@@ -460,7 +567,7 @@ impl Store for SqliteStore {
             return Err(StoreError::Conflict);
         }
         Self::write_items(&mut tx, order).await?;
-        Self::append_event(&mut tx, &order.id, event).await?;
+        Self::append_event(&mut tx, order, event).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -621,6 +728,18 @@ impl Store for SqliteStore {
             orders.push(self.load_order(row).await?);
         }
         Ok(orders)
+    }
+
+    async fn audit_log(&self, owner: Option<&OwnerId>) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query("SELECT * FROM audit_log WHERE (? IS NULL OR owner = ?) ORDER BY seq")
+            .bind(owner.map(OwnerId::as_str))
+            .bind(owner.map(OwnerId::as_str))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(audit_from_row)
+            .collect()
     }
 }
 
