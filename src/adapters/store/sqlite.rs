@@ -222,6 +222,23 @@ fn item_from_row(row: &SqliteRow, currency: Currency) -> Result<OrderItem, Store
 }
 
 impl SqliteStore {
+    /// A JSON document (offer, plan) of the owner's, by id.
+    async fn body_of<T: DeserializeOwned>(
+        &self,
+        query: &'static str,
+        owner: &OwnerId,
+        id: &str,
+        what: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let body: Option<String> = sqlx::query_scalar(query)
+            .bind(owner.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        body.map(|body| from_json(what, &body)).transpose()
+    }
+
     async fn load_order(&self, row: &SqliteRow) -> Result<Order, StoreError> {
         let currency = Currency::parse(&get::<String>(row, "currency")?)
             .map_err(|e| corrupt("currency", e))?;
@@ -342,14 +359,13 @@ impl Store for SqliteStore {
     }
 
     async fn offer(&self, owner: &OwnerId, id: &OfferId) -> Result<Option<Offer>, StoreError> {
-        let body: Option<String> =
-            sqlx::query_scalar("SELECT body FROM offers WHERE owner = ? AND id = ?")
-                .bind(owner.as_str())
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
-        body.map(|body| from_json("offer", &body)).transpose()
+        self.body_of(
+            "SELECT body FROM offers WHERE owner = ? AND id = ?",
+            owner,
+            id.as_str(),
+            "offer",
+        )
+        .await
     }
 
     async fn insert_plan(&self, plan: &TravelPlan) -> Result<(), StoreError> {
@@ -385,14 +401,13 @@ impl Store for SqliteStore {
     }
 
     async fn plan(&self, owner: &OwnerId, id: &PlanId) -> Result<Option<TravelPlan>, StoreError> {
-        let body: Option<String> =
-            sqlx::query_scalar("SELECT body FROM plans WHERE owner = ? AND id = ?")
-                .bind(owner.as_str())
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
-        body.map(|body| from_json("plan", &body)).transpose()
+        self.body_of(
+            "SELECT body FROM plans WHERE owner = ? AND id = ?",
+            owner,
+            id.as_str(),
+            "plan",
+        )
+        .await
     }
 
     async fn insert_approval(&self, approval: &Approval) -> Result<(), StoreError> {
