@@ -17,6 +17,7 @@ use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPaus
 use crate::planning::Planner;
 use crate::ports::{Clock, Store, StoreError};
 use crate::providers::Providers;
+use crate::spending::SpendingGuard;
 use crate::trail::AuditTrail;
 
 /// How long an exiting server waits for executions under way.
@@ -58,6 +59,11 @@ impl App {
             vec![Arc::new(SandboxBooking::new(Arc::clone(&sandbox)))],
             Arc::new(SandboxPayments::new(Arc::clone(&sandbox))),
         ));
+        let guard = SpendingGuard::new(
+            config.policy.clone(),
+            Arc::clone(&store),
+            Arc::clone(&clock),
+        );
         let services = Services {
             planner: Planner::new(
                 Arc::clone(&store),
@@ -68,6 +74,7 @@ impl App {
                 Arc::clone(&store),
                 Arc::clone(&clock),
                 config.approvals.clone(),
+                guard.clone(),
             ),
             in_flight: TaskTracker::new(),
             trail: AuditTrail::new(Arc::clone(&store)),
@@ -77,6 +84,7 @@ impl App {
                 clock,
                 StepPause::at(config.pause_at_step),
                 config.retry.clone(),
+                guard,
             ),
         };
         Ok(App {

@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::adapters::sandbox::SandboxSettings;
 use crate::adapters::sandbox::faults::Faults;
 use crate::approval::ApprovalSettings;
-use crate::domain::money::Money;
+use crate::domain::money::{Currency, Money};
+use crate::domain::offer::ItemKind;
+use crate::domain::policy::SpendingPolicy;
 use crate::orchestrator::RetryPolicy;
 
 const AFTER_HELP: &str = "\
@@ -24,6 +26,13 @@ Environment variables (each also has the flag shown above):
   ITINERA_SANDBOX_ACTION_ADDR    address of the sandbox 3-D Secure page (default: 127.0.0.1:0, a free port)
   ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
+  ITINERA_POLICY_MAX_PER_ORDER   spending policy: the most one order may cost, e.g. \"1500 EUR\"
+  ITINERA_POLICY_MAX_PER_DAY     spending policy: the most the last 24 hours of orders may cost
+  ITINERA_POLICY_MAX_PER_30_DAYS spending policy: the most the last 30 days of orders may cost
+  ITINERA_POLICY_MAX_ITEM        spending policy: per-kind item caps, e.g. \"hotel=300 EUR,flight=800 EUR\"
+  ITINERA_POLICY_PROVIDERS       spending policy: the only providers allowed, e.g. sandbox
+  ITINERA_POLICY_CURRENCIES      spending policy: the only currencies allowed, e.g. EUR,USD
+  ITINERA_POLICY_REFUNDABLE_ONLY spending policy: true to allow refundable items only
   ITINERA_RECOVERY_INTERVAL_SECONDS  seconds between passes that resume unsettled orders (default: 60)
   ITINERA_PAUSE_AT_STEP          testing only: pause forever after the Nth saga log write (crash tests)
   RUST_LOG                       log filter for stderr, e.g. info or itinera=debug (default: info)
@@ -143,6 +152,27 @@ pub struct Settings {
         global = true
     )]
     pub recovery_interval_seconds: u64,
+    /// Spending policy: the most one order may cost, e.g. "1500 EUR".
+    #[arg(long, env = "ITINERA_POLICY_MAX_PER_ORDER", global = true)]
+    pub policy_max_per_order: Option<String>,
+    /// Spending policy: the most all orders of the last 24 hours may cost.
+    #[arg(long, env = "ITINERA_POLICY_MAX_PER_DAY", global = true)]
+    pub policy_max_per_day: Option<String>,
+    /// Spending policy: the most all orders of the last 30 days may cost.
+    #[arg(long, env = "ITINERA_POLICY_MAX_PER_30_DAYS", global = true)]
+    pub policy_max_per_30_days: Option<String>,
+    /// Spending policy: the most one item of a kind may cost, e.g. "hotel=300 EUR,flight=800 EUR".
+    #[arg(long, env = "ITINERA_POLICY_MAX_ITEM", global = true)]
+    pub policy_max_item: Option<String>,
+    /// Spending policy: the only providers that may be booked, e.g. "sandbox".
+    #[arg(long, env = "ITINERA_POLICY_PROVIDERS", global = true)]
+    pub policy_providers: Option<String>,
+    /// Spending policy: the only currencies that may be paid in, e.g. "EUR,USD".
+    #[arg(long, env = "ITINERA_POLICY_CURRENCIES", global = true)]
+    pub policy_currencies: Option<String>,
+    /// Spending policy: refundable items only.
+    #[arg(long, env = "ITINERA_POLICY_REFUNDABLE_ONLY", global = true)]
+    pub policy_refundable_only: bool,
     /// Testing: pause forever after the Nth saga log write, so a test can kill the process there.
     #[arg(long, env = "ITINERA_PAUSE_AT_STEP", global = true)]
     pub pause_at_step: Option<u32>,
@@ -164,6 +194,12 @@ pub enum ConfigError {
     ApprovalTtl(u32),
     #[error("ITINERA_RECOVERY_INTERVAL_SECONDS must be at least 1")]
     RecoveryInterval,
+    #[error("{variable} '{value}': {problem}")]
+    Policy {
+        variable: &'static str,
+        value: String,
+        problem: String,
+    },
     #[error(transparent)]
     Faults(#[from] crate::adapters::sandbox::faults::FaultSpecError),
 }
@@ -181,6 +217,8 @@ pub struct Config {
     pub recovery_interval: std::time::Duration,
     /// How provider calls are retried.
     pub retry: RetryPolicy,
+    /// The person's spending limits.
+    pub policy: SpendingPolicy,
 }
 
 impl Config {
@@ -202,6 +240,7 @@ impl Config {
             pause_at_step: None,
             recovery_interval: std::time::Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            policy: SpendingPolicy::default(),
         }
     }
 
@@ -237,7 +276,87 @@ impl Config {
         config.recovery_interval =
             std::time::Duration::from_secs(settings.recovery_interval_seconds);
         config.pause_at_step = settings.pause_at_step;
+        config.policy = settings.policy()?;
         Ok(config)
+    }
+}
+
+impl Settings {
+    /// The spending policy from the `ITINERA_POLICY_*` settings.
+    fn policy(&self) -> Result<SpendingPolicy, ConfigError> {
+        let refuse = |variable: &'static str, value: &str, problem: String| ConfigError::Policy {
+            variable,
+            value: value.to_string(),
+            problem,
+        };
+        let cap = |variable: &'static str,
+                   value: &Option<String>|
+         -> Result<Option<Money>, ConfigError> {
+            match value {
+                None => Ok(None),
+                Some(value) => parse_amount(value)
+                    .map(Some)
+                    .map_err(|problem| refuse(variable, value, problem)),
+            }
+        };
+        let list = |value: &Option<String>| -> Option<Vec<String>> {
+            value.as_ref().map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+        };
+        let mut max_per_item = std::collections::BTreeMap::new();
+        if let Some(spec) = &self.policy_max_item {
+            for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                let problem = || format!("'{entry}' should look like hotel=300 EUR");
+                let (kind, amount) = entry
+                    .split_once('=')
+                    .ok_or_else(|| refuse("ITINERA_POLICY_MAX_ITEM", spec, problem()))?;
+                let kind = ItemKind::parse(kind.trim()).ok_or_else(|| {
+                    refuse(
+                        "ITINERA_POLICY_MAX_ITEM",
+                        spec,
+                        format!(
+                            "unknown kind '{}': use flight, hotel, activity or car_rental",
+                            kind.trim()
+                        ),
+                    )
+                })?;
+                let amount =
+                    parse_amount(amount).map_err(|p| refuse("ITINERA_POLICY_MAX_ITEM", spec, p))?;
+                max_per_item.insert(kind, amount);
+            }
+        }
+        let currencies = match list(&self.policy_currencies) {
+            None => None,
+            Some(codes) => Some(
+                codes
+                    .iter()
+                    .map(|code| Currency::parse(code))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| {
+                        refuse(
+                            "ITINERA_POLICY_CURRENCIES",
+                            self.policy_currencies.as_deref().unwrap_or(""),
+                            e.to_string(),
+                        )
+                    })?,
+            ),
+        };
+        Ok(SpendingPolicy {
+            max_per_order: cap("ITINERA_POLICY_MAX_PER_ORDER", &self.policy_max_per_order)?,
+            max_per_day: cap("ITINERA_POLICY_MAX_PER_DAY", &self.policy_max_per_day)?,
+            max_per_30_days: cap(
+                "ITINERA_POLICY_MAX_PER_30_DAYS",
+                &self.policy_max_per_30_days,
+            )?,
+            max_per_item,
+            providers: list(&self.policy_providers).map(|names| names.into_iter().collect()),
+            currencies,
+            refundable_only: self.policy_refundable_only,
+        })
     }
 }
 
@@ -251,22 +370,26 @@ fn parse_limit(value: &str) -> Result<Option<Money>, ConfigError> {
     if trimmed.is_empty() || trimmed == "0" {
         return Ok(None);
     }
-    let error = |problem: String| ConfigError::AutoApproveLimit {
-        value: value.to_string(),
-        problem,
-    };
-    let parts: Vec<&str> = trimmed.split_whitespace().collect();
+    parse_amount(trimmed)
+        .map(Some)
+        .map_err(|problem| ConfigError::AutoApproveLimit {
+            value: value.to_string(),
+            problem,
+        })
+}
+
+/// "150 EUR" or "EUR 150".
+fn parse_amount(value: &str) -> Result<Money, String> {
+    let parts: Vec<&str> = value.split_whitespace().collect();
     let [first, second] = parts.as_slice() else {
-        return Err(error("expected an amount and a currency".into()));
+        return Err("expected an amount and a currency".into());
     };
     let (amount, currency) = if first.chars().all(|c| c.is_ascii_alphabetic()) {
         (second, first)
     } else {
         (first, second)
     };
-    Money::parse(amount, currency)
-        .map(Some)
-        .map_err(|e| error(e.to_string()))
+    Money::parse(amount, currency).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -286,6 +409,54 @@ mod tests {
         );
         assert!(parse_limit("150").is_err());
         assert!(parse_limit("150 XXX").is_err());
+    }
+
+    #[test]
+    fn the_spending_policy_reads_every_rule() {
+        let cli = Cli::parse_from([
+            "itinera",
+            "--policy-max-per-order",
+            "1500 EUR",
+            "--policy-max-per-day",
+            "EUR 2000",
+            "--policy-max-item",
+            "hotel=300 EUR, flight=800 EUR",
+            "--policy-providers",
+            "sandbox,duffel",
+            "--policy-currencies",
+            "EUR,usd",
+            "--policy-refundable-only",
+        ]);
+        let policy = cli.settings.policy().unwrap();
+        assert_eq!(
+            policy.max_per_order,
+            Some(Money::parse("1500", "EUR").unwrap())
+        );
+        assert_eq!(
+            policy.max_per_day,
+            Some(Money::parse("2000", "EUR").unwrap())
+        );
+        assert_eq!(
+            policy.max_per_item.get(&ItemKind::Flight),
+            Some(&Money::parse("800", "EUR").unwrap())
+        );
+        assert_eq!(policy.providers.unwrap().len(), 2);
+        assert!(
+            policy
+                .currencies
+                .unwrap()
+                .contains(&Currency::parse("USD").unwrap())
+        );
+        assert!(policy.refundable_only);
+
+        let bad = Cli::parse_from(["itinera", "--policy-max-item", "boat=10 EUR"]);
+        let error = Config::from_settings(&bad.settings)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("ITINERA_POLICY_MAX_ITEM") && error.contains("unknown kind 'boat'"),
+            "{error}"
+        );
     }
 
     #[test]

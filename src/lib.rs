@@ -7,6 +7,7 @@
 //! - [`adapters`]: their implementations — the sandbox providers and the SQLite store.
 //! - [`providers`]: the configured providers, by name and kind.
 //! - [`planning`]: searching and assembling plans. [`approval`]: asking the person.
+//!   [`spending`]: the person's spending policy.
 //! - [`orchestrator`]: executing an approved plan as a saga, and cancelling.
 //! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
 //! - [`doctor`]: what needs an operator. [`trail`]: reading and verifying the audit log.
@@ -22,4 +23,5 @@ pub mod orchestrator;
 pub mod planning;
 pub mod ports;
 pub mod providers;
+pub mod spending;
 pub mod trail;

@@ -125,6 +125,13 @@ fn help_documents_every_environment_variable() {
         "ITINERA_SANDBOX_FAULT_SEED",
         "ITINERA_RECOVERY_INTERVAL_SECONDS",
         "ITINERA_PAUSE_AT_STEP",
+        "ITINERA_POLICY_MAX_PER_ORDER",
+        "ITINERA_POLICY_MAX_PER_DAY",
+        "ITINERA_POLICY_MAX_PER_30_DAYS",
+        "ITINERA_POLICY_MAX_ITEM",
+        "ITINERA_POLICY_PROVIDERS",
+        "ITINERA_POLICY_CURRENCIES",
+        "ITINERA_POLICY_REFUNDABLE_ONLY",
         "RUST_LOG",
     ] {
         assert!(

@@ -13,6 +13,7 @@ use crate::domain::ids::{ApprovalId, OwnerId};
 use crate::domain::money::Money;
 use crate::domain::plan::{PlanError, TravelPlan};
 use crate::ports::{Clock, Store, StoreError};
+use crate::spending::{GuardError, SpendingGuard};
 
 /// The person's standing rules for approvals, from configuration.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub enum ApprovalFlowError {
     #[error("approval {0} is not waiting for an answer any more: call confirm_travel_plan again")]
     NotPending(ApprovalId),
     #[error(transparent)]
+    Policy(#[from] GuardError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -42,14 +45,21 @@ pub struct Approvals {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: ApprovalSettings,
+    guard: SpendingGuard,
 }
 
 impl Approvals {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: ApprovalSettings) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: ApprovalSettings,
+        guard: SpendingGuard,
+    ) -> Self {
         Self {
             store,
             clock,
             settings,
+            guard,
         }
     }
 
@@ -57,6 +67,8 @@ impl Approvals {
     pub async fn request(&self, plan: &TravelPlan) -> Result<Approval, ApprovalFlowError> {
         let now = self.clock.now();
         plan.validate(now.date_naive())?;
+        // A plan the policy refuses is never put in front of the person.
+        self.guard.check(plan).await?;
         let digest = PlanDigest::of(plan)?;
         let total = plan.total()?;
         if let Some(latest) = self.store.latest_approval(&plan.owner, &plan.id).await?

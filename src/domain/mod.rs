@@ -10,6 +10,7 @@ pub mod offer;
 pub mod order;
 pub mod places;
 pub mod plan;
+pub mod policy;
 pub mod saga;
 pub mod scoring;
 pub mod screening;

@@ -37,7 +37,7 @@ pub enum MoneyError {
 }
 
 /// An ISO-4217 currency with the number of decimal places its minor unit uses.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency {
     code: &'static str,
     exponent: u32,

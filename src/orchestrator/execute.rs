@@ -33,6 +33,8 @@ impl Orchestrator {
         }
         let now = self.clock.now();
         approval.check_covers(&PlanDigest::of(&plan)?, &plan.total()?, now)?;
+        // Checked again: the limits may have changed, or other orders filled them, since confirmation.
+        self.guard.check(&plan).await?;
         let quotes = self.requote(&plan).await?;
         let order = new_order(&plan, &approval, &quotes, now)?;
         let created = OrderEvent {

@@ -25,6 +25,7 @@ use crate::domain::plan::PlanError;
 use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, Store, StoreError};
 use crate::providers::Providers;
+use crate::spending::{GuardError, SpendingGuard};
 pub use recovery::RecoveryReport;
 use retry::CircuitBreakers;
 pub use retry::RetryPolicy;
@@ -39,6 +40,8 @@ pub enum ExecutionError {
     OrderNotFound(OrderId),
     #[error(transparent)]
     Approval(#[from] ApprovalError),
+    #[error(transparent)]
+    Policy(#[from] GuardError),
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(
@@ -74,6 +77,7 @@ pub struct Orchestrator {
     pause: Arc<StepPause>,
     retry: RetryPolicy,
     breakers: Arc<CircuitBreakers>,
+    guard: SpendingGuard,
 }
 
 impl Orchestrator {
@@ -83,6 +87,7 @@ impl Orchestrator {
         clock: Arc<dyn Clock>,
         pause: StepPause,
         retry: RetryPolicy,
+        guard: SpendingGuard,
     ) -> Self {
         Self {
             store,
@@ -92,6 +97,7 @@ impl Orchestrator {
             pause: Arc::new(pause),
             retry,
             breakers: Arc::default(),
+            guard,
         }
     }
 

@@ -107,4 +107,10 @@ pub trait Store: Send + Sync {
     async fn orders_needing_attention(&self) -> Result<Vec<Order>, StoreError>;
     /// Audit entries, oldest first: one owner's, or (for verification) everyone's.
     async fn audit_log(&self, owner: Option<&OwnerId>) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The owner's orders created since `since`, for spending limits.
+    async fn orders_since(
+        &self,
+        owner: &OwnerId,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Order>, StoreError>;
 }

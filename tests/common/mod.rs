@@ -114,6 +114,8 @@ pub struct Options {
     pub fault_seed: u64,
     /// How long a provider's open circuit refuses calls.
     pub breaker_cooldown: std::time::Duration,
+    /// The person's spending limits.
+    pub policy: itinera::domain::policy::SpendingPolicy,
 }
 
 impl Default for Options {
@@ -126,6 +128,7 @@ impl Default for Options {
             auto_approve_limit: None,
             fault_seed: 0,
             breaker_cooldown: std::time::Duration::from_millis(20),
+            policy: Default::default(),
         }
     }
 }
@@ -140,6 +143,7 @@ impl Harness {
         let mut config = Config::in_dir(dir.path());
         config.sandbox.faults = Faults::parse(options.faults).unwrap();
         config.sandbox.fault_seed = options.fault_seed;
+        config.policy = options.policy;
         config.approvals.ttl = Duration::minutes(options.approval_ttl_minutes);
         // Retries in tests back off for milliseconds, not seconds.
         config.retry = RetryPolicy {

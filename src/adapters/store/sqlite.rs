@@ -756,6 +756,26 @@ impl Store for SqliteStore {
             .map(audit_from_row)
             .collect()
     }
+
+    async fn orders_since(
+        &self,
+        owner: &OwnerId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM orders WHERE owner = ? AND created_at >= ? ORDER BY created_at, rowid",
+        )
+        .bind(owner.as_str())
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut orders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            orders.push(self.load_order(row).await?);
+        }
+        Ok(orders)
+    }
 }
 
 fn step_from_row(row: &SqliteRow) -> Result<SagaStep, StoreError> {
