@@ -123,28 +123,37 @@ fn execute_in_background(server: &Server, plan_id: &Value) {
     });
 }
 
-/// SIGKILLs the server and waits until it is really gone (a zombie holds no files or locks): a
-/// process still dying while the next one opens the database is not the crash under test.
+/// SIGKILLs the server and waits until every one of its threads is gone (a zombie holds no files
+/// or locks). The main thread turns zombie first; a worker thread inside a `write` finishes that
+/// system call before it dies, so a restart must wait for all of them, not just the first.
 async fn kill(pid: u32) {
     let status = std::process::Command::new("kill")
         .args(["-KILL", &pid.to_string()])
         .status()
         .unwrap();
     assert!(status.success(), "kill -KILL {pid} failed");
-    for _ in 0..1000 {
-        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Ok(stat)
-                if !stat
-                    .rsplit(')')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start()
-                    .starts_with('Z') =>
-            {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            _ => return,
+    let dead = |stat: &str| {
+        stat.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with(['Z', 'X'])
+    };
+    for _ in 0..2000 {
+        let alive = match std::fs::read_dir(format!("/proc/{pid}/task")) {
+            Err(_) => 0,
+            Ok(threads) => threads
+                .filter_map(Result::ok)
+                .filter(|thread| {
+                    std::fs::read_to_string(thread.path().join("stat"))
+                        .is_ok_and(|stat| !dead(&stat))
+                })
+                .count(),
+        };
+        if alive == 0 {
+            return;
         }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     panic!("process {pid} did not die");
 }
