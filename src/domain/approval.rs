@@ -210,29 +210,9 @@ impl Approval {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::fixtures::{flight, hotel, item};
+    use crate::domain::fixtures::paris_plan as plan;
     use crate::domain::ids::PaymentMethodToken;
-    use crate::domain::plan::TravellerKind;
     use chrono::Duration;
-
-    fn plan() -> TravelPlan {
-        TravelPlan {
-            id: PlanId::generate(),
-            owner: OwnerId::new("local"),
-            title: "Paris".into(),
-            currency: Currency::parse("EUR").unwrap(),
-            travellers: vec![Traveller {
-                given_name: "Ada".into(),
-                family_name: "Lovelace".into(),
-                kind: TravellerKind::Adult,
-            }],
-            items: vec![item(flight("LHR", "CDG", 1)), item(hotel("PAR", 1, 3))],
-            budget: None,
-            payment_method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
-    }
 
     fn approved(plan: &TravelPlan, now: DateTime<Utc>) -> Approval {
         Approval {

@@ -123,3 +123,25 @@ pub fn item(offer: Offer) -> PlanItem {
         offer,
     }
 }
+
+/// A plan for one traveller: a flight into Paris (EUR 300) and two nights there (EUR 450).
+pub fn paris_plan() -> super::plan::TravelPlan {
+    use super::ids::{OwnerId, PaymentMethodToken, PlanId};
+    use super::plan::{TravelPlan, Traveller, TravellerKind};
+    TravelPlan {
+        id: PlanId::generate(),
+        owner: OwnerId::new("local"),
+        title: "Paris".into(),
+        currency: super::money::Currency::parse("EUR").unwrap(),
+        travellers: vec![Traveller {
+            given_name: "Ada".into(),
+            family_name: "Lovelace".into(),
+            kind: TravellerKind::Adult,
+        }],
+        items: vec![item(flight("LHR", "CDG", 1)), item(hotel("PAR", 1, 3))],
+        budget: None,
+        payment_method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}

@@ -204,36 +204,14 @@ fn same_currency(rule: &'static str, cap: &Money, currency: Currency) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::fixtures::{flight, hotel, item};
-    use crate::domain::ids::{OwnerId, PaymentMethodToken, PlanId};
+    use crate::domain::fixtures::paris_plan as plan;
     use crate::domain::offer::CancellationPolicy;
-    use crate::domain::plan::{Traveller, TravellerKind};
-    use chrono::Utc;
 
     fn eur(amount: &str) -> Money {
         Money::parse(amount, "EUR").unwrap()
     }
 
     /// A flight (EUR 300) and a hotel (EUR 450): EUR 750.
-    fn plan() -> TravelPlan {
-        TravelPlan {
-            id: PlanId::generate(),
-            owner: OwnerId::new("local"),
-            title: "Paris".into(),
-            currency: Currency::parse("EUR").unwrap(),
-            travellers: vec![Traveller {
-                given_name: "Ada".into(),
-                family_name: "Lovelace".into(),
-                kind: TravellerKind::Adult,
-            }],
-            items: vec![item(flight("LHR", "CDG", 1)), item(hotel("PAR", 1, 3))],
-            budget: None,
-            payment_method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
-    }
-
     fn nothing_committed() -> Committed {
         Committed {
             last_day: eur("0"),
