@@ -100,7 +100,7 @@ async fn two_concurrent_executions_of_one_plan_book_once() {
         second["status"], "confirmed",
         "the second call waits for the first: {second}"
     );
-    assert_eq!(h.sandbox().ledger().bookings().await.unwrap().len(), 4);
+    assert_eq!(h.ledger_bookings().await.len(), 4);
     assert_store_matches_ledger(&h.store_url(), h.sandbox().ledger()).await;
 }
 
@@ -170,7 +170,7 @@ async fn a_dead_provider_fails_fast_with_a_clear_message() {
         failures[2].contains("calls to it are paused") && failures[2].contains("try again later"),
         "after repeated failures the circuit opens: {failures:?}"
     );
-    assert!(h.sandbox().ledger().bookings().await.unwrap().is_empty());
+    assert!(h.ledger_bookings().await.is_empty());
 }
 
 #[tokio::test]

@@ -118,7 +118,7 @@ async fn a_declined_card_fails_the_order_and_books_nothing() {
             "{failure}"
         );
     }
-    assert!(h.sandbox().ledger().bookings().await.unwrap().is_empty());
+    assert!(h.ledger_bookings().await.is_empty());
 }
 
 #[tokio::test]
@@ -135,7 +135,7 @@ async fn three_d_secure_waits_for_the_customer_then_continues() {
         .to_string();
     assert!(waiting["next_step"].as_str().unwrap().contains(&url));
     assert!(
-        h.sandbox().ledger().bookings().await.unwrap().is_empty(),
+        h.ledger_bookings().await.is_empty(),
         "nothing is booked before 3-D Secure"
     );
 
@@ -274,7 +274,7 @@ async fn executing_twice_returns_the_same_order_and_books_once() {
         .await;
     assert_eq!(first["order_id"], second["order_id"]);
     assert_eq!(second["status"], OrderStatus::Confirmed.as_str());
-    assert_eq!(h.sandbox().ledger().bookings().await.unwrap().len(), 4);
+    assert_eq!(h.ledger_bookings().await.len(), 4);
     assert_eq!(h.rows("orders").await, 1);
 
     // A booked plan is frozen.
@@ -317,11 +317,8 @@ async fn a_cancellation_the_provider_refuses_is_reported_and_can_be_retried() {
         "{done}"
     );
     assert!(
-        h.sandbox()
-            .ledger()
-            .bookings()
+        h.ledger_bookings()
             .await
-            .unwrap()
             .iter()
             .all(|b| b.status == "cancelled")
     );
@@ -355,10 +352,7 @@ async fn many_items_of_one_phase_are_booked_together() {
         .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
     assert_eq!(order["status"], "confirmed", "{order}");
-    assert_eq!(
-        h.sandbox().ledger().bookings().await.unwrap().len(),
-        offers.len()
-    );
+    assert_eq!(h.ledger_bookings().await.len(), offers.len());
 }
 
 #[tokio::test]

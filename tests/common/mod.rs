@@ -193,6 +193,11 @@ impl Harness {
         self.app.sandbox()
     }
 
+    /// Every booking the sandbox provider holds, oldest first.
+    pub async fn ledger_bookings(&self) -> Vec<itinera::adapters::sandbox::ledger::LedgerBooking> {
+        self.sandbox().ledger().bookings().await.unwrap()
+    }
+
     pub fn set_faults(&self, spec: &str) {
         self.sandbox().set_faults(Faults::parse(spec).unwrap());
     }
