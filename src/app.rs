@@ -9,7 +9,8 @@ use tokio_util::task::TaskTracker;
 use crate::adapters::sandbox::ledger::LedgerError;
 use crate::adapters::sandbox::{Sandbox, SandboxBooking, SandboxPayments};
 use crate::adapters::store::sqlite::SqliteStore;
-use crate::approval::Approvals;
+use crate::approval::{ApprovalDeps, ApprovalSecrets, Approvals, KeyError};
+use crate::approval_page::{PageListener, PageServerError};
 use crate::config::Config;
 use crate::domain::ids::OwnerId;
 use crate::mcp::ItineraServer;
@@ -29,6 +30,10 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    ApprovalPage(#[from] PageServerError),
+    #[error(transparent)]
+    ApprovalKey(#[from] KeyError),
     #[error("MCP: {0}")]
     Mcp(String),
 }
@@ -61,21 +66,28 @@ impl App {
         ));
         let guard = SpendingGuard::new(
             config.policy.clone(),
+            config.risk.clone(),
             Arc::clone(&store),
             Arc::clone(&clock),
         );
+        let page = PageListener::bind(config.approval_page_addr).await?;
+        let approvals = Approvals::new(ApprovalDeps {
+            store: Arc::clone(&store),
+            clock: Arc::clone(&clock),
+            settings: config.approvals.clone(),
+            guard: guard.clone(),
+            secrets: Arc::new(ApprovalSecrets::generate()?),
+            page_base: page.base_url().to_string(),
+            channel: Arc::clone(&config.code_channel),
+        });
+        page.serve(approvals.clone());
         let services = Services {
             planner: Planner::new(
                 Arc::clone(&store),
                 Arc::clone(&providers),
                 Arc::clone(&clock),
             ),
-            approvals: Approvals::new(
-                Arc::clone(&store),
-                Arc::clone(&clock),
-                config.approvals.clone(),
-                guard.clone(),
-            ),
+            approvals,
             in_flight: TaskTracker::new(),
             trail: AuditTrail::new(Arc::clone(&store)),
             orchestrator: Orchestrator::new(

@@ -8,10 +8,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::adapters::sandbox::SandboxSettings;
 use crate::adapters::sandbox::faults::Faults;
-use crate::approval::ApprovalSettings;
+use std::sync::Arc;
+
+use crate::approval::{ApprovalSettings, CodeChannel, LogChannel};
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::ItemKind;
 use crate::domain::policy::SpendingPolicy;
+use crate::domain::risk::RiskRules;
 use crate::orchestrator::RetryPolicy;
 
 const AFTER_HELP: &str = "\
@@ -26,6 +29,11 @@ Environment variables (each also has the flag shown above):
   ITINERA_SANDBOX_ACTION_ADDR    address of the sandbox 3-D Secure page (default: 127.0.0.1:0, a free port)
   ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
+  ITINERA_APPROVAL_PAGE_ADDR     loopback address of the approval page (default: 127.0.0.1:0, a free port)
+  ITINERA_RISK_VELOCITY_MAX_ORDERS   this many orders within the window asks the person again (default: 10; 0 off)
+  ITINERA_RISK_VELOCITY_WINDOW_MINUTES  the velocity window (default: 60)
+  ITINERA_RISK_UNUSUAL_MULTIPLE  a total above this multiple of the largest paid order asks again (default: 5; 0 off)
+  ITINERA_RISK_NEW_METHOD_AMOUNTS  a new payment method at or above these asks again (default: \"500 EUR,500 USD,400 GBP,500 CHF,3500 CNY,75000 JPY\"; off)
   ITINERA_POLICY_MAX_PER_ORDER   spending policy: the most one order may cost, e.g. \"1500 EUR\"
   ITINERA_POLICY_MAX_PER_DAY     spending policy: the most the last 24 hours of orders may cost
   ITINERA_POLICY_MAX_PER_30_DAYS spending policy: the most the last 30 days of orders may cost
@@ -136,6 +144,41 @@ pub struct Settings {
         global = true
     )]
     pub approval_ttl_minutes: u32,
+    /// Loopback address of the approval page; port 0 picks a free one.
+    #[arg(
+        long,
+        env = "ITINERA_APPROVAL_PAGE_ADDR",
+        default_value = "127.0.0.1:0",
+        global = true
+    )]
+    pub approval_page_addr: SocketAddr,
+    /// Risk: this many orders started within the window flags the next one (0 turns it off).
+    #[arg(
+        long,
+        env = "ITINERA_RISK_VELOCITY_MAX_ORDERS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub risk_velocity_max_orders: u32,
+    /// Risk: the velocity window in minutes.
+    #[arg(
+        long,
+        env = "ITINERA_RISK_VELOCITY_WINDOW_MINUTES",
+        default_value_t = 60,
+        global = true
+    )]
+    pub risk_velocity_window_minutes: u32,
+    /// Risk: a total above this multiple of the largest paid order is flagged (0 turns it off).
+    #[arg(
+        long,
+        env = "ITINERA_RISK_UNUSUAL_MULTIPLE",
+        default_value_t = 5,
+        global = true
+    )]
+    pub risk_unusual_multiple: u32,
+    /// Risk: a never-used payment method at or above these amounts is flagged ("off" turns it off).
+    #[arg(long, env = "ITINERA_RISK_NEW_METHOD_AMOUNTS", global = true)]
+    pub risk_new_method_amounts: Option<String>,
     /// Seed for faults given with a chance, so a fault schedule repeats.
     #[arg(
         long,
@@ -200,6 +243,8 @@ pub enum ConfigError {
         value: String,
         problem: String,
     },
+    #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
+    RiskWindow(u32),
     #[error(transparent)]
     Faults(#[from] crate::adapters::sandbox::faults::FaultSpecError),
 }
@@ -219,6 +264,12 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// The person's spending limits.
     pub policy: SpendingPolicy,
+    /// When a payment goes back to the person for a fresh approval.
+    pub risk: RiskRules,
+    /// Where the approval page listens (loopback only).
+    pub approval_page_addr: SocketAddr,
+    /// Where out-of-band approval codes go.
+    pub code_channel: Arc<dyn CodeChannel>,
 }
 
 impl Config {
@@ -241,6 +292,9 @@ impl Config {
             recovery_interval: std::time::Duration::from_secs(60),
             retry: RetryPolicy::default(),
             policy: SpendingPolicy::default(),
+            risk: RiskRules::default(),
+            approval_page_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            code_channel: Arc::new(LogChannel),
         }
     }
 
@@ -277,11 +331,46 @@ impl Config {
             std::time::Duration::from_secs(settings.recovery_interval_seconds);
         config.pause_at_step = settings.pause_at_step;
         config.policy = settings.policy()?;
+        config.risk = settings.risk()?;
+        config.approval_page_addr = settings.approval_page_addr;
         Ok(config)
     }
 }
 
 impl Settings {
+    /// The risk rules from the `ITINERA_RISK_*` settings.
+    fn risk(&self) -> Result<RiskRules, ConfigError> {
+        if !(1..=10080).contains(&self.risk_velocity_window_minutes) {
+            return Err(ConfigError::RiskWindow(self.risk_velocity_window_minutes));
+        }
+        let defaults = RiskRules::default();
+        let new_method_amounts = match self.risk_new_method_amounts.as_deref().map(str::trim) {
+            None => defaults.new_method_amounts,
+            Some("off" | "") => std::collections::BTreeMap::new(),
+            Some(spec) => spec
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| {
+                    parse_amount(entry)
+                        .map(|money| (money.currency(), money))
+                        .map_err(|problem| ConfigError::Policy {
+                            variable: "ITINERA_RISK_NEW_METHOD_AMOUNTS",
+                            value: spec.to_string(),
+                            problem: format!("'{entry}': {problem}"),
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(RiskRules {
+            velocity_max_orders: Some(self.risk_velocity_max_orders).filter(|n| *n > 0),
+            velocity_window: Duration::minutes(i64::from(self.risk_velocity_window_minutes)),
+            unusual_multiple: Some(self.risk_unusual_multiple).filter(|n| *n > 0),
+            new_method_amounts,
+            ..defaults
+        })
+    }
+
     /// The spending policy from the `ITINERA_POLICY_*` settings.
     fn policy(&self) -> Result<SpendingPolicy, ConfigError> {
         let refuse = |variable: &'static str, value: &str, problem: String| ConfigError::Policy {

@@ -15,6 +15,7 @@
 pub mod adapters;
 pub mod app;
 pub mod approval;
+pub mod approval_page;
 pub mod config;
 pub mod doctor;
 pub mod domain;

@@ -1,4 +1,5 @@
-//! Applying the person's spending policy to a plan, with what they have already committed.
+//! Applying the person's spending policy and risk rules to a plan, with what they have already
+//! committed and what they usually do.
 
 use std::sync::Arc;
 
@@ -7,34 +8,49 @@ use chrono::Duration;
 use crate::domain::money::Money;
 use crate::domain::order::OrderStatus;
 use crate::domain::plan::TravelPlan;
+use crate::domain::order::Order;
 use crate::domain::policy::{Committed, PolicyRefusal, SpendingPolicy};
+use crate::domain::risk::{History, RiskFlag, RiskRules};
 use crate::ports::{Clock, Store, StoreError};
+
+/// How far back the person's history counts for the risk rules.
+const HISTORY: i64 = 365;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
     #[error(transparent)]
     Refused(#[from] Box<PolicyRefusal>),
     #[error(transparent)]
+    Plan(#[from] crate::domain::plan::PlanError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Checks plans against the policy on confirmation and again on execution.
+/// Checks plans against the policy and the risk rules on confirmation and again on execution.
 #[derive(Clone)]
 pub struct SpendingGuard {
     policy: Arc<SpendingPolicy>,
+    risk: Arc<RiskRules>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 }
 
 impl SpendingGuard {
-    pub fn new(policy: SpendingPolicy, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        policy: SpendingPolicy,
+        risk: RiskRules,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             policy: Arc::new(policy),
+            risk: Arc::new(risk),
             store,
             clock,
         }
     }
 
+    /// Refuses a plan the policy does not allow; the refusal is written to the audit log.
     pub async fn check(&self, plan: &TravelPlan) -> Result<(), GuardError> {
         if self.policy.is_empty() {
             return Ok(());
@@ -44,7 +60,63 @@ impl SpendingGuard {
             last_day: self.committed_since(plan, now - Duration::days(1)).await?,
             last_30_days: self.committed_since(plan, now - Duration::days(30)).await?,
         };
-        Ok(self.policy.check(plan, &committed)?)
+        if let Err(refusal) = self.policy.check(plan, &committed) {
+            self.store
+                .record_audit(
+                    &plan.owner,
+                    "policy.refused",
+                    plan.id.as_str(),
+                    &refusal.to_string(),
+                )
+                .await?;
+            return Err(refusal.into());
+        }
+        Ok(())
+    }
+
+    /// The risks paying for the plan now would carry.
+    pub async fn risks(&self, plan: &TravelPlan) -> Result<Vec<RiskFlag>, GuardError> {
+        let now = self.clock.now();
+        let orders = self
+            .store
+            .orders_since(&plan.owner, now - Duration::days(HISTORY))
+            .await?;
+        let window_start = now - self.risk.velocity_window;
+        let paid: Vec<&Order> = orders
+            .iter()
+            .filter(|order| !order.captured.is_zero())
+            .collect();
+        let in_currency = || paid.iter().filter(|o| o.currency == plan.currency);
+        let history = History {
+            recent_orders: u32::try_from(
+                orders
+                    .iter()
+                    .filter(|order| order.created_at >= window_start)
+                    .count(),
+            )
+            .unwrap_or(u32::MAX),
+            paid_orders: in_currency().count(),
+            largest_paid: in_currency().map(|order| order.captured).max_by(|a, b| {
+                a.amount().cmp(&b.amount())
+            }),
+            method_used_before: self.method_paid_before(plan, &paid).await?,
+        };
+        Ok(self.risk.assess(&plan.total()?, &history))
+    }
+
+    async fn method_paid_before(
+        &self,
+        plan: &TravelPlan,
+        paid: &[&Order],
+    ) -> Result<bool, GuardError> {
+        for order in paid {
+            if let Some(earlier) = self.store.plan(&plan.owner, &order.plan_id).await?
+                && earlier.payment_method == plan.payment_method
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Money the person has committed since `since` in the plan's currency: what is held on

@@ -10,6 +10,7 @@ use itinera::domain::money::{Currency, Money};
 use itinera::domain::offer::{CancellationPolicy, ItemKind};
 use itinera::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus};
 use itinera::domain::plan::{Priority, TravelPlan};
+use itinera::domain::risk::RiskKind;
 use itinera::ports::Store;
 use itinera::ports::StoreError;
 use itinera::ports::store::{Created, OrderFilter};
@@ -50,6 +51,7 @@ async fn plan_and_approval(store: &SqliteStore, owner: &OwnerId) -> (TravelPlan,
         method: None,
         decided_at: None,
         created_at: now,
+        risks: vec![RiskKind::Velocity, RiskKind::NewPaymentMethod],
     };
     store.insert_approval(&approval).await.unwrap();
     (plan, approval)
@@ -231,4 +233,15 @@ async fn an_approval_is_decided_once() {
         .unwrap()
         .unwrap();
     assert_eq!(latest.status, ApprovalStatus::Approved);
+    assert_eq!(latest.method, Some(ApprovalMethod::Elicitation));
+    assert_eq!(latest.risks, approval.risks, "acknowledged risks are kept");
+    let by_id = store.approval(&approval.id).await.unwrap().unwrap();
+    assert_eq!(by_id, latest);
+    assert!(
+        store
+            .approval(&ApprovalId::generate())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -1,10 +1,17 @@
 //! Asking a person to approve paying for a plan, and recording their answer.
 //!
-//! Only two things can approve: the person's answer to the approval prompt (MCP elicitation, which
-//! the client shows to the person, not to the model), or an auto-approve limit the person set in
-//! the configuration. No tool argument approves.
+//! Only the person can approve, through a surface the model cannot operate: the MCP client's
+//! prompt (elicitation), Itinera's own approval page at a one-time link, or a one-time code
+//! delivered out of band. An auto-approve limit the person set in the configuration approves small
+//! totals that show no risk. No tool argument approves by itself.
 
-use std::sync::Arc;
+mod code;
+mod page;
+mod prompt;
+mod secrets;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
 
@@ -12,8 +19,14 @@ use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDige
 use crate::domain::ids::{ApprovalId, OwnerId};
 use crate::domain::money::Money;
 use crate::domain::plan::{PlanError, TravelPlan};
+use crate::domain::risk::RiskFlag;
 use crate::ports::{Clock, Store, StoreError};
 use crate::spending::{GuardError, SpendingGuard};
+
+pub use code::{CodeChannel, CodeNotice, LogChannel};
+pub use page::{PageError, PageView};
+pub use prompt::approval_prompt;
+pub use secrets::{ApprovalSecrets, KeyError};
 
 /// The person's standing rules for approvals, from configuration.
 #[derive(Debug, Clone)]
@@ -34,10 +47,29 @@ pub enum ApprovalFlowError {
     Stale,
     #[error("approval {0} is not waiting for an answer any more: call confirm_travel_plan again")]
     NotPending(ApprovalId),
+    #[error(
+        "there is no approval request waiting for a code: call confirm_travel_plan, then ask the person for the code Itinera gives them"
+    )]
+    NoCodeExpected,
+    #[error(
+        "that approval code is not right; {attempts_left} attempt(s) left. Ask the person to read the code again from where Itinera sent it"
+    )]
+    WrongCode { attempts_left: u32 },
+    #[error(
+        "too many wrong approval codes, so this approval request was voided: call confirm_travel_plan for a new one"
+    )]
+    CodeLocked,
     #[error(transparent)]
     Policy(#[from] GuardError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// An approval as asked for, with the risks the person is shown.
+#[derive(Debug, Clone)]
+pub struct Requested {
+    pub approval: Approval,
+    pub risks: Vec<RiskFlag>,
 }
 
 #[derive(Clone)]
@@ -46,37 +78,59 @@ pub struct Approvals {
     clock: Arc<dyn Clock>,
     settings: ApprovalSettings,
     guard: SpendingGuard,
+    secrets: Arc<ApprovalSecrets>,
+    /// Where the approval page is served, e.g. `http://127.0.0.1:41234`.
+    page_base: String,
+    channel: Arc<dyn CodeChannel>,
+    /// Wrong codes typed per approval; a few void it.
+    code_failures: Arc<Mutex<HashMap<ApprovalId, u32>>>,
+}
+
+/// What the approval service is built from.
+pub struct ApprovalDeps {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: ApprovalSettings,
+    pub guard: SpendingGuard,
+    pub secrets: Arc<ApprovalSecrets>,
+    pub page_base: String,
+    pub channel: Arc<dyn CodeChannel>,
 }
 
 impl Approvals {
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        settings: ApprovalSettings,
-        guard: SpendingGuard,
-    ) -> Self {
+    pub fn new(deps: ApprovalDeps) -> Self {
         Self {
-            store,
-            clock,
-            settings,
-            guard,
+            store: deps.store,
+            clock: deps.clock,
+            settings: deps.settings,
+            guard: deps.guard,
+            secrets: deps.secrets,
+            page_base: deps.page_base,
+            channel: deps.channel,
+            code_failures: Arc::default(),
         }
     }
 
-    /// Opens an approval for the plan as it is now, or returns the live one for this exact version.
-    pub async fn request(&self, plan: &TravelPlan) -> Result<Approval, ApprovalFlowError> {
+    /// Opens an approval for the plan as it is now, or returns the live one for this exact
+    /// version if it already covers every risk seen now.
+    pub async fn request(&self, plan: &TravelPlan) -> Result<Requested, ApprovalFlowError> {
         let now = self.clock.now();
         plan.validate(now.date_naive())?;
         // A plan the policy refuses is never put in front of the person.
         self.guard.check(plan).await?;
+        let risks = self.guard.risks(plan).await?;
         let digest = PlanDigest::of(plan)?;
         let total = plan.total()?;
         if let Some(latest) = self.store.latest_approval(&plan.owner, &plan.id).await?
             && latest.digest == digest
             && latest.status != ApprovalStatus::Declined
             && now < latest.expires_at
+            && latest.unacknowledged(&risks).is_empty()
         {
-            return Ok(latest);
+            return Ok(Requested {
+                approval: latest,
+                risks,
+            });
         }
         let mut approval = Approval {
             id: ApprovalId::generate(),
@@ -89,14 +143,16 @@ impl Approvals {
             method: None,
             decided_at: None,
             created_at: now,
+            risks: risks.iter().map(|risk| risk.kind).collect(),
         };
-        if self.within_auto_approve_limit(&total) {
+        // A risk takes the decision back to the person, whatever the limit says.
+        if risks.is_empty() && self.within_auto_approve_limit(&total) {
             approval.status = ApprovalStatus::Approved;
             approval.method = Some(ApprovalMethod::AutoApproveLimit);
             approval.decided_at = Some(now);
         }
         self.store.insert_approval(&approval).await?;
-        Ok(approval)
+        Ok(Requested { approval, risks })
     }
 
     fn within_auto_approve_limit(&self, total: &Money) -> bool {
@@ -105,12 +161,13 @@ impl Approvals {
         })
     }
 
-    /// Records the person's answer to the approval prompt, if the plan is still what they saw.
+    /// Records the person's answer, if the plan is still what they saw.
     pub async fn decide(
         &self,
         plan: &TravelPlan,
         approval: &Approval,
         approve: bool,
+        method: ApprovalMethod,
     ) -> Result<Approval, ApprovalFlowError> {
         if PlanDigest::of(plan)? != approval.digest {
             return Err(ApprovalFlowError::Stale);
@@ -123,14 +180,14 @@ impl Approvals {
         let now = self.clock.now();
         if !self
             .store
-            .decide_approval(&approval.id, status, ApprovalMethod::Elicitation, now)
+            .decide_approval(&approval.id, status, method, now)
             .await?
         {
             return Err(ApprovalFlowError::NotPending(approval.id.clone()));
         }
         Ok(Approval {
             status,
-            method: Some(ApprovalMethod::Elicitation),
+            method: Some(method),
             decided_at: Some(now),
             ..approval.clone()
         })
@@ -144,35 +201,14 @@ impl Approvals {
     ) -> Result<Option<Approval>, ApprovalFlowError> {
         Ok(self.store.latest_approval(owner, &plan.id).await?)
     }
-}
 
-/// What the person is asked: every item with its price and terms, the total and the card.
-pub fn approval_prompt(plan: &TravelPlan, approval: &Approval) -> String {
-    let mut lines = vec![
-        format!("Approve paying for \"{}\"?", plan.title),
-        String::new(),
-    ];
-    for item in &plan.items {
-        lines.push(format!(
-            "• {} — {} ({})",
-            item.offer.title,
-            item.offer.price,
-            item.offer.cancellation.describe()
-        ));
+    /// The one-time link to the approval page for this approval.
+    pub fn page_url(&self, approval: &ApprovalId) -> String {
+        format!(
+            "{}/approve/{}/{}",
+            self.page_base,
+            approval,
+            self.secrets.link_token(approval)
+        )
     }
-    let travellers: Vec<String> = plan
-        .travellers
-        .iter()
-        .map(|t| format!("{} {}", t.given_name, t.family_name))
-        .collect();
-    lines.push(String::new());
-    lines.push(format!("Travellers: {}", travellers.join(", ")));
-    lines.push(format!("Total: {}", approval.amount_cap));
-    lines.push(format!("Payment method: {}", plan.payment_method.as_str()));
-    lines.push(format!(
-        "This approval is for exactly this plan (version {}) and expires at {} UTC.",
-        approval.digest.short(),
-        approval.expires_at.format("%Y-%m-%d %H:%M")
-    ));
-    lines.join("\n")
 }

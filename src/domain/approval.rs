@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::ids::{ApprovalId, ItemId, OfferId, OwnerId, PlanId};
 use super::money::{Currency, Money};
 use super::plan::{PlanError, Priority, TravelPlan, Traveller};
+use super::risk::{RiskFlag, RiskKind};
 
 /// The SHA-256 of a plan's canonical form, in hex.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -108,6 +109,10 @@ pub enum ApprovalMethod {
     Elicitation,
     /// The total was within the auto-approve limit the person configured.
     AutoApproveLimit,
+    /// The person pressed Approve or Decline on Itinera's approval page.
+    ApprovalPage,
+    /// The person passed on the one-time code Itinera gave them out of band.
+    OutOfBandCode,
 }
 
 impl ApprovalMethod {
@@ -115,6 +120,8 @@ impl ApprovalMethod {
         match self {
             ApprovalMethod::Elicitation => "elicitation",
             ApprovalMethod::AutoApproveLimit => "auto_approve_limit",
+            ApprovalMethod::ApprovalPage => "approval_page",
+            ApprovalMethod::OutOfBandCode => "out_of_band_code",
         }
     }
 
@@ -122,6 +129,8 @@ impl ApprovalMethod {
         [
             ApprovalMethod::Elicitation,
             ApprovalMethod::AutoApproveLimit,
+            ApprovalMethod::ApprovalPage,
+            ApprovalMethod::OutOfBandCode,
         ]
         .into_iter()
         .find(|method| method.as_str() == value)
@@ -142,6 +151,8 @@ pub struct Approval {
     pub method: Option<ApprovalMethod>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The risks the person was shown when asked; approving acknowledges them.
+    pub risks: Vec<RiskKind>,
 }
 
 /// Why an approval does not allow paying for the plan as it stands now.
@@ -174,6 +185,14 @@ pub enum ApprovalError {
 }
 
 impl Approval {
+    /// The risks seen now that the person did not see when they approved.
+    pub fn unacknowledged<'a>(&self, flags: &'a [RiskFlag]) -> Vec<&'a RiskFlag> {
+        flags
+            .iter()
+            .filter(|flag| !self.risks.contains(&flag.kind))
+            .collect()
+    }
+
     /// Checks the approval still covers the plan with this digest and total, at `now`.
     pub fn check_covers(
         &self,
@@ -226,6 +245,7 @@ mod tests {
             method: Some(ApprovalMethod::Elicitation),
             decided_at: Some(now),
             created_at: now,
+            risks: Vec::new(),
         }
     }
 

@@ -156,6 +156,19 @@ opaque_id!(
     255
 );
 
+impl PaymentMethodToken {
+    /// The token as shown to the person: enough to recognise it, not enough to reuse it.
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.as_str().chars().collect();
+        if chars.len() <= 8 {
+            return "•".repeat(chars.len());
+        }
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    }
+}
+
 /// Whose data this is. Comes from the session (stdio: the local profile), never from a tool argument.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OwnerId(String);
@@ -173,6 +186,13 @@ impl OwnerId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_token_keeps_only_its_ends() {
+        let token = PaymentMethodToken::parse("pm_sandbox_visa").unwrap();
+        assert_eq!(token.masked(), "pm_…visa");
+        assert_eq!(PaymentMethodToken::parse("pm_1234").unwrap().masked(), "•••••••");
+    }
 
     #[test]
     fn generated_ids_round_trip_and_carry_their_prefix() {

@@ -11,6 +11,7 @@ pub mod order;
 pub mod places;
 pub mod plan;
 pub mod policy;
+pub mod risk;
 pub mod saga;
 pub mod scoring;
 pub mod screening;

@@ -17,10 +17,9 @@ use rmcp::{ErrorData as McpError, RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::approval::approval_prompt;
-use crate::domain::approval::{Approval, ApprovalStatus};
+use crate::approval::{Requested, approval_prompt};
+use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
 use crate::domain::ids::PlanId;
-use crate::domain::plan::TravelPlan;
 
 use super::ItineraServer;
 use super::plans::PlanIdArgs;
@@ -37,9 +36,13 @@ rmcp::elicit_safe!(ApprovalAnswer);
 /// The key of the approval question in an `input_required` round.
 const QUESTION: &str = "approve_payment";
 
-const NO_PROMPT: &str = "This MCP client cannot show an approval prompt to the person (it does not support \
-    elicitation), so the plan cannot be approved from here. Use a client that supports elicitation, or have the \
-    person set ITINERA_AUTO_APPROVE_LIMIT in Itinera's configuration for trips up to an amount they choose.";
+const NO_PROMPT: &str = "This MCP client cannot show the person an approval prompt, so they approve elsewhere. Give \
+    them approval_url: it opens Itinera's approval page, where they see the plan and approve or decline. Or they can \
+    read the one-time code Itinera sent them (in its log) and tell you; then call execute_travel_plan with \
+    approval_code. Never guess a code.";
+
+const ON_PAGE: &str = "The person was sent to Itinera's approval page (approval_url). Once they say they have \
+    answered there, call execute_travel_plan.";
 
 /// What one round of confirmation produced.
 enum Round {
@@ -89,35 +92,44 @@ impl ItineraServer {
         ctx: &RequestContext<RoleServer>,
     ) -> Result<Round, String> {
         let id = PlanId::parse(plan_id).map_err(|e| e.to_string())?;
+        let approvals = &self.services.approvals;
         let plan = self
             .services
             .planner
             .plan(&self.owner, &id)
             .await
             .map_err(|e| e.to_string())?;
-        let approval = self
-            .services
-            .approvals
-            .request(&plan)
-            .await
-            .map_err(|e| e.to_string())?;
+        let Requested { approval, risks } =
+            approvals.request(&plan).await.map_err(|e| e.to_string())?;
+        let view = |approval: &Approval| ApprovalView::new(approval).with_risks(&risks);
         if approval.status != ApprovalStatus::Pending {
-            return Ok(Round::Done(ApprovalView::new(&approval)));
+            return Ok(Round::Done(view(&approval)));
         }
-        if ctx
-            .client_capabilities()
-            .is_none_or(|c| c.elicitation.is_none())
-        {
-            return Ok(Round::Done(
-                ApprovalView::new(&approval).with_message(NO_PROMPT),
-            ));
-        }
+        let url = approvals.page_url(&approval.id);
+        let pending = |message: &str| view(&approval).with_page(url.clone()).with_message(message);
+        let Some(elicitation) = ctx.client_capabilities().and_then(|c| c.elicitation) else {
+            approvals.send_code(&plan, &approval.id, approval.amount_cap);
+            return Ok(Round::Done(pending(NO_PROMPT)));
+        };
         let modern = ctx
             .protocol_version()
             .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        let question = if elicitation.url.is_some() {
+            Question::Page(ElicitRequestParams::UrlElicitationParams {
+                meta: None,
+                message: format!(
+                    "Review and approve paying {} for \"{}\" on Itinera's approval page.",
+                    approval.amount_cap, plan.title
+                ),
+                url: url.clone(),
+                elicitation_id: approval.id.to_string(),
+            })
+        } else {
+            Question::Form(approval_prompt(&plan, &approval, &risks, &url))
+        };
         let answer = if modern {
             match responses.as_ref().and_then(|r| r.get(QUESTION)) {
-                None => return ask_in_round(&plan, &approval).map(Round::Ask),
+                None => return ask_in_round(question, &approval).map(Round::Ask),
                 Some(raw) => {
                     // The answer must be for the approval the person was shown.
                     if state.as_deref() != Some(approval.id.as_str()) {
@@ -127,58 +139,107 @@ impl ItineraServer {
                         serde_json::from_value(raw.clone()).map_err(|e| {
                             format!("the client sent an unreadable approval answer: {e}")
                         })?;
-                    match result.action {
-                        ElicitationAction::Accept => Some(
-                            result
-                                .content
-                                .as_ref()
-                                .and_then(|c| c["approve"].as_bool())
-                                .unwrap_or(false),
-                        ),
-                        ElicitationAction::Decline => Some(false),
-                        _ => None,
-                    }
+                    Answer::from_result(&question, &result)
                 }
             }
         } else {
-            match ctx
-                .peer
-                .elicit::<ApprovalAnswer>(approval_prompt(&plan, &approval))
-                .await
-            {
-                Ok(Some(ApprovalAnswer { approve })) => Some(approve),
-                Ok(None) | Err(ElicitationError::UserDeclined) => Some(false),
-                Err(ElicitationError::UserCancelled) => None,
-                Err(error) => return Err(format!("asking the person failed: {error}. Try again")),
+            match &question {
+                Question::Form(prompt) => {
+                    match ctx.peer.elicit::<ApprovalAnswer>(prompt.clone()).await {
+                        Ok(Some(ApprovalAnswer { approve })) => Answer::Decided(approve),
+                        Ok(None) | Err(ElicitationError::UserDeclined) => Answer::Decided(false),
+                        Err(ElicitationError::UserCancelled) => Answer::Dismissed,
+                        Err(error) => {
+                            return Err(format!("asking the person failed: {error}. Try again"));
+                        }
+                    }
+                }
+                Question::Page(params) => {
+                    match ctx.peer.create_elicitation(params.clone()).await {
+                        Ok(result) => Answer::from_result(&question, &result),
+                        Err(error) => {
+                            tracing::warn!(%error, "the client did not open the approval page");
+                            Answer::OnPage
+                        }
+                    }
+                }
             }
         };
-        let Some(approve) = answer else {
-            return Ok(Round::Done(ApprovalView::new(&approval).with_message(
+        match answer {
+            Answer::Decided(approve) => {
+                let decided = approvals
+                    .decide(&plan, &approval, approve, ApprovalMethod::Elicitation)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(Round::Done(view(&decided)))
+            }
+            Answer::Dismissed => Ok(Round::Done(pending(
                 "The person dismissed the approval prompt without answering. Call confirm_travel_plan to ask again.",
-            )));
-        };
-        let decided = self
-            .services
-            .approvals
-            .decide(&plan, &approval, approve)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(Round::Done(ApprovalView::new(&decided)))
+            ))),
+            Answer::OnPage => {
+                // The person answers on the page itself; report where it stands now.
+                let latest = approvals
+                    .latest(&self.owner, &plan)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or(approval.clone());
+                if latest.status == ApprovalStatus::Pending {
+                    Ok(Round::Done(pending(ON_PAGE)))
+                } else {
+                    Ok(Round::Done(view(&latest)))
+                }
+            }
+        }
     }
 }
 
-fn ask_in_round(plan: &TravelPlan, approval: &Approval) -> Result<InputRequiredResult, String> {
-    let schema = ElicitationSchema::from_type::<ApprovalAnswer>().map_err(|e| e.to_string())?;
+/// How the person is asked.
+enum Question {
+    /// The client's own form: Approve or not.
+    Form(String),
+    /// The client sends the person to Itinera's approval page.
+    Page(ElicitRequestParams),
+}
+
+/// What came back from asking.
+enum Answer {
+    Decided(bool),
+    Dismissed,
+    /// The person was sent to the page, where they answer.
+    OnPage,
+}
+
+impl Answer {
+    fn from_result(question: &Question, result: &ElicitResult) -> Answer {
+        match (question, &result.action) {
+            (Question::Page(_), _) => Answer::OnPage,
+            (Question::Form(_), ElicitationAction::Accept) => Answer::Decided(
+                result
+                    .content
+                    .as_ref()
+                    .and_then(|c| c["approve"].as_bool())
+                    .unwrap_or(false),
+            ),
+            (Question::Form(_), ElicitationAction::Decline) => Answer::Decided(false),
+            (Question::Form(_), _) => Answer::Dismissed,
+        }
+    }
+}
+
+fn ask_in_round(question: Question, approval: &Approval) -> Result<InputRequiredResult, String> {
+    let params = match question {
+        Question::Form(message) => ElicitRequestParams::FormElicitationParams {
+            meta: None,
+            message,
+            requested_schema: ElicitationSchema::from_type::<ApprovalAnswer>()
+                .map_err(|e| e.to_string())?,
+        },
+        Question::Page(params) => params,
+    };
     let mut requests = InputRequests::new();
     requests.insert(
         QUESTION.into(),
-        InputRequest::Elicitation(ElicitRequest::new(
-            ElicitRequestParams::FormElicitationParams {
-                meta: None,
-                message: approval_prompt(plan, approval),
-                requested_schema: schema,
-            },
-        )),
+        InputRequest::Elicitation(ElicitRequest::new(params)),
     );
     Ok(InputRequiredResult::new(
         Some(requests),

@@ -11,13 +11,21 @@ use crate::orchestrator::ExecutionError;
 use crate::ports::store::OrderFilter;
 
 use super::ItineraServer;
-use super::plans::PlanIdArgs;
 use super::views::{OrderList, OrderSummary, OrderView};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct OrderIdArgs {
     /// The order id, e.g. "ord_8f14e45fceea167a5a36dedd4bea2543".
     pub order_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ExecuteArgs {
+    /// The plan id, e.g. "pln_…".
+    pub plan_id: String,
+    /// Only when the person read you the one-time approval code Itinera sent them, e.g.
+    /// "7KQ2-M9XD". Never invent or guess one: wrong codes void the approval request.
+    pub approval_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -46,7 +54,8 @@ impl ItineraServer {
     /// offer stops before any money moves), hold the total on the payment method, book items in
     /// dependency order, then charge only what was booked. A must-have item that fails cancels
     /// everything and releases the hold. Calling it again returns the same order; after 3-D
-    /// Secure, calling it again continues the order.
+    /// Secure, calling it again continues the order. Pass approval_code only when the person gave
+    /// you the code Itinera sent them.
     #[tool(
         title = "Execute travel plan (book and pay)",
         annotations(
@@ -58,9 +67,16 @@ impl ItineraServer {
     )]
     async fn execute_travel_plan(
         &self,
-        Parameters(args): Parameters<PlanIdArgs>,
+        Parameters(args): Parameters<ExecuteArgs>,
     ) -> Result<Json<OrderView>, String> {
         let id = PlanId::parse(&args.plan_id).map_err(|e| e.to_string())?;
+        if let Some(code) = &args.approval_code {
+            self.services
+                .approvals
+                .approve_with_code(&self.owner, &id, code)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let (orchestrator, owner) = (self.services.orchestrator.clone(), self.owner.clone());
         let order = self
             .detached(async move { orchestrator.execute(&owner, &id).await })

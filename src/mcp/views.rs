@@ -11,6 +11,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{ItemKind, Offer};
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
 use crate::domain::plan::{PlanError, Priority, TravelPlan, Traveller};
+use crate::domain::risk::RiskFlag;
 
 /// Offers found by a search.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -63,6 +64,13 @@ pub struct ApprovalView {
     pub expires_at: DateTime<Utc>,
     /// The version of the plan the approval covers.
     pub plan_digest: String,
+    /// While pending: the one-time page where the person reviews the plan and answers. Give it
+    /// to the person; it is theirs to open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_url: Option<String>,
+    /// Risks that took this payment back to the person, with the reasons they are shown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<RiskFlag>,
     pub message: String,
 }
 
@@ -202,8 +210,20 @@ impl ApprovalView {
             amount: approval.amount_cap,
             expires_at: approval.expires_at,
             plan_digest: approval.digest.0.clone(),
+            approval_url: None,
+            risks: Vec::new(),
             message,
         }
+    }
+
+    pub fn with_page(mut self, url: String) -> ApprovalView {
+        self.approval_url = Some(url);
+        self
+    }
+
+    pub fn with_risks(mut self, risks: &[RiskFlag]) -> ApprovalView {
+        self.risks = risks.to_vec();
+        self
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> ApprovalView {

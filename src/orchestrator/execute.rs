@@ -35,6 +35,7 @@ impl Orchestrator {
         approval.check_covers(&PlanDigest::of(&plan)?, &plan.total()?, now)?;
         // Checked again: the limits may have changed, or other orders filled them, since confirmation.
         self.guard.check(&plan).await?;
+        self.check_risks(&plan, &approval).await?;
         let quotes = self.requote(&plan).await?;
         let order = new_order(&plan, &approval, &quotes, now)?;
         let created = OrderEvent {
@@ -54,6 +55,33 @@ impl Orchestrator {
             Created::New(order) | Created::Existing(order) => order,
         };
         self.drive_exclusive(order, &plan).await
+    }
+
+    /// A risk the person did not see when they approved sends the plan back to them.
+    async fn check_risks(
+        &self,
+        plan: &TravelPlan,
+        approval: &Approval,
+    ) -> Result<(), ExecutionError> {
+        let flags = self.guard.risks(plan).await?;
+        let unseen = approval.unacknowledged(&flags);
+        if unseen.is_empty() {
+            return Ok(());
+        }
+        let reasons = unseen
+            .iter()
+            .map(|flag| flag.reason.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        self.store
+            .record_audit(
+                &plan.owner,
+                "risk.fresh_approval_required",
+                plan.id.as_str(),
+                &reasons,
+            )
+            .await?;
+        Err(ExecutionError::FreshApprovalNeeded { reasons })
     }
 
     async fn order_for(

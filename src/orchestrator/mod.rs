@@ -45,6 +45,11 @@ pub enum ExecutionError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(
+        "nothing was charged: this payment needs the person's fresh approval because {reasons}. Call \
+         confirm_travel_plan: the person will see why and can approve again"
+    )]
+    FreshApprovalNeeded { reasons: String },
+    #[error(
         "prices rose since the person approved the plan, so nothing was charged: {changes}. The plan now carries the \
          new prices (total {new_total}); call confirm_travel_plan so the person can approve them"
     )]

@@ -57,6 +57,7 @@ pub trait Store: Send + Sync {
         owner: &OwnerId,
         plan: &PlanId,
     ) -> Result<Option<Approval>, StoreError>;
+    async fn approval(&self, id: &ApprovalId) -> Result<Option<Approval>, StoreError>;
     /// Records the person's answer, only while the approval is still pending.
     async fn decide_approval(
         &self,
@@ -106,6 +107,14 @@ pub trait Store: Send + Sync {
     /// cancellation, release or refund the provider refused, or a call still unanswered.
     async fn orders_needing_attention(&self) -> Result<Vec<Order>, StoreError>;
     /// Audit entries, oldest first: one owner's, or (for verification) everyone's.
+    /// Appends an audit entry for something that changed no other record (a refusal, say).
+    async fn record_audit(
+        &self,
+        owner: &OwnerId,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<(), StoreError>;
     async fn audit_log(&self, owner: Option<&OwnerId>) -> Result<Vec<AuditEntry>, StoreError>;
     /// The owner's orders created since `since`, for spending limits.
     async fn orders_since(

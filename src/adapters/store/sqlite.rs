@@ -19,6 +19,7 @@ use crate::domain::offer::Offer;
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
 use crate::domain::plan::TravelPlan;
 use crate::domain::saga::{SagaStep, StepState};
+use crate::domain::risk::RiskKind;
 use crate::ports::store::{Created, OrderFilter, Store, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -194,7 +195,21 @@ fn approval_from_row(row: &SqliteRow) -> Result<Approval, StoreError> {
             .transpose()?,
         decided_at: get(row, "decided_at")?,
         created_at: get(row, "created_at")?,
+        risks: get::<String>(row, "risks")?
+            .split(',')
+            .filter(|code| !code.is_empty())
+            .map(|code| RiskKind::parse(code).ok_or_else(|| corrupt("risk", code)))
+            .collect::<Result<_, _>>()?,
     })
+}
+
+/// The risk codes an approval records, comma-separated.
+fn risk_codes(risks: &[RiskKind]) -> String {
+    risks
+        .iter()
+        .map(|risk| risk.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn item_from_row(row: &SqliteRow, currency: Currency) -> Result<OrderItem, StoreError> {
@@ -414,7 +429,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         sqlx::query(
             "INSERT INTO approvals (id, plan_id, owner, digest, cap_amount, currency, expires_at, status, method, \
-             decided_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             decided_at, created_at, risks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(approval.id.as_str())
         .bind(approval.plan_id.as_str())
@@ -427,6 +442,7 @@ impl Store for SqliteStore {
         .bind(approval.method.map(ApprovalMethod::as_str))
         .bind(approval.decided_at)
         .bind(approval.created_at)
+        .bind(risk_codes(&approval.risks))
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -474,6 +490,16 @@ impl Store for SqliteStore {
         .map_err(db)?
         .map(|row| approval_from_row(&row))
         .transpose()
+    }
+
+    async fn approval(&self, id: &ApprovalId) -> Result<Option<Approval>, StoreError> {
+        sqlx::query("SELECT * FROM approvals WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| approval_from_row(&row))
+            .transpose()
     }
 
     async fn decide_approval(
@@ -743,6 +769,18 @@ impl Store for SqliteStore {
             orders.push(self.load_order(row).await?);
         }
         Ok(orders)
+    }
+
+    async fn record_audit(
+        &self,
+        owner: &OwnerId,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        append_audit(&mut tx, owner, action, subject, detail).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn audit_log(&self, owner: Option<&OwnerId>) -> Result<Vec<AuditEntry>, StoreError> {

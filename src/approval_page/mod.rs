@@ -1,0 +1,189 @@
+//! Itinera's approval page: a surface for the person, served on loopback, at a one-time link.
+//!
+//! The model gets the link (so it can hand it to the person) but not the form's CSRF token, which
+//! only the page carries; answers are checked against the link, the token, the plan version the
+//! page showed, and the browser's `Origin`. Responses forbid framing and caching and send no
+//! referrer, so the link does not leak from the page.
+
+mod html;
+mod lang;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::approval::{Approvals, PageError};
+use crate::domain::approval::{ApprovalStatus, PlanDigest};
+
+use lang::Texts;
+
+/// The approval page's listening socket, bound before the services exist so they know its URL.
+pub struct PageListener {
+    listener: tokio::net::TcpListener,
+    base_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageServerError {
+    #[error(
+        "the approval page must be served on a loopback address (127.0.0.1 or ::1), not {0}: set ITINERA_APPROVAL_PAGE_ADDR"
+    )]
+    NotLoopback(SocketAddr),
+    #[error(
+        "cannot serve the approval page on {addr}: {error}. Set ITINERA_APPROVAL_PAGE_ADDR to a free port (or port 0)"
+    )]
+    Bind { addr: SocketAddr, error: String },
+}
+
+impl PageListener {
+    pub async fn bind(addr: SocketAddr) -> Result<PageListener, PageServerError> {
+        if !addr.ip().is_loopback() {
+            return Err(PageServerError::NotLoopback(addr));
+        }
+        let bind_error = |error: std::io::Error| PageServerError::Bind {
+            addr,
+            error: error.to_string(),
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
+        Ok(PageListener {
+            listener,
+            base_url: format!("http://{local}"),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Serves the page until the process ends.
+    pub fn serve(self, approvals: Approvals) {
+        let app = Router::new()
+            .route("/approve/{id}/{token}", get(show).post(answer))
+            .with_state(approvals);
+        tracing::info!(url = %self.base_url, "approval page listening");
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(self.listener, app).await {
+                tracing::error!(%error, "the approval page stopped");
+            }
+        });
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AnswerForm {
+    csrf: String,
+    digest: String,
+    decision: String,
+}
+
+async fn show(
+    State(approvals): State<Approvals>,
+    Path((id, token)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let texts = lang::choose(header_text(&headers, header::ACCEPT_LANGUAGE));
+    match approvals.open_page(&id, &token).await {
+        Ok(view) => {
+            let action = format!("/approve/{id}/{token}");
+            respond(StatusCode::OK, html::approval_page(texts, &view, &action))
+        }
+        Err(error) => refusal(texts, &error),
+    }
+}
+
+async fn answer(
+    State(approvals): State<Approvals>,
+    Path((id, token)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<AnswerForm>,
+) -> Response {
+    let texts = lang::choose(header_text(&headers, header::ACCEPT_LANGUAGE));
+    if !same_origin(&headers) {
+        return refusal(texts, &PageError::Forged);
+    }
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "decline" => false,
+        _ => return refusal(texts, &PageError::Forged),
+    };
+    let shown = PlanDigest(form.digest);
+    match approvals
+        .answer_on_page(&id, &token, &form.csrf, &shown, approve)
+        .await
+    {
+        Ok(decided) if decided.status == ApprovalStatus::Approved => respond(
+            StatusCode::OK,
+            html::message_page(texts, texts.approved_title, texts.approved_body),
+        ),
+        Ok(_) => respond(
+            StatusCode::OK,
+            html::message_page(texts, texts.declined_title, texts.declined_body),
+        ),
+        Err(error) => refusal(texts, &error),
+    }
+}
+
+/// A form post must come from this server's own page: browsers send `Origin` on POST, and it
+/// must name the host the page was served from.
+fn same_origin(headers: &HeaderMap) -> bool {
+    match (
+        header_text(headers, header::ORIGIN),
+        header_text(headers, header::HOST),
+    ) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin == format!("http://{host}"),
+        (Some(_), None) => false,
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+fn refusal(texts: &Texts, error: &PageError) -> Response {
+    let (status, message) = match error {
+        PageError::InvalidLink => (StatusCode::NOT_FOUND, texts.invalid_link),
+        PageError::Forged => (StatusCode::FORBIDDEN, texts.forged),
+        PageError::AlreadyDecided {
+            status: ApprovalStatus::Declined,
+            ..
+        } => (StatusCode::CONFLICT, texts.already_declined),
+        PageError::AlreadyDecided { .. } => (StatusCode::CONFLICT, texts.already_approved),
+        PageError::Expired(_) => (StatusCode::GONE, texts.expired),
+        PageError::PlanChanged => (StatusCode::CONFLICT, texts.plan_changed),
+        PageError::Store(_) | PageError::Flow(_) => {
+            tracing::error!(%error, "the approval page could not answer");
+            (StatusCode::INTERNAL_SERVER_ERROR, texts.failed)
+        }
+    };
+    respond(
+        status,
+        html::message_page(texts, texts.cannot_title, message),
+    )
+}
+
+fn respond(status: StatusCode, body: String) -> Response {
+    let mut response = (status, Html(body)).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
