@@ -6,9 +6,9 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::domain::money::Money;
+use crate::domain::order::Order;
 use crate::domain::order::OrderStatus;
 use crate::domain::plan::TravelPlan;
-use crate::domain::order::Order;
 use crate::domain::policy::{Committed, PolicyRefusal, SpendingPolicy};
 use crate::domain::risk::{History, RiskFlag, RiskRules};
 use crate::ports::{Clock, Store, StoreError};
@@ -96,9 +96,9 @@ impl SpendingGuard {
             )
             .unwrap_or(u32::MAX),
             paid_orders: in_currency().count(),
-            largest_paid: in_currency().map(|order| order.captured).max_by(|a, b| {
-                a.amount().cmp(&b.amount())
-            }),
+            largest_paid: in_currency()
+                .map(|order| order.captured)
+                .max_by(|a, b| a.amount().cmp(&b.amount())),
             method_used_before: self.method_paid_before(plan, &paid).await?,
         };
         Ok(self.risk.assess(&plan.total()?, &history))

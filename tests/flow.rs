@@ -180,7 +180,7 @@ async fn a_declined_approval_blocks_execution() {
 }
 
 #[tokio::test]
-async fn a_client_without_elicitation_cannot_approve() {
+async fn a_client_without_elicitation_is_given_the_page_and_cannot_approve_by_itself() {
     let person = Person {
         can_elicit: false,
         ..Person::new(Answer::Approve)
@@ -198,12 +198,14 @@ async fn a_client_without_elicitation_cannot_approve() {
         .ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
     assert_eq!(approval["status"], "pending");
+    let message = approval["message"].as_str().unwrap();
+    assert!(message.contains("approval_url"), "{approval}");
+    assert!(message.contains("approval_code"), "{approval}");
     assert!(
-        approval["message"]
+        approval["approval_url"]
             .as_str()
             .unwrap()
-            .contains("ITINERA_AUTO_APPROVE_LIMIT"),
-        "{approval}"
+            .contains("/approve/")
     );
     let error = h
         .err("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))

@@ -132,6 +132,11 @@ fn help_documents_every_environment_variable() {
         "ITINERA_POLICY_PROVIDERS",
         "ITINERA_POLICY_CURRENCIES",
         "ITINERA_POLICY_REFUNDABLE_ONLY",
+        "ITINERA_APPROVAL_PAGE_ADDR",
+        "ITINERA_RISK_VELOCITY_MAX_ORDERS",
+        "ITINERA_RISK_VELOCITY_WINDOW_MINUTES",
+        "ITINERA_RISK_UNUSUAL_MULTIPLE",
+        "ITINERA_RISK_NEW_METHOD_AMOUNTS",
         "RUST_LOG",
     ] {
         assert!(
@@ -210,6 +215,7 @@ async fn an_execution_finishes_after_the_client_hangs_up() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
         .env("ITINERA_DATA_DIR", dir.path())
         .env("ITINERA_AUTO_APPROVE_LIMIT", "100000 USD")
+        .env("ITINERA_RISK_NEW_METHOD_AMOUNTS", "off")
         .env("ITINERA_SANDBOX_FAULTS", "*.latency=1300ms")
         .env("RUST_LOG", "warn")
         .stdin(std::process::Stdio::piped())
@@ -281,4 +287,67 @@ async fn an_execution_finishes_after_the_client_hangs_up() {
         &ledger,
     )
     .await;
+}
+
+/// A client that cannot prompt: the person reads the one-time code from the server's log
+/// (stderr, where a desktop client keeps it) and gives it to the assistant.
+#[tokio::test]
+async fn the_binary_sends_the_approval_code_to_its_log_and_accepts_it() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
+    command
+        .env("ITINERA_DATA_DIR", dir.path())
+        .env("RUST_LOG", "warn");
+    let (transport, stderr) = TokioChildProcess::builder(command)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = Person::headless().serve(transport).await.unwrap();
+    let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let hotels = call(
+        &client,
+        "search_hotels",
+        json!({"city": "Lisbon", "check_in": date, "check_out": (chrono::Utc::now().date_naive() + chrono::Duration::days(32)).to_string()}),
+    )
+    .await;
+    let plan = call(
+        &client,
+        "create_travel_plan",
+        json!({
+            "title": "Lisbon",
+            "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+            "payment_method": "pm_sandbox_visa",
+            "items": [{"offer_id": hotels["offers"][0]["id"]}],
+        }),
+    )
+    .await;
+    let approval = call(
+        &client,
+        "confirm_travel_plan",
+        json!({"plan_id": plan["plan_id"]}),
+    )
+    .await;
+    assert_eq!(approval["status"], "pending");
+
+    let mut lines = tokio::io::BufReader::new(stderr.unwrap()).lines();
+    let code = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("code ").nth(1) {
+                return rest[..9].to_string();
+            }
+        }
+        panic!("the server exited without sending a code")
+    })
+    .await
+    .expect("no approval code in the server's log");
+    assert!(!approval.to_string().contains(&code));
+    let order = call(
+        &client,
+        "execute_travel_plan",
+        json!({"plan_id": plan["plan_id"], "approval_code": code}),
+    )
+    .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    client.cancel().await.unwrap();
 }

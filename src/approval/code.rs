@@ -108,7 +108,9 @@ impl Approvals {
                 owner,
                 "approval.wrong_code",
                 approval.id.as_str(),
-                &format!("wrong approval code for plan {plan_id} ({failures} of {MAX_WRONG_CODES})"),
+                &format!(
+                    "wrong approval code for plan {plan_id} ({failures} of {MAX_WRONG_CODES})"
+                ),
             )
             .await?;
         if failures >= MAX_WRONG_CODES {

@@ -31,10 +31,7 @@ pub fn approval_prompt(
     lines.push(String::new());
     lines.push(format!("Travellers: {}", travellers.join(", ")));
     lines.push(format!("Total: {}", approval.amount_cap));
-    lines.push(format!(
-        "Payment method: {}",
-        plan.payment_method.masked()
-    ));
+    lines.push(format!("Payment method: {}", plan.payment_method.masked()));
     for risk in risks {
         lines.push(format!("⚠ Please check: {}", risk.reason));
     }

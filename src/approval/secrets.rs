@@ -54,13 +54,16 @@ impl ApprovalSecrets {
     }
 
     fn verify(&self, purpose: &str, parts: &[&str], hex_tag: &str) -> bool {
-        hex::decode(hex_tag)
-            .is_ok_and(|tag| self.mac(purpose, parts).verify_slice(&tag).is_ok())
+        hex::decode(hex_tag).is_ok_and(|tag| self.mac(purpose, parts).verify_slice(&tag).is_ok())
     }
 
     /// The secret part of the approval page's URL.
     pub fn link_token(&self, approval: &ApprovalId) -> String {
-        hex::encode(self.mac("link", &[approval.as_str()]).finalize().into_bytes())
+        hex::encode(
+            self.mac("link", &[approval.as_str()])
+                .finalize()
+                .into_bytes(),
+        )
     }
 
     pub fn verify_link(&self, approval: &ApprovalId, token: &str) -> bool {
@@ -87,7 +90,10 @@ impl ApprovalSecrets {
     }
 
     fn raw_code(&self, approval: &ApprovalId) -> String {
-        let tag = self.mac("code", &[approval.as_str()]).finalize().into_bytes();
+        let tag = self
+            .mac("code", &[approval.as_str()])
+            .finalize()
+            .into_bytes();
         let bits = tag
             .iter()
             .take(CODE_CHARS * 5 / 8)

@@ -2,8 +2,8 @@
 //!
 //! The model gets the link (so it can hand it to the person) but not the form's CSRF token, which
 //! only the page carries; answers are checked against the link, the token, the plan version the
-//! page showed, and the browser's `Origin`. Responses forbid framing and caching and send no
-//! referrer, so the link does not leak from the page.
+//! page showed, and the browser's `Origin`. Responses forbid framing and caching and send the
+//! referrer only to the page itself, so the link does not leak from it.
 
 mod html;
 mod lang;
@@ -175,7 +175,8 @@ fn respond(status: StatusCode, body: String) -> Response {
     let headers = response.headers_mut();
     for (name, value) in [
         (header::CACHE_CONTROL, "no-store"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: browsers then send `Origin: null` on the form post.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (

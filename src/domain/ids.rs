@@ -191,7 +191,10 @@ mod tests {
     fn a_masked_token_keeps_only_its_ends() {
         let token = PaymentMethodToken::parse("pm_sandbox_visa").unwrap();
         assert_eq!(token.masked(), "pm_…visa");
-        assert_eq!(PaymentMethodToken::parse("pm_1234").unwrap().masked(), "•••••••");
+        assert_eq!(
+            PaymentMethodToken::parse("pm_1234").unwrap().masked(),
+            "•••••••"
+        );
     }
 
     #[test]

@@ -166,7 +166,11 @@ mod tests {
 
     #[test]
     fn an_ordinary_payment_shows_no_risk() {
-        assert!(RiskRules::default().assess(&eur("900"), &seasoned()).is_empty());
+        assert!(
+            RiskRules::default()
+                .assess(&eur("900"), &seasoned())
+                .is_empty()
+        );
     }
 
     #[test]
@@ -207,7 +211,10 @@ mod tests {
         );
         assert!(rules.assess(&eur("499.99"), &fresh).is_empty());
         let thb = Money::parse("100000", "THB").unwrap();
-        assert!(rules.assess(&thb, &fresh).is_empty(), "no threshold for THB");
+        assert!(
+            rules.assess(&thb, &fresh).is_empty(),
+            "no threshold for THB"
+        );
     }
 
     #[test]

@@ -53,9 +53,12 @@ enum Round {
 #[tool_router(router = approval_router, vis = "pub(super)")]
 impl ItineraServer {
     /// Freeze the plan (items, prices, currency, total, travellers, payment method) and ask the
-    /// person to approve paying for it. The client shows them the itinerary and total; only their
-    /// answer (or an auto-approve limit they configured) approves. Nothing is charged here. Any
-    /// later change to the plan voids the approval. Next: execute_travel_plan.
+    /// person to approve paying for it: the client shows them the itinerary and total (or sends
+    /// them to Itinera's approval page). Only the person approves (or an auto-approve limit they
+    /// configured, for totals that show no risk). If the client cannot prompt, the answer carries
+    /// approval_url for the person to open, and the person gets a one-time code they may pass on.
+    /// Nothing is charged here. Any later change to the plan voids the approval. Next:
+    /// execute_travel_plan.
     #[tool(
         title = "Confirm travel plan and ask for approval",
         output_schema = schema_for_output::<ApprovalView>(),
@@ -154,15 +157,13 @@ impl ItineraServer {
                         }
                     }
                 }
-                Question::Page(params) => {
-                    match ctx.peer.create_elicitation(params.clone()).await {
-                        Ok(result) => Answer::from_result(&question, &result),
-                        Err(error) => {
-                            tracing::warn!(%error, "the client did not open the approval page");
-                            Answer::OnPage
-                        }
+                Question::Page(params) => match ctx.peer.create_elicitation(params.clone()).await {
+                    Ok(result) => Answer::from_result(&question, &result),
+                    Err(error) => {
+                        tracing::warn!(%error, "the client did not open the approval page");
+                        Answer::OnPage
                     }
-                }
+                },
             }
         };
         match answer {

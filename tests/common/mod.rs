@@ -49,6 +49,10 @@ pub struct Person {
     pub answer: Arc<Mutex<Answer>>,
     pub prompts: Arc<Mutex<Vec<String>>>,
     pub can_elicit: bool,
+    /// The client supports URL-mode elicitation: it opens the page, where the person answers.
+    pub opens_pages: bool,
+    /// Pages the client opened.
+    pub opened: Arc<Mutex<Vec<String>>>,
 }
 
 impl Person {
@@ -57,16 +61,42 @@ impl Person {
             answer: Arc::new(Mutex::new(answer)),
             prompts: Arc::default(),
             can_elicit: true,
+            opens_pages: false,
+            opened: Arc::default(),
+        }
+    }
+
+    /// A client that cannot show the person any prompt.
+    pub fn headless() -> Person {
+        Person {
+            can_elicit: false,
+            ..Person::new(Answer::Decline)
+        }
+    }
+
+    /// A client that sends the person to approval pages, where they give `answer`.
+    pub fn with_browser(answer: Answer) -> Person {
+        Person {
+            opens_pages: true,
+            ..Person::new(answer)
         }
     }
 }
 
 impl ClientHandler for Person {
     fn get_info(&self) -> ClientConfig {
-        let capabilities = if self.can_elicit {
-            ClientCapabilities::builder().enable_elicitation().build()
-        } else {
+        let capabilities = if !self.can_elicit {
             ClientCapabilities::default()
+        } else if self.opens_pages {
+            ClientCapabilities::builder()
+                .enable_elicitation_with(
+                    rmcp::model::ElicitationCapability::new()
+                        .with_form(Default::default())
+                        .with_url(Default::default()),
+                )
+                .build()
+        } else {
+            ClientCapabilities::builder().enable_elicitation().build()
         };
         ClientConfig::new(capabilities, Implementation::new("itinera-test", "0.0.1"))
     }
@@ -76,8 +106,17 @@ impl ClientHandler for Person {
         request: ElicitRequestParams,
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, rmcp::ErrorData> {
-        if let ElicitRequestParams::FormElicitationParams { message, .. } = &request {
-            self.prompts.lock().unwrap().push(message.clone());
+        match &request {
+            ElicitRequestParams::FormElicitationParams { message, .. } => {
+                self.prompts.lock().unwrap().push(message.clone());
+            }
+            ElicitRequestParams::UrlElicitationParams { url, .. } => {
+                self.opened.lock().unwrap().push(url.clone());
+                let approve = *self.answer.lock().unwrap() == Answer::Approve;
+                page::answer(url, approve).await;
+                return Ok(ElicitResult::new(ElicitationAction::Accept));
+            }
+            _ => {}
         }
         Ok(match *self.answer.lock().unwrap() {
             Answer::Approve => {
@@ -101,6 +140,8 @@ pub struct Harness {
     pub app: App,
     pub client: RunningService<RoleClient, Person>,
     pub person: Person,
+    /// The out-of-band approval codes the server sent the person.
+    pub codes: Arc<CodeInbox>,
 }
 
 pub struct Options {
@@ -116,6 +157,40 @@ pub struct Options {
     pub breaker_cooldown: std::time::Duration,
     /// The person's spending limits.
     pub policy: itinera::domain::policy::SpendingPolicy,
+    /// The risk rules; tests that are not about risk turn them off.
+    pub risk: itinera::domain::risk::RiskRules,
+}
+
+/// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
+/// the person would read their log.
+#[derive(Debug, Default)]
+pub struct CodeInbox(Mutex<Vec<itinera::approval::CodeNotice>>);
+
+impl CodeInbox {
+    pub fn all(&self) -> Vec<itinera::approval::CodeNotice> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The latest code sent.
+    pub fn latest(&self) -> itinera::approval::CodeNotice {
+        self.all().pop().expect("no approval code was sent")
+    }
+}
+
+impl itinera::approval::CodeChannel for CodeInbox {
+    fn deliver(&self, notice: &itinera::approval::CodeNotice) {
+        self.0.lock().unwrap().push(notice.clone());
+    }
+}
+
+/// Risk rules that never flag: for tests about something else.
+pub fn no_risk_rules() -> itinera::domain::risk::RiskRules {
+    itinera::domain::risk::RiskRules {
+        velocity_max_orders: None,
+        unusual_multiple: None,
+        new_method_amounts: Default::default(),
+        ..Default::default()
+    }
 }
 
 impl Default for Options {
@@ -129,6 +204,7 @@ impl Default for Options {
             fault_seed: 0,
             breaker_cooldown: std::time::Duration::from_millis(20),
             policy: Default::default(),
+            risk: no_risk_rules(),
         }
     }
 }
@@ -144,6 +220,9 @@ impl Harness {
         config.sandbox.faults = Faults::parse(options.faults).unwrap();
         config.sandbox.fault_seed = options.fault_seed;
         config.policy = options.policy;
+        config.risk = options.risk;
+        let codes = Arc::new(CodeInbox::default());
+        config.code_channel = codes.clone();
         config.approvals.ttl = Duration::minutes(options.approval_ttl_minutes);
         // Retries in tests back off for milliseconds, not seconds.
         config.retry = RetryPolicy {
@@ -186,6 +265,7 @@ impl Harness {
             app,
             client,
             person,
+            codes,
         }
     }
 
@@ -340,6 +420,80 @@ impl Harness {
                 .unwrap();
         pool.close().await;
         count
+    }
+}
+
+/// The approval page, as the person's browser uses it (the browser test drives a real one).
+pub mod page {
+    /// A page as fetched: status, body, and the form's hidden fields.
+    pub struct Fetched {
+        pub status: u16,
+        pub body: String,
+    }
+
+    impl Fetched {
+        /// The value of a hidden form field.
+        pub fn field(&self, name: &str) -> String {
+            let marker = format!("name=\"{name}\" value=\"");
+            let start = self
+                .body
+                .find(&marker)
+                .unwrap_or_else(|| panic!("no {name} field in: {}", self.body))
+                + marker.len();
+            let end = self.body[start..].find('"').unwrap() + start;
+            self.body[start..end].to_string()
+        }
+    }
+
+    pub async fn get(url: &str, language: &str) -> Fetched {
+        let response = reqwest::Client::new()
+            .get(url)
+            .header("accept-language", language)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        Fetched {
+            status,
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    /// Posts an answer with the given form fields, as a browser on the page would.
+    pub async fn post(url: &str, fields: &[(&str, &str)], origin: Option<&str>) -> Fetched {
+        let mut request = reqwest::Client::new().post(url).form(fields);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        Fetched {
+            status,
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    /// The page's own origin, as a browser sends it.
+    pub fn origin(url: &str) -> String {
+        let rest = url.strip_prefix("http://").unwrap();
+        format!("http://{}", &rest[..rest.find('/').unwrap()])
+    }
+
+    /// Opens the page and presses Approve or Decline, as the person would.
+    pub async fn answer(url: &str, approve: bool) -> Fetched {
+        let page = get(url, "en").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let decision = if approve { "approve" } else { "decline" };
+        post(
+            url,
+            &[
+                ("csrf", &page.field("csrf")),
+                ("digest", &page.field("digest")),
+                ("decision", decision),
+            ],
+            Some(&origin(url)),
+        )
+        .await
     }
 }
 

@@ -18,8 +18,8 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
 use crate::domain::plan::TravelPlan;
-use crate::domain::saga::{SagaStep, StepState};
 use crate::domain::risk::RiskKind;
+use crate::domain::saga::{SagaStep, StepState};
 use crate::ports::store::{Created, OrderFilter, Store, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

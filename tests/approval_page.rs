@@ -1,0 +1,376 @@
+//! The approval page and the out-of-band code: what a person sees and does when their MCP client
+//! cannot prompt them, and why neither the model nor another website can answer for them.
+
+mod common;
+
+use common::{Harness, Options, Person, page};
+use serde_json::{Value, json};
+
+/// A headless client: confirm answers with the page link (and the code goes to the person).
+async fn headless() -> Harness {
+    Harness::with(Options {
+        person: Person::headless(),
+        ..Options::default()
+    })
+    .await
+}
+
+/// A planned Paris trip, confirmed: (plan id, the confirm output).
+async fn confirmed(h: &Harness) -> (String, Value) {
+    let offers = h.paris_offers().await;
+    let items: Vec<(Value, &str)> = offers.iter().map(|o| (o.clone(), "must_have")).collect();
+    let plan = h.plan_of(&items, "pm_sandbox_visa").await;
+    let plan_id = plan["plan_id"].as_str().unwrap().to_string();
+    let approval = h
+        .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    (plan_id, approval)
+}
+
+fn url_of(approval: &Value) -> String {
+    approval["approval_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no approval_url in {approval}"))
+        .to_string()
+}
+
+async fn execute_refused(h: &Harness, plan_id: &str) -> String {
+    h.err("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await
+}
+
+#[tokio::test]
+async fn the_page_shows_the_plan_and_approving_there_lets_it_execute() {
+    let h = headless().await;
+    let (plan_id, approval) = confirmed(&h).await;
+    assert_eq!(approval["status"], "pending");
+    let url = url_of(&approval);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let shown = page::get(&url, "en-GB,en;q=0.9").await;
+    assert_eq!(shown.status, 200);
+    let plan = h.ok("get_travel_plan", json!({"plan_id": plan_id})).await;
+    for item in plan["items"].as_array().unwrap() {
+        let title = item["offer"]["title"].as_str().unwrap();
+        assert!(shown.body.contains(title), "item {title} not shown");
+        let price = &item["offer"]["price"];
+        let figure = format!(
+            "{} {}",
+            price["amount"].as_str().unwrap(),
+            price["currency"].as_str().unwrap()
+        );
+        assert!(shown.body.contains(&figure), "price {figure} not shown");
+    }
+    let total = format!("{} EUR", plan["total"]["amount"].as_str().unwrap());
+    assert!(
+        shown
+            .body
+            .contains(&format!("<span id=\"total\">{total}</span>")),
+        "total {total}"
+    );
+    assert!(shown.body.contains("pm_…visa"), "the card is shown masked");
+    assert!(!shown.body.contains("pm_sandbox_visa"));
+    assert!(shown.body.contains("Free cancellation until"));
+    assert!(shown.body.contains("<html lang=\"en\">"));
+
+    let answered = page::answer(&url, true).await;
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    assert!(answered.body.contains("Approved"));
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    let status = h.ok("get_travel_plan", json!({"plan_id": plan_id})).await;
+    assert_eq!(status["approval"]["method"], "approval_page");
+}
+
+#[tokio::test]
+async fn declining_on_the_page_refuses_execution() {
+    let h = headless().await;
+    let (plan_id, approval) = confirmed(&h).await;
+    let answered = page::answer(&url_of(&approval), false).await;
+    assert!(answered.body.contains("Declined"), "{}", answered.body);
+    let refusal = execute_refused(&h, &plan_id).await;
+    assert!(refusal.contains("declined"), "{refusal}");
+    assert!(h.ledger_bookings().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_page_speaks_chinese_to_a_chinese_browser() {
+    let h = headless().await;
+    let (_, approval) = confirmed(&h).await;
+    let shown = page::get(&url_of(&approval), "zh-CN,zh;q=0.9,en;q=0.5").await;
+    assert!(shown.body.contains("<html lang=\"zh-CN\">"));
+    assert!(shown.body.contains("批准并允许付款"));
+    assert!(shown.body.contains("拒绝"));
+    assert!(shown.body.contains("总额"));
+}
+
+#[tokio::test]
+async fn a_forged_link_shows_nothing_and_approves_nothing() {
+    let h = headless().await;
+    let (plan_id, approval) = confirmed(&h).await;
+    let url = url_of(&approval);
+    let (base, token) = url.rsplit_once('/').unwrap();
+    let forged_token = format!("{base}/{}", "0".repeat(token.len()));
+    let other_approval = url.replace(
+        approval["approval_id"].as_str().unwrap(),
+        "apr_00000000000000000000000000000000",
+    );
+    for forged in [forged_token, other_approval, format!("{base}/short")] {
+        let shown = page::get(&forged, "en").await;
+        assert_eq!(shown.status, 404, "{forged}");
+        assert!(shown.body.contains("not valid"));
+        assert!(!shown.body.contains("csrf"));
+        let posted = page::post(
+            &forged,
+            &[("csrf", "x"), ("digest", "y"), ("decision", "approve")],
+            None,
+        )
+        .await;
+        assert_eq!(posted.status, 404);
+    }
+    assert!(
+        execute_refused(&h, &plan_id)
+            .await
+            .contains("has not answered")
+    );
+}
+
+/// A form's fields, as a browser posts them.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
+#[tokio::test]
+async fn an_answer_without_the_pages_token_or_from_another_site_is_refused() {
+    let h = headless().await;
+    let (plan_id, approval) = confirmed(&h).await;
+    let url = url_of(&approval);
+    let shown = page::get(&url, "en").await;
+    let (csrf, digest) = (shown.field("csrf"), shown.field("digest"));
+    let origin = page::origin(&url);
+    let attempts: [(Fields, Option<&str>); 4] = [
+        (
+            &[
+                ("csrf", "0000"),
+                ("digest", &digest),
+                ("decision", "approve"),
+            ],
+            Some(&origin),
+        ),
+        (
+            &[
+                ("csrf", &csrf),
+                ("digest", &digest),
+                ("decision", "approve"),
+            ],
+            Some("http://evil.example"),
+        ),
+        (
+            &[
+                ("csrf", &csrf),
+                ("digest", &digest),
+                ("decision", "yes please"),
+            ],
+            Some(&origin),
+        ),
+        (
+            &[("digest", &digest), ("decision", "approve")],
+            Some(&origin),
+        ),
+    ];
+    for (fields, from) in attempts {
+        let posted = page::post(&url, fields, from).await;
+        assert!(
+            posted.status == 403 || posted.status == 422,
+            "{fields:?} from {from:?}: {} {}",
+            posted.status,
+            posted.body
+        );
+    }
+    assert!(
+        execute_refused(&h, &plan_id)
+            .await
+            .contains("has not answered")
+    );
+    // The genuine page still works afterwards.
+    assert_eq!(page::answer(&url, true).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_used_link_cannot_be_replayed() {
+    let h = headless().await;
+    let (plan_id, approval) = confirmed(&h).await;
+    let url = url_of(&approval);
+    let shown = page::get(&url, "en").await;
+    let fields = [
+        ("csrf", shown.field("csrf")),
+        ("digest", shown.field("digest")),
+    ];
+    let post = |decision: &'static str| {
+        let url = url.clone();
+        let fields = fields.clone();
+        async move {
+            page::post(
+                &url,
+                &[
+                    ("csrf", &fields[0].1),
+                    ("digest", &fields[1].1),
+                    ("decision", decision),
+                ],
+                Some(&page::origin(&url)),
+            )
+            .await
+        }
+    };
+    assert_eq!(post("approve").await.status, 200);
+    let replay = post("decline").await;
+    assert_eq!(replay.status, 409);
+    assert!(replay.body.contains("already used"), "{}", replay.body);
+    let again = page::get(&url, "en").await;
+    assert_eq!(again.status, 409);
+    assert!(!again.body.contains("csrf"));
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed");
+}
+
+#[tokio::test]
+async fn a_page_opened_before_an_edit_cannot_approve_the_edited_plan() {
+    let h = headless().await;
+    let (plan_id, approval) = confirmed(&h).await;
+    let url = url_of(&approval);
+    let shown = page::get(&url, "en").await;
+    h.ok(
+        "update_travel_plan",
+        json!({"plan_id": plan_id, "travellers": [{"given_name": "Charles", "family_name": "Babbage"}]}),
+    )
+    .await;
+    let posted = page::post(
+        &url,
+        &[
+            ("csrf", &shown.field("csrf")),
+            ("digest", &shown.field("digest")),
+            ("decision", "approve"),
+        ],
+        Some(&page::origin(&url)),
+    )
+    .await;
+    assert_eq!(posted.status, 409);
+    assert!(posted.body.contains("plan was changed"), "{}", posted.body);
+    let refusal = execute_refused(&h, &plan_id).await;
+    assert!(
+        refusal.contains("has not answered") || refusal.contains("changed"),
+        "{refusal}"
+    );
+    assert!(h.ledger_bookings().await.is_empty());
+
+    // Confirming again gives a new link for the plan as it is now.
+    let fresh = h
+        .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_ne!(url_of(&fresh), url);
+    let new_page = page::get(&url_of(&fresh), "en").await;
+    assert!(new_page.body.contains("Charles Babbage"));
+}
+
+#[tokio::test]
+async fn an_expired_link_says_so() {
+    let h = headless().await;
+    let (_, approval) = confirmed(&h).await;
+    h.clock.advance(chrono::Duration::minutes(31));
+    let shown = page::get(&url_of(&approval), "en").await;
+    assert_eq!(shown.status, 410);
+    assert!(shown.body.contains("expired"), "{}", shown.body);
+}
+
+#[tokio::test]
+async fn a_client_with_url_elicitation_sends_the_person_to_the_page() {
+    for lifecycle in [common::Lifecycle::Legacy, common::Lifecycle::Modern] {
+        let h = Harness::with(Options {
+            person: Person::with_browser(common::Answer::Approve),
+            lifecycle,
+            ..Options::default()
+        })
+        .await;
+        let (plan_id, approval) = confirmed(&h).await;
+        assert_eq!(approval["status"], "approved", "{lifecycle:?}: {approval}");
+        assert_eq!(approval["method"], "approval_page");
+        assert_eq!(h.person.opened.lock().unwrap().len(), 1);
+        assert!(
+            h.person.prompts.lock().unwrap().is_empty(),
+            "no form prompt"
+        );
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed");
+    }
+}
+
+#[tokio::test]
+async fn the_code_goes_to_the_person_never_to_the_model_and_approves_once_passed_on() {
+    let h = headless().await;
+    let (plan_id, approval) = confirmed(&h).await;
+    let notice = h.codes.latest();
+    assert_eq!(
+        notice.approval.as_str(),
+        approval["approval_id"].as_str().unwrap()
+    );
+    let output = approval.to_string();
+    assert!(
+        !output.contains(&notice.code),
+        "the code must not reach the model"
+    );
+    assert!(!output.contains(&notice.code.replace('-', "")));
+    assert!(notice.message().contains(&notice.code));
+    assert!(notice.message().contains("EUR"), "{}", notice.message());
+
+    let order = h
+        .ok(
+            "execute_travel_plan",
+            json!({"plan_id": plan_id, "approval_code": notice.code.to_lowercase()}),
+        )
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    let plan = h.ok("get_travel_plan", json!({"plan_id": plan_id})).await;
+    assert_eq!(plan["approval"]["method"], "out_of_band_code");
+}
+
+#[tokio::test]
+async fn wrong_codes_are_counted_and_void_the_request() {
+    let h = headless().await;
+    let (plan_id, _) = confirmed(&h).await;
+    for left in (1..=4).rev() {
+        let refusal = h
+            .err(
+                "execute_travel_plan",
+                json!({"plan_id": plan_id, "approval_code": "0000-0000"}),
+            )
+            .await;
+        assert!(
+            refusal.contains(&format!("{left} attempt(s) left")),
+            "{refusal}"
+        );
+    }
+    let locked = h
+        .err(
+            "execute_travel_plan",
+            json!({"plan_id": plan_id, "approval_code": "0000-0000"}),
+        )
+        .await;
+    assert!(locked.contains("voided"), "{locked}");
+    // Even the right code no longer works for the voided request.
+    let code = h.codes.latest().code;
+    let after = h
+        .err(
+            "execute_travel_plan",
+            json!({"plan_id": plan_id, "approval_code": code}),
+        )
+        .await;
+    assert!(after.contains("confirm_travel_plan"), "{after}");
+    assert!(h.ledger_bookings().await.is_empty());
+    let log = h.ok("get_audit_log", json!({})).await.to_string();
+    assert!(log.contains("approval.wrong_code"), "{log}");
+    assert!(log.contains("approval.declined"), "{log}");
+}
