@@ -34,6 +34,11 @@ async fn refused(h: &Harness, offers: &[Value]) -> String {
         "nothing is put in front of the person"
     );
     assert!(h.person.prompts.lock().unwrap().is_empty());
+    // The refusal is on the record, with the rule it broke.
+    let log = h.ok("get_audit_log", json!({})).await;
+    let last = log["entries"].as_array().unwrap().last().cloned().unwrap();
+    assert_eq!(last["action"], "policy.refused", "{log}");
+    assert_eq!(last["detail"], error.as_str());
     error
 }
 

@@ -84,16 +84,22 @@ impl Approvals {
         if &approval.digest != shown {
             return Err(PageError::PlanChanged);
         }
-        self.decide(&plan, &approval, approve, ApprovalMethod::ApprovalPage)
+        match self
+            .decide(&plan, &approval, approve, ApprovalMethod::ApprovalPage)
             .await
-            .map_err(|error| match error {
-                ApprovalFlowError::Stale => PageError::PlanChanged,
-                ApprovalFlowError::NotPending(_) => PageError::AlreadyDecided {
-                    status: ApprovalStatus::Approved,
-                    at: None,
-                },
-                other => PageError::Flow(other.to_string()),
-            })
+        {
+            Ok(decided) => Ok(decided),
+            Err(ApprovalFlowError::Stale) => Err(PageError::PlanChanged),
+            // Answered elsewhere (prompt, code, another tab) in the meantime: say how.
+            Err(ApprovalFlowError::NotPending(id)) => {
+                let now = self.store.approval(&id).await?;
+                Err(PageError::AlreadyDecided {
+                    status: now.as_ref().map_or(ApprovalStatus::Declined, |a| a.status),
+                    at: now.and_then(|a| a.decided_at),
+                })
+            }
+            Err(other) => Err(PageError::Flow(other.to_string())),
+        }
     }
 
     async fn open_approval(
