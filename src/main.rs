@@ -11,11 +11,20 @@ use itinera::ports::SystemClock;
 use itinera::trail::{AuditTrail, TrailError};
 use tracing_subscriber::EnvFilter;
 
+/// `RUST_LOG` (default `info`), except that rmcp never logs below info: at debug it writes whole
+/// requests and responses, which carry what the person typed — card numbers that are then
+/// refused, travellers' personal details.
+fn log_filter() -> EnvFilter {
+    let wanted = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    EnvFilter::try_new(format!("{wanted},rmcp=info"))
+        .unwrap_or_else(|_| EnvFilter::new("info,rmcp=info"))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // stdout is the MCP channel: every log line goes to stderr.
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(log_filter())
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();

@@ -351,3 +351,45 @@ async fn the_binary_sends_the_approval_code_to_its_log_and_accepts_it() {
     assert_eq!(order["status"], "confirmed", "{order}");
     client.cancel().await.unwrap();
 }
+
+/// Whatever the log level, a card number typed into a tool never reaches the log: rmcp's
+/// request dumps are held at info, and the refusal does not repeat the number.
+#[tokio::test]
+async fn a_card_number_never_reaches_the_log_even_at_trace_level() {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
+    command
+        .env("ITINERA_DATA_DIR", dir.path())
+        .env("RUST_LOG", "trace,rmcp=trace");
+    let (transport, stderr) = TokioChildProcess::builder(command)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = stderr.unwrap();
+    let log = tokio::spawn(async move {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).await.unwrap();
+        text
+    });
+    let client = Person::headless().serve(transport).await.unwrap();
+    let Value::Object(args) = json!({
+        "title": "Pay with 4111 1111 1111 1111",
+        "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+        "payment_method": "4111-1111-1111-1111",
+        "items": [],
+    }) else {
+        unreachable!()
+    };
+    let result = client
+        .call_tool(CallToolRequestParams::new("create_travel_plan").with_arguments(args))
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(true));
+    client.cancel().await.unwrap();
+    let log = log.await.unwrap();
+    assert!(log.contains("refused input"), "the refusal is logged: {log}");
+    for written in ["4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111"] {
+        assert!(!log.contains(written), "the card number is in the log");
+    }
+}
