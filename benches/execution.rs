@@ -16,6 +16,7 @@ use itinera::adapters::sandbox::faults::Faults;
 use itinera::app::App;
 use itinera::config::Config;
 use itinera::domain::money::Money;
+use itinera::domain::risk::RiskRules;
 use itinera::orchestrator::RetryPolicy;
 use itinera::ports::SystemClock;
 use rmcp::model::CallToolRequestParams;
@@ -36,6 +37,13 @@ impl Bench {
         config.sandbox.faults = Faults::parse(faults).expect("fault spec");
         // Benchmarks measure execution, not the person: approve everything automatically.
         config.approvals.auto_approve_limit = Some(Money::parse("1000000", "EUR").expect("limit"));
+        // Hundreds of orders a minute are the point here, not a risk to put to a person.
+        config.risk = RiskRules {
+            velocity_max_orders: None,
+            unusual_multiple: None,
+            new_method_amounts: Default::default(),
+            ..RiskRules::default()
+        };
         // One send per call: an interrupted order is left for recovery at once.
         config.retry = RetryPolicy {
             attempts: 1,

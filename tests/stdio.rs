@@ -388,8 +388,15 @@ async fn a_card_number_never_reaches_the_log_even_at_trace_level() {
     assert_eq!(result.is_error, Some(true));
     client.cancel().await.unwrap();
     let log = log.await.unwrap();
-    assert!(log.contains("refused input"), "the refusal is logged: {log}");
-    for written in ["4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111"] {
+    assert!(
+        log.contains("refused input"),
+        "the refusal is logged: {log}"
+    );
+    for written in [
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "4111111111111111",
+    ] {
         assert!(!log.contains(written), "the card number is in the log");
     }
 }
