@@ -374,3 +374,26 @@ async fn wrong_codes_are_counted_and_void_the_request() {
     assert!(log.contains("approval.wrong_code"), "{log}");
     assert!(log.contains("approval.declined"), "{log}");
 }
+
+#[tokio::test]
+async fn a_request_for_another_host_name_is_refused() {
+    let h = headless().await;
+    let (plan_id, approval) = confirmed(&h).await;
+    let url = url_of(&approval);
+    let port = page::origin(&url).rsplit(':').next().unwrap().to_string();
+    // What a DNS-rebinding page would send: our address, but its own host name.
+    let rebound = reqwest::Client::new()
+        .get(&url)
+        .header("host", format!("evil.example:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 404);
+    let localhost = url.replace("127.0.0.1", "localhost");
+    assert_eq!(page::get(&localhost, "en").await.status, 200);
+    assert!(
+        execute_refused(&h, &plan_id)
+            .await
+            .contains("has not answered")
+    );
+}

@@ -9,6 +9,7 @@ mod html;
 mod lang;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -26,6 +27,15 @@ use lang::Texts;
 pub struct PageListener {
     listener: tokio::net::TcpListener,
     base_url: String,
+    port: u16,
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+struct PageState {
+    approvals: Approvals,
+    /// The `Host` values this server answers to. Anything else is a DNS-rebinding attempt.
+    hosts: Arc<[String]>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +66,7 @@ impl PageListener {
         Ok(PageListener {
             listener,
             base_url: format!("http://{local}"),
+            port: local.port(),
         })
     }
 
@@ -65,9 +76,14 @@ impl PageListener {
 
     /// Serves the page until the process ends.
     pub fn serve(self, approvals: Approvals) {
+        let port = self.port;
+        let hosts = ["127.0.0.1", "localhost", "[::1]"]
+            .iter()
+            .map(|host| format!("{host}:{port}"))
+            .collect();
         let app = Router::new()
             .route("/approve/{id}/{token}", get(show).post(answer))
-            .with_state(approvals);
+            .with_state(PageState { approvals, hosts });
         tracing::info!(url = %self.base_url, "approval page listening");
         tokio::spawn(async move {
             if let Err(error) = axum::serve(self.listener, app).await {
@@ -85,12 +101,15 @@ struct AnswerForm {
 }
 
 async fn show(
-    State(approvals): State<Approvals>,
+    State(state): State<PageState>,
     Path((id, token)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
     let texts = lang::choose(header_text(&headers, header::ACCEPT_LANGUAGE));
-    match approvals.open_page(&id, &token).await {
+    if !state.known_host(&headers) {
+        return refusal(texts, &PageError::InvalidLink);
+    }
+    match state.approvals.open_page(&id, &token).await {
         Ok(view) => {
             let action = format!("/approve/{id}/{token}");
             respond(StatusCode::OK, html::approval_page(texts, &view, &action))
@@ -100,13 +119,13 @@ async fn show(
 }
 
 async fn answer(
-    State(approvals): State<Approvals>,
+    State(state): State<PageState>,
     Path((id, token)): Path<(String, String)>,
     headers: HeaderMap,
     Form(form): Form<AnswerForm>,
 ) -> Response {
     let texts = lang::choose(header_text(&headers, header::ACCEPT_LANGUAGE));
-    if !same_origin(&headers) {
+    if !state.known_host(&headers) || !same_origin(&headers) {
         return refusal(texts, &PageError::Forged);
     }
     let approve = match form.decision.as_str() {
@@ -115,7 +134,8 @@ async fn answer(
         _ => return refusal(texts, &PageError::Forged),
     };
     let shown = PlanDigest(form.digest);
-    match approvals
+    match state
+        .approvals
         .answer_on_page(&id, &token, &form.csrf, &shown, approve)
         .await
     {
@@ -128,6 +148,12 @@ async fn answer(
             html::message_page(texts, texts.declined_title, texts.declined_body),
         ),
         Err(error) => refusal(texts, &error),
+    }
+}
+
+impl PageState {
+    fn known_host(&self, headers: &HeaderMap) -> bool {
+        header_text(headers, header::HOST).is_some_and(|host| self.hosts.iter().any(|h| h == host))
     }
 }
 
