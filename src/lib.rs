@@ -11,11 +11,13 @@
 //! - [`orchestrator`]: executing an approved plan as a saga, and cancelling.
 //! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
 //! - [`doctor`]: what needs an operator. [`trail`]: reading and verifying the audit log.
+//! - [`crypto`]: the master key and the sealing of personal data at rest.
 
 pub mod adapters;
 pub mod app;
 pub mod approval;
 pub mod config;
+pub mod crypto;
 pub mod doctor;
 pub mod domain;
 pub mod mcp;

@@ -116,6 +116,7 @@ fn help_documents_every_environment_variable() {
         "ITINERA_DATABASE_URL",
         "ITINERA_DATA_DIR",
         "ITINERA_PROFILE",
+        "ITINERA_MASTER_KEY",
         "ITINERA_MODE",
         "ITINERA_SANDBOX_LEDGER_URL",
         "ITINERA_SANDBOX_FAULTS",
