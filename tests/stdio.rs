@@ -277,9 +277,5 @@ async fn an_execution_finishes_after_the_client_hangs_up() {
     let ledger = SandboxLedger::open(&ledger_url).await.unwrap();
     let bookings = ledger.bookings().await.unwrap();
     assert_eq!(bookings.iter().filter(|b| b.status == "booked").count(), 2);
-    common::assert_store_matches_ledger(
-        &format!("sqlite://{}", dir.path().join("itinera.db").display()),
-        &ledger,
-    )
-    .await;
+    common::assert_store_matches_ledger(dir.path(), &ledger).await;
 }
