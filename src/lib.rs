@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - [`domain`]: pure types and rules — money, ids, plans, dependency phases, orders and their
-//!   state machine, approvals and digests, input screening, flight scoring.
+//!   state machine, approvals and digests, input screening, flight scoring, personal-data checks
+//!   and masks.
 //! - [`ports`]: the traits the core needs (booking and payment providers, store, clock).
 //! - [`adapters`]: their implementations — the sandbox providers and the SQLite store.
 //! - [`providers`]: the configured providers, by name and kind.
