@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> ExitCode {
     // stdout is the MCP channel: every log line goes to stderr.
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(log_filter())
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
@@ -45,6 +45,16 @@ async fn main() -> ExitCode {
             eprintln!("itinera: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `RUST_LOG` (default `info`), except that the MCP library stays at `info`: below that it logs
+/// whole requests, and tool arguments carry travellers' passport numbers and other personal data.
+fn log_filter() -> EnvFilter {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    match "rmcp=info".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
     }
 }
 
