@@ -12,6 +12,7 @@ use crate::adapters::store::sqlite::SqliteStore;
 use crate::approval::{ApprovalDeps, ApprovalSecrets, Approvals, KeyError};
 use crate::approval_page::{PageListener, PageServerError};
 use crate::config::Config;
+use crate::crypto::CryptoError;
 use crate::domain::ids::OwnerId;
 use crate::mcp::ItineraServer;
 use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
@@ -28,6 +29,8 @@ const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 pub enum AppError {
     #[error("order store: {0}")]
     Store(#[from] StoreError),
+    #[error("master key: {0}")]
+    Key(#[from] CryptoError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]
@@ -36,6 +39,12 @@ pub enum AppError {
     ApprovalKey(#[from] KeyError),
     #[error("MCP: {0}")]
     Mcp(String),
+}
+
+/// The order store of the configuration, with its key for personal data.
+pub async fn open_store(config: &Config) -> Result<SqliteStore, AppError> {
+    let keyring = Arc::new(config.master_key.keyring()?);
+    Ok(SqliteStore::open(&config.database_url, keyring).await?)
 }
 
 /// The services the MCP tools call.
@@ -58,7 +67,7 @@ pub struct App {
 
 impl App {
     pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database_url).await?);
+        let store: Arc<dyn Store> = Arc::new(open_store(config).await?);
         let sandbox = Sandbox::open(config.sandbox.clone(), Arc::clone(&clock)).await?;
         let providers = Arc::new(Providers::new(
             vec![Arc::new(SandboxBooking::new(Arc::clone(&sandbox)))],

@@ -11,6 +11,7 @@ use crate::adapters::sandbox::faults::Faults;
 use std::sync::Arc;
 
 use crate::approval::{ApprovalSettings, CodeChannel, LogChannel};
+use crate::crypto::{CryptoError, KeySource, MasterKey};
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::ItemKind;
 use crate::domain::policy::SpendingPolicy;
@@ -20,8 +21,10 @@ use crate::orchestrator::RetryPolicy;
 const AFTER_HELP: &str = "\
 Environment variables (each also has the flag shown above):
   ITINERA_DATABASE_URL           order store, e.g. sqlite:///home/me/itinera.db (default: itinera.db in the data dir)
-  ITINERA_DATA_DIR               where the default databases live (default: the user's data dir + /itinera)
+  ITINERA_DATA_DIR               where the default databases and the key file live (default: the user's data dir + /itinera)
   ITINERA_PROFILE                whose plans and orders a stdio session sees (default: local)
+  ITINERA_MASTER_KEY             key that encrypts travellers' personal data: 64 hex digits or base64 of 32 bytes
+                                 (default: the key file master.key in the data dir, created on first run)
   ITINERA_MODE                   sandbox (default) or live
   ITINERA_SANDBOX_LEDGER_URL     the sandbox providers' own ledger (default: sandbox-ledger.db in the data dir)
   ITINERA_SANDBOX_FAULTS         injected faults, e.g. hotel.book=fail,flight.book=lost@20%,*.latency=200ms,hotel.quote=price+15%
@@ -101,6 +104,15 @@ pub struct Settings {
     /// Whose plans and orders this session sees.
     #[arg(long, env = "ITINERA_PROFILE", default_value = "local", global = true)]
     pub profile: String,
+    /// Key that encrypts travellers' personal data (prefer the variable: a flag shows in the
+    /// process list).
+    #[arg(
+        long,
+        env = "ITINERA_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub master_key: Option<Secret>,
     #[arg(
         long,
         env = "ITINERA_MODE",
@@ -221,6 +233,22 @@ pub struct Settings {
     pub pause_at_step: Option<u32>,
 }
 
+/// A setting that is a secret: `Debug` does not show it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Secret(text)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
@@ -237,6 +265,8 @@ pub enum ConfigError {
     ApprovalTtl(u32),
     #[error("ITINERA_RECOVERY_INTERVAL_SECONDS must be at least 1")]
     RecoveryInterval,
+    #[error("ITINERA_MASTER_KEY: {0}")]
+    MasterKey(CryptoError),
     #[error("{variable} '{value}': {problem}")]
     Policy {
         variable: &'static str,
@@ -254,6 +284,8 @@ pub enum ConfigError {
 pub struct Config {
     pub database_url: String,
     pub profile: String,
+    /// The key that seals travellers' personal data in the store.
+    pub master_key: KeySource,
     pub sandbox: SandboxSettings,
     pub approvals: ApprovalSettings,
     /// Testing only: pause forever after this many saga log writes (see `ITINERA_PAUSE_AT_STEP`).
@@ -273,11 +305,12 @@ pub struct Config {
 }
 
 impl Config {
-    /// The default configuration with both databases in `dir`.
+    /// The default configuration with both databases and the key file in `dir`.
     pub fn in_dir(dir: &std::path::Path) -> Config {
         Config {
             database_url: sqlite_url(&dir.join("itinera.db")),
             profile: "local".into(),
+            master_key: KeySource::File(dir.join("master.key")),
             sandbox: SandboxSettings {
                 ledger_url: sqlite_url(&dir.join("sandbox-ledger.db")),
                 faults: Faults::none(),
@@ -316,6 +349,10 @@ impl Config {
             config.sandbox.ledger_url = url.clone();
         }
         config.profile = settings.profile.clone();
+        if let Some(Secret(text)) = &settings.master_key {
+            config.master_key =
+                KeySource::Given(MasterKey::parse(text).map_err(ConfigError::MasterKey)?);
+        }
         config.sandbox.faults = Faults::parse(&settings.sandbox_faults)?;
         config.sandbox.action_addr = settings.sandbox_action_addr;
         config.sandbox.fault_seed = settings.sandbox_fault_seed;
@@ -544,6 +581,36 @@ mod tests {
             .to_string();
         assert!(
             error.contains("ITINERA_POLICY_MAX_ITEM") && error.contains("unknown kind 'boat'"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_master_key_comes_from_the_setting_or_else_the_data_dir() {
+        let hex = "00".repeat(32);
+        let given = Cli::parse_from(["itinera", "--data-dir", "/data", "--master-key", &hex]);
+        let config = Config::from_settings(&given.settings).unwrap();
+        assert!(
+            matches!(&config.master_key, KeySource::Given(key) if *key == MasterKey::parse(&hex).unwrap())
+        );
+        assert!(
+            !format!("{given:?}{config:?}").contains(&hex),
+            "Debug never shows the key"
+        );
+
+        let default = Cli::parse_from(["itinera", "--data-dir", "/data"]);
+        let config = Config::from_settings(&default.settings).unwrap();
+        assert!(
+            matches!(&config.master_key, KeySource::File(path) if path == std::path::Path::new("/data/master.key"))
+        );
+
+        let bad = Cli::parse_from(["itinera", "--master-key", "hunter2hunter2"]);
+        let error = Config::from_settings(&bad.settings)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("ITINERA_MASTER_KEY: a master key must be 64 hex digits")
+                && !error.contains("hunter2"),
             "{error}"
         );
     }

@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - [`domain`]: pure types and rules — money, ids, plans, dependency phases, orders and their
-//!   state machine, approvals and digests, input screening, flight scoring.
+//!   state machine, approvals and digests, input screening, flight scoring, personal-data checks
+//!   and masks.
 //! - [`ports`]: the traits the core needs (booking and payment providers, store, clock).
 //! - [`adapters`]: their implementations — the sandbox providers and the SQLite store.
 //! - [`providers`]: the configured providers, by name and kind.
@@ -11,12 +12,14 @@
 //! - [`orchestrator`]: executing an approved plan as a saga, and cancelling.
 //! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
 //! - [`doctor`]: what needs an operator. [`trail`]: reading and verifying the audit log.
+//! - [`crypto`]: the master key and the sealing of personal data at rest.
 
 pub mod adapters;
 pub mod app;
 pub mod approval;
 pub mod approval_page;
 pub mod config;
+pub mod crypto;
 pub mod doctor;
 pub mod domain;
 pub mod mcp;

@@ -4,8 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use itinera::adapters::store::sqlite::SqliteStore;
-use itinera::app::{App, AppError};
+use itinera::app::{App, AppError, open_store};
 use itinera::config::{AuditCommand, Cli, Command, Config};
 use itinera::ports::SystemClock;
 use itinera::trail::{AuditTrail, TrailError};
@@ -60,7 +59,7 @@ async fn main() -> ExitCode {
 
 /// Prints what needs a person; exits 1 when anything does.
 async fn doctor(config: &Config, stale_after_minutes: u32) -> Result<ExitCode, AppError> {
-    let store = SqliteStore::open(&config.database_url).await?;
+    let store = open_store(config).await?;
     let stale_after = chrono::Duration::minutes(i64::from(stale_after_minutes));
     let findings = itinera::doctor::examine(&store, chrono::Utc::now(), stale_after).await?;
     print!("{}", itinera::doctor::render(&findings));
@@ -73,7 +72,7 @@ async fn doctor(config: &Config, stale_after_minutes: u32) -> Result<ExitCode, A
 
 /// Checks the audit log's hash chain; exits 1 when it is broken.
 async fn verify_audit(config: &Config) -> Result<ExitCode, AppError> {
-    let store = SqliteStore::open(&config.database_url).await?;
+    let store = open_store(config).await?;
     match AuditTrail::new(Arc::new(store)).verify().await {
         Ok(entries) => {
             println!(

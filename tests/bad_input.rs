@@ -148,6 +148,26 @@ async fn plans_with_bad_amounts_items_or_dependencies_are_refused() {
         ),
         (
             one.clone(),
+            json!({"travellers": [{"given_name": "Ada", "family_name": "Lovelace", "passport_number": "X12"}]}),
+            "traveller 0: passport_number must be 5 to 20 letters and digits",
+        ),
+        (
+            one.clone(),
+            json!({"travellers": [{"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": h.day(1)}]}),
+            "traveller 0: date_of_birth is in the future",
+        ),
+        (
+            one.clone(),
+            json!({"travellers": [{"given_name": "Ada", "family_name": "Lovelace", "phone": "06 12 34 56 78"}]}),
+            "traveller 0: phone must be in international form",
+        ),
+        (
+            one.clone(),
+            json!({"travellers": [{"given_name": "Ada", "family_name": "Lovelace", "email": "ada.example.com"}]}),
+            "traveller 0: email must be an address like name@example.com",
+        ),
+        (
+            one.clone(),
             json!({"payment_method": "visa card!"}),
             "not a valid payment method token",
         ),

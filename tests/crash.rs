@@ -202,10 +202,9 @@ async fn recover_and_audit(dir: &Path, context: &str) -> Value {
     ))
     .await
     .unwrap();
-    let store_url = format!("sqlite://{}", dir.join("itinera.db").display());
     let audit = tokio::spawn({
-        let store_url = store_url.clone();
-        async move { assert_store_matches_ledger(&store_url, &ledger).await }
+        let dir = dir.to_path_buf();
+        async move { assert_store_matches_ledger(&dir, &ledger).await }
     });
     if let Err(panic) = audit.await {
         panic!("{context}: {panic}; orders {orders}");

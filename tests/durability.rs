@@ -64,7 +64,7 @@ async fn a_schedule_of_faults_never_books_or_charges_twice() {
             break;
         }
     }
-    assert_store_matches_ledger(&h.store_url(), h.sandbox().ledger()).await;
+    assert_store_matches_ledger(h.dir.path(), h.sandbox().ledger()).await;
     assert!(
         outcomes
             .iter()
@@ -101,7 +101,7 @@ async fn two_concurrent_executions_of_one_plan_book_once() {
         "the second call waits for the first: {second}"
     );
     assert_eq!(h.ledger_bookings().await.len(), 4);
-    assert_store_matches_ledger(&h.store_url(), h.sandbox().ledger()).await;
+    assert_store_matches_ledger(h.dir.path(), h.sandbox().ledger()).await;
 }
 
 #[tokio::test]
@@ -140,7 +140,7 @@ async fn a_lost_capture_is_looked_up_not_repeated() {
         .filter(|m| m.kind == "capture")
         .count();
     assert_eq!(captures, 1, "the retried capture replayed the first one");
-    assert_store_matches_ledger(&h.store_url(), h.sandbox().ledger()).await;
+    assert_store_matches_ledger(h.dir.path(), h.sandbox().ledger()).await;
 }
 
 #[tokio::test]

@@ -51,6 +51,10 @@ async fn a_repeated_booking_replays_and_a_reused_key_is_refused() {
         given_name: "Ada".into(),
         family_name: "Lovelace".into(),
         kind: TravellerKind::Adult,
+        passport_number: None,
+        date_of_birth: None,
+        phone: None,
+        email: None,
     }];
     let order = OrderId::generate();
     let key = IdempotencyKey::derive(&order, None, Operation::Book, "1");

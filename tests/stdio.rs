@@ -116,6 +116,7 @@ fn help_documents_every_environment_variable() {
         "ITINERA_DATABASE_URL",
         "ITINERA_DATA_DIR",
         "ITINERA_PROFILE",
+        "ITINERA_MASTER_KEY",
         "ITINERA_MODE",
         "ITINERA_SANDBOX_LEDGER_URL",
         "ITINERA_SANDBOX_FAULTS",
@@ -282,11 +283,7 @@ async fn an_execution_finishes_after_the_client_hangs_up() {
     let ledger = SandboxLedger::open(&ledger_url).await.unwrap();
     let bookings = ledger.bookings().await.unwrap();
     assert_eq!(bookings.iter().filter(|b| b.status == "booked").count(), 2);
-    common::assert_store_matches_ledger(
-        &format!("sqlite://{}", dir.path().join("itinera.db").display()),
-        &ledger,
-    )
-    .await;
+    common::assert_store_matches_ledger(dir.path(), &ledger).await;
 }
 
 /// A client that cannot prompt: the person reads the one-time code from the server's log

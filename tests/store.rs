@@ -2,7 +2,10 @@
 //! compare-and-set, every change with its timeline event, and owners never see each other's data.
 
 use chrono::{Duration, Utc};
+use std::sync::Arc;
+
 use itinera::adapters::store::sqlite::SqliteStore;
+use itinera::crypto::{Keyring, MasterKey};
 use itinera::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
 use itinera::domain::ids::PaymentMethodToken;
 use itinera::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
@@ -18,7 +21,8 @@ use itinera::ports::store::{Created, OrderFilter};
 async fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    (dir, SqliteStore::open(&url).await.unwrap())
+    let keyring = Arc::new(Keyring::new(&MasterKey::generate().unwrap()));
+    (dir, SqliteStore::open(&url, keyring).await.unwrap())
 }
 
 fn eur(amount: &str) -> Money {

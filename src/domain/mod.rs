@@ -8,6 +8,7 @@ pub mod ids;
 pub mod money;
 pub mod offer;
 pub mod order;
+pub mod personal;
 pub mod places;
 pub mod plan;
 pub mod policy;

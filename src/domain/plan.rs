@@ -10,6 +10,7 @@ use super::dag::{self, DagError};
 use super::ids::{ItemId, OwnerId, PaymentMethodToken, PlanId};
 use super::money::{Currency, Money, MoneyError};
 use super::offer::Offer;
+use super::personal;
 use super::places::City;
 
 /// How much an item matters to the trip. A failed `must_have` rolls the whole order back.
@@ -31,7 +32,9 @@ pub enum TravellerKind {
     Child,
 }
 
-/// A person travelling on the plan.
+/// A person travelling on the plan. Providers need the personal details to book (airlines ask
+/// for passport and date of birth on many routes); Itinera stores them encrypted and shows them
+/// masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Traveller {
     /// Given name as on the passport.
@@ -40,6 +43,20 @@ pub struct Traveller {
     pub family_name: String,
     #[serde(default)]
     pub kind: TravellerKind,
+    /// Passport number as printed, e.g. "X12345678": 5 to 20 letters and digits. Optional; give
+    /// it when the trip has international flights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passport_number: Option<String>,
+    /// Date of birth, YYYY-MM-DD. Optional; airlines want it for children and many routes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<NaiveDate>,
+    /// Phone in international form, e.g. "+33 6 12 34 56 78", for providers to reach the
+    /// traveller about changes. Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// E-mail address for the providers' confirmations, e.g. "ada@example.com". Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// One thing to book, with the offer (and so the price) the person saw.
@@ -143,7 +160,7 @@ impl TravelPlan {
         if self.items.is_empty() {
             return Err(PlanError::Empty);
         }
-        validate_travellers(&self.travellers)?;
+        validate_travellers(&self.travellers, today)?;
         let mut offers = BTreeSet::new();
         for item in &self.items {
             if !offers.insert(item.offer.id.as_str()) {
@@ -193,35 +210,80 @@ impl TravelPlan {
     }
 }
 
-/// Checks names are present and plausible.
-fn validate_travellers(travellers: &[Traveller]) -> Result<(), PlanError> {
+/// Checks names are present and plausible, and the personal details given are well formed.
+fn validate_travellers(travellers: &[Traveller], today: NaiveDate) -> Result<(), PlanError> {
     if travellers.is_empty() {
         return Err(PlanError::NoTravellers);
     }
     for (index, traveller) in travellers.iter().enumerate() {
-        for (field, value) in [
-            ("given_name", &traveller.given_name),
-            ("family_name", &traveller.family_name),
-        ] {
-            let trimmed = value.trim();
-            let problem = if trimmed.is_empty() {
-                Some(format!("{field} is empty"))
-            } else if trimmed.chars().count() > MAX_NAME_CHARS {
-                Some(format!(
-                    "{field} is longer than {MAX_NAME_CHARS} characters"
-                ))
-            } else if trimmed
-                .chars()
-                .any(|c| c.is_ascii_digit() || c.is_control())
-            {
-                Some(format!("{field} contains digits or control characters"))
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                return Err(PlanError::Traveller { index, problem });
-            }
-        }
+        check_traveller(traveller, today)
+            .map_err(|problem| PlanError::Traveller { index, problem })?;
     }
     Ok(())
+}
+
+/// The first problem with one traveller, in words that say how to fix it.
+fn check_traveller(traveller: &Traveller, today: NaiveDate) -> Result<(), String> {
+    for (field, value) in [
+        ("given_name", &traveller.given_name),
+        ("family_name", &traveller.family_name),
+    ] {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return Err(format!("{field} is empty"));
+        }
+        if trimmed.chars().count() > MAX_NAME_CHARS {
+            return Err(format!(
+                "{field} is longer than {MAX_NAME_CHARS} characters"
+            ));
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_ascii_digit() || c.is_control())
+        {
+            return Err(format!("{field} contains digits or control characters"));
+        }
+    }
+    if let Some(number) = &traveller.passport_number {
+        personal::check_passport(number)?;
+    }
+    if let Some(born) = traveller.date_of_birth {
+        personal::check_date_of_birth(born, today)?;
+    }
+    if let Some(phone) = &traveller.phone {
+        personal::check_phone(phone)?;
+    }
+    if let Some(email) = &traveller.email {
+        personal::check_email(email)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::fixtures::paris_plan;
+
+    #[test]
+    fn a_bad_personal_detail_names_the_traveller_and_the_fix() {
+        let mut plan = paris_plan();
+        let today = plan.created_at.date_naive();
+        plan.travellers[0].passport_number = Some("X12345678".into());
+        plan.travellers[0].date_of_birth = Some(today - chrono::Duration::days(365 * 30));
+        plan.travellers[0].phone = Some("+33 6 12 34 56 78".into());
+        plan.travellers[0].email = Some("ada@example.com".into());
+        plan.validate(today).unwrap();
+
+        let mut second = plan.travellers[0].clone();
+        second.email = Some("ada at example.com".into());
+        plan.travellers.push(second);
+        let error = plan.validate(today).unwrap_err().to_string();
+        assert!(
+            error.starts_with("traveller 1: email must be an address like name@example.com"),
+            "{error}"
+        );
+        assert!(
+            !error.contains("ada at"),
+            "the value is not repeated: {error}"
+        );
+    }
 }

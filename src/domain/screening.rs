@@ -67,7 +67,7 @@ fn screen_text(text: &str, field: &str) -> Result<(), ScreeningError> {
 }
 
 /// True when the text holds a standalone run of 13–19 digits, possibly grouped by single spaces
-/// or dashes, that passes the Luhn check. Digits inside a longer word (an id such as
+/// or dashes, that passes the Luhn check and is not an international phone number. Digits inside a longer word (an id such as
 /// `plan_8f4242424242424242…`) are not a card number.
 pub fn contains_card_number(text: &str) -> bool {
     let chars: Vec<char> = text.chars().collect();
@@ -94,7 +94,10 @@ pub fn contains_card_number(text: &str) -> bool {
         }
         let after = if trailing_separator { end - 1 } else { end };
         let standalone_end = chars.get(after).is_none_or(|&c| !is_word(c));
-        if standalone_end && is_card_number(&digits) {
+        // "+86 138 0013 8000": an international phone number (E.164, at most 15 digits), which
+        // passes Luhn about one time in ten.
+        let phone = start > 0 && chars[start - 1] == '+' && digits.len() <= 15;
+        if standalone_end && !phone && is_card_number(&digits) {
             return true;
         }
         start = end;
@@ -132,6 +135,16 @@ fn luhn_valid(digits: &[u8]) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_international_phone_number_is_not_a_card_even_when_it_passes_luhn() {
+        // 4222222222222 is a 13-digit test card number, so it passes Luhn.
+        assert!(contains_card_number("4222222222222"));
+        assert!(!contains_card_number("+4222222222222"));
+        assert!(!contains_card_number("phone +42 2222 222 2222"));
+        // Longer than any phone number: still a card, plus sign or not.
+        assert!(contains_card_number("+4111111111111111"));
+    }
 
     #[test]
     fn card_numbers_are_found_however_they_are_grouped() {

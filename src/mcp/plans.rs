@@ -150,7 +150,8 @@ pub struct CreatePlanArgs {
     /// A short name for the trip, e.g. "Paris, 3–6 December".
     #[serde(default)]
     pub title: String,
-    /// Everyone travelling, names as on their passports.
+    /// Everyone travelling, names as on their passports. Passport number, date of birth, phone and
+    /// e-mail are optional; they are stored encrypted and shown masked.
     pub travellers: Vec<Traveller>,
     /// A payment method token from the person's payment provider, e.g. "pm_sandbox_visa". Never card digits.
     pub payment_method: String,

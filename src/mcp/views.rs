@@ -10,7 +10,8 @@ use crate::domain::ids::{ApprovalId, ItemId, OrderId, PlanId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{ItemKind, Offer};
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
-use crate::domain::plan::{PlanError, Priority, TravelPlan, Traveller};
+use crate::domain::personal;
+use crate::domain::plan::{PlanError, Priority, TravelPlan, Traveller, TravellerKind};
 use crate::domain::risk::RiskFlag;
 
 /// Offers found by a search.
@@ -31,6 +32,46 @@ pub struct PlanItemView {
     pub offer: Offer,
 }
 
+/// A traveller as tools show them: names in full, for the person to check against the passport;
+/// personal details masked, as they are stored encrypted and the model needs none of them.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TravellerView {
+    /// Given name as on the passport.
+    pub given_name: String,
+    /// Family name as on the passport.
+    pub family_name: String,
+    pub kind: TravellerKind,
+    /// The last characters only, e.g. "•••••5678".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passport_number: Option<String>,
+    /// The year only, e.g. "1990-••-••".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<String>,
+    /// The country code and last two digits, e.g. "+33 ••••••78".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// The first character and the domain, e.g. "a•••@example.com".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl TravellerView {
+    pub fn new(traveller: &Traveller) -> TravellerView {
+        TravellerView {
+            given_name: traveller.given_name.clone(),
+            family_name: traveller.family_name.clone(),
+            kind: traveller.kind,
+            passport_number: traveller
+                .passport_number
+                .as_deref()
+                .map(personal::mask_passport),
+            date_of_birth: traveller.date_of_birth.map(personal::mask_date_of_birth),
+            phone: traveller.phone.as_deref().map(personal::mask_phone),
+            email: traveller.email.as_deref().map(personal::mask_email),
+        }
+    }
+}
+
 /// A travel plan with its total, phases and approval.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PlanView {
@@ -39,7 +80,8 @@ pub struct PlanView {
     pub currency: Currency,
     pub total: Money,
     pub budget: Option<Money>,
-    pub travellers: Vec<Traveller>,
+    /// Personal details are masked; they are kept in full (encrypted) for the providers.
+    pub travellers: Vec<TravellerView>,
     pub payment_method: String,
     /// Cities visited, by IATA city code, in the order items reach them.
     pub destinations: Vec<String>,
@@ -154,7 +196,7 @@ impl PlanView {
             currency: plan.currency,
             total: plan.total()?,
             budget: plan.budget,
-            travellers: plan.travellers.clone(),
+            travellers: plan.travellers.iter().map(TravellerView::new).collect(),
             payment_method: plan.payment_method.as_str().to_string(),
             destinations: plan
                 .destinations()

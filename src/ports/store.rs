@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 
+use crate::crypto::CryptoError;
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
 use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{ApprovalId, OfferId, OrderId, OwnerId, PlanId};
@@ -21,6 +22,9 @@ pub enum StoreError {
     Conflict,
     #[error("stored data could not be read ({0}); the database may be from a newer Itinera")]
     Corrupt(String),
+    /// Encrypted personal data that this server's keys cannot open.
+    #[error("{what} cannot be opened: {source}")]
+    Sealed { what: String, source: CryptoError },
     #[error("database error: {0}")]
     Database(String),
 }

@@ -538,14 +538,15 @@ pub fn sum(amounts: impl IntoIterator<Item = Money>) -> Money {
 
 /// Checks the order store against the sandbox ledger, as an auditor would: every order settled;
 /// a capture only with bookings and equal to them; nothing booked or held on a failed order; no
-/// offer booked twice; no payment captured twice.
+/// offer booked twice; no payment captured twice. The store is the one `Config::in_dir` finds in
+/// `data_dir`, with its key file.
 pub async fn assert_store_matches_ledger(
-    store_url: &str,
+    data_dir: &std::path::Path,
     ledger: &itinera::adapters::sandbox::ledger::SandboxLedger,
 ) {
     use itinera::domain::order::{ItemStatus, OrderStatus};
     use itinera::ports::Store;
-    let store = itinera::adapters::store::sqlite::SqliteStore::open(store_url)
+    let store = itinera::app::open_store(&Config::in_dir(data_dir))
         .await
         .unwrap();
     let filter = itinera::ports::store::OrderFilter {

@@ -11,7 +11,9 @@ use super::Sandbox;
 use super::failures::{answer_lost, ledger_failure, rejected};
 use super::faults::Effect;
 use super::inventory::{self, PROVIDER};
-use super::ledger::{LedgerBooking, LedgerError, SandboxLedger, find_booking, find_offer};
+use super::ledger::{
+    LedgerBooking, LedgerError, SandboxLedger, find_booking, find_offer, travellers_fingerprint,
+};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::Money;
 use crate::domain::offer::{ItemKind, Offer};
@@ -129,6 +131,7 @@ impl SandboxBooking {
             status: "booked".into(),
             price: offer.price,
             refund: None,
+            travellers: travellers_fingerprint(request.travellers),
         };
         SandboxLedger::insert_booking(&mut tx, &booking)
             .await

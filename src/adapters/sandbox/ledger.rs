@@ -17,6 +17,7 @@ use sqlx::{Row, Sqlite, SqliteExecutor, SqlitePool, Transaction};
 use crate::adapters::store::sqlite::open_pool;
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{ItemKind, Offer};
+use crate::domain::plan::Traveller;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sandbox");
 
@@ -45,6 +46,8 @@ pub struct LedgerBooking {
     pub status: String,
     pub price: Money,
     pub refund: Option<Money>,
+    /// The [`travellers_fingerprint`] of the travellers it was booked for.
+    pub travellers: String,
 }
 
 /// A payment as the sandbox provider holds it.
@@ -79,6 +82,13 @@ pub struct SandboxLedger {
 
 fn hash_request(request: &Value) -> String {
     hex::encode(Sha256::digest(request.to_string().as_bytes()))
+}
+
+/// What the sandbox keeps of a booking's travellers: a real provider keeps the details, but the
+/// sandbox's file sits unencrypted beside the order store, so it keeps a fingerprint that proves
+/// which details it was given without holding them.
+pub fn travellers_fingerprint(travellers: &[Traveller]) -> String {
+    hash_request(&serde_json::json!(travellers))
 }
 
 fn money_of(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Money, LedgerError> {
@@ -177,8 +187,8 @@ impl SandboxLedger {
         booking: &LedgerBooking,
     ) -> Result<(), LedgerError> {
         sqlx::query(
-            "INSERT INTO bookings (reference, offer_id, kind, confirmation, status, price, currency, created_at) \
-             VALUES (?, ?, ?, ?, 'booked', ?, ?, ?)",
+            "INSERT INTO bookings (reference, offer_id, kind, confirmation, status, price, currency, travellers, \
+             created_at) VALUES (?, ?, ?, ?, 'booked', ?, ?, ?, ?)",
         )
         .bind(&booking.reference)
         .bind(&booking.offer_id)
@@ -186,6 +196,7 @@ impl SandboxLedger {
         .bind(&booking.confirmation)
         .bind(booking.price.amount().to_string())
         .bind(booking.price.currency().code())
+        .bind(&booking.travellers)
         .bind(Utc::now())
         .execute(&mut **tx)
         .await?;
@@ -375,6 +386,7 @@ fn booking_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<LedgerBooking, Ledg
             .map(|amount| Money::parse(&amount, currency.code()))
             .transpose()
             .map_err(|e| LedgerError::Database(e.to_string()))?,
+        travellers: row.try_get("travellers")?,
     })
 }
 

@@ -1,3 +1,4 @@
 //! Order stores.
 
+mod sealed;
 pub mod sqlite;

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,6 +12,7 @@ use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqlitePool, Transaction};
 
+use crate::crypto::Keyring;
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
@@ -22,23 +24,45 @@ use crate::domain::risk::RiskKind;
 use crate::domain::saga::{SagaStep, StepState};
 use crate::ports::store::{Created, OrderFilter, Store, StoreError};
 
+use super::sealed::{open_plan, seal_plan};
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The order store on SQLite.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Seals travellers' personal data before it is written, and opens it when it is read.
+    keyring: Arc<Keyring>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `url` and applies pending migrations.
-    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+    /// Opens (creating if needed) the database at `url`, applies pending migrations, and checks
+    /// that `keyring` opens the personal data already stored.
+    pub async fn open(url: &str, keyring: Arc<Keyring>) -> Result<SqliteStore, StoreError> {
         let pool = open_pool(url).await?;
         MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migrating {url}: {e}")))?;
-        Ok(SqliteStore { pool })
+        let store = SqliteStore { pool, keyring };
+        store.check_keyring().await?;
+        Ok(store)
+    }
+
+    /// Refuses a key that cannot open the latest plan: serving with it would seal new plans under
+    /// one key beside older ones no key at hand opens, and fail on those later, mid-flow.
+    async fn check_keyring(&self) -> Result<(), StoreError> {
+        let latest: Option<String> = sqlx::query_scalar(
+            "SELECT body FROM plans ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        match latest {
+            Some(body) => open_plan(&self.keyring, &body).map(drop),
+            None => Ok(()),
+        }
     }
 }
 
@@ -237,21 +261,19 @@ fn item_from_row(row: &SqliteRow, currency: Currency) -> Result<OrderItem, Store
 }
 
 impl SqliteStore {
-    /// A JSON document (offer, plan) of the owner's, by id.
-    async fn body_of<T: DeserializeOwned>(
+    /// The stored JSON document (offer, plan) of the owner's, by id.
+    async fn body_of(
         &self,
         query: &'static str,
         owner: &OwnerId,
         id: &str,
-        what: &str,
-    ) -> Result<Option<T>, StoreError> {
-        let body: Option<String> = sqlx::query_scalar(query)
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(query)
             .bind(owner.as_str())
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db)?;
-        body.map(|body| from_json(what, &body)).transpose()
+            .map_err(db)
     }
 
     async fn load_order(&self, row: &SqliteRow) -> Result<Order, StoreError> {
@@ -378,9 +400,10 @@ impl Store for SqliteStore {
             "SELECT body FROM offers WHERE owner = ? AND id = ?",
             owner,
             id.as_str(),
-            "offer",
         )
-        .await
+        .await?
+        .map(|body| from_json("offer", &body))
+        .transpose()
     }
 
     async fn insert_plan(&self, plan: &TravelPlan) -> Result<(), StoreError> {
@@ -389,7 +412,7 @@ impl Store for SqliteStore {
         )
         .bind(plan.id.as_str())
         .bind(plan.owner.as_str())
-        .bind(to_json(plan)?)
+        .bind(seal_plan(&self.keyring, plan)?)
         .bind(plan.created_at)
         .bind(plan.updated_at)
         .execute(&self.pool)
@@ -401,7 +424,7 @@ impl Store for SqliteStore {
     async fn update_plan(&self, plan: &TravelPlan) -> Result<(), StoreError> {
         let updated =
             sqlx::query("UPDATE plans SET body = ?, updated_at = ? WHERE id = ? AND owner = ?")
-                .bind(to_json(plan)?)
+                .bind(seal_plan(&self.keyring, plan)?)
                 .bind(plan.updated_at)
                 .bind(plan.id.as_str())
                 .bind(plan.owner.as_str())
@@ -420,9 +443,10 @@ impl Store for SqliteStore {
             "SELECT body FROM plans WHERE owner = ? AND id = ?",
             owner,
             id.as_str(),
-            "plan",
         )
-        .await
+        .await?
+        .map(|body| open_plan(&self.keyring, &body))
+        .transpose()
     }
 
     async fn insert_approval(&self, approval: &Approval) -> Result<(), StoreError> {

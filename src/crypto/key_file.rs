@@ -1,0 +1,157 @@
+//! The key file: the master key in hex, in the data directory, readable by its owner only.
+//!
+//! Created on first run so that encryption needs no setup. Losing it makes every stored plan
+//! unreadable, so it is written durably, and an existing file that other users could read (or
+//! replace) is refused rather than used: that key would no longer be a secret.
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::path::Path;
+
+use super::{CryptoError, MasterKey};
+
+/// The key in `path`, or a new one written there if the file does not exist.
+pub(super) fn load_or_create(path: &Path) -> Result<MasterKey, CryptoError> {
+    match File::open(path) {
+        Ok(file) => read(path, file),
+        Err(error) if error.kind() == ErrorKind::NotFound => create(path),
+        Err(error) => Err(trouble(path, error)),
+    }
+}
+
+fn trouble(path: &Path, problem: impl ToString) -> CryptoError {
+    CryptoError::KeyFile {
+        path: path.to_path_buf(),
+        problem: problem.to_string(),
+    }
+}
+
+fn read(path: &Path, mut file: File) -> Result<MasterKey, CryptoError> {
+    ensure_private(path, &file)?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| trouble(path, e))?;
+    MasterKey::parse(&text).map_err(|e| trouble(path, e))
+}
+
+fn create(path: &Path) -> Result<MasterKey, CryptoError> {
+    let key = MasterKey::generate()?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent {
+        std::fs::create_dir_all(parent).map_err(|e| trouble(path, e))?;
+    }
+    let mut file = match private_options().open(path) {
+        Ok(file) => file,
+        // Another process created it first: use theirs.
+        Err(error) if error.kind() == ErrorKind::AlreadyExists => {
+            return read(path, File::open(path).map_err(|e| trouble(path, e))?);
+        }
+        Err(error) => return Err(trouble(path, error)),
+    };
+    file.write_all(format!("{}\n", key.to_hex()).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| trouble(path, e))?;
+    // The new name must survive a crash too, or the plans sealed next would outlive their key.
+    #[cfg(unix)]
+    if let Some(parent) = parent {
+        File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| trouble(path, e))?;
+    }
+    tracing::info!(
+        key = %key.id(),
+        path = %path.display(),
+        "created a new master key for personal data: back this file up, stored plans cannot be read without it"
+    );
+    Ok(key)
+}
+
+/// Creates the file, failing if it exists, with no permissions for group or others.
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+#[cfg(unix)]
+fn ensure_private(path: &Path, file: &File) -> Result<(), CryptoError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file
+        .metadata()
+        .map_err(|e| trouble(path, e))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 == 0 {
+        Ok(())
+    } else {
+        Err(CryptoError::ExposedKeyFile {
+            path: path.to_path_buf(),
+            mode,
+        })
+    }
+}
+
+/// Other systems keep their own access control; there are no mode bits to check.
+#[cfg(not(unix))]
+fn ensure_private(_path: &Path, _file: &File) -> Result<(), CryptoError> {
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_first_run_creates_a_private_key_file_and_later_runs_reuse_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data").join("master.key");
+        let created = load_or_create(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, format!("{}\n", created.to_hex()));
+        assert_eq!(load_or_create(&path).unwrap(), created);
+    }
+
+    #[test]
+    fn a_key_file_others_can_read_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        load_or_create(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = load_or_create(&path).unwrap_err();
+        assert!(
+            matches!(error, CryptoError::ExposedKeyFile { mode: 0o644, .. }),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("chmod 600 {}", path.display())),
+            "{message}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        load_or_create(&path).unwrap();
+    }
+
+    #[test]
+    fn a_key_file_that_holds_no_key_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        std::fs::write(&path, "not a key\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let message = load_or_create(&path).unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!("key file {}", path.display()))
+                && message.contains("64 hex digits"),
+            "{message}"
+        );
+    }
+}
