@@ -38,12 +38,7 @@ impl Bench {
         // Benchmarks measure execution, not the person: approve everything automatically.
         config.approvals.auto_approve_limit = Some(Money::parse("1000000", "EUR").expect("limit"));
         // Hundreds of orders a minute are the point here, not a risk to put to a person.
-        config.risk = RiskRules {
-            velocity_max_orders: None,
-            unusual_multiple: None,
-            new_method_amounts: Default::default(),
-            ..RiskRules::default()
-        };
+        config.risk = RiskRules::off();
         // One send per call: an interrupted order is left for recovery at once.
         config.retry = RetryPolicy {
             attempts: 1,

@@ -5,18 +5,20 @@ use std::sync::Arc;
 
 use clap::Parser;
 use itinera::app::{App, AppError, open_store};
+use itinera::approval::CODE_LOG_TARGET;
 use itinera::config::{AuditCommand, Cli, Command, Config};
 use itinera::ports::SystemClock;
 use itinera::trail::{AuditTrail, TrailError};
 use tracing_subscriber::EnvFilter;
 
-/// `RUST_LOG` (default `info`), except that rmcp never logs below info: at debug it writes whole
-/// requests and responses, which carry what the person typed — card numbers that are then
-/// refused, travellers' personal details.
+/// `RUST_LOG` (default `info`), except that rmcp never logs below info (at debug it writes whole
+/// requests and responses, which carry what the person typed: card numbers that are then
+/// refused, travellers' personal details), and approval codes always reach the person.
 fn log_filter() -> EnvFilter {
     let wanted = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
-    EnvFilter::try_new(format!("{wanted},rmcp=info"))
-        .unwrap_or_else(|_| EnvFilter::new("info,rmcp=info"))
+    let fixed = format!("rmcp=info,{CODE_LOG_TARGET}=info");
+    EnvFilter::try_new(format!("{wanted},{fixed}"))
+        .unwrap_or_else(|_| EnvFilter::new(format!("info,{fixed}")))
 }
 
 #[tokio::main]

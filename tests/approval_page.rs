@@ -1,5 +1,8 @@
 //! The approval page and the out-of-band code: what a person sees and does when their MCP client
 //! cannot prompt them, and why neither the model nor another website can answer for them.
+//!
+//! Two links lead to the page: the one in tool output (the model saw it, so approving through it
+//! takes the code) and the one sent to the person with the code (a click approves).
 
 mod common;
 
@@ -25,6 +28,11 @@ async fn confirmed(h: &Harness) -> (String, Value) {
         .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
         .await;
     (plan_id, approval)
+}
+
+/// The link the person received with their code.
+fn persons_link(h: &Harness) -> String {
+    h.codes.latest().page_url
 }
 
 fn url_of(approval: &Value) -> String {
@@ -73,7 +81,10 @@ async fn the_page_shows_the_plan_and_approving_there_lets_it_execute() {
     assert!(shown.body.contains("Free cancellation until"));
     assert!(shown.body.contains("<html lang=\"en\">"));
 
-    let answered = page::answer(&url, true).await;
+    // The link came through the model: the page asks for the code the person got separately.
+    assert!(shown.body.contains("id=\"code\""), "no code field");
+    let code = h.codes.latest().code;
+    let answered = page::answer(&url, true, Some(&code)).await;
     assert_eq!(answered.status, 200, "{}", answered.body);
     assert!(answered.body.contains("Approved"));
     let order = h
@@ -85,10 +96,42 @@ async fn the_page_shows_the_plan_and_approving_there_lets_it_execute() {
 }
 
 #[tokio::test]
+async fn the_link_the_model_saw_cannot_approve_without_the_persons_code() {
+    let h = headless().await;
+    let (plan_id, approval) = confirmed(&h).await;
+    let url = url_of(&approval);
+    let missing = page::answer(&url, true, None).await;
+    assert_eq!(missing.status, 403);
+    assert!(
+        missing.body.contains("enter the one-time code"),
+        "{}",
+        missing.body
+    );
+    let wrong = page::answer(&url, true, Some("0000-0000")).await;
+    assert_eq!(wrong.status, 403);
+    assert!(wrong.body.contains("Attempts left: 4"), "{}", wrong.body);
+    assert!(
+        execute_refused(&h, &plan_id)
+            .await
+            .contains("has not answered")
+    );
+    // The person's own link needs no code, and shows no code field.
+    let own = persons_link(&h);
+    assert_ne!(own, url);
+    assert!(!page::get(&own, "en").await.body.contains("id=\"code\""));
+    assert_eq!(page::answer(&own, true, None).await.status, 200);
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed");
+}
+
+#[tokio::test]
 async fn declining_on_the_page_refuses_execution() {
     let h = headless().await;
     let (plan_id, approval) = confirmed(&h).await;
-    let answered = page::answer(&url_of(&approval), false).await;
+    // Declining needs no code.
+    let answered = page::answer(&url_of(&approval), false, None).await;
     assert!(answered.body.contains("Declined"), "{}", answered.body);
     let refusal = execute_refused(&h, &plan_id).await;
     assert!(refusal.contains("declined"), "{refusal}");
@@ -125,7 +168,7 @@ async fn a_forged_link_shows_nothing_and_approves_nothing() {
         let posted = page::post(
             &forged,
             &[("csrf", "x"), ("digest", "y"), ("decision", "approve")],
-            None,
+            Some(&page::origin(&forged)),
         )
         .await;
         assert_eq!(posted.status, 404);
@@ -148,7 +191,7 @@ async fn an_answer_without_the_pages_token_or_from_another_site_is_refused() {
     let shown = page::get(&url, "en").await;
     let (csrf, digest) = (shown.field("csrf"), shown.field("digest"));
     let origin = page::origin(&url);
-    let attempts: [(Fields, Option<&str>); 4] = [
+    let attempts: [(Fields, Option<&str>); 5] = [
         (
             &[
                 ("csrf", "0000"),
@@ -169,6 +212,14 @@ async fn an_answer_without_the_pages_token_or_from_another_site_is_refused() {
             &[
                 ("csrf", &csrf),
                 ("digest", &digest),
+                ("decision", "approve"),
+            ],
+            None,
+        ),
+        (
+            &[
+                ("csrf", &csrf),
+                ("digest", &digest),
                 ("decision", "yes please"),
             ],
             Some(&origin),
@@ -180,11 +231,19 @@ async fn an_answer_without_the_pages_token_or_from_another_site_is_refused() {
     ];
     for (fields, from) in attempts {
         let posted = page::post(&url, fields, from).await;
-        assert!(
-            posted.status == 403 || posted.status == 422,
-            "{fields:?} from {from:?}: {} {}",
-            posted.status,
+        assert_eq!(
+            posted.status, 403,
+            "{fields:?} from {from:?}: {}",
             posted.body
+        );
+        assert!(
+            posted.body.contains("could not be verified"),
+            "{}",
+            posted.body
+        );
+        assert_eq!(
+            posted.headers_frame, "DENY",
+            "refusals carry the page's protections"
         );
     }
     assert!(
@@ -193,14 +252,15 @@ async fn an_answer_without_the_pages_token_or_from_another_site_is_refused() {
             .contains("has not answered")
     );
     // The genuine page still works afterwards.
-    assert_eq!(page::answer(&url, true).await.status, 200);
+    let code = h.codes.latest().code;
+    assert_eq!(page::answer(&url, true, Some(&code)).await.status, 200);
 }
 
 #[tokio::test]
 async fn a_used_link_cannot_be_replayed() {
     let h = headless().await;
-    let (plan_id, approval) = confirmed(&h).await;
-    let url = url_of(&approval);
+    let (plan_id, _) = confirmed(&h).await;
+    let url = persons_link(&h);
     let shown = page::get(&url, "en").await;
     let fields = [
         ("csrf", shown.field("csrf")),
@@ -224,10 +284,10 @@ async fn a_used_link_cannot_be_replayed() {
     };
     assert_eq!(post("approve").await.status, 200);
     let replay = post("decline").await;
-    assert_eq!(replay.status, 409);
+    assert_eq!(replay.status, 410);
     assert!(replay.body.contains("already used"), "{}", replay.body);
     let again = page::get(&url, "en").await;
-    assert_eq!(again.status, 409);
+    assert_eq!(again.status, 410);
     assert!(!again.body.contains("csrf"));
     let order = h
         .ok("execute_travel_plan", json!({"plan_id": plan_id}))
@@ -296,6 +356,10 @@ async fn a_client_with_url_elicitation_sends_the_person_to_the_page() {
         let (plan_id, approval) = confirmed(&h).await;
         assert_eq!(approval["status"], "approved", "{lifecycle:?}: {approval}");
         assert_eq!(approval["method"], "approval_page");
+        assert!(
+            !approval.to_string().contains("/approve/"),
+            "the link went to the client, not the model: {approval}"
+        );
         assert_eq!(h.person.opened.lock().unwrap().len(), 1);
         assert!(
             h.person.prompts.lock().unwrap().is_empty(),
@@ -325,6 +389,10 @@ async fn the_code_goes_to_the_person_never_to_the_model_and_approves_once_passed
     assert!(!output.contains(&notice.code.replace('-', "")));
     assert!(notice.message().contains(&notice.code));
     assert!(notice.message().contains("EUR"), "{}", notice.message());
+    assert!(
+        !output.contains(&notice.page_url),
+        "the person's own link stays theirs"
+    );
 
     let order = h
         .ok(
@@ -372,7 +440,37 @@ async fn wrong_codes_are_counted_and_void_the_request() {
     assert!(h.ledger_bookings().await.is_empty());
     let log = h.ok("get_audit_log", json!({})).await.to_string();
     assert!(log.contains("approval.wrong_code"), "{log}");
-    assert!(log.contains("approval.declined"), "{log}");
+    assert!(log.contains("approval.voided"), "{log}");
+    assert!(!log.contains(&code), "codes are never written down");
+}
+
+#[tokio::test]
+async fn an_older_link_of_the_same_plan_cannot_answer_once_a_newer_one_exists() {
+    let h = headless().await;
+    let (plan_id, _) = confirmed(&h).await;
+    let old_link = persons_link(&h);
+    let ada = json!([{"given_name": "Ada", "family_name": "Lovelace"}]);
+    let charles = json!([{"given_name": "Charles", "family_name": "Babbage"}]);
+    h.ok(
+        "update_travel_plan",
+        json!({"plan_id": plan_id, "travellers": charles}),
+    )
+    .await;
+    h.ok("confirm_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    // Back to the plan the old link showed: still, the newer request is the one to answer.
+    h.ok(
+        "update_travel_plan",
+        json!({"plan_id": plan_id, "travellers": ada}),
+    )
+    .await;
+    let shown = page::get(&old_link, "en").await;
+    assert_eq!(shown.status, 409, "{}", shown.body);
+    assert!(
+        execute_refused(&h, &plan_id)
+            .await
+            .contains("has not answered")
+    );
 }
 
 #[tokio::test]
@@ -388,7 +486,7 @@ async fn a_request_for_another_host_name_is_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(rebound.status(), 404);
+    assert_eq!(rebound.status(), 421);
     let localhost = url.replace("127.0.0.1", "localhost");
     assert_eq!(page::get(&localhost, "en").await.status, 200);
     assert!(

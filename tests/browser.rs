@@ -208,8 +208,25 @@ impl Browser {
         .await;
     }
 
-    async fn close(mut self) {
+    /// Types into a field, key by key, as a person would.
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.element(css).await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn close(self) {
         let _ = self.http.delete(&self.session).send().await;
+    }
+}
+
+impl Drop for Browser {
+    /// A failing test still stops ChromeDriver (and with it the browser).
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -262,6 +279,8 @@ async fn a_person_approves_in_the_browser_and_the_plan_executes() {
     );
     assert_eq!(browser.text("#payment-method").await, "pm_…visa");
 
+    // The link came through the assistant: the person types the code they got separately.
+    browser.type_into("#code", &h.codes.latest().code).await;
     browser.click("#approve").await;
     browser.wait_for("h1", "Approved").await;
     let order = h
@@ -305,6 +324,7 @@ async fn a_page_opened_before_an_edit_cannot_approve_the_edited_plan() {
         json!({"plan_id": plan_id, "remove_item_ids": [last_item]}),
     )
     .await;
+    browser.type_into("#code", &h.codes.latest().code).await;
     browser.click("#approve").await;
     browser
         .wait_for(

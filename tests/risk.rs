@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Answer, Harness, Options, Person, no_risk_rules};
+use common::{Answer, Harness, Options, Person};
 use itinera::domain::money::Money;
 use itinera::domain::risk::RiskRules;
 use serde_json::{Value, json};
@@ -49,7 +49,7 @@ fn kinds(approval: &Value) -> Vec<String> {
 async fn many_orders_in_a_short_time_go_back_to_the_person() {
     let rules = RiskRules {
         velocity_max_orders: Some(2),
-        ..no_risk_rules()
+        ..RiskRules::off()
     };
     let h = harness(rules, Person::new(Answer::Approve)).await;
     for _ in 0..2 {
@@ -79,7 +79,7 @@ async fn many_orders_in_a_short_time_go_back_to_the_person() {
 async fn a_risk_that_appears_after_approval_needs_a_fresh_approval() {
     let rules = RiskRules {
         velocity_max_orders: Some(1),
-        ..no_risk_rules()
+        ..RiskRules::off()
     };
     let h = harness(rules, Person::new(Answer::Approve)).await;
     let first = hotel_plan(&h, "pm_sandbox_visa").await;
@@ -116,7 +116,7 @@ async fn an_amount_far_above_the_persons_history_is_asked_about() {
     let rules = RiskRules {
         unusual_multiple: Some(2),
         unusual_min_history: 1,
-        ..no_risk_rules()
+        ..RiskRules::off()
     };
     let h = harness(rules, Person::new(Answer::Decline)).await;
     let small = hotel_plan(&h, "pm_sandbox_visa").await;
@@ -159,7 +159,7 @@ async fn a_high_amount_on_a_new_payment_method_is_asked_about_once() {
         )]
         .into_iter()
         .collect(),
-        ..no_risk_rules()
+        ..RiskRules::off()
     };
     let h = harness(rules, Person::new(Answer::Approve)).await;
     let first = hotel_plan(&h, "pm_sandbox_visa").await;
@@ -177,4 +177,62 @@ async fn a_high_amount_on_a_new_payment_method_is_asked_about_once() {
     let third = hotel_plan(&h, "pm_sandbox_3ds").await;
     let approval = h.ok("confirm_travel_plan", json!({"plan_id": third})).await;
     assert_eq!(kinds(&approval), ["new_payment_method"]);
+}
+
+#[tokio::test]
+async fn parallel_executions_are_checked_one_after_another() {
+    let rules = RiskRules {
+        velocity_max_orders: Some(1),
+        ..RiskRules::off()
+    };
+    let h = harness(rules, Person::new(Answer::Approve)).await;
+    let mut plans = Vec::new();
+    for _ in 0..3 {
+        let plan_id = hotel_plan(&h, "pm_sandbox_visa").await;
+        let approval = h
+            .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(approval["method"], "auto_approve_limit");
+        plans.push(plan_id);
+    }
+    let results = futures::future::join_all(
+        plans
+            .iter()
+            .map(|plan_id| h.call("execute_travel_plan", json!({"plan_id": plan_id}))),
+    )
+    .await;
+    let confirmed = results.iter().filter(|r| r.is_error != Some(true)).count();
+    assert_eq!(confirmed, 1, "only the first fits under the velocity rule");
+    for refused in results.iter().filter(|r| r.is_error == Some(true)) {
+        assert!(
+            common::text(refused).contains("fresh approval"),
+            "{}",
+            common::text(refused)
+        );
+    }
+    assert_eq!(h.ledger_bookings().await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_person_reading_a_code_is_told_the_risk_too() {
+    let rules = RiskRules {
+        new_method_amounts: Default::default(),
+        velocity_max_orders: Some(0),
+        ..RiskRules::off()
+    };
+    let h = harness(rules, Person::headless()).await;
+    let plan_id = hotel_plan(&h, "pm_sandbox_visa").await;
+    let approval = h
+        .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(approval["status"], "pending", "{approval}");
+    assert_eq!(kinds(&approval), ["velocity"]);
+    let notice = h.codes.latest();
+    assert!(
+        notice
+            .message()
+            .contains("Please check: 0 orders were started"),
+        "{}",
+        notice.message()
+    );
 }

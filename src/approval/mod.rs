@@ -23,10 +23,10 @@ use crate::domain::risk::RiskFlag;
 use crate::ports::{Clock, Store, StoreError};
 use crate::spending::{GuardError, SpendingGuard};
 
-pub use code::{CodeChannel, CodeNotice, LogChannel};
-pub use page::{PageError, PageView};
+pub use code::{CODE_LOG_TARGET, CodeChannel, CodeNotice, LogChannel};
+pub use page::{PageAnswer, PageError, PageView};
 pub use prompt::approval_prompt;
-pub use secrets::{ApprovalSecrets, KeyError};
+pub use secrets::{ApprovalSecrets, Audience, KeyError};
 
 /// The person's standing rules for approvals, from configuration.
 #[derive(Debug, Clone)]
@@ -82,8 +82,8 @@ pub struct Approvals {
     /// Where the approval page is served, e.g. `http://127.0.0.1:41234`.
     page_base: String,
     channel: Arc<dyn CodeChannel>,
-    /// Wrong codes typed per approval; a few void it.
-    code_failures: Arc<Mutex<HashMap<ApprovalId, u32>>>,
+    /// Codes tried per approval; a few wrong ones void it.
+    code_attempts: Arc<Mutex<HashMap<ApprovalId, u32>>>,
 }
 
 /// What the approval service is built from.
@@ -107,7 +107,7 @@ impl Approvals {
             secrets: deps.secrets,
             page_base: deps.page_base,
             channel: deps.channel,
-            code_failures: Arc::default(),
+            code_attempts: Arc::default(),
         }
     }
 
@@ -161,15 +161,20 @@ impl Approvals {
         })
     }
 
-    /// Records the person's answer, if the plan is still what they saw.
+    /// Records the person's answer, if the plan is still what they saw (read now, not when
+    /// they were asked: it may have changed while they looked).
     pub async fn decide(
         &self,
-        plan: &TravelPlan,
         approval: &Approval,
         approve: bool,
         method: ApprovalMethod,
     ) -> Result<Approval, ApprovalFlowError> {
-        if PlanDigest::of(plan)? != approval.digest {
+        let current = self
+            .store
+            .plan(&approval.owner, &approval.plan_id)
+            .await?
+            .ok_or(ApprovalFlowError::Stale)?;
+        if PlanDigest::of(&current)? != approval.digest {
             return Err(ApprovalFlowError::Stale);
         }
         let status = if approve {
@@ -202,13 +207,13 @@ impl Approvals {
         Ok(self.store.latest_approval(owner, &plan.id).await?)
     }
 
-    /// The one-time link to the approval page for this approval.
-    pub fn page_url(&self, approval: &ApprovalId) -> String {
+    /// The one-time link to the approval page for this approval, minted for its audience.
+    pub fn page_url(&self, approval: &ApprovalId, audience: Audience) -> String {
         format!(
             "{}/approve/{}/{}",
             self.page_base,
             approval,
-            self.secrets.link_token(approval)
+            self.secrets.link_token(approval, audience)
         )
     }
 }

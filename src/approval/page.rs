@@ -1,15 +1,18 @@
-//! What the approval page may show and do, whatever it looks like: the link must be genuine, the
-//! approval still open, and the plan still the version the person is looking at.
+//! What the approval page may show and do, whatever it looks like: the link must be genuine and
+//! the latest for its plan, the approval still open, the plan still the version the person is
+//! looking at, and the risks still the ones they are shown. A link that passed through the model
+//! approves only with the out-of-band code.
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
 use crate::domain::ids::ApprovalId;
-use crate::domain::plan::TravelPlan;
+use crate::domain::plan::{PlanError, TravelPlan};
 use crate::domain::risk::RiskFlag;
 use crate::ports::StoreError;
+use crate::spending::GuardError;
 
-use super::{ApprovalFlowError, Approvals};
+use super::{ApprovalFlowError, Approvals, Audience};
 
 /// Why the page cannot show or take an answer. The page words each case for the person.
 #[derive(Debug, thiserror::Error)]
@@ -27,13 +30,44 @@ pub enum PageError {
     },
     #[error("this approval expired at {0}")]
     Expired(DateTime<Utc>),
-    /// The plan was edited after the link was issued (or after the page was opened).
+    /// The plan was edited after the link was issued (or after the page was opened), or the
+    /// assistant asked again and a newer link exists.
     #[error("the plan changed after this page was opened")]
     PlanChanged,
+    /// A risk appeared that the page did not show: the person must be asked again.
+    #[error("a new risk appeared")]
+    NewRisk,
+    #[error("the one-time code is missing")]
+    CodeNeeded,
+    #[error("the one-time code is wrong; {0} attempt(s) left")]
+    WrongCode(u32),
+    #[error("too many wrong codes")]
+    CodeLocked,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
-    Flow(String),
+    #[error(transparent)]
+    Guard(#[from] GuardError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+impl From<ApprovalFlowError> for PageError {
+    fn from(error: ApprovalFlowError) -> Self {
+        match error {
+            ApprovalFlowError::Stale => PageError::PlanChanged,
+            ApprovalFlowError::WrongCode { attempts_left } => PageError::WrongCode(attempts_left),
+            ApprovalFlowError::CodeLocked => PageError::CodeLocked,
+            ApprovalFlowError::NotPending(_) | ApprovalFlowError::NoCodeExpected => {
+                PageError::AlreadyDecided {
+                    status: ApprovalStatus::Declined,
+                    at: None,
+                }
+            }
+            ApprovalFlowError::Plan(error) => PageError::Plan(error),
+            ApprovalFlowError::Policy(error) => PageError::Guard(error),
+            ApprovalFlowError::Store(error) => PageError::Store(error),
+        }
+    }
 }
 
 /// An open approval, ready to show.
@@ -44,23 +78,40 @@ pub struct PageView {
     pub risks: Vec<RiskFlag>,
     /// Goes back with the answer; ties it to this page and this plan version.
     pub csrf: String,
+    /// The link passed through the model: approving takes the out-of-band code.
+    pub needs_code: bool,
+}
+
+/// The person's answer as the page's form sends it.
+#[derive(Debug)]
+pub struct PageAnswer<'a> {
+    pub csrf: &'a str,
+    /// The plan version the page showed.
+    pub shown: PlanDigest,
+    pub approve: bool,
+    pub code: Option<&'a str>,
 }
 
 impl Approvals {
     /// The approval behind a page link, if the link is genuine and the approval still open.
     pub async fn open_page(&self, id: &str, token: &str) -> Result<PageView, PageError> {
-        let (approval, plan) = self.open_approval(id, token).await?;
-        let risks = self
-            .guard
-            .risks(&plan)
-            .await
-            .map_err(|e| PageError::Flow(e.to_string()))?;
+        let (approval, audience) = self.open_approval(id, token).await?;
+        let plan = self
+            .store
+            .plan(&approval.owner, &approval.plan_id)
+            .await?
+            .ok_or(PageError::InvalidLink)?;
+        let risks = self.guard.risks(&plan).await?;
+        if !approval.unacknowledged(&risks).is_empty() {
+            return Err(PageError::NewRisk);
+        }
         let csrf = self.secrets.csrf_token(&approval.id, &approval.digest);
         Ok(PageView {
             approval,
             plan,
             risks,
             csrf,
+            needs_code: audience == Audience::Assistant,
         })
     }
 
@@ -69,27 +120,41 @@ impl Approvals {
         &self,
         id: &str,
         token: &str,
-        csrf: &str,
-        shown: &PlanDigest,
-        approve: bool,
+        answer: PageAnswer<'_>,
     ) -> Result<Approval, PageError> {
-        let id = ApprovalId::parse(id).map_err(|_| PageError::InvalidLink)?;
-        if !self.secrets.verify_link(&id, token) {
-            return Err(PageError::InvalidLink);
-        }
-        if !self.secrets.verify_csrf(&id, shown, csrf) {
+        let (approval, audience) = self.open_approval(id, token).await?;
+        if !self
+            .secrets
+            .verify_csrf(&approval.id, &answer.shown, answer.csrf)
+        {
             return Err(PageError::Forged);
         }
-        let (approval, plan) = self.open_approval(id.as_str(), token).await?;
-        if &approval.digest != shown {
+        if approval.digest != answer.shown {
             return Err(PageError::PlanChanged);
         }
+        if answer.approve {
+            let plan = self
+                .store
+                .plan(&approval.owner, &approval.plan_id)
+                .await?
+                .ok_or(PageError::InvalidLink)?;
+            if !approval
+                .unacknowledged(&self.guard.risks(&plan).await?)
+                .is_empty()
+            {
+                return Err(PageError::NewRisk);
+            }
+            if audience == Audience::Assistant {
+                let code = answer.code.filter(|code| !code.trim().is_empty());
+                self.redeem_code(&approval, code.ok_or(PageError::CodeNeeded)?)
+                    .await?;
+            }
+        }
         match self
-            .decide(&plan, &approval, approve, ApprovalMethod::ApprovalPage)
+            .decide(&approval, answer.approve, ApprovalMethod::ApprovalPage)
             .await
         {
             Ok(decided) => Ok(decided),
-            Err(ApprovalFlowError::Stale) => Err(PageError::PlanChanged),
             // Answered elsewhere (prompt, code, another tab) in the meantime: say how.
             Err(ApprovalFlowError::NotPending(id)) => {
                 let now = self.store.approval(&id).await?;
@@ -98,19 +163,22 @@ impl Approvals {
                     at: now.and_then(|a| a.decided_at),
                 })
             }
-            Err(other) => Err(PageError::Flow(other.to_string())),
+            Err(other) => Err(other.into()),
         }
     }
 
+    /// The approval behind a genuine link, still open and the latest for its plan, with whom
+    /// the link was minted for.
     async fn open_approval(
         &self,
         id: &str,
         token: &str,
-    ) -> Result<(Approval, TravelPlan), PageError> {
+    ) -> Result<(Approval, Audience), PageError> {
         let id = ApprovalId::parse(id).map_err(|_| PageError::InvalidLink)?;
-        if !self.secrets.verify_link(&id, token) {
-            return Err(PageError::InvalidLink);
-        }
+        let audience = self
+            .secrets
+            .verify_link(&id, token)
+            .ok_or(PageError::InvalidLink)?;
         let approval = self
             .store
             .approval(&id)
@@ -125,15 +193,21 @@ impl Approvals {
         if self.clock.now() >= approval.expires_at {
             return Err(PageError::Expired(approval.expires_at));
         }
+        let latest = self
+            .store
+            .latest_approval(&approval.owner, &approval.plan_id)
+            .await?;
+        if latest.is_none_or(|latest| latest.id != approval.id) {
+            return Err(PageError::PlanChanged);
+        }
         let plan = self
             .store
             .plan(&approval.owner, &approval.plan_id)
             .await?
             .ok_or(PageError::InvalidLink)?;
-        let current = PlanDigest::of(&plan).map_err(|e| PageError::Flow(e.to_string()))?;
-        if current != approval.digest {
+        if PlanDigest::of(&plan)? != approval.digest {
             return Err(PageError::PlanChanged);
         }
-        Ok((approval, plan))
+        Ok((approval, audience))
     }
 }

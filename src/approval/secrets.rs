@@ -5,6 +5,11 @@
 //! nothing secret sits in the database, a link or code cannot be forged without the key, and a
 //! restart voids every link and code still out (confirm_travel_plan issues new ones). "One-time"
 //! comes from the approval itself: it can be decided once, and every secret is bound to it.
+//!
+//! A link is minted for whoever will carry it. One that reaches the person without passing
+//! through the model (the client's URL prompt, the person's own channel) approves with a click.
+//! One returned in tool output has been seen by the model, which may be able to fetch it, so
+//! approving through it also takes the out-of-band code.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -20,12 +25,31 @@ const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CODE_CHARS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
-#[error("the operating system gave no randomness for the approval key: {0}")]
+#[error("the approval key could not be made: {0}")]
 pub struct KeyError(String);
+
+/// Who a page link is handed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Straight to the person: the client's URL prompt, or the person's channel.
+    Person,
+    /// Through the model, in tool output: approving also takes the code.
+    Assistant,
+}
+
+impl Audience {
+    fn purpose(self) -> &'static str {
+        match self {
+            Audience::Person => "link:person",
+            Audience::Assistant => "link:assistant",
+        }
+    }
+}
 
 /// The per-process key and what is derived from it.
 pub struct ApprovalSecrets {
-    key: [u8; 32],
+    /// HMAC-SHA256 keyed once; each use clones it.
+    keyed: HmacSha256,
 }
 
 impl std::fmt::Debug for ApprovalSecrets {
@@ -38,13 +62,12 @@ impl ApprovalSecrets {
     pub fn generate() -> Result<ApprovalSecrets, KeyError> {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).map_err(|e| KeyError(e.to_string()))?;
-        Ok(ApprovalSecrets { key })
+        let keyed = HmacSha256::new_from_slice(&key).map_err(|e| KeyError(e.to_string()))?;
+        Ok(ApprovalSecrets { keyed })
     }
 
     fn mac(&self, purpose: &str, parts: &[&str]) -> HmacSha256 {
-        // HMAC takes keys of any length, so this cannot fail.
-        let mut mac = HmacSha256::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts 32-byte keys"));
+        let mut mac = self.keyed.clone();
         mac.update(purpose.as_bytes());
         for part in parts {
             mac.update(&[0]);
@@ -57,17 +80,20 @@ impl ApprovalSecrets {
         hex::decode(hex_tag).is_ok_and(|tag| self.mac(purpose, parts).verify_slice(&tag).is_ok())
     }
 
-    /// The secret part of the approval page's URL.
-    pub fn link_token(&self, approval: &ApprovalId) -> String {
+    /// The secret part of the approval page's URL, for its audience.
+    pub fn link_token(&self, approval: &ApprovalId, audience: Audience) -> String {
         hex::encode(
-            self.mac("link", &[approval.as_str()])
+            self.mac(audience.purpose(), &[approval.as_str()])
                 .finalize()
                 .into_bytes(),
         )
     }
 
-    pub fn verify_link(&self, approval: &ApprovalId, token: &str) -> bool {
-        self.verify("link", &[approval.as_str()], token)
+    /// Whom the link was minted for, if it is genuine.
+    pub fn verify_link(&self, approval: &ApprovalId, token: &str) -> Option<Audience> {
+        [Audience::Person, Audience::Assistant]
+            .into_iter()
+            .find(|audience| self.verify(audience.purpose(), &[approval.as_str()], token))
     }
 
     /// The page form's CSRF token, bound to the plan version the page showed.
@@ -137,13 +163,19 @@ mod tests {
     fn a_link_is_bound_to_its_approval_and_its_key() {
         let (keys, other_keys) = (secrets(), secrets());
         let (approval, other) = (ApprovalId::generate(), ApprovalId::generate());
-        let token = keys.link_token(&approval);
+        let token = keys.link_token(&approval, Audience::Person);
         assert_eq!(token.len(), 64);
-        assert!(keys.verify_link(&approval, &token));
-        assert!(!keys.verify_link(&other, &token));
-        assert!(!other_keys.verify_link(&approval, &token));
-        assert!(!keys.verify_link(&approval, "not hex"));
-        assert!(!keys.verify_link(&approval, &token[..62]));
+        assert_eq!(keys.verify_link(&approval, &token), Some(Audience::Person));
+        let shared = keys.link_token(&approval, Audience::Assistant);
+        assert_ne!(shared, token);
+        assert_eq!(
+            keys.verify_link(&approval, &shared),
+            Some(Audience::Assistant)
+        );
+        assert_eq!(keys.verify_link(&other, &token), None);
+        assert_eq!(other_keys.verify_link(&approval, &token), None);
+        assert_eq!(keys.verify_link(&approval, "not hex"), None);
+        assert_eq!(keys.verify_link(&approval, &token[..62]), None);
     }
 
     #[test]
@@ -154,7 +186,7 @@ mod tests {
         let token = keys.csrf_token(&approval, &shown);
         assert!(keys.verify_csrf(&approval, &shown, &token));
         assert!(!keys.verify_csrf(&approval, &edited, &token));
-        assert_ne!(token, keys.link_token(&approval));
+        assert_ne!(token, keys.link_token(&approval, Audience::Person));
     }
 
     #[test]

@@ -13,7 +13,10 @@ padding:.5rem 1rem}.actions{display:flex;flex-wrap:wrap;gap:1rem;margin-top:1.5r
 button{font-size:1.1rem;padding:.75rem 1.25rem;border-radius:.4rem;border:2px solid #1a1a1a;cursor:pointer}\
 button:focus-visible{outline:3px solid #0b5fff;outline-offset:2px}\
 #approve{background:#0a6b2d;color:#fff;border-color:#0a6b2d}#decline{background:#fff}\
+label{display:block;font-weight:bold;margin-top:1rem}input{font-size:1.2rem;padding:.5rem;\
+letter-spacing:.15em;max-width:12rem}input:focus-visible{outline:3px solid #0b5fff}\
 @media (max-width:32rem){thead{display:none}td{display:block;border:none;padding:.15rem 0}\
+td[data-label]::before{content:attr(data-label) \": \";font-weight:bold}\
 tr{display:block;border-bottom:1px solid #ccc;padding:.5rem 0}}";
 
 /// Escapes text for HTML element content and attribute values.
@@ -53,7 +56,11 @@ pub fn approval_page(texts: &Texts, view: &PageView, action: &str) -> String {
             let offer = &item.offer;
             format!(
                 "<tr class=\"item\"><td><span class=\"kind\">{kind}</span>: <span class=\"title\">{title}</span></td>\
-                 <td>{from} → {to}</td><td class=\"price\">{price}</td><td>{policy}</td></tr>",
+                 <td data-label=\"{dates}\">{from} → {to}</td><td class=\"price\" data-label=\"{price_label}\">{price}</td>\
+                 <td data-label=\"{cancellation}\">{policy}</td></tr>",
+                dates = texts.dates,
+                price_label = texts.price,
+                cancellation = texts.cancellation,
                 kind = texts.kind(offer.kind),
                 title = escape(&offer.title),
                 from = offer.starts_on,
@@ -81,6 +88,17 @@ pub fn approval_page(texts: &Texts, view: &PageView, action: &str) -> String {
             texts.risks
         )
     };
+    let code = if view.needs_code {
+        format!(
+            "<label for=\"code\">{label}</label><p id=\"code-hint\">{hint}</p>\
+             <input id=\"code\" name=\"code\" type=\"text\" autocomplete=\"one-time-code\" \
+             autocapitalize=\"characters\" spellcheck=\"false\" maxlength=\"12\" aria-describedby=\"code-hint\">",
+            label = texts.code_label,
+            hint = texts.code_hint,
+        )
+    } else {
+        String::new()
+    };
     let approval = &view.approval;
     let body = format!(
         "<h1>{title}</h1><p>{intro}</p><h2 id=\"plan-title\">{plan_title}</h2>\
@@ -94,7 +112,7 @@ pub fn approval_page(texts: &Texts, view: &PageView, action: &str) -> String {
          <dt>{version_label}</dt><dd id=\"version\">{version}</dd></dl>{risks}\
          <form method=\"post\" action=\"{action}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"digest\" value=\"{digest}\">\
-         <div class=\"actions\"><button id=\"approve\" type=\"submit\" name=\"decision\" value=\"approve\">{approve}</button>\
+         {code}<div class=\"actions\"><button id=\"approve\" type=\"submit\" name=\"decision\" value=\"approve\">{approve}</button>\
          <button id=\"decline\" type=\"submit\" name=\"decision\" value=\"decline\">{decline}</button></div></form>",
         title = texts.title,
         intro = texts.intro,

@@ -36,6 +36,12 @@ pub struct Texts {
     pub expired: &'static str,
     pub plan_changed: &'static str,
     pub failed: &'static str,
+    pub new_risk: &'static str,
+    pub code_label: &'static str,
+    pub code_hint: &'static str,
+    pub code_needed: &'static str,
+    pub code_locked: &'static str,
+    wrong_code: &'static str,
     kinds: [&'static str; 4],
     non_refundable: &'static str,
     free_until: &'static str,
@@ -71,6 +77,12 @@ pub const ENGLISH: Texts = Texts {
     expired: "This approval request has expired. Ask your assistant to confirm the plan again for a new link.",
     plan_changed: "The plan was changed after this page was opened, so this page cannot approve it. Ask your assistant to confirm the plan again: you will get a new link showing the plan as it is now.",
     failed: "Something went wrong while recording your answer. Nothing was charged. Try again in a moment.",
+    new_risk: "Something changed that you should know about before approving (see the risks your assistant is told about). Ask your assistant to confirm the plan again: the new page will show it.",
+    code_label: "One-time code",
+    code_hint: "This link came to you through your assistant, so approving also takes the code Itinera sent you separately (in its log). Declining does not.",
+    code_needed: "To approve through this link, enter the one-time code Itinera sent you. Go back, type it in and approve again.",
+    code_locked: "Too many wrong codes: this approval request was cancelled. Ask your assistant to confirm the plan again.",
+    wrong_code: "That code is not right. Attempts left:",
     kinds: ["Flight", "Hotel", "Activity", "Car rental"],
     non_refundable: "Non-refundable",
     free_until: "Free cancellation until",
@@ -106,6 +118,12 @@ pub const CHINESE: Texts = Texts {
     expired: "此批准请求已过期。请让助手重新确认行程以获取新链接。",
     plan_changed: "此页面打开后行程已被修改，因此无法用此页面批准。请让助手重新确认行程：您将收到显示最新行程的新链接。",
     failed: "记录您的答复时出错。未产生任何扣款。请稍后重试。",
+    new_risk: "出现了您在批准前应当了解的新情况。请让助手重新确认行程：新页面会显示相关说明。",
+    code_label: "一次性验证码",
+    code_hint: "此链接经由您的助手转交给您，因此批准时还需输入 Itinera 另行发送给您的验证码（在其日志中）。拒绝则无需验证码。",
+    code_needed: "要通过此链接批准，请输入 Itinera 发送给您的一次性验证码。请返回页面，输入后再次批准。",
+    code_locked: "验证码错误次数过多：此批准请求已取消。请让助手重新确认行程。",
+    wrong_code: "验证码不正确。剩余尝试次数：",
     kinds: ["航班", "酒店", "活动", "租车"],
     non_refundable: "不可退款",
     free_until: "免费取消截止",
@@ -113,6 +131,10 @@ pub const CHINESE: Texts = Texts {
 };
 
 impl Texts {
+    pub fn wrong_code(&self, attempts_left: u32) -> String {
+        format!("{} {attempts_left}", self.wrong_code)
+    }
+
     pub fn kind(&self, kind: ItemKind) -> &'static str {
         match kind {
             ItemKind::Flight => self.kinds[0],

@@ -12,13 +12,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::approval::{Approvals, PageError};
+use crate::approval::{Approvals, PageAnswer, PageError};
 use crate::domain::approval::{ApprovalStatus, PlanDigest};
 
 use lang::Texts;
@@ -83,6 +84,7 @@ impl PageListener {
             .collect();
         let app = Router::new()
             .route("/approve/{id}/{token}", get(show).post(answer))
+            .layer(axum::middleware::map_response(protect))
             .with_state(PageState { approvals, hosts });
         tracing::info!(url = %self.base_url, "approval page listening");
         tokio::spawn(async move {
@@ -98,6 +100,9 @@ struct AnswerForm {
     csrf: String,
     digest: String,
     decision: String,
+    /// The out-of-band code, asked for when the link passed through the model.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 async fn show(
@@ -107,7 +112,7 @@ async fn show(
 ) -> Response {
     let texts = lang::choose(header_text(&headers, header::ACCEPT_LANGUAGE));
     if !state.known_host(&headers) {
-        return refusal(texts, &PageError::InvalidLink);
+        return unknown_host(texts);
     }
     match state.approvals.open_page(&id, &token).await {
         Ok(view) => {
@@ -122,23 +127,27 @@ async fn answer(
     State(state): State<PageState>,
     Path((id, token)): Path<(String, String)>,
     headers: HeaderMap,
-    Form(form): Form<AnswerForm>,
+    form: Result<Form<AnswerForm>, FormRejection>,
 ) -> Response {
     let texts = lang::choose(header_text(&headers, header::ACCEPT_LANGUAGE));
-    if !state.known_host(&headers) || !same_origin(&headers) {
-        return refusal(texts, &PageError::Forged);
+    if !state.known_host(&headers) {
+        return unknown_host(texts);
     }
+    let (Ok(Form(form)), true) = (form, from_the_page(&headers)) else {
+        return refusal(texts, &PageError::Forged);
+    };
     let approve = match form.decision.as_str() {
         "approve" => true,
         "decline" => false,
         _ => return refusal(texts, &PageError::Forged),
     };
-    let shown = PlanDigest(form.digest);
-    match state
-        .approvals
-        .answer_on_page(&id, &token, &form.csrf, &shown, approve)
-        .await
-    {
+    let answer = PageAnswer {
+        csrf: &form.csrf,
+        shown: PlanDigest(form.digest.clone()),
+        approve,
+        code: form.code.as_deref(),
+    };
+    match state.approvals.answer_on_page(&id, &token, answer).await {
         Ok(decided) if decided.status == ApprovalStatus::Approved => respond(
             StatusCode::OK,
             html::message_page(texts, texts.approved_title, texts.approved_body),
@@ -157,35 +166,53 @@ impl PageState {
     }
 }
 
-/// A form post must come from this server's own page: browsers send `Origin` on POST, and it
-/// must name the host the page was served from.
-fn same_origin(headers: &HeaderMap) -> bool {
-    match (
+/// A form post must come from this server's own page: browsers send `Origin` on every POST, and
+/// it must name the host the page was served from; `Sec-Fetch-Site`, where sent, must agree.
+/// (A program that forges these headers still needs the link, and through a link the model saw,
+/// the code.)
+fn from_the_page(headers: &HeaderMap) -> bool {
+    let same_origin = match (
         header_text(headers, header::ORIGIN),
         header_text(headers, header::HOST),
     ) {
-        (None, _) => true,
         (Some(origin), Some(host)) => origin == format!("http://{host}"),
-        (Some(_), None) => false,
-    }
+        _ => false,
+    };
+    same_origin && header_text(headers, "sec-fetch-site").is_none_or(|site| site == "same-origin")
 }
 
-fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+fn header_text(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
+/// A request for a host name this server does not go by: a DNS-rebinding page, or a proxy.
+fn unknown_host(texts: &Texts) -> Response {
+    respond(
+        StatusCode::MISDIRECTED_REQUEST,
+        html::message_page(texts, texts.cannot_title, texts.invalid_link),
+    )
+}
+
 fn refusal(texts: &Texts, error: &PageError) -> Response {
+    let wrong_code;
     let (status, message) = match error {
         PageError::InvalidLink => (StatusCode::NOT_FOUND, texts.invalid_link),
         PageError::Forged => (StatusCode::FORBIDDEN, texts.forged),
         PageError::AlreadyDecided {
             status: ApprovalStatus::Declined,
             ..
-        } => (StatusCode::CONFLICT, texts.already_declined),
-        PageError::AlreadyDecided { .. } => (StatusCode::CONFLICT, texts.already_approved),
+        } => (StatusCode::GONE, texts.already_declined),
+        PageError::AlreadyDecided { .. } => (StatusCode::GONE, texts.already_approved),
         PageError::Expired(_) => (StatusCode::GONE, texts.expired),
         PageError::PlanChanged => (StatusCode::CONFLICT, texts.plan_changed),
-        PageError::Store(_) | PageError::Flow(_) => {
+        PageError::NewRisk => (StatusCode::CONFLICT, texts.new_risk),
+        PageError::CodeNeeded => (StatusCode::FORBIDDEN, texts.code_needed),
+        PageError::WrongCode(left) => {
+            wrong_code = texts.wrong_code(*left);
+            (StatusCode::FORBIDDEN, wrong_code.as_str())
+        }
+        PageError::CodeLocked => (StatusCode::FORBIDDEN, texts.code_locked),
+        PageError::Store(_) | PageError::Guard(_) | PageError::Plan(_) => {
             tracing::error!(%error, "the approval page could not answer");
             (StatusCode::INTERNAL_SERVER_ERROR, texts.failed)
         }
@@ -197,7 +224,12 @@ fn refusal(texts: &Texts, error: &PageError) -> Response {
 }
 
 fn respond(status: StatusCode, body: String) -> Response {
-    let mut response = (status, Html(body)).into_response();
+    (status, Html(body)).into_response()
+}
+
+/// Every answer of the page, its own and axum's (404, 405), forbids framing, caching, sniffing
+/// and foreign resources, and sends the referrer only to the page itself.
+async fn protect(mut response: Response) -> Response {
     let headers = response.headers_mut();
     for (name, value) in [
         (header::CACHE_CONTROL, "no-store"),

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::ids::{ApprovalId, ItemId, OfferId, OwnerId, PlanId};
 use super::money::{Currency, Money};
+use super::offer::CancellationPolicy;
 use super::plan::{PlanError, Priority, TravelPlan, Traveller};
 use super::risk::{RiskFlag, RiskKind};
 
@@ -35,6 +36,10 @@ struct CanonicalItem<'a> {
     provider: &'a str,
     offer: &'a OfferId,
     price: Money,
+    /// What the person saw of the terms: the dates and what cancelling gives back.
+    starts_on: chrono::NaiveDate,
+    ends_on: chrono::NaiveDate,
+    cancellation: &'a CancellationPolicy,
     priority: Priority,
     depends_on: &'a [ItemId],
 }
@@ -55,13 +60,15 @@ impl PlanDigest {
                     provider: &item.offer.provider,
                     offer: &item.offer.id,
                     price: item.offer.price,
+                    starts_on: item.offer.starts_on,
+                    ends_on: item.offer.ends_on,
+                    cancellation: &item.offer.cancellation,
                     priority: item.priority,
                     depends_on: &item.depends_on,
                 })
                 .collect(),
         };
-        // Serializing plain structs of strings and enums cannot fail.
-        let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
+        let bytes = serde_json::to_vec(&canonical).map_err(|e| PlanError::Digest(e.to_string()))?;
         Ok(PlanDigest(hex::encode(Sha256::digest(bytes))))
     }
 
@@ -263,7 +270,18 @@ mod tests {
         renamed.travellers[0].family_name = "Byron".into();
         let mut lower_priority = base.clone();
         lower_priority.items[1].priority = Priority::Optional;
-        for changed in [other_card, fewer_items, renamed, lower_priority] {
+        let mut harsher_terms = base.clone();
+        harsher_terms.items[0].offer.cancellation = CancellationPolicy::NonRefundable;
+        let mut other_dates = base.clone();
+        other_dates.items[0].offer.ends_on += chrono::Duration::days(1);
+        for changed in [
+            other_card,
+            fewer_items,
+            renamed,
+            lower_priority,
+            harsher_terms,
+            other_dates,
+        ] {
             assert_ne!(PlanDigest::of(&changed).unwrap(), digest);
         }
     }

@@ -74,6 +74,8 @@ pub struct PlanItem {
 pub enum PlanError {
     #[error("the plan has no items: add at least one offer before confirming")]
     Empty,
+    #[error("the plan could not be fingerprinted for approval: {0}")]
+    Digest(String),
     #[error("the plan has no travellers: add at least one traveller with given and family name")]
     NoTravellers,
     #[error("traveller {index}: {problem}")]

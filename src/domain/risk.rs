@@ -59,8 +59,21 @@ pub struct RiskRules {
     pub unusual_multiple: Option<u32>,
     /// ...once they have paid for at least this many orders (before, nothing is "usual").
     pub unusual_min_history: usize,
-    /// A payment method never used for a paid order is flagged at or above these amounts.
+    /// A payment method never used for a paid order is flagged at or above these amounts (in a
+    /// currency without one, at any amount). Empty turns the rule off.
     pub new_method_amounts: BTreeMap<Currency, Money>,
+}
+
+impl RiskRules {
+    /// Rules that never flag: for load tests and tests about something else.
+    pub fn off() -> RiskRules {
+        RiskRules {
+            velocity_max_orders: None,
+            unusual_multiple: None,
+            new_method_amounts: BTreeMap::new(),
+            ..RiskRules::default()
+        }
+    }
 }
 
 impl Default for RiskRules {
@@ -128,16 +141,24 @@ impl RiskRules {
                 ),
             });
         }
-        if !history.method_used_before
-            && let Some(threshold) = self.new_method_amounts.get(&total.currency())
-            && total.amount() >= threshold.amount()
-        {
-            flags.push(RiskFlag {
-                kind: RiskKind::NewPaymentMethod,
-                reason: format!(
+        if !history.method_used_before && !self.new_method_amounts.is_empty() {
+            // A currency without a threshold cannot be judged small: it is flagged.
+            let reason = match self.new_method_amounts.get(&total.currency()) {
+                Some(threshold) if total.amount() < threshold.amount() => None,
+                Some(threshold) => Some(format!(
                     "this payment method has not paid for an order before, and {total} is at or above {threshold}"
-                ),
-            });
+                )),
+                None => Some(format!(
+                    "this payment method has not paid for an order before, and no amount in {} is set as small enough to skip asking",
+                    total.currency()
+                )),
+            };
+            if let Some(reason) = reason {
+                flags.push(RiskFlag {
+                    kind: RiskKind::NewPaymentMethod,
+                    reason,
+                });
+            }
         }
         flags
     }
@@ -210,11 +231,13 @@ mod tests {
             [RiskKind::NewPaymentMethod]
         );
         assert!(rules.assess(&eur("499.99"), &fresh).is_empty());
-        let thb = Money::parse("100000", "THB").unwrap();
-        assert!(
-            rules.assess(&thb, &fresh).is_empty(),
-            "no threshold for THB"
+        let thb = Money::parse("1", "THB").unwrap();
+        assert_eq!(
+            kinds(&rules.assess(&thb, &fresh)),
+            [RiskKind::NewPaymentMethod],
+            "no threshold for THB: asked at any amount"
         );
+        assert!(RiskRules::off().assess(&thb, &fresh).is_empty());
     }
 
     #[test]

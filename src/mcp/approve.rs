@@ -17,7 +17,7 @@ use rmcp::{ErrorData as McpError, RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::approval::{Requested, approval_prompt};
+use crate::approval::{ApprovalFlowError, Audience, Requested, approval_prompt};
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
 use crate::domain::ids::PlanId;
 
@@ -37,12 +37,12 @@ rmcp::elicit_safe!(ApprovalAnswer);
 const QUESTION: &str = "approve_payment";
 
 const NO_PROMPT: &str = "This MCP client cannot show the person an approval prompt, so they approve elsewhere. Give \
-    them approval_url: it opens Itinera's approval page, where they see the plan and approve or decline. Or they can \
-    read the one-time code Itinera sent them (in its log) and tell you; then call execute_travel_plan with \
+    them approval_url: it opens Itinera's approval page, where they see the plan and approve with the one-time code \
+    Itinera sent them (in its log), or decline. Or they can tell you that code; then call execute_travel_plan with \
     approval_code. Never guess a code.";
 
-const ON_PAGE: &str = "The person was sent to Itinera's approval page (approval_url). Once they say they have \
-    answered there, call execute_travel_plan.";
+const ON_PAGE: &str = "The person was sent to Itinera's approval page. Once they say they have answered there, \
+    call execute_travel_plan.";
 
 /// What one round of confirmation produced.
 enum Round {
@@ -62,7 +62,7 @@ impl ItineraServer {
     #[tool(
         title = "Confirm travel plan and ask for approval",
         output_schema = schema_for_output::<ApprovalView>(),
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     async fn confirm_travel_plan(
         &self,
@@ -108,10 +108,16 @@ impl ItineraServer {
         if approval.status != ApprovalStatus::Pending {
             return Ok(Round::Done(view(&approval)));
         }
-        let url = approvals.page_url(&approval.id);
-        let pending = |message: &str| view(&approval).with_page(url.clone()).with_message(message);
+        // The person's own link (a click approves) goes only where the model does not read it;
+        // tool output carries the link minted for the assistant, which also takes the code.
+        let url = approvals.page_url(&approval.id, Audience::Person);
+        let pending = |message: &str| {
+            view(&approval)
+                .with_page(approvals.page_url(&approval.id, Audience::Assistant))
+                .with_message(message)
+        };
         let Some(elicitation) = ctx.client_capabilities().and_then(|c| c.elicitation) else {
-            approvals.send_code(&plan, &approval.id, approval.amount_cap);
+            approvals.send_code(&plan, &approval, &risks);
             return Ok(Round::Done(pending(NO_PROMPT)));
         };
         let modern = ctx
@@ -136,7 +142,7 @@ impl ItineraServer {
                 Some(raw) => {
                     // The answer must be for the approval the person was shown.
                     if state.as_deref() != Some(approval.id.as_str()) {
-                        return Err("the plan changed while the person was being asked: call confirm_travel_plan again".into());
+                        return Err(ApprovalFlowError::Stale.to_string());
                     }
                     let result: ElicitResult =
                         serde_json::from_value(raw.clone()).map_err(|e| {
@@ -169,7 +175,7 @@ impl ItineraServer {
         match answer {
             Answer::Decided(approve) => {
                 let decided = approvals
-                    .decide(&plan, &approval, approve, ApprovalMethod::Elicitation)
+                    .decide(&approval, approve, ApprovalMethod::Elicitation)
                     .await
                     .map_err(|e| e.to_string())?;
                 Ok(Round::Done(view(&decided)))
@@ -185,7 +191,8 @@ impl ItineraServer {
                     .map_err(|e| e.to_string())?
                     .unwrap_or(approval.clone());
                 if latest.status == ApprovalStatus::Pending {
-                    Ok(Round::Done(pending(ON_PAGE)))
+                    // The client has the page open: no link for the model.
+                    Ok(Round::Done(view(&latest).with_message(ON_PAGE)))
                 } else {
                     Ok(Round::Done(view(&latest)))
                 }

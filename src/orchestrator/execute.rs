@@ -31,13 +31,26 @@ impl Orchestrator {
         if let Some(order) = self.order_for(owner, &approval).await? {
             return self.drive_exclusive(order, &plan).await;
         }
+        let order = self
+            .admissions
+            .run(owner, self.admit(&plan, &approval))
+            .await?;
+        self.drive_exclusive(order, &plan).await
+    }
+
+    /// Checks the approval, the policy and the risks, re-quotes, and creates the order. Runs one
+    /// at a time per person, so each check counts every order admitted before it.
+    async fn admit(&self, plan: &TravelPlan, approval: &Approval) -> Result<Order, ExecutionError> {
+        if let Some(order) = self.order_for(&plan.owner, approval).await? {
+            return Ok(order);
+        }
         let now = self.clock.now();
-        approval.check_covers(&PlanDigest::of(&plan)?, &plan.total()?, now)?;
+        approval.check_covers(&PlanDigest::of(plan)?, &plan.total()?, now)?;
         // Checked again: the limits may have changed, or other orders filled them, since confirmation.
-        self.guard.check(&plan).await?;
-        self.check_risks(&plan, &approval).await?;
-        let quotes = self.requote(&plan).await?;
-        let order = new_order(&plan, &approval, &quotes, now)?;
+        self.guard.check(plan).await?;
+        self.check_risks(plan, approval).await?;
+        let quotes = self.requote(plan).await?;
+        let order = new_order(plan, approval, &quotes, now)?;
         let created = OrderEvent {
             at: now,
             status: order.status,
@@ -51,10 +64,9 @@ impl Orchestrator {
                 approval.amount_cap
             ),
         };
-        let order = match self.store.create_order(&order, &created).await? {
+        Ok(match self.store.create_order(&order, &created).await? {
             Created::New(order) | Created::Existing(order) => order,
-        };
-        self.drive_exclusive(order, &plan).await
+        })
     }
 
     /// A risk the person did not see when they approved sends the plan back to them.

@@ -8,14 +8,14 @@
 mod cancel;
 mod drive;
 mod execute;
+mod keyed_lock;
 mod quote;
 mod recovery;
 mod retry;
 mod rollback;
 mod steps;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::domain::approval::ApprovalError;
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
@@ -26,6 +26,7 @@ use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, Store, StoreError};
 use crate::providers::Providers;
 use crate::spending::{GuardError, SpendingGuard};
+use keyed_lock::KeyedLocks;
 pub use recovery::RecoveryReport;
 use retry::CircuitBreakers;
 pub use retry::RetryPolicy;
@@ -78,7 +79,10 @@ pub struct Orchestrator {
     providers: Arc<Providers>,
     clock: Arc<dyn Clock>,
     /// One driver per order at a time within this process.
-    locks: Arc<Mutex<HashMap<OrderId, Arc<tokio::sync::Mutex<()>>>>>,
+    order_locks: Arc<KeyedLocks<OrderId>>,
+    /// One admission per person at a time: the policy and risk checks count the person's orders,
+    /// so two executions checked side by side would each miss the other.
+    admissions: Arc<KeyedLocks<OwnerId>>,
     pause: Arc<StepPause>,
     retry: RetryPolicy,
     breakers: Arc<CircuitBreakers>,
@@ -98,19 +102,12 @@ impl Orchestrator {
             store,
             providers,
             clock,
-            locks: Arc::default(),
+            order_locks: Arc::default(),
+            admissions: Arc::default(),
             pause: Arc::new(pause),
             retry,
             breakers: Arc::default(),
             guard,
-        }
-    }
-
-    fn lock_for(&self, order: &OrderId) -> Arc<tokio::sync::Mutex<()>> {
-        match self.locks.lock() {
-            Ok(mut locks) => Arc::clone(locks.entry(order.clone()).or_default()),
-            // A poisoned map only loses the sharing: the store's status checks still hold.
-            Err(_) => Arc::default(),
         }
     }
 
@@ -124,21 +121,7 @@ impl Orchestrator {
     where
         Fut: std::future::Future<Output = Result<T, ExecutionError>>,
     {
-        let lock = self.lock_for(order);
-        let guard = lock.lock().await;
-        let result = work().await;
-        drop(guard);
-        self.release_lock(order, lock);
-        result
-    }
-
-    /// Forgets the order's lock once nobody else holds or waits for it.
-    fn release_lock(&self, order: &OrderId, lock: Arc<tokio::sync::Mutex<()>>) {
-        if let Ok(mut locks) = self.locks.lock()
-            && Arc::strong_count(&lock) == 2
-        {
-            locks.remove(order);
-        }
+        self.order_locks.run(order, work()).await
     }
 
     pub async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Order, ExecutionError> {

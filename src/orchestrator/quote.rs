@@ -11,7 +11,8 @@ use super::{ExecutionError, Orchestrator};
 
 impl Orchestrator {
     /// Fresh quotes for every item, in plan order. A price rise updates the plan (so the person
-    /// must approve again) and stops; an offer that is gone stops without changing anything.
+    /// must approve again) and stops; an offer that is gone, or now comes with other dates or
+    /// cancellation terms, stops without changing anything.
     pub(super) async fn requote(&self, plan: &TravelPlan) -> Result<Vec<Offer>, ExecutionError> {
         let quotes = join_all(plan.items.iter().map(|item| async move {
             match self.providers.booking(&item.offer.provider) {
@@ -33,6 +34,23 @@ impl Orchestrator {
                         "'{}' is now priced in {}",
                         item.offer.title,
                         quote.price.currency()
+                    ))
+                }
+                // The person approved these terms, not whatever the provider offers now.
+                Ok(quote)
+                    if quote.cancellation != item.offer.cancellation
+                        || (quote.starts_on, quote.ends_on)
+                            != (item.offer.starts_on, item.offer.ends_on) =>
+                {
+                    gone.push(format!(
+                        "'{}' now comes with other terms ({}, {} to {}) than approved ({}, {} to {})",
+                        item.offer.title,
+                        quote.cancellation.describe(),
+                        quote.starts_on,
+                        quote.ends_on,
+                        item.offer.cancellation.describe(),
+                        item.offer.starts_on,
+                        item.offer.ends_on
                     ))
                 }
                 Ok(quote) => {

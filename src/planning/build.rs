@@ -67,6 +67,16 @@ fn clean_title(title: &str) -> Result<String, PlanningError> {
             "the title is longer than {MAX_TITLE_CHARS} characters"
         )));
     }
+    // The title is shown to the person (prompt, page, log line): no line breaks or direction
+    // overrides that could make it look like something else.
+    if title
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    {
+        return Err(PlanningError::InvalidItems(
+            "the title contains line breaks or other control characters: use one plain line".into(),
+        ));
+    }
     Ok(if title.is_empty() {
         "Trip".to_string()
     } else {

@@ -110,7 +110,6 @@ pub trait Store: Send + Sync {
     /// Orders of every owner whose saga log shows something a person may have to settle: a
     /// cancellation, release or refund the provider refused, or a call still unanswered.
     async fn orders_needing_attention(&self) -> Result<Vec<Order>, StoreError>;
-    /// Audit entries, oldest first: one owner's, or (for verification) everyone's.
     /// Appends an audit entry for something that changed no other record (a refusal, say).
     async fn record_audit(
         &self,
@@ -119,6 +118,7 @@ pub trait Store: Send + Sync {
         subject: &str,
         detail: &str,
     ) -> Result<(), StoreError>;
+    /// Audit entries, oldest first: one owner's, or (for verification) everyone's.
     async fn audit_log(&self, owner: Option<&OwnerId>) -> Result<Vec<AuditEntry>, StoreError>;
     /// The owner's orders created since `since`, for spending limits.
     async fn orders_since(

@@ -113,7 +113,7 @@ impl ClientHandler for Person {
             ElicitRequestParams::UrlElicitationParams { url, .. } => {
                 self.opened.lock().unwrap().push(url.clone());
                 let approve = *self.answer.lock().unwrap() == Answer::Approve;
-                page::answer(url, approve).await;
+                page::answer(url, approve, None).await;
                 return Ok(ElicitResult::new(ElicitationAction::Accept));
             }
             _ => {}
@@ -183,16 +183,6 @@ impl itinera::approval::CodeChannel for CodeInbox {
     }
 }
 
-/// Risk rules that never flag: for tests about something else.
-pub fn no_risk_rules() -> itinera::domain::risk::RiskRules {
-    itinera::domain::risk::RiskRules {
-        velocity_max_orders: None,
-        unusual_multiple: None,
-        new_method_amounts: Default::default(),
-        ..Default::default()
-    }
-}
-
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -204,7 +194,7 @@ impl Default for Options {
             fault_seed: 0,
             breaker_cooldown: std::time::Duration::from_millis(20),
             policy: Default::default(),
-            risk: no_risk_rules(),
+            risk: itinera::domain::risk::RiskRules::off(),
         }
     }
 }
@@ -429,6 +419,8 @@ pub mod page {
     pub struct Fetched {
         pub status: u16,
         pub body: String,
+        /// The `X-Frame-Options` header.
+        pub headers_frame: String,
     }
 
     impl Fetched {
@@ -452,11 +444,7 @@ pub mod page {
             .send()
             .await
             .unwrap();
-        let status = response.status().as_u16();
-        Fetched {
-            status,
-            body: response.text().await.unwrap(),
-        }
+        read(response).await
     }
 
     /// Posts an answer with the given form fields, as a browser on the page would.
@@ -466,10 +454,20 @@ pub mod page {
             request = request.header("origin", origin);
         }
         let response = request.send().await.unwrap();
+        read(response).await
+    }
+
+    async fn read(response: reqwest::Response) -> Fetched {
         let status = response.status().as_u16();
+        let headers_frame = response
+            .headers()
+            .get("x-frame-options")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
         Fetched {
             status,
             body: response.text().await.unwrap(),
+            headers_frame,
         }
     }
 
@@ -479,21 +477,20 @@ pub mod page {
         format!("http://{}", &rest[..rest.find('/').unwrap()])
     }
 
-    /// Opens the page and presses Approve or Decline, as the person would.
-    pub async fn answer(url: &str, approve: bool) -> Fetched {
+    /// Opens the page and presses Approve or Decline, as the person would, typing `code` if
+    /// given.
+    pub async fn answer(url: &str, approve: bool, code: Option<&str>) -> Fetched {
         let page = get(url, "en").await;
         assert_eq!(page.status, 200, "{}", page.body);
         let decision = if approve { "approve" } else { "decline" };
-        post(
-            url,
-            &[
-                ("csrf", &page.field("csrf")),
-                ("digest", &page.field("digest")),
-                ("decision", decision),
-            ],
-            Some(&origin(url)),
-        )
-        .await
+        let (csrf, digest) = (page.field("csrf"), page.field("digest"));
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("digest", digest.as_str()),
+            ("decision", decision),
+        ];
+        fields.extend(code.map(|code| ("code", code)));
+        post(url, &fields, Some(&origin(url))).await
     }
 }
 
