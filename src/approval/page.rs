@@ -95,12 +95,7 @@ pub struct PageAnswer<'a> {
 impl Approvals {
     /// The approval behind a page link, if the link is genuine and the approval still open.
     pub async fn open_page(&self, id: &str, token: &str) -> Result<PageView, PageError> {
-        let (approval, audience) = self.open_approval(id, token).await?;
-        let plan = self
-            .store
-            .plan(&approval.owner, &approval.plan_id)
-            .await?
-            .ok_or(PageError::InvalidLink)?;
+        let (approval, plan, audience) = self.open_approval(id, token).await?;
         let risks = self.guard.risks(&plan).await?;
         if !approval.unacknowledged(&risks).is_empty() {
             return Err(PageError::NewRisk);
@@ -122,7 +117,7 @@ impl Approvals {
         token: &str,
         answer: PageAnswer<'_>,
     ) -> Result<Approval, PageError> {
-        let (approval, audience) = self.open_approval(id, token).await?;
+        let (approval, plan, audience) = self.open_approval(id, token).await?;
         if !self
             .secrets
             .verify_csrf(&approval.id, &answer.shown, answer.csrf)
@@ -133,11 +128,6 @@ impl Approvals {
             return Err(PageError::PlanChanged);
         }
         if answer.approve {
-            let plan = self
-                .store
-                .plan(&approval.owner, &approval.plan_id)
-                .await?
-                .ok_or(PageError::InvalidLink)?;
             if !approval
                 .unacknowledged(&self.guard.risks(&plan).await?)
                 .is_empty()
@@ -167,13 +157,13 @@ impl Approvals {
         }
     }
 
-    /// The approval behind a genuine link, still open and the latest for its plan, with whom
-    /// the link was minted for.
+    /// The approval behind a genuine link, still open and the latest for its plan, with the
+    /// plan (still the version approved) and whom the link was minted for.
     async fn open_approval(
         &self,
         id: &str,
         token: &str,
-    ) -> Result<(Approval, Audience), PageError> {
+    ) -> Result<(Approval, TravelPlan, Audience), PageError> {
         let id = ApprovalId::parse(id).map_err(|_| PageError::InvalidLink)?;
         let audience = self
             .secrets
@@ -208,6 +198,6 @@ impl Approvals {
         if PlanDigest::of(&plan)? != approval.digest {
             return Err(PageError::PlanChanged);
         }
-        Ok((approval, audience))
+        Ok((approval, plan, audience))
     }
 }
