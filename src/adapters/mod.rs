@@ -1,4 +1,6 @@
-//! Implementations of the ports: the sandbox providers and the stores.
+//! Implementations of the ports: the sandbox providers, real providers over HTTP, and the stores.
 
+pub mod http;
+pub mod payments;
 pub mod sandbox;
 pub mod store;

@@ -413,6 +413,8 @@ impl Harness {
     }
 }
 
+pub mod stripe_fake;
+
 /// The approval page, as the person's browser uses it (the browser test drives a real one).
 pub mod page {
     /// A page as fetched: status, body, and the form's hidden fields.

@@ -1,0 +1,119 @@
+//! What every HTTP provider adapter shares: one reqwest client (rustls, a per-call timeout, a user
+//! agent naming Itinera), and the reading of an answer's status into our provider errors. Each
+//! adapter maps its provider's error body; this module decides what the status alone says.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::ports::ProviderError;
+
+/// How long one provider call may take before its outcome counts as unknown.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+#[error("the HTTP client could not be built: {0}")]
+pub struct ClientError(String);
+
+/// The client all adapters use.
+pub fn client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("itinera/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .build()
+        .map_err(|e| ClientError(e.to_string()))
+}
+
+/// A request that got no answer. Before the request was sent (no connection), nothing can have
+/// happened; after, the provider may have acted.
+pub fn transport_error(provider: &str, error: &reqwest::Error) -> ProviderError {
+    if error.is_connect() {
+        ProviderError::unavailable(provider, format!("cannot connect: {error}"))
+    } else {
+        ProviderError::OutcomeUnknown {
+            provider: provider.to_string(),
+        }
+    }
+}
+
+/// What the status says before the body is read: rate limiting, an outage, or `None` when the
+/// body (an answer or the provider's own refusal) must be read.
+pub fn status_error(
+    provider: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Option<ProviderError> {
+    let retry_after = retry_after(headers);
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => Some(ProviderError::RateLimited {
+            provider: provider.to_string(),
+            retry_after,
+        }),
+        // A 500 may come after the provider acted; the same key replays whatever it did.
+        StatusCode::INTERNAL_SERVER_ERROR => Some(ProviderError::OutcomeUnknown {
+            provider: provider.to_string(),
+        }),
+        status if status.is_server_error() => Some(ProviderError::Unavailable {
+            provider: provider.to_string(),
+            message: format!("HTTP {}", status.as_u16()),
+            retry_after,
+        }),
+        _ => None,
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by these providers).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn the_status_alone_tells_rate_limits_and_outages() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(
+            status_error("p", StatusCode::TOO_MANY_REQUESTS, &headers),
+            Some(ProviderError::RateLimited {
+                provider: "p".into(),
+                retry_after: Some(Duration::from_secs(7)),
+            })
+        );
+        assert!(matches!(
+            status_error("p", StatusCode::SERVICE_UNAVAILABLE, &headers),
+            Some(ProviderError::Unavailable { retry_after: Some(d), .. }) if d == Duration::from_secs(7)
+        ));
+        assert!(matches!(
+            status_error("p", StatusCode::INTERNAL_SERVER_ERROR, &headers),
+            Some(ProviderError::OutcomeUnknown { .. })
+        ));
+        assert_eq!(
+            status_error("p", StatusCode::PAYMENT_REQUIRED, &headers),
+            None
+        );
+        assert_eq!(status_error("p", StatusCode::OK, &headers), None);
+    }
+
+    #[test]
+    fn a_retry_after_that_is_not_seconds_is_ignored() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2026 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), None);
+    }
+}

@@ -1,0 +1,3 @@
+//! Real payment providers over HTTP, each in its own folder.
+
+pub mod stripe;

@@ -1,0 +1,361 @@
+//! Stripe: a hold is a PaymentIntent with `capture_method=manual`, confirmed at creation; capture
+//! takes `amount_to_capture`, a void cancels the intent, refunds go through `/v1/refunds`.
+//!
+//! Small typed wire structs over reqwest rather than a client crate: Itinera calls five
+//! endpoints, and the maintained crates (async-stripe) generate the whole API, which costs
+//! minutes of build on two cores for code that would go unused. Every POST carries the saga's
+//! `Idempotency-Key`, so a request sent again after a lost answer replays what Stripe did.
+
+mod wire;
+
+use async_trait::async_trait;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::adapters::http::{self, ClientError};
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::money::{Currency, Money};
+use crate::ports::ProviderError;
+use crate::ports::payment::{
+    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProvider, PaymentState, RefundReceipt,
+};
+
+use wire::{ChargeField, ErrorBody, IntentStatus, PaymentIntent, Refund, RefundStatus};
+
+const NAME: &str = "stripe";
+/// The API version the wire structs were written against.
+pub const API_VERSION: &str = "2026-07-29.dahlia";
+
+/// Where Stripe is and how to sign in. `Debug` hides the key.
+#[derive(Clone)]
+pub struct StripeSettings {
+    /// `sk_test_…` (sandbox mode) or `sk_live_…`/`rk_live_…` (live mode).
+    pub secret_key: String,
+    /// `https://api.stripe.com`, or a local fake in tests.
+    pub base_url: String,
+    /// Where Stripe sends the customer back after 3-D Secure.
+    pub return_url: String,
+}
+
+impl std::fmt::Debug for StripeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeSettings")
+            .field("base_url", &self.base_url)
+            .field("return_url", &self.return_url)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct StripePayments {
+    http: reqwest::Client,
+    settings: StripeSettings,
+}
+
+impl StripePayments {
+    pub fn new(settings: StripeSettings) -> Result<StripePayments, ClientError> {
+        Ok(StripePayments {
+            http: http::client(http::CALL_TIMEOUT)?,
+            settings,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.base_url.trim_end_matches('/'))
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+        key: &IdempotencyKey,
+    ) -> Result<T, PaymentError> {
+        let request = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.settings.secret_key)
+            .header("Stripe-Version", API_VERSION)
+            .header("Idempotency-Key", key.as_str())
+            .form(form);
+        self.send(request).await
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, PaymentError> {
+        let request = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.settings.secret_key)
+            .header("Stripe-Version", API_VERSION)
+            .query(query);
+        self.send(request).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, PaymentError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| http::transport_error(NAME, &e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        if let Some(error) = http::status_error(NAME, status, &headers) {
+            return Err(error.into());
+        }
+        let body = response.text().await.map_err(|_| unknown())?;
+        if status.is_success() {
+            // Stripe acted but we cannot read what it did: only a lookup can tell.
+            return serde_json::from_str(&body).map_err(|error| {
+                tracing::warn!(%error, "unreadable answer from Stripe");
+                unknown()
+            });
+        }
+        let should_retry = headers
+            .get("Stripe-Should-Retry")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v == "true");
+        Err(refusal(status, should_retry, &body))
+    }
+}
+
+fn unknown() -> PaymentError {
+    PaymentError::Provider(ProviderError::OutcomeUnknown {
+        provider: NAME.to_string(),
+    })
+}
+
+/// Stripe's error answer as ours: a card decline keeps its decline code; a conflict on the same
+/// key, or Stripe saying to retry, is worth sending again.
+fn refusal(status: StatusCode, should_retry: Option<bool>, body: &str) -> PaymentError {
+    let error = serde_json::from_str::<ErrorBody>(body)
+        .map(|b| b.error)
+        .ok();
+    let message = error
+        .as_ref()
+        .and_then(|e| e.message.clone())
+        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+    if status == StatusCode::CONFLICT || should_retry == Some(true) {
+        return ProviderError::Unavailable {
+            provider: NAME.to_string(),
+            message,
+            retry_after: None,
+        }
+        .into();
+    }
+    match error {
+        Some(error) if error.kind == "card_error" => PaymentError::Declined {
+            code: error
+                .decline_code
+                .or(error.code)
+                .unwrap_or_else(|| "card_declined".into()),
+            message,
+        },
+        Some(error) if status == StatusCode::UNAUTHORIZED => ProviderError::Rejected {
+            provider: NAME.to_string(),
+            code: error.kind,
+            message: format!("{message} (check ITINERA_STRIPE_SECRET_KEY)"),
+        }
+        .into(),
+        Some(error) => ProviderError::Rejected {
+            provider: NAME.to_string(),
+            code: error.code.unwrap_or(error.kind),
+            message,
+        }
+        .into(),
+        None => ProviderError::Rejected {
+            provider: NAME.to_string(),
+            code: format!("http_{}", status.as_u16()),
+            message,
+        }
+        .into(),
+    }
+}
+
+fn money(minor: i64, currency: &str) -> Result<Money, PaymentError> {
+    let refuse = |problem: String| {
+        PaymentError::Provider(ProviderError::Rejected {
+            provider: NAME.to_string(),
+            code: "unreadable_amount".into(),
+            message: problem,
+        })
+    };
+    let currency =
+        Currency::parse(&currency.to_ascii_uppercase()).map_err(|e| refuse(e.to_string()))?;
+    Money::from_minor_units(minor, currency).map_err(|e| refuse(e.to_string()))
+}
+
+fn minor(amount: &Money) -> Result<String, PaymentError> {
+    amount.minor_units().map(|m| m.to_string()).map_err(|e| {
+        PaymentError::Provider(ProviderError::Rejected {
+            provider: NAME.to_string(),
+            code: "amount".into(),
+            message: e.to_string(),
+        })
+    })
+}
+
+/// What a PaymentIntent's status means for the order.
+fn state_of(intent: &PaymentIntent) -> Result<PaymentState, PaymentError> {
+    Ok(match intent.status {
+        IntentStatus::RequiresCapture => PaymentState::Authorized {
+            amount: money(intent.amount_capturable, &intent.currency)?,
+        },
+        IntentStatus::RequiresAction => match intent
+            .next_action
+            .as_ref()
+            .and_then(|action| action.redirect_to_url.as_ref())
+        {
+            Some(redirect) => PaymentState::ActionRequired {
+                url: redirect.url.clone(),
+            },
+            None => PaymentState::Failed {
+                reason: format!(
+                    "the bank asks for an authentication ({}) that needs Stripe.js in a browser; use another card",
+                    intent
+                        .next_action
+                        .as_ref()
+                        .map_or("unknown", |action| action.kind.as_str())
+                ),
+            },
+        },
+        IntentStatus::Succeeded => PaymentState::Captured {
+            amount: money(intent.amount_received, &intent.currency)?,
+            refunded: money(
+                match &intent.latest_charge {
+                    Some(ChargeField::Expanded(charge)) => charge.amount_refunded,
+                    Some(ChargeField::Id(_)) | None => 0,
+                },
+                &intent.currency,
+            )?,
+        },
+        IntentStatus::Canceled => PaymentState::Voided,
+        IntentStatus::RequiresPaymentMethod | IntentStatus::RequiresConfirmation => {
+            PaymentState::Failed {
+                reason: intent
+                    .last_payment_error
+                    .as_ref()
+                    .and_then(|e| e.message.clone())
+                    .unwrap_or_else(|| "the payment method was not accepted".into()),
+            }
+        }
+        // Not settled either way yet: a later lookup will tell.
+        IntentStatus::Processing => return Err(unknown()),
+    })
+}
+
+#[async_trait]
+impl PaymentProvider for StripePayments {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    async fn authorize(
+        &self,
+        request: AuthorizeRequest<'_>,
+    ) -> Result<PaymentHandle, PaymentError> {
+        let form = [
+            ("amount", minor(&request.amount)?),
+            (
+                "currency",
+                request.amount.currency().code().to_ascii_lowercase(),
+            ),
+            (
+                "payment_method",
+                request.payment_method.as_str().to_string(),
+            ),
+            ("payment_method_types[0]", "card".to_string()),
+            ("capture_method", "manual".to_string()),
+            ("confirm", "true".to_string()),
+            ("return_url", self.settings.return_url.clone()),
+            ("description", request.description.to_string()),
+            ("metadata[order_id]", request.order_id.to_string()),
+        ];
+        let intent: PaymentIntent = self
+            .post("/v1/payment_intents", &form, request.idempotency_key)
+            .await?;
+        Ok(PaymentHandle {
+            state: state_of(&intent)?,
+            payment_id: intent.id,
+        })
+    }
+
+    async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        let intent: PaymentIntent = self
+            .get(
+                &format!("/v1/payment_intents/{payment_id}"),
+                &[("expand[0]", "latest_charge")],
+            )
+            .await?;
+        state_of(&intent)
+    }
+
+    async fn capture(
+        &self,
+        payment_id: &str,
+        amount: Money,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<Money, PaymentError> {
+        let intent: PaymentIntent = self
+            .post(
+                &format!("/v1/payment_intents/{payment_id}/capture"),
+                &[("amount_to_capture", minor(&amount)?)],
+                idempotency_key,
+            )
+            .await?;
+        money(intent.amount_received, &intent.currency)
+    }
+
+    async fn void(
+        &self,
+        payment_id: &str,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<(), PaymentError> {
+        let _: PaymentIntent = self
+            .post(
+                &format!("/v1/payment_intents/{payment_id}/cancel"),
+                &[("cancellation_reason", "abandoned".to_string())],
+                idempotency_key,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn refund(
+        &self,
+        payment_id: &str,
+        amount: Money,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<RefundReceipt, PaymentError> {
+        let refund: Refund = self
+            .post(
+                "/v1/refunds",
+                &[
+                    ("payment_intent", payment_id.to_string()),
+                    ("amount", minor(&amount)?),
+                    ("reason", "requested_by_customer".to_string()),
+                ],
+                idempotency_key,
+            )
+            .await?;
+        match refund.status {
+            RefundStatus::Failed | RefundStatus::Canceled => Err(ProviderError::Rejected {
+                provider: NAME.to_string(),
+                code: "refund_failed".into(),
+                message: refund
+                    .failure_reason
+                    .unwrap_or_else(|| "the refund did not go through".into()),
+            }
+            .into()),
+            RefundStatus::Pending | RefundStatus::RequiresAction | RefundStatus::Succeeded => {
+                Ok(RefundReceipt {
+                    amount: money(refund.amount, &refund.currency)?,
+                    refund_id: refund.id,
+                })
+            }
+        }
+    }
+}

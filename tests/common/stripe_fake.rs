@@ -1,0 +1,498 @@
+//! A local Stripe, following the wire contract in `shared/provider-apis.md` §2: bearer auth,
+//! form-encoded bodies with bracket keys, integer minor units and lowercase currencies, manual
+//! capture, 402 `card_error` for the decline test cards, 3-D Secure by redirect, `Idempotency-Key`
+//! replays (and refusal of a key reused with other parameters), refunds bounded by what was
+//! captured. It records every request so tests can check what the adapter sent, and can be told
+//! to answer the next requests with an error status.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+pub const KEY: &str = "sk_test_fake_itinera";
+
+/// One request as the fake received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub form: Vec<(String, String)>,
+}
+
+impl Received {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Intent {
+    amount: i64,
+    capturable: i64,
+    received: i64,
+    refunded: i64,
+    currency: String,
+    status: &'static str,
+}
+
+#[derive(Default)]
+struct Books {
+    intents: HashMap<String, Intent>,
+    /// Idempotency key → (method + path + parameters, status, body).
+    replays: HashMap<String, (String, u16, Value)>,
+    received: Vec<Received>,
+    fail_next: VecDeque<(u16, Option<u64>)>,
+    next_id: u64,
+}
+
+#[derive(Clone)]
+pub struct FakeStripe {
+    books: Arc<Mutex<Books>>,
+    pub base_url: String,
+}
+
+impl FakeStripe {
+    pub async fn start() -> FakeStripe {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let fake = FakeStripe {
+            books: Arc::default(),
+            base_url,
+        };
+        let app = Router::new()
+            .route("/v1/payment_intents", post(handle))
+            .route("/v1/payment_intents/{id}", get(handle_get))
+            .route("/v1/payment_intents/{id}/{action}", post(handle))
+            .route("/v1/refunds", post(handle))
+            .route("/fake/3ds/{id}", get(complete_3ds))
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        fake
+    }
+
+    /// Every request received, oldest first.
+    pub fn received(&self) -> Vec<Received> {
+        self.books.lock().unwrap().received.clone()
+    }
+
+    /// The next request is answered with this status (and `Retry-After`), without acting.
+    pub fn fail_next(&self, status: u16, retry_after: Option<u64>) {
+        self.books
+            .lock()
+            .unwrap()
+            .fail_next
+            .push_back((status, retry_after));
+    }
+
+    /// (status, captured, refunded) of an intent, in minor units.
+    pub fn intent(&self, id: &str) -> (String, i64, i64) {
+        let books = self.books.lock().unwrap();
+        let intent = &books.intents[id];
+        (intent.status.to_string(), intent.received, intent.refunded)
+    }
+
+    pub fn intent_count(&self) -> usize {
+        self.books.lock().unwrap().intents.len()
+    }
+}
+
+fn error(status: u16, kind: &str, code: &str, message: &str) -> (u16, Value) {
+    (
+        status,
+        json!({"error": {"type": kind, "code": code, "message": message}}),
+    )
+}
+
+fn intent_json(id: &str, intent: &Intent, base_url: &str, expand: bool) -> Value {
+    let mut body = json!({
+        "id": id,
+        "object": "payment_intent",
+        "amount": intent.amount,
+        "amount_capturable": intent.capturable,
+        "amount_received": intent.received,
+        "currency": intent.currency,
+        "status": intent.status,
+        "capture_method": "manual",
+        "latest_charge": format!("ch_{id}"),
+        "next_action": null,
+        "last_payment_error": null,
+    });
+    if intent.status == "requires_action" {
+        body["next_action"] = json!({"type": "redirect_to_url", "redirect_to_url": {"url": format!("{base_url}/fake/3ds/{id}"), "return_url": "x"}});
+    }
+    if expand {
+        body["latest_charge"] = json!({"id": format!("ch_{id}"), "object": "charge", "amount_refunded": intent.refunded});
+    }
+    body
+}
+
+fn headers_of(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                value.to_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn respond(status: u16, body: Value, replayed: bool) -> Response {
+    let mut response = (
+        StatusCode::from_u16(status).unwrap(),
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert("request-id", "req_fake".parse().unwrap());
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", "true".parse().unwrap());
+    }
+    response
+}
+
+/// Records the request; answers now (a bad key, a forced failure) or lets it through (`None`).
+fn answer_early(
+    fake: &FakeStripe,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    form: Vec<(String, String)>,
+) -> Option<Response> {
+    let mut books = fake.books.lock().unwrap();
+    books.received.push(Received {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        headers: headers_of(headers),
+        form,
+    });
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}"))
+    {
+        let (status, body) = error(
+            401,
+            "invalid_request_error",
+            "api_key_invalid",
+            "Invalid API Key provided",
+        );
+        return Some(respond(status, body, false));
+    }
+    if let Some((status, retry_after)) = books.fail_next.pop_front() {
+        let (_, body) = error(status, "api_error", "fake_failure", "forced by the test");
+        let mut response = respond(status, body, false);
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert("retry-after", seconds.to_string().parse().unwrap());
+        }
+        return Some(response);
+    }
+    None
+}
+
+async fn handle_get(
+    State(fake): State<FakeStripe>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    if let Some(response) = answer_early(&fake, &method, &uri, &headers, query.clone()) {
+        return response;
+    }
+    let books = fake.books.lock().unwrap();
+    let expand = query
+        .iter()
+        .any(|(k, v)| k.starts_with("expand") && v == "latest_charge");
+    match books.intents.get(&id) {
+        Some(intent) => respond(200, intent_json(&id, intent, &fake.base_url, expand), false),
+        None => {
+            let (status, body) = error(
+                404,
+                "invalid_request_error",
+                "resource_missing",
+                "No such payment_intent",
+            );
+            respond(status, body, false)
+        }
+    }
+}
+
+async fn handle(
+    State(fake): State<FakeStripe>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let is_form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let form: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
+    if let Some(response) = answer_early(&fake, &method, &uri, &headers, form.clone()) {
+        return response;
+    }
+    if !is_form {
+        let (status, body) = error(
+            400,
+            "invalid_request_error",
+            "parameter_invalid",
+            "bodies are form-encoded",
+        );
+        return respond(status, body, false);
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let fingerprint = format!("{} {} {form:?}", method, uri.path());
+    let mut books = fake.books.lock().unwrap();
+    if let Some(key) = &key
+        && let Some((stored, status, body)) = books.replays.get(key)
+    {
+        if stored != &fingerprint {
+            let (status, body) = error(
+                400,
+                "idempotency_error",
+                "idempotency_key_in_use",
+                "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+            );
+            return respond(status, body, false);
+        }
+        return respond(*status, body.clone(), true);
+    }
+    let (status, body) = act(&mut books, uri.path(), &form, &fake.base_url);
+    if let Some(key) = key {
+        books
+            .replays
+            .insert(key, (fingerprint, status, body.clone()));
+    }
+    respond(status, body, false)
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn act(books: &mut Books, path: &str, form: &[(String, String)], base_url: &str) -> (u16, Value) {
+    let parts: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
+    match parts.as_slice() {
+        ["payment_intents"] => create(books, form, base_url),
+        ["payment_intents", id, "capture"] => capture(books, id, form, base_url),
+        ["payment_intents", id, "cancel"] => cancel(books, id, base_url),
+        ["refunds"] => refund(books, form),
+        _ => error(
+            404,
+            "invalid_request_error",
+            "resource_missing",
+            "Unrecognized request URL",
+        ),
+    }
+}
+
+fn create(books: &mut Books, form: &[(String, String)], base_url: &str) -> (u16, Value) {
+    let Some(amount) = field(form, "amount")
+        .and_then(|a| a.parse::<i64>().ok())
+        .filter(|a| *a > 0)
+    else {
+        return error(
+            400,
+            "invalid_request_error",
+            "parameter_invalid_integer",
+            "amount must be a positive integer in minor units",
+        );
+    };
+    let currency = field(form, "currency").unwrap_or_default().to_string();
+    if currency.len() != 3 || currency.chars().any(|c| !c.is_ascii_lowercase()) {
+        return error(
+            400,
+            "invalid_request_error",
+            "parameter_invalid",
+            "currency must be a lowercase ISO code",
+        );
+    }
+    if field(form, "capture_method") != Some("manual") || field(form, "confirm") != Some("true") {
+        return error(
+            400,
+            "invalid_request_error",
+            "parameter_invalid",
+            "this fake only does confirmed manual-capture intents",
+        );
+    }
+    let status = match field(form, "payment_method").unwrap_or_default() {
+        "pm_card_visa" => "requires_capture",
+        "pm_card_threeDSecure2Required" => "requires_action",
+        "pm_card_visa_chargeDeclined" => {
+            return card_error("generic_decline", "Your card was declined.");
+        }
+        "pm_card_visa_chargeDeclinedInsufficientFunds" => {
+            return card_error("insufficient_funds", "Your card has insufficient funds.");
+        }
+        other => {
+            return error(
+                400,
+                "invalid_request_error",
+                "resource_missing",
+                &format!("No such PaymentMethod: '{other}'"),
+            );
+        }
+    };
+    books.next_id += 1;
+    let id = format!("pi_fake{}", books.next_id);
+    let intent = Intent {
+        amount,
+        capturable: if status == "requires_capture" {
+            amount
+        } else {
+            0
+        },
+        received: 0,
+        refunded: 0,
+        currency,
+        status,
+    };
+    let body = intent_json(&id, &intent, base_url, false);
+    books.intents.insert(id, intent);
+    (200, body)
+}
+
+fn card_error(decline_code: &str, message: &str) -> (u16, Value) {
+    (
+        402,
+        json!({"error": {"type": "card_error", "code": "card_declined", "decline_code": decline_code, "message": message}}),
+    )
+}
+
+fn capture(books: &mut Books, id: &str, form: &[(String, String)], base_url: &str) -> (u16, Value) {
+    let Some(intent) = books.intents.get_mut(id) else {
+        return error(
+            404,
+            "invalid_request_error",
+            "resource_missing",
+            "No such payment_intent",
+        );
+    };
+    if intent.status != "requires_capture" {
+        return error(
+            400,
+            "invalid_request_error",
+            "payment_intent_unexpected_state",
+            "This PaymentIntent could not be captured because it has a status other than requires_capture.",
+        );
+    }
+    let amount = field(form, "amount_to_capture")
+        .and_then(|a| a.parse::<i64>().ok())
+        .unwrap_or(intent.capturable);
+    if amount > intent.capturable || amount <= 0 {
+        return error(
+            400,
+            "invalid_request_error",
+            "amount_too_large",
+            "amount_to_capture is larger than amount_capturable",
+        );
+    }
+    intent.status = "succeeded";
+    intent.received = amount;
+    intent.capturable = 0;
+    (200, intent_json(id, intent, base_url, false))
+}
+
+fn cancel(books: &mut Books, id: &str, base_url: &str) -> (u16, Value) {
+    let Some(intent) = books.intents.get_mut(id) else {
+        return error(
+            404,
+            "invalid_request_error",
+            "resource_missing",
+            "No such payment_intent",
+        );
+    };
+    if !matches!(
+        intent.status,
+        "requires_capture" | "requires_action" | "requires_payment_method"
+    ) {
+        return error(
+            400,
+            "invalid_request_error",
+            "payment_intent_unexpected_state",
+            "You cannot cancel this PaymentIntent because it has a status of succeeded.",
+        );
+    }
+    intent.status = "canceled";
+    intent.capturable = 0;
+    (200, intent_json(id, intent, base_url, false))
+}
+
+fn refund(books: &mut Books, form: &[(String, String)]) -> (u16, Value) {
+    let id = field(form, "payment_intent")
+        .unwrap_or_default()
+        .to_string();
+    let Some(intent) = books.intents.get_mut(&id) else {
+        return error(
+            404,
+            "invalid_request_error",
+            "resource_missing",
+            "No such payment_intent",
+        );
+    };
+    if intent.status != "succeeded" {
+        return error(
+            400,
+            "invalid_request_error",
+            "charge_not_captured",
+            "This PaymentIntent has no captured charge to refund.",
+        );
+    }
+    let left = intent.received - intent.refunded;
+    let amount = field(form, "amount")
+        .and_then(|a| a.parse::<i64>().ok())
+        .unwrap_or(left);
+    if amount > left || amount <= 0 {
+        return error(
+            400,
+            "invalid_request_error",
+            "amount_too_large",
+            "Refund amount is greater than the unrefunded amount on the charge.",
+        );
+    }
+    intent.refunded += amount;
+    books.next_id += 1;
+    (
+        200,
+        json!({"id": format!("re_fake{}", books.next_id), "object": "refund", "amount": amount, "currency": intent.currency, "status": "succeeded", "payment_intent": id}),
+    )
+}
+
+async fn complete_3ds(State(fake): State<FakeStripe>, Path(id): Path<String>) -> &'static str {
+    let mut books = fake.books.lock().unwrap();
+    match books.intents.get_mut(&id) {
+        Some(intent) if intent.status == "requires_action" => {
+            intent.status = "requires_capture";
+            intent.capturable = intent.amount;
+            "authenticated"
+        }
+        _ => "nothing to authenticate",
+    }
+}
