@@ -6,18 +6,19 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 use tokio_util::task::TaskTracker;
 
+use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
 use crate::adapters::sandbox::ledger::LedgerError;
 use crate::adapters::sandbox::{Sandbox, SandboxBooking, SandboxPayments};
 use crate::adapters::store::sqlite::SqliteStore;
 use crate::approval::{ApprovalDeps, ApprovalSecrets, Approvals, KeyError};
 use crate::approval_page::{PageListener, PageServerError};
-use crate::config::Config;
+use crate::config::{Config, PaymentSettings};
 use crate::crypto::CryptoError;
 use crate::domain::ids::OwnerId;
 use crate::mcp::ItineraServer;
 use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
 use crate::planning::Planner;
-use crate::ports::{Clock, Store, StoreError};
+use crate::ports::{Clock, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
 use crate::spending::SpendingGuard;
 use crate::trail::AuditTrail;
@@ -37,6 +38,8 @@ pub enum AppError {
     ApprovalPage(#[from] PageServerError),
     #[error(transparent)]
     ApprovalKey(#[from] KeyError),
+    #[error(transparent)]
+    Http(#[from] crate::adapters::http::ClientError),
     #[error("MCP: {0}")]
     Mcp(String),
 }
@@ -69,9 +72,21 @@ impl App {
     pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
         let store: Arc<dyn Store> = Arc::new(open_store(config).await?);
         let sandbox = Sandbox::open(config.sandbox.clone(), Arc::clone(&clock)).await?;
+        let page = PageListener::bind(config.approval_page_addr).await?;
+        let payments: Arc<dyn PaymentProvider> = match &config.payment {
+            PaymentSettings::Sandbox => Arc::new(SandboxPayments::new(Arc::clone(&sandbox))),
+            PaymentSettings::Stripe {
+                secret_key,
+                base_url,
+            } => Arc::new(StripePayments::new(StripeSettings {
+                secret_key: secret_key.expose().to_string(),
+                base_url: base_url.clone(),
+                return_url: page.payment_return_url(),
+            })?),
+        };
         let providers = Arc::new(Providers::new(
             vec![Arc::new(SandboxBooking::new(Arc::clone(&sandbox)))],
-            Arc::new(SandboxPayments::new(Arc::clone(&sandbox))),
+            payments,
         ));
         let guard = SpendingGuard::new(
             config.policy.clone(),
@@ -79,7 +94,6 @@ impl App {
             Arc::clone(&store),
             Arc::clone(&clock),
         );
-        let page = PageListener::bind(config.approval_page_addr).await?;
         let approvals = Approvals::new(ApprovalDeps {
             store: Arc::clone(&store),
             clock: Arc::clone(&clock),

@@ -33,6 +33,9 @@ Environment variables (each also has the flag shown above):
   ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
   ITINERA_APPROVAL_PAGE_ADDR     loopback address of the approval page (default: 127.0.0.1:0, a free port)
+  ITINERA_PAYMENT_PROVIDER       sandbox (default) or stripe
+  ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode
+  ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
   ITINERA_RISK_VELOCITY_MAX_ORDERS   this many orders within the window asks the person again (default: 10; 0 off)
   ITINERA_RISK_VELOCITY_WINDOW_MINUTES  the velocity window (default: 60)
   ITINERA_RISK_UNUSUAL_MULTIPLE  a total above this multiple of the largest paid order asks again (default: 5; 0 off)
@@ -156,6 +159,27 @@ pub struct Settings {
         global = true
     )]
     pub approval_ttl_minutes: u32,
+    /// Which payment provider holds and charges: the built-in sandbox, or Stripe.
+    #[arg(
+        long,
+        env = "ITINERA_PAYMENT_PROVIDER",
+        value_enum,
+        default_value = "sandbox",
+        global = true
+    )]
+    pub payment_provider: PaymentProviderName,
+    /// Stripe secret key (sk_test_… or rk_test_… in sandbox mode). Prefer the variable: a flag
+    /// shows in the process list.
+    #[arg(long, env = "ITINERA_STRIPE_SECRET_KEY", global = true)]
+    pub stripe_secret_key: Option<Secret>,
+    /// Stripe's API address; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_STRIPE_BASE_URL",
+        default_value = "https://api.stripe.com",
+        global = true
+    )]
+    pub stripe_base_url: String,
     /// Loopback address of the approval page; port 0 picks a free one.
     #[arg(
         long,
@@ -243,10 +267,34 @@ impl From<String> for Secret {
     }
 }
 
+impl Secret {
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(..)")
     }
+}
+
+/// The payment providers Itinera can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PaymentProviderName {
+    Sandbox,
+    Stripe,
+}
+
+/// Which payment provider, with what it needs. The return page comes from the running app.
+#[derive(Debug, Clone)]
+pub enum PaymentSettings {
+    Sandbox,
+    Stripe {
+        secret_key: Secret,
+        base_url: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -273,6 +321,12 @@ pub enum ConfigError {
         value: String,
         problem: String,
     },
+    #[error("ITINERA_PAYMENT_PROVIDER=stripe needs ITINERA_STRIPE_SECRET_KEY")]
+    StripeKeyMissing,
+    #[error(
+        "ITINERA_STRIPE_SECRET_KEY is not a test key (sk_test_… or rk_test_…): in sandbox mode Itinera never uses live keys"
+    )]
+    StripeLiveKey,
     #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
     RiskWindow(u32),
     #[error(transparent)]
@@ -302,6 +356,8 @@ pub struct Config {
     pub approval_page_addr: SocketAddr,
     /// Where out-of-band approval codes go.
     pub code_channel: Arc<dyn CodeChannel>,
+    /// Who holds and charges the money.
+    pub payment: PaymentSettings,
 }
 
 impl Config {
@@ -328,6 +384,7 @@ impl Config {
             risk: RiskRules::default(),
             approval_page_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             code_channel: Arc::new(LogChannel),
+            payment: PaymentSettings::Sandbox,
         }
     }
 
@@ -370,11 +427,35 @@ impl Config {
         config.policy = settings.policy()?;
         config.risk = settings.risk()?;
         config.approval_page_addr = settings.approval_page_addr;
+        config.payment = settings.payment()?;
         Ok(config)
     }
 }
 
 impl Settings {
+    /// The payment provider, refusing a live key outside live mode.
+    fn payment(&self) -> Result<PaymentSettings, ConfigError> {
+        match self.payment_provider {
+            PaymentProviderName::Sandbox => Ok(PaymentSettings::Sandbox),
+            PaymentProviderName::Stripe => {
+                let key = self
+                    .stripe_secret_key
+                    .clone()
+                    .ok_or(ConfigError::StripeKeyMissing)?;
+                if !["sk_test_", "rk_test_"]
+                    .iter()
+                    .any(|prefix| key.expose().starts_with(prefix))
+                {
+                    return Err(ConfigError::StripeLiveKey);
+                }
+                Ok(PaymentSettings::Stripe {
+                    secret_key: key,
+                    base_url: self.stripe_base_url.clone(),
+                })
+            }
+        }
+    }
+
     /// The risk rules from the `ITINERA_RISK_*` settings.
     fn risk(&self) -> Result<RiskRules, ConfigError> {
         if !(1..=10080).contains(&self.risk_velocity_window_minutes) {
@@ -583,6 +664,50 @@ mod tests {
             error.contains("ITINERA_POLICY_MAX_ITEM") && error.contains("unknown kind 'boat'"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn stripe_takes_a_test_key_and_never_a_live_one_in_sandbox_mode() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["itinera", "--data-dir", "/data"];
+            all.extend_from_slice(args);
+            Config::from_settings(&Cli::parse_from(all).settings)
+        };
+        let config = parse(&[
+            "--payment-provider",
+            "stripe",
+            "--stripe-secret-key",
+            "sk_test_abc",
+        ])
+        .unwrap();
+        assert!(matches!(
+            &config.payment,
+            PaymentSettings::Stripe { base_url, .. } if base_url == "https://api.stripe.com"
+        ));
+        assert!(
+            !format!("{config:?}").contains("sk_test_abc"),
+            "Debug hides the key"
+        );
+        assert!(matches!(
+            parse(&["--payment-provider", "stripe"]),
+            Err(ConfigError::StripeKeyMissing)
+        ));
+        let live = parse(&[
+            "--payment-provider",
+            "stripe",
+            "--stripe-secret-key",
+            "sk_live_abc",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            live.contains("never uses live keys") && !live.contains("sk_live_abc"),
+            "{live}"
+        );
+        assert!(matches!(
+            parse(&[]).unwrap().payment,
+            PaymentSettings::Sandbox
+        ));
     }
 
     #[test]

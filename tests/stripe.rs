@@ -305,3 +305,118 @@ async fn rate_limits_outages_and_a_bad_key_are_told_apart() {
         "{offline:?}"
     );
 }
+
+/// The whole flow with Stripe holding and charging the money (bookings in the sandbox).
+mod flow {
+    use super::*;
+    use common::{Harness, Options, expected_refund, money, sum};
+    use itinera::config::PaymentSettings;
+    use serde_json::json;
+
+    async fn with_stripe() -> (Harness, FakeStripe) {
+        let fake = FakeStripe::start().await;
+        let h = Harness::with(Options {
+            payment: PaymentSettings::Stripe {
+                secret_key: KEY.to_string().into(),
+                base_url: fake.base_url.clone(),
+            },
+            ..Options::default()
+        })
+        .await;
+        (h, fake)
+    }
+
+    fn minor(amount: Money) -> i64 {
+        amount.minor_units().unwrap()
+    }
+
+    #[tokio::test]
+    async fn stripe_holds_the_total_charges_what_was_booked_and_refunds_a_cancellation() {
+        let (h, fake) = with_stripe().await;
+        let (plan_id, offers) = h.approved_paris_plan("pm_card_visa").await;
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed", "{order}");
+        assert_eq!(order["payment"]["provider"], "stripe");
+        let intent = order["payment"]["reference"].as_str().unwrap().to_string();
+        let total = sum(offers.iter().map(|o| money(&o["price"])));
+        assert_eq!(fake.intent(&intent), ("succeeded".into(), minor(total), 0));
+
+        let now = chrono::Utc::now();
+        let expected = sum(offers.iter().map(|o| expected_refund(o, now)));
+        let cancelled = h
+            .ok("cancel_booking", json!({"order_id": order["order_id"]}))
+            .await;
+        assert_eq!(money(&cancelled["refunded"]), expected);
+        assert_eq!(
+            fake.intent(&intent).2,
+            minor(expected),
+            "Stripe refunded the same"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_must_have_cancels_the_stripe_hold() {
+        let (h, fake) = with_stripe().await;
+        h.set_faults("hotel.book=fail");
+        let (plan_id, _) = h.approved_paris_plan("pm_card_visa").await;
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "failed", "{order}");
+        let intent = order["payment"]["reference"].as_str().unwrap();
+        assert_eq!(
+            fake.intent(intent),
+            ("canceled".into(), 0, 0),
+            "the hold was released"
+        );
+    }
+
+    #[tokio::test]
+    async fn three_d_secure_at_stripe_waits_for_the_bank_then_continues() {
+        let (h, fake) = with_stripe().await;
+        let (plan_id, _) = h.approved_paris_plan("pm_card_threeDSecure2Required").await;
+        let waiting = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(waiting["status"], "payment_action_required", "{waiting}");
+        let url = waiting["payment"]["action_url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(url.starts_with(&fake.base_url), "the bank's page: {url}");
+        assert!(h.ledger_bookings().await.is_empty());
+        reqwest::get(&url).await.unwrap();
+        let done = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(done["status"], "confirmed", "{done}");
+        let return_url = fake.received()[0].field("return_url").unwrap().to_string();
+        let back = reqwest::get(&return_url)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(back.contains("Go back to your assistant"), "{back}");
+    }
+
+    #[tokio::test]
+    async fn a_declined_card_at_stripe_books_nothing_and_says_what_to_do() {
+        let (h, _fake) = with_stripe().await;
+        let (plan_id, _) = h.approved_paris_plan("pm_card_visa_chargeDeclined").await;
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "failed", "{order}");
+        assert!(
+            order["failure"]
+                .as_str()
+                .unwrap()
+                .contains("generic_decline"),
+            "{order}"
+        );
+        assert!(h.ledger_bookings().await.is_empty());
+    }
+}

@@ -75,6 +75,11 @@ impl PageListener {
         &self.base_url
     }
 
+    /// Where a payment provider sends the customer back after 3-D Secure.
+    pub fn payment_return_url(&self) -> String {
+        format!("{}/payment-complete", self.base_url)
+    }
+
     /// Serves the page until the process ends.
     pub fn serve(self, approvals: Approvals) {
         let port = self.port;
@@ -84,6 +89,7 @@ impl PageListener {
             .collect();
         let app = Router::new()
             .route("/approve/{id}/{token}", get(show).post(answer))
+            .route("/payment-complete", get(payment_complete))
             .layer(axum::middleware::map_response(protect))
             .with_state(PageState { approvals, hosts });
         tracing::info!(url = %self.base_url, "approval page listening");
@@ -121,6 +127,15 @@ async fn show(
         }
         Err(error) => refusal(texts, &error),
     }
+}
+
+/// Where the bank's 3-D Secure page sends the customer back.
+async fn payment_complete(headers: HeaderMap) -> Response {
+    let texts = lang::choose(header_text(&headers, header::ACCEPT_LANGUAGE));
+    respond(
+        StatusCode::OK,
+        html::message_page(texts, texts.payment_done_title, texts.payment_done_body),
+    )
 }
 
 async fn answer(

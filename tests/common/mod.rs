@@ -159,6 +159,8 @@ pub struct Options {
     pub policy: itinera::domain::policy::SpendingPolicy,
     /// The risk rules; tests that are not about risk turn them off.
     pub risk: itinera::domain::risk::RiskRules,
+    /// The payment provider (the sandbox unless a test brings a fake Stripe).
+    pub payment: itinera::config::PaymentSettings,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -195,6 +197,7 @@ impl Default for Options {
             breaker_cooldown: std::time::Duration::from_millis(20),
             policy: Default::default(),
             risk: itinera::domain::risk::RiskRules::off(),
+            payment: itinera::config::PaymentSettings::Sandbox,
         }
     }
 }
@@ -211,6 +214,7 @@ impl Harness {
         config.sandbox.fault_seed = options.fault_seed;
         config.policy = options.policy;
         config.risk = options.risk;
+        config.payment = options.payment;
         let codes = Arc::new(CodeInbox::default());
         config.code_channel = codes.clone();
         config.approvals.ttl = Duration::minutes(options.approval_ttl_minutes);
