@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 use tokio_util::task::TaskTracker;
 
+use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
 use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
 use crate::adapters::sandbox::ledger::LedgerError;
 use crate::adapters::sandbox::{Sandbox, SandboxBooking, SandboxPayments};
@@ -80,6 +81,16 @@ impl App {
                 base_url,
             } => Arc::new(StripePayments::new(StripeSettings {
                 secret_key: secret_key.expose().to_string(),
+                base_url: base_url.clone(),
+                return_url: page.payment_return_url(),
+            })?),
+            PaymentSettings::PayPal {
+                client_id,
+                client_secret,
+                base_url,
+            } => Arc::new(PayPalPayments::new(PayPalSettings {
+                client_id: client_id.clone(),
+                client_secret: client_secret.expose().to_string(),
                 base_url: base_url.clone(),
                 return_url: page.payment_return_url(),
             })?),

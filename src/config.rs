@@ -33,9 +33,12 @@ Environment variables (each also has the flag shown above):
   ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
   ITINERA_APPROVAL_PAGE_ADDR     loopback address of the approval page (default: 127.0.0.1:0, a free port)
-  ITINERA_PAYMENT_PROVIDER       sandbox (default) or stripe
+  ITINERA_PAYMENT_PROVIDER       sandbox (default), stripe or paypal
   ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode
   ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
+  ITINERA_PAYPAL_CLIENT_ID       PayPal REST app client id (sandbox app in sandbox mode)
+  ITINERA_PAYPAL_CLIENT_SECRET   PayPal REST app secret
+  ITINERA_PAYPAL_BASE_URL        PayPal's API address (default: https://api-m.sandbox.paypal.com)
   ITINERA_RISK_VELOCITY_MAX_ORDERS   this many orders within the window asks the person again (default: 10; 0 off)
   ITINERA_RISK_VELOCITY_WINDOW_MINUTES  the velocity window (default: 60)
   ITINERA_RISK_UNUSUAL_MULTIPLE  a total above this multiple of the largest paid order asks again (default: 5; 0 off)
@@ -180,6 +183,20 @@ pub struct Settings {
         global = true
     )]
     pub stripe_base_url: String,
+    /// PayPal REST app client id; in sandbox mode, a sandbox app's.
+    #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
+    pub paypal_client_id: Option<String>,
+    /// PayPal REST app secret. Prefer the variable: a flag shows in the process list.
+    #[arg(long, env = "ITINERA_PAYPAL_CLIENT_SECRET", global = true)]
+    pub paypal_client_secret: Option<Secret>,
+    /// PayPal's API address: the sandbox host in sandbox mode; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_PAYPAL_BASE_URL",
+        default_value = "https://api-m.sandbox.paypal.com",
+        global = true
+    )]
+    pub paypal_base_url: String,
     /// Loopback address of the approval page; port 0 picks a free one.
     #[arg(
         long,
@@ -285,6 +302,8 @@ impl std::fmt::Debug for Secret {
 pub enum PaymentProviderName {
     Sandbox,
     Stripe,
+    #[value(name = "paypal")]
+    PayPal,
 }
 
 /// Which payment provider, with what it needs. The return page comes from the running app.
@@ -293,6 +312,11 @@ pub enum PaymentSettings {
     Sandbox,
     Stripe {
         secret_key: Secret,
+        base_url: String,
+    },
+    PayPal {
+        client_id: String,
+        client_secret: Secret,
         base_url: String,
     },
 }
@@ -323,6 +347,14 @@ pub enum ConfigError {
     },
     #[error("ITINERA_PAYMENT_PROVIDER=stripe needs ITINERA_STRIPE_SECRET_KEY")]
     StripeKeyMissing,
+    #[error(
+        "ITINERA_PAYMENT_PROVIDER=paypal needs ITINERA_PAYPAL_CLIENT_ID and ITINERA_PAYPAL_CLIENT_SECRET"
+    )]
+    PayPalCredentialsMissing,
+    #[error(
+        "ITINERA_PAYPAL_BASE_URL points at PayPal's live host: in sandbox mode Itinera uses the sandbox host (api-m.sandbox.paypal.com)"
+    )]
+    PayPalLiveHost,
     #[error(
         "ITINERA_STRIPE_SECRET_KEY is not a test key (sk_test_… or rk_test_…): in sandbox mode Itinera never uses live keys"
     )]
@@ -451,6 +483,23 @@ impl Settings {
                 Ok(PaymentSettings::Stripe {
                     secret_key: key,
                     base_url: self.stripe_base_url.clone(),
+                })
+            }
+            PaymentProviderName::PayPal => {
+                let (Some(client_id), Some(client_secret)) =
+                    (&self.paypal_client_id, &self.paypal_client_secret)
+                else {
+                    return Err(ConfigError::PayPalCredentialsMissing);
+                };
+                if self.paypal_base_url.contains("api-m.paypal.com")
+                    || self.paypal_base_url.contains("api.paypal.com")
+                {
+                    return Err(ConfigError::PayPalLiveHost);
+                }
+                Ok(PaymentSettings::PayPal {
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    base_url: self.paypal_base_url.clone(),
                 })
             }
         }
@@ -667,7 +716,7 @@ mod tests {
     }
 
     #[test]
-    fn stripe_takes_a_test_key_and_never_a_live_one_in_sandbox_mode() {
+    fn payment_providers_take_test_credentials_and_never_live_ones_in_sandbox_mode() {
         let parse = |args: &[&str]| {
             let mut all = vec!["itinera", "--data-dir", "/data"];
             all.extend_from_slice(args);

@@ -167,7 +167,9 @@ impl Orchestrator {
                 if let Some(payment) = &mut order.payment {
                     payment.action_url = None;
                 }
-                let message = format!("The customer completed 3-D Secure; hold of {amount} placed");
+                let message = format!(
+                    "The customer completed the payment step (3-D Secure or payer approval); hold of {amount} placed"
+                );
                 Next::Continue(
                     self.transition(order, OrderStatus::PaymentProcessing, message)
                         .await?,

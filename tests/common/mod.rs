@@ -417,6 +417,8 @@ impl Harness {
     }
 }
 
+pub mod fake_http;
+pub mod paypal_fake;
 pub mod stripe_fake;
 
 /// The approval page, as the person's browser uses it (the browser test drives a real one).

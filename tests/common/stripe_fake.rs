@@ -5,39 +5,20 @@
 //! captured. It records every request so tests can check what the adapter sent, and can be told
 //! to answer the next requests with an error status.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+pub use super::fake_http::Received;
+use super::fake_http::{Recorder, Replay, json_response};
+
 pub const KEY: &str = "sk_test_fake_itinera";
-
-/// One request as the fake received it.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub method: String,
-    pub path: String,
-    pub headers: HashMap<String, String>,
-    pub form: Vec<(String, String)>,
-}
-
-impl Received {
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Intent {
@@ -52,10 +33,7 @@ struct Intent {
 #[derive(Default)]
 struct Books {
     intents: HashMap<String, Intent>,
-    /// Idempotency key → (method + path + parameters, status, body).
-    replays: HashMap<String, (String, u16, Value)>,
-    received: Vec<Received>,
-    fail_next: VecDeque<(u16, Option<u64>)>,
+    recorder: Recorder,
     next_id: u64,
 }
 
@@ -86,7 +64,7 @@ impl FakeStripe {
 
     /// Every request received, oldest first.
     pub fn received(&self) -> Vec<Received> {
-        self.books.lock().unwrap().received.clone()
+        self.books.lock().unwrap().recorder.received.clone()
     }
 
     /// The next request is answered with this status (and `Retry-After`), without acting.
@@ -94,8 +72,8 @@ impl FakeStripe {
         self.books
             .lock()
             .unwrap()
-            .fail_next
-            .push_back((status, retry_after));
+            .recorder
+            .fail_next(status, retry_after);
     }
 
     /// (status, captured, refunded) of an intent, in minor units.
@@ -140,25 +118,8 @@ fn intent_json(id: &str, intent: &Intent, base_url: &str, expand: bool) -> Value
     body
 }
 
-fn headers_of(headers: &HeaderMap) -> HashMap<String, String> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_string(),
-                value.to_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn respond(status: u16, body: Value, replayed: bool) -> Response {
-    let mut response = (
-        StatusCode::from_u16(status).unwrap(),
-        [("content-type", "application/json")],
-        body.to_string(),
-    )
-        .into_response();
+    let mut response = json_response(status, &body);
     response
         .headers_mut()
         .insert("request-id", "req_fake".parse().unwrap());
@@ -179,12 +140,9 @@ fn answer_early(
     form: Vec<(String, String)>,
 ) -> Option<Response> {
     let mut books = fake.books.lock().unwrap();
-    books.received.push(Received {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        headers: headers_of(headers),
-        form,
-    });
+    books
+        .recorder
+        .record(method.as_str(), uri.path(), headers, form, None);
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}"))
     {
         let (status, body) = error(
@@ -195,17 +153,9 @@ fn answer_early(
         );
         return Some(respond(status, body, false));
     }
-    if let Some((status, retry_after)) = books.fail_next.pop_front() {
-        let (_, body) = error(status, "api_error", "fake_failure", "forced by the test");
-        let mut response = respond(status, body, false);
-        if let Some(seconds) = retry_after {
-            response
-                .headers_mut()
-                .insert("retry-after", seconds.to_string().parse().unwrap());
-        }
-        return Some(response);
-    }
-    None
+    books
+        .recorder
+        .forced_failure(|status| error(status, "api_error", "fake_failure", "forced by the test").1)
 }
 
 async fn handle_get(
@@ -268,25 +218,24 @@ async fn handle(
         .map(str::to_string);
     let fingerprint = format!("{} {} {form:?}", method, uri.path());
     let mut books = fake.books.lock().unwrap();
-    if let Some(key) = &key
-        && let Some((stored, status, body)) = books.replays.get(key)
-    {
-        if stored != &fingerprint {
-            let (status, body) = error(
-                400,
-                "idempotency_error",
-                "idempotency_key_in_use",
-                "Keys for idempotent requests can only be used with the same parameters they were first used with.",
-            );
-            return respond(status, body, false);
+    if let Some(key) = &key {
+        match books.recorder.replay(key, &fingerprint) {
+            Replay::New => {}
+            Replay::Same(status, body) => return respond(status, body, true),
+            Replay::Conflict => {
+                let (status, body) = error(
+                    400,
+                    "idempotency_error",
+                    "idempotency_key_in_use",
+                    "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+                );
+                return respond(status, body, false);
+            }
         }
-        return respond(*status, body.clone(), true);
     }
     let (status, body) = act(&mut books, uri.path(), &form, &fake.base_url);
     if let Some(key) = key {
-        books
-            .replays
-            .insert(key, (fingerprint, status, body.clone()));
+        books.recorder.store(key, fingerprint, status, body.clone());
     }
     respond(status, body, false)
 }

@@ -1,3 +1,4 @@
 //! Real payment providers over HTTP, each in its own folder.
 
+pub mod paypal;
 pub mod stripe;

@@ -1,0 +1,489 @@
+//! PayPal: a hold is an Orders v2 order with `intent=AUTHORIZE`. The payer approves it on
+//! PayPal (the customer action, like 3-D Secure), the order is then authorized, and the
+//! authorization is captured, voided, or its capture refunded.
+//!
+//! The payment id Itinera keeps is PayPal's order id; the authorization and capture ids are read
+//! from the order when needed, so nothing more has to be stored. Looking an approved order up
+//! authorizes it (under a `PayPal-Request-Id` derived from the order, so it happens once): that
+//! is the moment the hold exists. Small typed wire structs over reqwest, as for Stripe; the
+//! OAuth2 client-credentials token is cached and fetched again shortly before it expires, or
+//! when PayPal answers 401.
+
+mod wire;
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::adapters::http::{self, ClientError};
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::money::{Currency, Money};
+use crate::ports::ProviderError;
+use crate::ports::payment::{
+    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProvider, PaymentState, RefundReceipt,
+};
+
+use wire::{
+    Amount, AuthorizationStatus, CaptureStatus, ErrorBody, Order, OrderStatus, Payments, Refund,
+    RefundStatus, Token,
+};
+
+const NAME: &str = "paypal";
+/// A token this close to expiry is fetched again rather than used.
+const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+
+/// Where PayPal is and how to sign in. `Debug` hides the secret.
+#[derive(Clone)]
+pub struct PayPalSettings {
+    pub client_id: String,
+    pub client_secret: String,
+    /// `https://api-m.sandbox.paypal.com`, or a local fake in tests.
+    pub base_url: String,
+    /// Where PayPal sends the payer after approving (and after cancelling).
+    pub return_url: String,
+}
+
+impl std::fmt::Debug for PayPalSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayPalSettings")
+            .field("client_id", &self.client_id)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct PayPalPayments {
+    http: reqwest::Client,
+    settings: PayPalSettings,
+    token: Mutex<Option<(String, Instant)>>,
+}
+
+/// One request to PayPal's REST API.
+struct Call<'a> {
+    method: reqwest::Method,
+    path: String,
+    body: Option<Value>,
+    request_id: Option<&'a str>,
+}
+
+impl PayPalPayments {
+    pub fn new(settings: PayPalSettings) -> Result<PayPalPayments, ClientError> {
+        Ok(PayPalPayments {
+            http: http::client(http::CALL_TIMEOUT)?,
+            settings,
+            token: Mutex::new(None),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.base_url.trim_end_matches('/'))
+    }
+
+    /// A valid access token, fetched when there is none or it is about to expire.
+    async fn access_token(&self, refresh: bool) -> Result<String, PaymentError> {
+        let mut cached = self.token.lock().await;
+        if !refresh
+            && let Some((token, expires)) = cached.as_ref()
+            && Instant::now() + TOKEN_MARGIN < *expires
+        {
+            return Ok(token.clone());
+        }
+        let response = self
+            .http
+            .post(self.url("/v1/oauth2/token"))
+            .basic_auth(&self.settings.client_id, Some(&self.settings.client_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .map_err(|e| http::transport_error(NAME, &e))?;
+        let token: Token = read(response).await?;
+        *cached = Some((
+            token.access_token.clone(),
+            Instant::now() + Duration::from_secs(token.expires_in),
+        ));
+        Ok(token.access_token)
+    }
+
+    /// Sends the call with a token, once more with a fresh token if PayPal no longer takes it.
+    async fn call<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, PaymentError> {
+        let mut refresh = false;
+        loop {
+            let token = self.access_token(refresh).await?;
+            let mut request = self
+                .http
+                .request(call.method.clone(), self.url(&call.path))
+                .bearer_auth(token)
+                .header("Prefer", "return=representation");
+            if let Some(id) = call.request_id {
+                request = request.header("PayPal-Request-Id", id);
+            }
+            if let Some(body) = &call.body {
+                request = request.json(body);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| http::transport_error(NAME, &e))?;
+            if response.status() == StatusCode::UNAUTHORIZED && !refresh {
+                refresh = true;
+                continue;
+            }
+            return read(response).await;
+        }
+    }
+
+    async fn order(&self, id: &str) -> Result<Order, PaymentError> {
+        self.call(Call {
+            method: reqwest::Method::GET,
+            path: format!("/v2/checkout/orders/{id}"),
+            body: None,
+            request_id: None,
+        })
+        .await
+    }
+
+    /// Authorizes an order the payer approved. Keyed by the order: a second lookup replays it.
+    async fn authorize_approved(&self, id: &str) -> Result<Order, PaymentError> {
+        self.call(Call {
+            method: reqwest::Method::POST,
+            path: format!("/v2/checkout/orders/{id}/authorize"),
+            body: Some(json!({})),
+            request_id: Some(&format!("itn-authorize-{id}")),
+        })
+        .await
+    }
+
+    /// The payments of the order's one purchase unit, if it has any yet.
+    fn payments(order: &Order) -> Option<&Payments> {
+        order
+            .purchase_units
+            .first()
+            .and_then(|unit| unit.payments.as_ref())
+    }
+
+    /// What the order means for Itinera's payment.
+    async fn state_of(&self, order: Order) -> Result<PaymentState, PaymentError> {
+        match order.status {
+            OrderStatus::Created | OrderStatus::Saved | OrderStatus::PayerActionRequired => {
+                let link = order
+                    .links
+                    .iter()
+                    .find(|link| link.rel == "payer-action" || link.rel == "approve");
+                Ok(match link {
+                    Some(link) => PaymentState::ActionRequired {
+                        url: link.href.clone(),
+                    },
+                    None => PaymentState::Failed {
+                        reason: "PayPal gave no page for the payer to approve the payment".into(),
+                    },
+                })
+            }
+            OrderStatus::Approved => match self.authorize_approved(&order.id).await {
+                Ok(authorized) => Box::pin(self.state_of(authorized)).await,
+                Err(PaymentError::Declined { code, message }) => Ok(PaymentState::Failed {
+                    reason: format!("PayPal declined the payment ({code}): {message}"),
+                }),
+                Err(other) => Err(other),
+            },
+            OrderStatus::Voided => Ok(PaymentState::Voided),
+            OrderStatus::Completed => settled_state(Self::payments(&order)),
+        }
+    }
+
+    async fn authorization_id(&self, id: &str) -> Result<String, PaymentError> {
+        let order = self.order(id).await?;
+        Self::payments(&order)
+            .and_then(|p| p.authorizations.first())
+            .map(|a| a.id.clone())
+            .ok_or_else(|| rejected("no_authorization", "the PayPal order has no authorization"))
+    }
+}
+
+/// A completed order's payments as one state.
+fn settled_state(payments: Option<&Payments>) -> Result<PaymentState, PaymentError> {
+    let Some((payments, authorization)) =
+        payments.and_then(|p| p.authorizations.first().map(|a| (p, a)))
+    else {
+        return Ok(PaymentState::Failed {
+            reason: "the PayPal order completed without an authorization".into(),
+        });
+    };
+    Ok(match authorization.status {
+        AuthorizationStatus::Created | AuthorizationStatus::Pending => PaymentState::Authorized {
+            amount: money(&authorization.amount)?,
+        },
+        AuthorizationStatus::Captured | AuthorizationStatus::PartiallyCaptured => {
+            let currency = currency(&authorization.amount.currency_code)?;
+            let captured = payments.captures.iter().filter(|c| {
+                matches!(
+                    c.status,
+                    CaptureStatus::Completed
+                        | CaptureStatus::PartiallyRefunded
+                        | CaptureStatus::Refunded
+                )
+            });
+            let refunded = payments
+                .refunds
+                .iter()
+                .filter(|r| matches!(r.status, RefundStatus::Completed | RefundStatus::Pending));
+            PaymentState::Captured {
+                amount: total(currency, captured.map(|c| &c.amount))?,
+                refunded: total(currency, refunded.map(|r| &r.amount))?,
+            }
+        }
+        AuthorizationStatus::Voided => PaymentState::Voided,
+        AuthorizationStatus::Denied | AuthorizationStatus::Expired => PaymentState::Failed {
+            reason: "PayPal denied or expired the authorization".into(),
+        },
+    })
+}
+
+fn total<'a>(
+    currency: Currency,
+    amounts: impl Iterator<Item = &'a Amount>,
+) -> Result<Money, PaymentError> {
+    let mut sum = Money::zero(currency);
+    for amount in amounts {
+        sum = sum
+            .checked_add(&money(amount)?)
+            .map_err(|e| rejected("unreadable_amount", &e.to_string()))?;
+    }
+    Ok(sum)
+}
+
+fn rejected(code: &str, message: &str) -> PaymentError {
+    ProviderError::Rejected {
+        provider: NAME.to_string(),
+        code: code.to_string(),
+        message: message.to_string(),
+    }
+    .into()
+}
+
+fn currency(code: &str) -> Result<Currency, PaymentError> {
+    Currency::parse(code).map_err(|e| rejected("unreadable_amount", &e.to_string()))
+}
+
+fn money(amount: &Amount) -> Result<Money, PaymentError> {
+    Money::parse(&amount.value, &amount.currency_code)
+        .map_err(|e| rejected("unreadable_amount", &e.to_string()))
+}
+
+/// Our amount in PayPal's form: a decimal string with exactly the currency's decimals.
+fn amount(money: &Money) -> Amount {
+    let decimals = money.currency().exponent() as usize;
+    Amount {
+        currency_code: money.currency().code().to_string(),
+        value: format!("{:.*}", decimals, money.amount()),
+    }
+}
+
+/// Reads an answer: the body on success (an empty 204 reads as `null`), our error otherwise.
+async fn read<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, PaymentError> {
+    let status = response.status();
+    if let Some(error) = http::status_error(NAME, status, response.headers()) {
+        return Err(error.into());
+    }
+    let body = response.text().await.map_err(|_| unknown())?;
+    if status.is_success() {
+        let text = if body.trim().is_empty() {
+            "null"
+        } else {
+            &body
+        };
+        return serde_json::from_str(text).map_err(|error| {
+            tracing::warn!(%error, "unreadable answer from PayPal");
+            unknown()
+        });
+    }
+    Err(refusal(status, &body))
+}
+
+fn unknown() -> PaymentError {
+    ProviderError::OutcomeUnknown {
+        provider: NAME.to_string(),
+    }
+    .into()
+}
+
+/// PayPal's error as ours: a declined instrument is a decline; a conflict (a call for the same
+/// resource in progress) is worth sending again; anything else is PayPal's refusal.
+fn refusal(status: StatusCode, body: &str) -> PaymentError {
+    let error = serde_json::from_str::<ErrorBody>(body).ok();
+    let issue = error
+        .as_ref()
+        .and_then(|e| e.details.first())
+        .and_then(|d| d.issue.clone());
+    let message = error
+        .as_ref()
+        .and_then(|e| {
+            e.details
+                .first()
+                .and_then(|d| d.description.clone())
+                .or_else(|| e.message.clone())
+                .or_else(|| e.error_description.clone())
+        })
+        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+    if status == StatusCode::CONFLICT {
+        return ProviderError::Unavailable {
+            provider: NAME.to_string(),
+            message,
+            retry_after: None,
+        }
+        .into();
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return rejected(
+            "authentication_failure",
+            &format!("{message} (check ITINERA_PAYPAL_CLIENT_ID and ITINERA_PAYPAL_CLIENT_SECRET)"),
+        );
+    }
+    if let Some(issue) = issue.as_deref()
+        && matches!(issue, "INSTRUMENT_DECLINED" | "PAYER_CANNOT_PAY")
+    {
+        return PaymentError::Declined {
+            code: issue.to_string(),
+            message,
+        };
+    }
+    let code = issue
+        .or_else(|| error.and_then(|e| e.name))
+        .unwrap_or_else(|| format!("http_{}", status.as_u16()));
+    rejected(&code, &message)
+}
+
+#[async_trait]
+impl PaymentProvider for PayPalPayments {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    async fn authorize(
+        &self,
+        request: AuthorizeRequest<'_>,
+    ) -> Result<PaymentHandle, PaymentError> {
+        let body = json!({
+            "intent": "AUTHORIZE",
+            "purchase_units": [{
+                "reference_id": request.order_id.as_str(),
+                "custom_id": request.order_id.as_str(),
+                "description": request.description,
+                "amount": amount(&request.amount),
+            }],
+            "payment_source": {"paypal": {"experience_context": {
+                "return_url": self.settings.return_url,
+                "cancel_url": self.settings.return_url,
+                "user_action": "CONTINUE",
+            }}},
+        });
+        let order: Order = self
+            .call(Call {
+                method: reqwest::Method::POST,
+                path: "/v2/checkout/orders".into(),
+                body: Some(body),
+                request_id: Some(request.idempotency_key.as_str()),
+            })
+            .await?;
+        let payment_id = order.id.clone();
+        Ok(PaymentHandle {
+            state: self.state_of(order).await?,
+            payment_id,
+        })
+    }
+
+    async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        let order = self.order(payment_id).await?;
+        self.state_of(order).await
+    }
+
+    async fn capture(
+        &self,
+        payment_id: &str,
+        amount_to_capture: Money,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<Money, PaymentError> {
+        let authorization = self.authorization_id(payment_id).await?;
+        let capture: wire::Capture = self
+            .call(Call {
+                method: reqwest::Method::POST,
+                path: format!("/v2/payments/authorizations/{authorization}/capture"),
+                body: Some(json!({"amount": amount(&amount_to_capture), "final_capture": true})),
+                request_id: Some(idempotency_key.as_str()),
+            })
+            .await?;
+        money(&capture.amount)
+    }
+
+    async fn void(
+        &self,
+        payment_id: &str,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<(), PaymentError> {
+        let order = self.order(payment_id).await?;
+        let Some(authorization) = Self::payments(&order)
+            .and_then(|p| p.authorizations.first())
+            .map(|a| a.id.clone())
+        else {
+            // Never approved or never authorized: there is no hold to release.
+            return Ok(());
+        };
+        let _: Value = self
+            .call(Call {
+                method: reqwest::Method::POST,
+                path: format!("/v2/payments/authorizations/{authorization}/void"),
+                body: None,
+                request_id: Some(idempotency_key.as_str()),
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn refund(
+        &self,
+        payment_id: &str,
+        refund_amount: Money,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<RefundReceipt, PaymentError> {
+        let order = self.order(payment_id).await?;
+        let capture = Self::payments(&order)
+            .and_then(|p| p.captures.first())
+            .map(|c| c.id.clone())
+            .ok_or_else(|| rejected("no_capture", "nothing was captured on this PayPal order"))?;
+        let refund: Refund = self
+            .call(Call {
+                method: reqwest::Method::POST,
+                path: format!("/v2/payments/captures/{capture}/refund"),
+                body: Some(json!({"amount": amount(&refund_amount)})),
+                request_id: Some(idempotency_key.as_str()),
+            })
+            .await?;
+        match refund.status {
+            RefundStatus::Failed | RefundStatus::Cancelled => Err(rejected(
+                "refund_failed",
+                "PayPal did not complete the refund",
+            )),
+            RefundStatus::Pending | RefundStatus::Completed => Ok(RefundReceipt {
+                amount: money(&refund.amount)?,
+                refund_id: refund.id,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_carry_exactly_the_currencys_decimals() {
+        let eur = Money::parse("12.5", "EUR").unwrap();
+        assert_eq!(amount(&eur).value, "12.50");
+        let jpy = Money::parse("1200", "JPY").unwrap();
+        assert_eq!(amount(&jpy).value, "1200");
+        assert_eq!(money(&amount(&eur)).unwrap(), eur);
+    }
+}

@@ -1,0 +1,547 @@
+//! A local PayPal, following the wire contract in `shared/provider-apis.md` §3: an OAuth2
+//! client-credentials token endpoint (Basic auth, form body) whose tokens expire, Orders v2 with
+//! `intent=AUTHORIZE` that the payer must approve (a `payer-action` link), authorize, capture,
+//! void (204, or the authorization with `Prefer: return=representation`) and refund; decimal
+//! string amounts with exactly the currency's decimals; `PayPal-Request-Id` replays; the error
+//! object with `details[].issue` (`ORDER_NOT_APPROVED`, `INSTRUMENT_DECLINED`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+pub use super::fake_http::Received;
+use super::fake_http::{Recorder, json_response};
+
+pub const CLIENT_ID: &str = "itinera-fake-client";
+pub const CLIENT_SECRET: &str = "itinera-fake-secret";
+
+#[derive(Debug, Clone)]
+struct Order {
+    currency: String,
+    /// Minor units.
+    amount: i64,
+    status: &'static str,
+    /// The payer's instrument will be declined at authorization.
+    declines: bool,
+    authorization: Option<(String, &'static str)>,
+    capture: Option<(String, i64)>,
+    refunds: Vec<(String, i64)>,
+}
+
+#[derive(Default)]
+struct Books {
+    orders: HashMap<String, Order>,
+    /// Access token → still valid.
+    tokens: HashMap<String, bool>,
+    tokens_issued: u32,
+    recorder: Recorder,
+    next_id: u64,
+}
+
+#[derive(Clone)]
+pub struct FakePayPal {
+    books: Arc<Mutex<Books>>,
+    pub base_url: String,
+}
+
+impl FakePayPal {
+    pub async fn start() -> FakePayPal {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let fake = FakePayPal {
+            books: Arc::default(),
+            base_url,
+        };
+        let app = Router::new()
+            .route("/v1/oauth2/token", post(token))
+            .route("/v2/checkout/orders", post(api))
+            .route("/v2/checkout/orders/{id}", get(api))
+            .route("/v2/checkout/orders/{id}/{action}", post(api))
+            .route("/v2/payments/{kind}/{id}/{action}", post(api))
+            .route("/fake/approve/{id}", get(approve))
+            .route("/fake/approve-declining/{id}", get(approve_declining))
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        fake
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.books.lock().unwrap().recorder.received.clone()
+    }
+
+    pub fn fail_next(&self, status: u16, retry_after: Option<u64>) {
+        self.books
+            .lock()
+            .unwrap()
+            .recorder
+            .fail_next(status, retry_after);
+    }
+
+    /// Every token issued so far stops working, as when they expire.
+    pub fn expire_tokens(&self) {
+        for valid in self.books.lock().unwrap().tokens.values_mut() {
+            *valid = false;
+        }
+    }
+
+    pub fn tokens_issued(&self) -> u32 {
+        self.books.lock().unwrap().tokens_issued
+    }
+
+    /// (order status, authorization status, captured, refunded) in minor units.
+    pub fn order(&self, id: &str) -> (String, String, i64, i64) {
+        let books = self.books.lock().unwrap();
+        let order = &books.orders[id];
+        (
+            order.status.to_string(),
+            order.authorization.as_ref().map_or("", |a| a.1).to_string(),
+            order.capture.as_ref().map_or(0, |c| c.1),
+            order.refunds.iter().map(|r| r.1).sum(),
+        )
+    }
+
+    pub fn order_count(&self) -> usize {
+        self.books.lock().unwrap().orders.len()
+    }
+}
+
+fn error(status: u16, name: &str, issue: &str, description: &str) -> (u16, Value) {
+    (
+        status,
+        json!({"name": name, "message": description, "debug_id": "fake", "details": [{"issue": issue, "description": description}]}),
+    )
+}
+
+/// Decimals of the currencies the fake knows.
+fn decimals(currency: &str) -> u32 {
+    match currency {
+        "JPY" | "KRW" => 0,
+        _ => 2,
+    }
+}
+
+fn value(minor: i64, currency: &str) -> Value {
+    let places = decimals(currency);
+    let text = if places == 0 {
+        minor.to_string()
+    } else {
+        format!("{}.{:02}", minor / 100, minor % 100)
+    };
+    json!({"currency_code": currency, "value": text})
+}
+
+/// A PayPal amount in minor units, if it is written with exactly the currency's decimals.
+fn minor(amount: &Value) -> Option<(i64, String)> {
+    let currency = amount["currency_code"].as_str()?.to_string();
+    let text = amount["value"].as_str()?;
+    let places = decimals(&currency);
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() != places as usize {
+        return None;
+    }
+    let minor = format!("{whole}{fraction}").parse::<i64>().ok()?;
+    Some((minor, currency))
+}
+
+fn order_json(id: &str, order: &Order, base_url: &str) -> Value {
+    let mut payments = json!({});
+    if let Some((auth_id, status)) = &order.authorization {
+        payments["authorizations"] = json!([{"id": auth_id, "status": status, "amount": value(order.amount, &order.currency)}]);
+    }
+    if let Some((capture_id, amount)) = &order.capture {
+        let refunded: i64 = order.refunds.iter().map(|r| r.1).sum();
+        let status = match refunded {
+            0 => "COMPLETED",
+            r if r == *amount => "REFUNDED",
+            _ => "PARTIALLY_REFUNDED",
+        };
+        payments["captures"] = json!([{"id": capture_id, "status": status, "amount": value(*amount, &order.currency)}]);
+    }
+    if !order.refunds.is_empty() {
+        payments["refunds"] = order
+            .refunds
+            .iter()
+            .map(|(id, amount)| json!({"id": id, "status": "COMPLETED", "amount": value(*amount, &order.currency)}))
+            .collect();
+    }
+    let mut links = vec![
+        json!({"href": format!("{base_url}/v2/checkout/orders/{id}"), "rel": "self", "method": "GET"}),
+    ];
+    if order.status == "PAYER_ACTION_REQUIRED" {
+        links.push(json!({"href": format!("{base_url}/fake/approve/{id}"), "rel": "payer-action", "method": "GET"}));
+    }
+    json!({
+        "id": id,
+        "intent": "AUTHORIZE",
+        "status": order.status,
+        "purchase_units": [{"reference_id": "default", "amount": value(order.amount, &order.currency), "payments": payments}],
+        "links": links,
+    })
+}
+
+async fn token(State(fake): State<FakePayPal>, headers: HeaderMap, body: String) -> Response {
+    use base64::Engine;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    );
+    let mut books = fake.books.lock().unwrap();
+    let form: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
+    books
+        .recorder
+        .record("POST", "/v1/oauth2/token", &headers, form.clone(), None);
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+        return json_response(
+            401,
+            &json!({"error": "invalid_client", "error_description": "Client Authentication failed"}),
+        );
+    }
+    if form != [("grant_type".to_string(), "client_credentials".to_string())] {
+        return json_response(
+            400,
+            &json!({"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"}),
+        );
+    }
+    books.tokens_issued += 1;
+    let token = format!("A21fake{}", books.tokens_issued);
+    books.tokens.insert(token.clone(), true);
+    json_response(
+        200,
+        &json!({"access_token": token, "token_type": "Bearer", "expires_in": 32400, "scope": "https://uri.paypal.com/services/payments"}),
+    )
+}
+
+async fn api(
+    State(fake): State<FakePayPal>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let json: Option<Value> = serde_json::from_str(&body).ok();
+    let mut books = fake.books.lock().unwrap();
+    books.recorder.record(
+        method.as_str(),
+        uri.path(),
+        &headers,
+        Vec::new(),
+        json.clone(),
+    );
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if books.tokens.get(bearer) != Some(&true) {
+        let (status, body) = error(
+            401,
+            "AUTHENTICATION_FAILURE",
+            "INVALID_TOKEN",
+            "Authentication failed due to invalid authentication credentials or a missing Authorization header.",
+        );
+        return json_response(status, &body);
+    }
+    if let Some(response) = books.recorder.forced_failure(|status| {
+        error(
+            status,
+            "INTERNAL_SERVER_ERROR",
+            "FORCED",
+            "forced by the test",
+        )
+        .1
+    }) {
+        return response;
+    }
+    let request_id = headers
+        .get("paypal-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let fingerprint = format!("{method} {} {body}", uri.path());
+    // A reused request id answers the original request's result, whatever the new body says.
+    if method == Method::POST
+        && let Some(id) = &request_id
+        && let Some((status, body)) = books.recorder.stored(id)
+    {
+        return answer(status, &body);
+    }
+    let representation = headers.get("prefer").is_some_and(|v| {
+        v.to_str()
+            .unwrap_or_default()
+            .contains("return=representation")
+    });
+    let (status, body) = act(
+        &mut books,
+        &method,
+        uri.path(),
+        json.unwrap_or(Value::Null),
+        &fake.base_url,
+        representation,
+    );
+    if method == Method::POST
+        && let Some(id) = request_id
+    {
+        books.recorder.store(id, fingerprint, status, body.clone());
+    }
+    answer(status, &body)
+}
+
+fn answer(status: u16, body: &Value) -> Response {
+    if status == 204 {
+        return axum::http::StatusCode::NO_CONTENT.into_response();
+    }
+    json_response(status, body)
+}
+
+fn act(
+    books: &mut Books,
+    method: &Method,
+    path: &str,
+    body: Value,
+    base_url: &str,
+    representation: bool,
+) -> (u16, Value) {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method.as_str(), parts.as_slice()) {
+        ("POST", ["v2", "checkout", "orders"]) => create(books, &body, base_url),
+        ("GET", ["v2", "checkout", "orders", id]) => match books.orders.get(*id) {
+            Some(order) => (200, order_json(id, order, base_url)),
+            None => error(
+                404,
+                "RESOURCE_NOT_FOUND",
+                "INVALID_RESOURCE_ID",
+                "Specified resource ID does not exist.",
+            ),
+        },
+        ("POST", ["v2", "checkout", "orders", id, "authorize"]) => authorize(books, id, base_url),
+        ("POST", ["v2", "payments", "authorizations", id, "capture"]) => capture(books, id, &body),
+        ("POST", ["v2", "payments", "authorizations", id, "void"]) => {
+            void(books, id, representation)
+        }
+        ("POST", ["v2", "payments", "captures", id, "refund"]) => refund(books, id, &body),
+        _ => error(
+            404,
+            "RESOURCE_NOT_FOUND",
+            "NOT_FOUND",
+            "no such endpoint in the fake",
+        ),
+    }
+}
+
+fn create(books: &mut Books, body: &Value, base_url: &str) -> (u16, Value) {
+    if body["intent"] != "AUTHORIZE" {
+        return error(
+            400,
+            "INVALID_REQUEST",
+            "INVALID_PARAMETER_VALUE",
+            "this fake only takes intent AUTHORIZE",
+        );
+    }
+    let Some((amount, currency)) = minor(&body["purchase_units"][0]["amount"]) else {
+        return error(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "DECIMAL_PRECISION",
+            "If the currency supports decimals, only two decimal place precision is supported.",
+        );
+    };
+    books.next_id += 1;
+    let id = format!("ORDER{}", books.next_id);
+    let order = Order {
+        currency,
+        amount,
+        status: "PAYER_ACTION_REQUIRED",
+        declines: false,
+        authorization: None,
+        capture: None,
+        refunds: Vec::new(),
+    };
+    let json = order_json(&id, &order, base_url);
+    books.orders.insert(id, order);
+    (201, json)
+}
+
+fn authorize(books: &mut Books, id: &str, base_url: &str) -> (u16, Value) {
+    books.next_id += 1;
+    let auth_id = format!("AUTH{}", books.next_id);
+    let Some(order) = books.orders.get_mut(id) else {
+        return error(
+            404,
+            "RESOURCE_NOT_FOUND",
+            "INVALID_RESOURCE_ID",
+            "Specified resource ID does not exist.",
+        );
+    };
+    if order.status != "APPROVED" {
+        return error(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "ORDER_NOT_APPROVED",
+            "Payer has not yet approved the Order for payment.",
+        );
+    }
+    if order.declines {
+        return error(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "INSTRUMENT_DECLINED",
+            "The instrument presented was either declined by the processor or bank, or it can't be used for this payment.",
+        );
+    }
+    order.status = "COMPLETED";
+    order.authorization = Some((auth_id, "CREATED"));
+    (201, order_json(id, order, base_url))
+}
+
+fn find_by_authorization<'a>(books: &'a mut Books, auth_id: &str) -> Option<&'a mut Order> {
+    books
+        .orders
+        .values_mut()
+        .find(|o| o.authorization.as_ref().is_some_and(|a| a.0 == auth_id))
+}
+
+fn capture(books: &mut Books, auth_id: &str, body: &Value) -> (u16, Value) {
+    books.next_id += 1;
+    let capture_id = format!("CAPTURE{}", books.next_id);
+    let Some(order) = find_by_authorization(books, auth_id) else {
+        return error(
+            404,
+            "RESOURCE_NOT_FOUND",
+            "INVALID_RESOURCE_ID",
+            "Specified resource ID does not exist.",
+        );
+    };
+    if order.authorization.as_ref().map(|a| a.1) != Some("CREATED") {
+        return error(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "AUTHORIZATION_ALREADY_CAPTURED",
+            "Authorization has been previously captured or voided.",
+        );
+    }
+    let amount = match body.get("amount") {
+        None => order.amount,
+        Some(amount) => match minor(amount) {
+            Some((minor, currency)) if currency == order.currency && minor <= order.amount => minor,
+            _ => {
+                return error(
+                    422,
+                    "UNPROCESSABLE_ENTITY",
+                    "AMOUNT_CANNOT_BE_SPECIFIED",
+                    "The capture amount is not valid for this authorization.",
+                );
+            }
+        },
+    };
+    order.authorization = order.authorization.take().map(|(id, _)| {
+        (
+            id,
+            if amount == order.amount {
+                "CAPTURED"
+            } else {
+                "PARTIALLY_CAPTURED"
+            },
+        )
+    });
+    order.capture = Some((capture_id.clone(), amount));
+    (
+        201,
+        json!({"id": capture_id, "status": "COMPLETED", "amount": value(amount, &order.currency), "final_capture": true}),
+    )
+}
+
+fn void(books: &mut Books, auth_id: &str, representation: bool) -> (u16, Value) {
+    let Some(order) = find_by_authorization(books, auth_id) else {
+        return error(
+            404,
+            "RESOURCE_NOT_FOUND",
+            "INVALID_RESOURCE_ID",
+            "Specified resource ID does not exist.",
+        );
+    };
+    if order.authorization.as_ref().map(|a| a.1) != Some("CREATED") {
+        return error(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "PREVIOUSLY_CAPTURED",
+            "Authorization has been previously captured and hence cannot be voided.",
+        );
+    }
+    order.authorization = order.authorization.take().map(|(id, _)| (id, "VOIDED"));
+    if representation {
+        let (id, status) = order.authorization.clone().unwrap();
+        (
+            200,
+            json!({"id": id, "status": status, "amount": value(order.amount, &order.currency)}),
+        )
+    } else {
+        (204, Value::Null)
+    }
+}
+
+fn refund(books: &mut Books, capture_id: &str, body: &Value) -> (u16, Value) {
+    books.next_id += 1;
+    let refund_id = format!("REFUND{}", books.next_id);
+    let Some(order) = books
+        .orders
+        .values_mut()
+        .find(|o| o.capture.as_ref().is_some_and(|c| c.0 == capture_id))
+    else {
+        return error(
+            404,
+            "RESOURCE_NOT_FOUND",
+            "INVALID_RESOURCE_ID",
+            "Specified resource ID does not exist.",
+        );
+    };
+    let captured = order.capture.as_ref().map_or(0, |c| c.1);
+    let left = captured - order.refunds.iter().map(|r| r.1).sum::<i64>();
+    let amount = match body.get("amount") {
+        None => left,
+        Some(amount) => match minor(amount) {
+            Some((minor, currency)) if currency == order.currency && minor <= left && minor > 0 => {
+                minor
+            }
+            _ => {
+                return error(
+                    422,
+                    "UNPROCESSABLE_ENTITY",
+                    "REFUND_AMOUNT_EXCEEDED",
+                    "The refund amount must be less than or equal to the capture amount that has not yet been refunded.",
+                );
+            }
+        },
+    };
+    order.refunds.push((refund_id.clone(), amount));
+    (
+        201,
+        json!({"id": refund_id, "status": "COMPLETED", "amount": value(amount, &order.currency)}),
+    )
+}
+
+fn mark_approved(fake: &FakePayPal, id: &str, declines: bool) -> &'static str {
+    let mut books = fake.books.lock().unwrap();
+    match books.orders.get_mut(id) {
+        Some(order) if order.status == "PAYER_ACTION_REQUIRED" => {
+            order.status = "APPROVED";
+            order.declines = declines;
+            "approved"
+        }
+        _ => "nothing to approve",
+    }
+}
+
+/// The payer approves on PayPal.
+async fn approve(State(fake): State<FakePayPal>, Path(id): Path<String>) -> &'static str {
+    mark_approved(&fake, &id, false)
+}
+
+/// The payer approves with an instrument the bank will decline.
+async fn approve_declining(State(fake): State<FakePayPal>, Path(id): Path<String>) -> &'static str {
+    mark_approved(&fake, &id, true)
+}
