@@ -23,6 +23,7 @@ use crate::ports::{Clock, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
 use crate::spending::SpendingGuard;
 use crate::trail::AuditTrail;
+use crate::webhooks::{WebhookSecrets, Webhooks};
 
 /// How long an exiting server waits for executions under way.
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -41,6 +42,8 @@ pub enum AppError {
     ApprovalKey(#[from] KeyError),
     #[error(transparent)]
     Http(#[from] crate::adapters::http::ClientError),
+    #[error("webhook endpoint: {0}")]
+    Webhooks(String),
     #[error("MCP: {0}")]
     Mcp(String),
 }
@@ -64,6 +67,7 @@ pub struct Services {
 /// A wired Itinera: services plus the sandbox they talk to.
 pub struct App {
     services: Arc<Services>,
+    webhooks: Webhooks,
     sandbox: Arc<Sandbox>,
     owner: OwnerId,
     recovery_interval: std::time::Duration,
@@ -74,27 +78,7 @@ impl App {
         let store: Arc<dyn Store> = Arc::new(open_store(config).await?);
         let sandbox = Sandbox::open(config.sandbox.clone(), Arc::clone(&clock)).await?;
         let page = PageListener::bind(config.approval_page_addr).await?;
-        let payments: Arc<dyn PaymentProvider> = match &config.payment {
-            PaymentSettings::Sandbox => Arc::new(SandboxPayments::new(Arc::clone(&sandbox))),
-            PaymentSettings::Stripe {
-                secret_key,
-                base_url,
-            } => Arc::new(StripePayments::new(StripeSettings {
-                secret_key: secret_key.expose().to_string(),
-                base_url: base_url.clone(),
-                return_url: page.payment_return_url(),
-            })?),
-            PaymentSettings::PayPal {
-                client_id,
-                client_secret,
-                base_url,
-            } => Arc::new(PayPalPayments::new(PayPalSettings {
-                client_id: client_id.clone(),
-                client_secret: client_secret.expose().to_string(),
-                base_url: base_url.clone(),
-                return_url: page.payment_return_url(),
-            })?),
-        };
+        let (payments, webhook_secrets) = payment_provider(config, &sandbox, &page)?;
         let providers = Arc::new(Providers::new(
             vec![Arc::new(SandboxBooking::new(Arc::clone(&sandbox)))],
             payments,
@@ -125,20 +109,27 @@ impl App {
             in_flight: TaskTracker::new(),
             trail: AuditTrail::new(Arc::clone(&store)),
             orchestrator: Orchestrator::new(
-                store,
+                Arc::clone(&store),
                 providers,
-                clock,
+                Arc::clone(&clock),
                 StepPause::at(config.pause_at_step),
                 config.retry.clone(),
                 guard,
             ),
         };
+        let webhooks = Webhooks::new(store, services.orchestrator.clone(), clock, webhook_secrets);
         Ok(App {
+            webhooks,
             services: Arc::new(services),
             sandbox,
             owner: OwnerId::new(config.profile.clone()),
             recovery_interval: config.recovery_interval,
         })
+    }
+
+    /// What handles provider webhooks (`itinera webhooks --listen`).
+    pub fn webhooks(&self) -> Webhooks {
+        self.webhooks.clone()
     }
 
     /// An MCP server acting for the configured profile.
@@ -192,4 +183,51 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The configured payment provider, and what verifies its webhooks.
+fn payment_provider(
+    config: &Config,
+    sandbox: &Arc<Sandbox>,
+    page: &PageListener,
+) -> Result<(Arc<dyn PaymentProvider>, WebhookSecrets), AppError> {
+    Ok(match &config.payment {
+        PaymentSettings::Sandbox => (
+            Arc::new(SandboxPayments::new(Arc::clone(sandbox))),
+            WebhookSecrets::default(),
+        ),
+        PaymentSettings::Stripe {
+            secret_key,
+            base_url,
+            webhook_secret,
+        } => (
+            Arc::new(StripePayments::new(StripeSettings {
+                secret_key: secret_key.expose().to_string(),
+                base_url: base_url.clone(),
+                return_url: page.payment_return_url(),
+            })?),
+            WebhookSecrets {
+                stripe: webhook_secret.as_ref().map(|s| s.expose().to_string()),
+                paypal: None,
+            },
+        ),
+        PaymentSettings::PayPal {
+            client_id,
+            client_secret,
+            base_url,
+            webhook_id,
+        } => {
+            let paypal = Arc::new(PayPalPayments::new(PayPalSettings {
+                client_id: client_id.clone(),
+                client_secret: client_secret.expose().to_string(),
+                base_url: base_url.clone(),
+                return_url: page.payment_return_url(),
+            })?);
+            let secrets = WebhookSecrets {
+                stripe: None,
+                paypal: webhook_id.clone().map(|id| (Arc::clone(&paypal), id)),
+            };
+            (paypal, secrets)
+        }
+    })
 }

@@ -36,6 +36,8 @@ Environment variables (each also has the flag shown above):
   ITINERA_PAYMENT_PROVIDER       sandbox (default), stripe or paypal
   ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode
   ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
+  ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
+  ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
   ITINERA_PAYPAL_CLIENT_ID       PayPal REST app client id (sandbox app in sandbox mode)
   ITINERA_PAYPAL_CLIENT_SECRET   PayPal REST app secret
   ITINERA_PAYPAL_BASE_URL        PayPal's API address (default: https://api-m.sandbox.paypal.com)
@@ -76,6 +78,13 @@ pub enum Command {
         /// Calls unanswered for longer than this many minutes are reported.
         #[arg(long, default_value_t = 10)]
         stale_after_minutes: u32,
+    },
+    /// Receive payment providers' webhooks (Stripe, PayPal) on ADDR at /webhooks/{provider}:
+    /// verified events move their orders on at once.
+    Webhooks {
+        /// Address to listen on, e.g. 127.0.0.1:8787 (behind a tunnel or proxy for the provider).
+        #[arg(long)]
+        listen: SocketAddr,
     },
     /// Work with the tamper-evident audit log.
     Audit {
@@ -183,6 +192,12 @@ pub struct Settings {
         global = true
     )]
     pub stripe_base_url: String,
+    /// Stripe webhook endpoint secret (`whsec_…`), for `itinera webhooks`.
+    #[arg(long, env = "ITINERA_STRIPE_WEBHOOK_SECRET", global = true)]
+    pub stripe_webhook_secret: Option<Secret>,
+    /// The id PayPal gave Itinera's webhook endpoint, for `itinera webhooks`.
+    #[arg(long, env = "ITINERA_PAYPAL_WEBHOOK_ID", global = true)]
+    pub paypal_webhook_id: Option<String>,
     /// PayPal REST app client id; in sandbox mode, a sandbox app's.
     #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
     pub paypal_client_id: Option<String>,
@@ -313,11 +328,15 @@ pub enum PaymentSettings {
     Stripe {
         secret_key: Secret,
         base_url: String,
+        /// The webhook endpoint's signing secret, `whsec_…`.
+        webhook_secret: Option<Secret>,
     },
     PayPal {
         client_id: String,
         client_secret: Secret,
         base_url: String,
+        /// The id PayPal gave the webhook endpoint, needed to verify deliveries.
+        webhook_id: Option<String>,
     },
 }
 
@@ -483,6 +502,7 @@ impl Settings {
                 Ok(PaymentSettings::Stripe {
                     secret_key: key,
                     base_url: self.stripe_base_url.clone(),
+                    webhook_secret: self.stripe_webhook_secret.clone(),
                 })
             }
             PaymentProviderName::PayPal => {
@@ -500,6 +520,7 @@ impl Settings {
                     client_id: client_id.clone(),
                     client_secret: client_secret.clone(),
                     base_url: self.paypal_base_url.clone(),
+                    webhook_id: self.paypal_webhook_id.clone(),
                 })
             }
         }

@@ -29,3 +29,4 @@ pub mod ports;
 pub mod providers;
 pub mod spending;
 pub mod trail;
+pub mod webhooks;

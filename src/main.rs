@@ -48,6 +48,7 @@ async fn main() -> ExitCode {
         Command::Audit {
             action: AuditCommand::Verify,
         } => verify_audit(&config).await,
+        Command::Webhooks { listen } => receive_webhooks(&config, listen).await,
     };
     match result {
         Ok(code) => code,
@@ -57,6 +58,21 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Serves the webhook endpoint until interrupted.
+async fn receive_webhooks(
+    config: &Config,
+    listen: std::net::SocketAddr,
+) -> Result<ExitCode, AppError> {
+    let app = App::start(config, Arc::new(SystemClock)).await?;
+    tokio::select! {
+        served = itinera::webhooks::listen(listen, app.webhooks()) => {
+            served.map_err(|e| AppError::Webhooks(format!("{listen}: {e}")))?;
+        }
+        _ = tokio::signal::ctrl_c() => tracing::info!("stopping the webhook endpoint"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints what needs a person; exits 1 when anything does.

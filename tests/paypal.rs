@@ -263,6 +263,7 @@ mod flow {
                 client_id: CLIENT_ID.into(),
                 client_secret: CLIENT_SECRET.to_string().into(),
                 base_url: fake.base_url.clone(),
+                webhook_id: None,
             },
             ..Options::default()
         })

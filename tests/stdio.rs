@@ -137,6 +137,8 @@ fn help_documents_every_environment_variable() {
         "ITINERA_PAYMENT_PROVIDER",
         "ITINERA_STRIPE_SECRET_KEY",
         "ITINERA_STRIPE_BASE_URL",
+        "ITINERA_STRIPE_WEBHOOK_SECRET",
+        "ITINERA_PAYPAL_WEBHOOK_ID",
         "ITINERA_PAYPAL_CLIENT_ID",
         "ITINERA_PAYPAL_CLIENT_SECRET",
         "ITINERA_PAYPAL_BASE_URL",

@@ -319,6 +319,7 @@ mod flow {
             payment: PaymentSettings::Stripe {
                 secret_key: KEY.to_string().into(),
                 base_url: fake.base_url.clone(),
+                webhook_secret: None,
             },
             ..Options::default()
         })

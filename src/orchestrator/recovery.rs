@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::domain::order::OrderStatus;
+use crate::domain::order::{Order, OrderStatus};
 
 use super::{ExecutionError, Orchestrator};
 
@@ -58,6 +58,25 @@ impl Orchestrator {
             }
         }
         Ok(report)
+    }
+
+    /// Continues the order a provider event is about (3-D Secure done, payer approved, payment
+    /// failed): the driver asks the provider where the payment stands and moves on from there.
+    /// `None` when no order is paid by this payment.
+    pub async fn resume_payment(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Option<Order>, ExecutionError> {
+        let Some(order) = self.store.order_for_payment(provider, reference).await? else {
+            return Ok(None);
+        };
+        let plan = self
+            .store
+            .plan(&order.owner, &order.plan_id)
+            .await?
+            .ok_or_else(|| ExecutionError::PlanNotFound(order.plan_id.clone()))?;
+        self.drive_exclusive(order, &plan).await.map(Some)
     }
 
     /// Recovers now, then again every `interval`, for as long as the process runs.

@@ -120,6 +120,22 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Audit entries, oldest first: one owner's, or (for verification) everyone's.
     async fn audit_log(&self, owner: Option<&OwnerId>) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The order paid by this payment at this provider, whoever owns it (provider events name
+    /// the payment, not the owner).
+    async fn order_for_payment(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Option<Order>, StoreError>;
+    /// Whether a provider event was already handled.
+    async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError>;
+    /// Notes a provider event as handled; false when it already was.
+    async fn record_delivery(
+        &self,
+        provider: &str,
+        event_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
     /// The owner's orders created since `since`, for spending limits.
     async fn orders_since(
         &self,

@@ -64,6 +64,10 @@ impl FakePayPal {
             .route("/v2/checkout/orders/{id}", get(api))
             .route("/v2/checkout/orders/{id}/{action}", post(api))
             .route("/v2/payments/{kind}/{id}/{action}", post(api))
+            .route(
+                "/v1/notifications/verify-webhook-signature",
+                post(verify_webhook),
+            )
             .route("/fake/approve/{id}", get(approve))
             .route("/fake/approve-declining/{id}", get(approve_declining))
             .with_state(fake.clone());
@@ -106,9 +110,76 @@ impl FakePayPal {
         )
     }
 
+    /// The transmission headers PayPal would send with this event for this webhook id.
+    pub fn sign_event(&self, body: &str, webhook_id: &str) -> Vec<(&'static str, String)> {
+        let event: Value = serde_json::from_str(body).unwrap();
+        let id = format!("TX-{}", event["id"].as_str().unwrap_or_default());
+        vec![
+            ("paypal-auth-algo", "SHA256withRSA".into()),
+            ("paypal-cert-url", format!("{}/fake/cert", self.base_url)),
+            ("paypal-transmission-id", id.clone()),
+            (
+                "paypal-transmission-sig",
+                transmission_signature(&id, webhook_id, &event),
+            ),
+            ("paypal-transmission-time", "2026-11-25T12:00:00Z".into()),
+        ]
+    }
+
     pub fn order_count(&self) -> usize {
         self.books.lock().unwrap().orders.len()
     }
+}
+
+/// Stands in for PayPal's RSA signature: only this fake can make it, and it covers the
+/// transmission, the webhook id and the event.
+fn transmission_signature(transmission_id: &str, webhook_id: &str, event: &Value) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(format!(
+        "fake-paypal|{transmission_id}|{webhook_id}|{event}"
+    )))
+}
+
+/// PayPal's online check of a delivery.
+async fn verify_webhook(
+    State(fake): State<FakePayPal>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let mut books = fake.books.lock().unwrap();
+    books.recorder.record(
+        "POST",
+        "/v1/notifications/verify-webhook-signature",
+        &headers,
+        Vec::new(),
+        Some(request.clone()),
+    );
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if books.tokens.get(bearer) != Some(&true) {
+        let (status, body) = error(
+            401,
+            "AUTHENTICATION_FAILURE",
+            "INVALID_TOKEN",
+            "Authentication failed.",
+        );
+        return json_response(status, &body);
+    }
+    let expected = transmission_signature(
+        request["transmission_id"].as_str().unwrap_or_default(),
+        request["webhook_id"].as_str().unwrap_or_default(),
+        &request["webhook_event"],
+    );
+    let verdict = if request["transmission_sig"] == expected.as_str() {
+        "SUCCESS"
+    } else {
+        "FAILURE"
+    };
+    json_response(200, &json!({"verification_status": verdict}))
 }
 
 fn error(status: u16, name: &str, issue: &str, description: &str) -> (u16, Value) {

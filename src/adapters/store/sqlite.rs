@@ -819,6 +819,55 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn order_for_payment(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM orders WHERE payment_provider = ? AND payment_reference = ?",
+        )
+        .bind(provider)
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        match row {
+            Some(row) => Ok(Some(self.load_order(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM webhook_events WHERE provider = ? AND event_id = ?")
+                .bind(provider)
+                .bind(event_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(found.is_some())
+    }
+
+    async fn record_delivery(
+        &self,
+        provider: &str,
+        event_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO webhook_events (provider, event_id, received_at) VALUES (?, ?, ?) \
+             ON CONFLICT (provider, event_id) DO NOTHING",
+        )
+        .bind(provider)
+        .bind(event_id)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
     async fn orders_since(
         &self,
         owner: &OwnerId,

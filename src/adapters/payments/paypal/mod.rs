@@ -136,6 +136,20 @@ impl PayPalPayments {
         }
     }
 
+    /// Asks PayPal whether a webhook delivery is genuine (`request` as
+    /// `verify-webhook-signature` takes it).
+    pub async fn verify_webhook(&self, request: &Value) -> Result<bool, PaymentError> {
+        let answer: Value = self
+            .call(Call {
+                method: reqwest::Method::POST,
+                path: "/v1/notifications/verify-webhook-signature".into(),
+                body: Some(request.clone()),
+                request_id: None,
+            })
+            .await?;
+        Ok(answer["verification_status"] == "SUCCESS")
+    }
+
     async fn order(&self, id: &str) -> Result<Order, PaymentError> {
         self.call(Call {
             method: reqwest::Method::GET,
