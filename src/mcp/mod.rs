@@ -7,6 +7,7 @@
 mod approve;
 mod audit;
 mod orders;
+mod payments;
 mod plans;
 mod search;
 mod views;
@@ -33,7 +34,7 @@ const INSTRUCTIONS: &str = "Itinera books and pays for trips the person has agre
 2. Build a plan with create_travel_plan from offer ids (or criteria the server resolves); adjust it with update_travel_plan.\n\
 3. Call confirm_travel_plan: the person sees the itinerary and total and approves or declines. Only the person can approve.\n\
 4. Call execute_travel_plan: prices are re-checked, the total is held on the payment method, items are booked in dependency order, and only what was booked is charged. If the bank asks for 3-D Secure, give the person the link, then call execute_travel_plan again.\n\
-5. Follow with get_booking_status and list_bookings; cancel_booking cancels under each item's policy and refunds what the policy gives back.\n\
+5. Follow with get_booking_status, list_bookings and get_payment_status; cancel_booking cancels under each item's policy and refunds what the policy gives back.\n\
 Never put card numbers anywhere: payment methods are provider tokens such as pm_sandbox_visa.";
 
 /// The MCP server for one person (the local profile on stdio).
@@ -53,6 +54,7 @@ impl ItineraServer {
                 + Self::plan_router()
                 + Self::approval_router()
                 + Self::order_router()
+                + Self::payment_router()
                 + Self::audit_router(),
         }
     }

@@ -14,7 +14,7 @@ use super::ItineraServer;
 use super::views::{OrderList, OrderSummary, OrderView};
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct OrderIdArgs {
+pub(super) struct OrderIdArgs {
     /// The order id, e.g. "ord_8f14e45fceea167a5a36dedd4bea2543".
     pub order_id: String,
 }

@@ -22,6 +22,7 @@ use crate::domain::ids::{OrderId, OwnerId, PlanId};
 use crate::domain::money::{Money, MoneyError};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, TransitionError};
 use crate::domain::plan::PlanError;
+use crate::ports::payment::PaymentState;
 use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, Store, StoreError};
 use crate::providers::Providers;
@@ -182,5 +183,35 @@ impl Orchestrator {
         };
         self.store.save_order(order, expected, &event).await?;
         Ok(())
+    }
+}
+
+/// An order's payment as Itinera recorded it and as the provider reports it now.
+#[derive(Debug, Clone)]
+pub struct PaymentCheck {
+    pub order: Order,
+    /// `None` when the order has no payment yet.
+    pub at_provider: Option<PaymentState>,
+}
+
+impl Orchestrator {
+    /// Asks the payment provider where the order's payment stands, to set beside the record.
+    pub async fn payment_check(
+        &self,
+        owner: &OwnerId,
+        id: &OrderId,
+    ) -> Result<PaymentCheck, ExecutionError> {
+        let order = self.order(owner, id).await?;
+        let at_provider = match &order.payment {
+            None => None,
+            Some(payment) => Some(
+                self.providers
+                    .payment()
+                    .status(&payment.reference)
+                    .await
+                    .map_err(ExecutionError::PaymentLookup)?,
+            ),
+        };
+        Ok(PaymentCheck { order, at_provider })
     }
 }

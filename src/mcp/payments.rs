@@ -1,0 +1,128 @@
+//! get_payment_status: what the payment provider itself says about an order's payment, beside
+//! what Itinera recorded, so a person (or the assistant) can see that the two agree.
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::domain::ids::OrderId;
+use crate::domain::money::Money;
+use crate::orchestrator::PaymentCheck;
+use crate::ports::payment::PaymentState;
+
+use super::ItineraServer;
+use super::orders::OrderIdArgs;
+
+/// The payment as recorded and as the provider reports it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PaymentStatus {
+    pub order_id: OrderId,
+    pub provider: Option<String>,
+    /// The provider's payment id.
+    pub reference: Option<String>,
+    /// What Itinera recorded.
+    pub recorded: Amounts,
+    /// What the provider says now: `action_required`, `authorized`, `captured`, `voided`,
+    /// `failed`, or `none` before any payment.
+    pub provider_state: String,
+    pub provider_amounts: Option<Amounts>,
+    /// Whether the provider's figures match the record.
+    pub agrees: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Amounts {
+    pub held: Option<Money>,
+    pub captured: Money,
+    pub refunded: Money,
+}
+
+#[tool_router(router = payment_router, vis = "pub(super)")]
+impl ItineraServer {
+    /// Ask the payment provider where an order's payment stands (held, captured, refunded,
+    /// waiting for the customer, released) and compare it with Itinera's record. Read-only.
+    #[tool(
+        title = "Get payment status",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn get_payment_status(
+        &self,
+        Parameters(args): Parameters<OrderIdArgs>,
+    ) -> Result<Json<PaymentStatus>, String> {
+        let id = OrderId::parse(&args.order_id).map_err(|e| e.to_string())?;
+        let check = self
+            .services
+            .orchestrator
+            .payment_check(&self.owner, &id)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Json(status_of(check)))
+    }
+}
+
+fn status_of(check: PaymentCheck) -> PaymentStatus {
+    let order = check.order;
+    let recorded = Amounts {
+        held: Some(order.authorized),
+        captured: order.captured,
+        refunded: order.refunded,
+    };
+    let (provider_state, provider_amounts) = match &check.at_provider {
+        None => ("none", None),
+        Some(PaymentState::ActionRequired { .. }) => ("action_required", None),
+        Some(PaymentState::Authorized { amount }) => (
+            "authorized",
+            Some(Amounts {
+                held: Some(*amount),
+                captured: Money::zero(order.currency),
+                refunded: Money::zero(order.currency),
+            }),
+        ),
+        Some(PaymentState::Captured { amount, refunded }) => (
+            "captured",
+            Some(Amounts {
+                held: None,
+                captured: *amount,
+                refunded: *refunded,
+            }),
+        ),
+        Some(PaymentState::Voided) => ("voided", None),
+        Some(PaymentState::Failed { .. }) => ("failed", None),
+    };
+    let agrees = match &provider_amounts {
+        Some(at) if provider_state == "captured" => {
+            at.captured == order.captured && at.refunded == order.refunded
+        }
+        Some(_) => order.captured.is_zero(),
+        None => order.captured.is_zero() && order.refunded.is_zero(),
+    };
+    let message = match (&check.at_provider, agrees) {
+        (None, _) => "No payment was started for this order.".to_string(),
+        (_, true) => "The provider's figures match Itinera's record.".to_string(),
+        (_, false) => format!(
+            "The provider's figures differ from Itinera's record: run `itinera doctor`, and check the payment {} at {} before acting.",
+            order.payment.as_ref().map_or("", |p| p.reference.as_str()),
+            order
+                .payment
+                .as_ref()
+                .map_or("the provider", |p| p.provider.as_str())
+        ),
+    };
+    PaymentStatus {
+        order_id: order.id,
+        provider: order.payment.as_ref().map(|p| p.provider.clone()),
+        reference: order.payment.as_ref().map(|p| p.reference.clone()),
+        recorded,
+        provider_state: provider_state.to_string(),
+        provider_amounts,
+        agrees,
+        message,
+    }
+}
