@@ -79,10 +79,14 @@ impl App {
         let sandbox = Sandbox::open(config.sandbox.clone(), Arc::clone(&clock)).await?;
         let page = PageListener::bind(config.approval_page_addr).await?;
         let (payments, webhook_secrets) = payment_provider(config, &sandbox, &page)?;
-        let providers = Arc::new(Providers::new(
-            vec![Arc::new(SandboxBooking::new(Arc::clone(&sandbox)))],
-            payments,
-        ));
+        // The sandbox stays reachable so orders it holds money for can still be settled.
+        let providers = Arc::new(
+            Providers::new(
+                vec![Arc::new(SandboxBooking::new(Arc::clone(&sandbox)))],
+                payments,
+            )
+            .with_payment(Arc::new(SandboxPayments::new(Arc::clone(&sandbox)))),
+        );
         let guard = SpendingGuard::new(
             config.policy.clone(),
             config.risk.clone(),

@@ -73,6 +73,7 @@ fn order(plan: &TravelPlan, approval: &Approval) -> Order {
         authorized: eur("100"),
         captured: eur("0"),
         refunded: eur("0"),
+        payment_via: "stripe".into(),
         payment: None,
         items: vec![OrderItem {
             item_id: ItemId::generate(),
@@ -122,7 +123,10 @@ async fn one_approval_yields_one_order() {
         .await
         .unwrap()
     {
-        Created::Existing(existing) => assert_eq!(existing.id, first.id),
+        Created::Existing(existing) => {
+            assert_eq!(existing.id, first.id);
+            assert_eq!(existing.payment_via, "stripe", "the provider is kept");
+        }
         Created::New(_) => panic!("a second order was created for the same approval"),
     }
 }

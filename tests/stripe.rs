@@ -421,3 +421,67 @@ mod flow {
         assert!(h.ledger_bookings().await.is_empty());
     }
 }
+
+/// Orders keep paying through the provider they were created with.
+mod switching {
+    use super::*;
+    use common::{Harness, Options, money};
+    use itinera::config::PaymentSettings;
+    use serde_json::json;
+
+    fn stripe(fake: &FakeStripe) -> Options {
+        Options {
+            payment: PaymentSettings::Stripe {
+                secret_key: KEY.to_string().into(),
+                base_url: fake.base_url.clone(),
+                webhook_secret: None,
+            },
+            ..Options::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sandbox_order_is_still_refunded_by_the_sandbox_after_switching_to_stripe() {
+        let fake = FakeStripe::start().await;
+        let before = Harness::start().await;
+        let (plan_id, _) = before.approved_paris_plan("pm_sandbox_visa").await;
+        let order = before
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed");
+        let after = Harness::start_in(before.dir, stripe(&fake)).await;
+        let cancelled = after
+            .ok("cancel_booking", json!({"order_id": order["order_id"]}))
+            .await;
+        assert!(!money(&cancelled["refunded"]).is_zero(), "{cancelled}");
+        assert_eq!(
+            fake.received().len(),
+            0,
+            "nothing of the old order went to Stripe"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stripe_order_says_what_to_configure_when_stripe_is_gone() {
+        let fake = FakeStripe::start().await;
+        let before = Harness::with(stripe(&fake)).await;
+        let (plan_id, _) = before.approved_paris_plan("pm_card_visa").await;
+        let order = before
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed");
+        let after = Harness::start_in(before.dir, Options::default()).await;
+        let refused = after
+            .err("cancel_booking", json!({"order_id": order["order_id"]}))
+            .await;
+        assert!(
+            refused.contains("pays through 'stripe'")
+                && refused.contains("ITINERA_PAYMENT_PROVIDER"),
+            "{refused}"
+        );
+        let status = after
+            .err("get_payment_status", json!({"order_id": order["order_id"]}))
+            .await;
+        assert!(status.contains("not configured now"), "{status}");
+    }
+}

@@ -208,6 +208,9 @@ pub struct Order {
     pub authorized: Money,
     pub captured: Money,
     pub refunded: Money,
+    /// The payment provider the order was created to pay through: every later call for its
+    /// money (capture, void, refund, lookup) goes there, whatever is configured by then.
+    pub payment_via: String,
     pub payment: Option<PaymentRecord>,
     pub items: Vec<OrderItem>,
     /// Why the order failed, when it did.

@@ -118,7 +118,7 @@ impl Orchestrator {
             // The same set of cancelled items gives the same key, so a retry never refunds twice.
             let group = refund_group(&order);
             let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, &group);
-            let payments = self.providers.payment();
+            let payments = self.payments_of(&order)?;
             let refund = self
                 .step(
                     payments.name(),
@@ -174,7 +174,7 @@ impl Orchestrator {
     async fn abandon(&self, order: Order) -> Result<Order, ExecutionError> {
         if let Some(payment) = &order.payment {
             let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
-            let payments = self.providers.payment();
+            let payments = self.payments_of(&order)?;
             self.step(
                 payments.name(),
                 &order.id,

@@ -78,7 +78,7 @@ impl Orchestrator {
     }
 
     async fn authorize(&self, mut order: Order, plan: &TravelPlan) -> Result<Next, ExecutionError> {
-        let payments = self.providers.payment();
+        let payments = self.payments_of(&order)?;
         let key = IdempotencyKey::derive(&order.id, None, Operation::Authorize, "1");
         let request = AuthorizeRequest {
             order_id: &order.id,
@@ -157,8 +157,7 @@ impl Orchestrator {
             return Ok(Next::Wait(order));
         };
         let state = self
-            .providers
-            .payment()
+            .payments_of(&order)?
             .status(&payment.reference)
             .await
             .map_err(ExecutionError::PaymentLookup)?;
@@ -365,7 +364,7 @@ impl Orchestrator {
             return Ok(Next::Continue(order));
         };
         let key = IdempotencyKey::derive(&order.id, None, Operation::Capture, "1");
-        let payments = self.providers.payment();
+        let payments = self.payments_of(&order)?;
         let result = self
             .step(
                 payments.name(),

@@ -50,7 +50,13 @@ impl Orchestrator {
         self.guard.check(plan).await?;
         self.check_risks(plan, approval).await?;
         let quotes = self.requote(plan).await?;
-        let order = new_order(plan, approval, &quotes, now)?;
+        let order = new_order(
+            plan,
+            approval,
+            &quotes,
+            self.providers.payment().name(),
+            now,
+        )?;
         let created = OrderEvent {
             at: now,
             status: order.status,
@@ -119,6 +125,7 @@ fn new_order(
     plan: &TravelPlan,
     approval: &Approval,
     quotes: &[Offer],
+    payment_via: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Order, ExecutionError> {
     let items: Vec<OrderItem> = plan
@@ -156,6 +163,7 @@ fn new_order(
         authorized: total,
         captured: Money::zero(plan.currency),
         refunded: Money::zero(plan.currency),
+        payment_via: payment_via.to_string(),
         payment: None,
         items,
         failure: None,

@@ -24,7 +24,7 @@ use crate::domain::order::{Order, OrderEvent, OrderStatus, TransitionError};
 use crate::domain::plan::PlanError;
 use crate::ports::payment::PaymentState;
 use crate::ports::store::OrderFilter;
-use crate::ports::{Clock, PaymentError, Store, StoreError};
+use crate::ports::{Clock, PaymentError, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
 use crate::spending::{GuardError, SpendingGuard};
 use keyed_lock::KeyedLocks;
@@ -65,6 +65,10 @@ pub enum ExecutionError {
     NotCancellable(String),
     #[error("could not check the payment with the provider: {0}. Try again in a moment")]
     PaymentLookup(PaymentError),
+    #[error(
+        "order {order} pays through '{provider}', which is not configured now: set ITINERA_PAYMENT_PROVIDER (and its credentials) so Itinera can reach it, then try again"
+    )]
+    PaymentProviderMissing { order: OrderId, provider: String },
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error(transparent)]
@@ -123,6 +127,17 @@ impl Orchestrator {
         Fut: std::future::Future<Output = Result<T, ExecutionError>>,
     {
         self.order_locks.run(order, work()).await
+    }
+
+    /// The payment provider the order pays through.
+    fn payments_of(&self, order: &Order) -> Result<Arc<dyn PaymentProvider>, ExecutionError> {
+        self.providers
+            .payment_named(&order.payment_via)
+            .cloned()
+            .ok_or_else(|| ExecutionError::PaymentProviderMissing {
+                order: order.id.clone(),
+                provider: order.payment_via.clone(),
+            })
     }
 
     pub async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Order, ExecutionError> {
@@ -205,8 +220,7 @@ impl Orchestrator {
         let at_provider = match &order.payment {
             None => None,
             Some(payment) => Some(
-                self.providers
-                    .payment()
+                self.payments_of(&order)?
                     .status(&payment.reference)
                     .await
                     .map_err(ExecutionError::PaymentLookup)?,

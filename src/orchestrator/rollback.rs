@@ -77,7 +77,7 @@ impl Orchestrator {
             .unwrap_or_else(|| "the order was rolled back".into());
         if let Some(payment) = order.payment.clone() {
             let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
-            let payments = self.providers.payment();
+            let payments = self.payments_of(&order)?;
             match self
                 .step(
                     payments.name(),

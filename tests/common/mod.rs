@@ -208,7 +208,11 @@ impl Harness {
     }
 
     pub async fn with(options: Options) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
+        Harness::start_in(tempfile::tempdir().unwrap(), options).await
+    }
+
+    /// A server over the databases in `dir`, as after a restart with other settings.
+    pub async fn start_in(dir: tempfile::TempDir, options: Options) -> Harness {
         let mut config = Config::in_dir(dir.path());
         config.sandbox.faults = Faults::parse(options.faults).unwrap();
         config.sandbox.fault_seed = options.fault_seed;

@@ -311,6 +311,7 @@ impl SqliteStore {
             authorized: money("authorized", &get::<String>(row, "authorized")?, currency)?,
             captured: money("captured", &get::<String>(row, "captured")?, currency)?,
             refunded: money("refunded", &get::<String>(row, "refunded")?, currency)?,
+            payment_via: get(row, "payment_via")?,
             payment,
             items,
             failure: get(row, "failure")?,
@@ -565,7 +566,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
             "INSERT INTO orders (id, owner, plan_id, approval_id, status, currency, authorized, captured, refunded, \
-             failure, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             failure, created_at, updated_at, payment_via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (approval_id) DO NOTHING",
         )
         .bind(order.id.as_str())
@@ -580,6 +581,7 @@ impl Store for SqliteStore {
         .bind(&order.failure)
         .bind(order.created_at)
         .bind(order.updated_at)
+        .bind(&order.payment_via)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
