@@ -172,6 +172,11 @@ async fn plans_with_bad_amounts_items_or_dependencies_are_refused() {
             "not a valid payment method token",
         ),
         (
+            one.clone(),
+            json!({"payment_method": "pm_card_visa"}),
+            "cannot be used with sandbox_payments: the sandbox charges its test payment methods only",
+        ),
+        (
             json!([{"offer_id": "off_fl_doesnotexist"}]),
             json!({}),
             "no offer off_fl_doesnotexist",

@@ -404,6 +404,28 @@ mod flow {
     }
 
     #[tokio::test]
+    async fn a_payment_method_stripe_cannot_charge_is_refused_when_the_plan_is_made() {
+        let (h, fake) = with_stripe().await;
+        let offers = h.paris_offers().await;
+        let refused = h
+            .err(
+                "create_travel_plan",
+                json!({
+                    "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+                    "payment_method": "pm_sandbox_visa",
+                    "items": [{"offer_id": offers[0]["id"]}],
+                }),
+            )
+            .await;
+        assert!(
+            refused.contains("Stripe charges Stripe payment methods"),
+            "{refused}"
+        );
+        assert_eq!(h.rows("plans").await, 0);
+        assert!(fake.received().is_empty());
+    }
+
+    #[tokio::test]
     async fn a_declined_card_at_stripe_books_nothing_and_says_what_to_do() {
         let (h, _fake) = with_stripe().await;
         let (plan_id, _) = h.approved_paris_plan("pm_card_visa_chargeDeclined").await;

@@ -112,8 +112,21 @@ impl Planner {
             updated_at: now,
         };
         plan.validate(now.date_naive())?;
+        self.check_payment_method(&plan)?;
         self.store.insert_plan(&plan).await?;
         Ok(plan)
+    }
+
+    /// The payment provider new orders pay through must be able to charge the plan's method.
+    fn check_payment_method(&self, plan: &TravelPlan) -> Result<(), PlanningError> {
+        let payments = self.providers.payment();
+        payments
+            .check_method(&plan.payment_method)
+            .map_err(|reason| PlanningError::PaymentMethod {
+                method: plan.payment_method.as_str().to_string(),
+                provider: payments.name().to_string(),
+                reason,
+            })
     }
 
     pub async fn plan(&self, owner: &OwnerId, id: &PlanId) -> Result<TravelPlan, PlanningError> {
@@ -169,6 +182,7 @@ impl Planner {
         let now = self.clock.now();
         plan.updated_at = now;
         plan.validate(now.date_naive())?;
+        self.check_payment_method(&plan)?;
         self.store.update_plan(&plan).await?;
         Ok(plan)
     }

@@ -42,6 +42,12 @@ pub enum PlanningError {
         order: OrderId,
         status: OrderStatus,
     },
+    #[error("the payment method '{method}' cannot be used with {provider}: {reason}")]
+    PaymentMethod {
+        method: String,
+        provider: String,
+        reason: String,
+    },
     #[error(transparent)]
     Provider(#[from] BookingError),
     #[error(transparent)]

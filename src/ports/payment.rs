@@ -65,6 +65,10 @@ pub enum PaymentError {
 pub trait PaymentProvider: Send + Sync {
     fn name(&self) -> &str;
 
+    /// Whether this provider can charge the payment method, checked when a plan is made so a
+    /// wrong token is told before the person is asked to approve; `Err` says what it takes.
+    fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String>;
+
     async fn authorize(&self, request: AuthorizeRequest<'_>)
     -> Result<PaymentHandle, PaymentError>;
 

@@ -11,6 +11,7 @@ use super::Sandbox;
 use super::failures::{self, answer_lost, ledger_failure};
 use super::ledger::{LedgerError, LedgerPayment, SandboxLedger, find_payment};
 use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::Money;
 use crate::ports::ProviderError;
 use crate::ports::payment::{
@@ -143,6 +144,15 @@ impl SandboxPayments {
         }
     }
 
+    fn method_known(method: &PaymentMethodToken) -> Result<(), String> {
+        match method.as_str() {
+            SUCCEEDS | DECLINED | INSUFFICIENT_FUNDS | THREE_D_SECURE => Ok(()),
+            _ => Err(format!(
+                "the sandbox charges its test payment methods only: {SUCCEEDS}, {DECLINED}, {INSUFFICIENT_FUNDS} or {THREE_D_SECURE}"
+            )),
+        }
+    }
+
     async fn authorize_once(
         &self,
         request: AuthorizeRequest<'_>,
@@ -222,6 +232,10 @@ impl SandboxPayments {
 impl PaymentProvider for SandboxPayments {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {
+        Self::method_known(method)
     }
 
     async fn authorize(

@@ -21,6 +21,7 @@ use tokio::sync::Mutex;
 
 use crate::adapters::http::{self, ClientError};
 use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
@@ -374,6 +375,14 @@ fn refusal(status: StatusCode, body: &str) -> PaymentError {
 impl PaymentProvider for PayPalPayments {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {
+        if method.as_str() == "paypal" {
+            Ok(())
+        } else {
+            Err("with PayPal the payer chooses how to pay on PayPal's own page: use the payment method 'paypal'".into())
+        }
     }
 
     async fn authorize(

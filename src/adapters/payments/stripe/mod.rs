@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::adapters::http::{self, ClientError};
 use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
@@ -251,6 +252,18 @@ fn state_of(intent: &PaymentIntent) -> Result<PaymentState, PaymentError> {
 impl PaymentProvider for StripePayments {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {
+        let token = method.as_str();
+        if token.starts_with("pm_") && !token.starts_with("pm_sandbox_") {
+            Ok(())
+        } else {
+            Err(
+                "Stripe charges Stripe payment methods: a pm_… id (pm_card_visa in test mode)"
+                    .into(),
+            )
+        }
     }
 
     async fn authorize(
