@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 use tokio_util::task::TaskTracker;
 
+use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
 use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
 use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
 use crate::adapters::sandbox::ledger::LedgerError;
@@ -233,5 +234,18 @@ fn payment_provider(
             };
             (paypal, secrets)
         }
+        PaymentSettings::Antom {
+            client_id,
+            keys,
+            base_url,
+        } => (
+            Arc::new(AntomPayments::new(AntomSettings {
+                client_id: client_id.clone(),
+                keys: keys.clone(),
+                base_url: base_url.clone(),
+                return_url: page.payment_return_url(),
+            })?),
+            WebhookSecrets::default(),
+        ),
     })
 }

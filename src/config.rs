@@ -33,11 +33,15 @@ Environment variables (each also has the flag shown above):
   ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
   ITINERA_APPROVAL_PAGE_ADDR     loopback address of the approval page (default: 127.0.0.1:0, a free port)
-  ITINERA_PAYMENT_PROVIDER       sandbox (default), stripe or paypal
+  ITINERA_PAYMENT_PROVIDER       sandbox (default), stripe, paypal or antom
   ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode
   ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
   ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
   ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
+  ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode)
+  ITINERA_ANTOM_PRIVATE_KEY      the merchant's RSA private key for Antom (PKCS#8, PEM or base64)
+  ITINERA_ANTOM_PUBLIC_KEY       Antom's RSA public key, to verify its answers (PEM or base64)
+  ITINERA_ANTOM_BASE_URL         Antom's gateway (default: https://open-sea-global.alipay.com)
   ITINERA_PAYPAL_CLIENT_ID       PayPal REST app client id (sandbox app in sandbox mode)
   ITINERA_PAYPAL_CLIENT_SECRET   PayPal REST app secret
   ITINERA_PAYPAL_BASE_URL        PayPal's API address (default: https://api-m.sandbox.paypal.com)
@@ -198,6 +202,23 @@ pub struct Settings {
     /// The id PayPal gave Itinera's webhook endpoint, for `itinera webhooks`.
     #[arg(long, env = "ITINERA_PAYPAL_WEBHOOK_ID", global = true)]
     pub paypal_webhook_id: Option<String>,
+    /// Antom merchant client id; in sandbox mode a SANDBOX_… id.
+    #[arg(long, env = "ITINERA_ANTOM_CLIENT_ID", global = true)]
+    pub antom_client_id: Option<String>,
+    /// The merchant's RSA private key for Antom (PKCS#8, PEM or base64). Prefer the variable.
+    #[arg(long, env = "ITINERA_ANTOM_PRIVATE_KEY", global = true)]
+    pub antom_private_key: Option<Secret>,
+    /// Antom's RSA public key (PEM or base64), to verify its answers.
+    #[arg(long, env = "ITINERA_ANTOM_PUBLIC_KEY", global = true)]
+    pub antom_public_key: Option<String>,
+    /// Antom's gateway; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_ANTOM_BASE_URL",
+        default_value = "https://open-sea-global.alipay.com",
+        global = true
+    )]
+    pub antom_base_url: String,
     /// PayPal REST app client id; in sandbox mode, a sandbox app's.
     #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
     pub paypal_client_id: Option<String>,
@@ -319,6 +340,7 @@ pub enum PaymentProviderName {
     Stripe,
     #[value(name = "paypal")]
     PayPal,
+    Antom,
 }
 
 /// Which payment provider, with what it needs. The return page comes from the running app.
@@ -337,6 +359,11 @@ pub enum PaymentSettings {
         base_url: String,
         /// The id PayPal gave the webhook endpoint, needed to verify deliveries.
         webhook_id: Option<String>,
+    },
+    Antom {
+        client_id: String,
+        keys: crate::adapters::payments::antom::Keys,
+        base_url: String,
     },
 }
 
@@ -374,6 +401,16 @@ pub enum ConfigError {
         "ITINERA_PAYPAL_BASE_URL points at PayPal's live host: in sandbox mode Itinera uses the sandbox host (api-m.sandbox.paypal.com)"
     )]
     PayPalLiveHost,
+    #[error(
+        "ITINERA_PAYMENT_PROVIDER=antom needs ITINERA_ANTOM_CLIENT_ID, ITINERA_ANTOM_PRIVATE_KEY and ITINERA_ANTOM_PUBLIC_KEY"
+    )]
+    AntomSettingsMissing,
+    #[error(
+        "ITINERA_ANTOM_CLIENT_ID is not a sandbox id (SANDBOX_…): in sandbox mode Itinera never uses live credentials"
+    )]
+    AntomLiveClient,
+    #[error("{0}")]
+    AntomKey(#[from] crate::adapters::payments::antom::KeyError),
     #[error(
         "ITINERA_STRIPE_SECRET_KEY is not a test key (sk_test_… or rk_test_…): in sandbox mode Itinera never uses live keys"
     )]
@@ -521,6 +558,23 @@ impl Settings {
                     client_secret: client_secret.clone(),
                     base_url: self.paypal_base_url.clone(),
                     webhook_id: self.paypal_webhook_id.clone(),
+                })
+            }
+            PaymentProviderName::Antom => {
+                let (Some(client_id), Some(private), Some(public)) = (
+                    &self.antom_client_id,
+                    &self.antom_private_key,
+                    &self.antom_public_key,
+                ) else {
+                    return Err(ConfigError::AntomSettingsMissing);
+                };
+                if !client_id.starts_with("SANDBOX_") {
+                    return Err(ConfigError::AntomLiveClient);
+                }
+                Ok(PaymentSettings::Antom {
+                    client_id: client_id.clone(),
+                    keys: crate::adapters::payments::antom::Keys::parse(private.expose(), public)?,
+                    base_url: self.antom_base_url.clone(),
                 })
             }
         }

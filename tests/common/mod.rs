@@ -421,6 +421,7 @@ impl Harness {
     }
 }
 
+pub mod antom_fake;
 pub mod fake_http;
 pub mod paypal_fake;
 pub mod stripe_fake;

@@ -1,4 +1,5 @@
 //! Real payment providers over HTTP, each in its own folder.
 
+pub mod antom;
 pub mod paypal;
 pub mod stripe;
