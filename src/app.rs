@@ -213,7 +213,7 @@ fn payment_provider(
             })?),
             WebhookSecrets {
                 stripe: webhook_secret.as_ref().map(|s| s.expose().to_string()),
-                paypal: None,
+                ..WebhookSecrets::default()
             },
         ),
         PaymentSettings::PayPal {
@@ -229,8 +229,8 @@ fn payment_provider(
                 return_url: page.payment_return_url(),
             })?);
             let secrets = WebhookSecrets {
-                stripe: None,
                 paypal: webhook_id.clone().map(|id| (Arc::clone(&paypal), id)),
+                ..WebhookSecrets::default()
             };
             (paypal, secrets)
         }
@@ -245,7 +245,10 @@ fn payment_provider(
                 base_url: base_url.clone(),
                 return_url: page.payment_return_url(),
             })?),
-            WebhookSecrets::default(),
+            WebhookSecrets {
+                antom: Some(keys.clone()),
+                ..WebhookSecrets::default()
+            },
         ),
     })
 }

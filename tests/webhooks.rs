@@ -213,3 +213,65 @@ async fn a_paypal_event_verified_by_paypal_continues_the_order() {
     let (code, said) = deliver(&url, &signed, &body).await;
     assert_eq!((code, said.as_str()), (200, "duplicate"));
 }
+
+#[tokio::test]
+async fn an_antom_notification_signed_by_antom_continues_the_order() {
+    use common::antom_fake::{
+        ANTOM_PRIVATE, ANTOM_PUBLIC, CLIENT_ID as ANTOM_CLIENT, FakeAntom, MERCHANT_PRIVATE,
+        MERCHANT_PUBLIC,
+    };
+    use itinera::adapters::payments::antom::Keys;
+    let fake = FakeAntom::start().await;
+    let h = Harness::with(Options {
+        payment: PaymentSettings::Antom {
+            client_id: ANTOM_CLIENT.into(),
+            keys: FakeAntom::merchant_keys(),
+            base_url: fake.base_url.clone(),
+        },
+        ..Options::default()
+    })
+    .await;
+    let url = format!("{}/webhooks/antom", endpoint(&h).await);
+    let (_, order) = waiting_order(&h, "antom_ALIPAY_CN").await;
+    let payment_id = order["payment"]["reference"].as_str().unwrap().to_string();
+    reqwest::get(order["payment"]["action_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    let body = json!({
+        "notifyType": "PAYMENT_RESULT",
+        "result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"},
+        "paymentRequestId": "whatever",
+        "paymentId": payment_id,
+        "paymentAmount": {"currency": "EUR", "value": "100"},
+    })
+    .to_string();
+    let signed_by = |keys: Keys| {
+        vec![
+            ("client-id", ANTOM_CLIENT.to_string()),
+            ("request-time", "1764072000000".to_string()),
+            (
+                "signature",
+                keys.sign("/webhooks/antom", ANTOM_CLIENT, "1764072000000", &body),
+            ),
+        ]
+    };
+    let forged = signed_by(Keys::parse(MERCHANT_PRIVATE, ANTOM_PUBLIC).unwrap());
+    let (code, said) = deliver(&url, &forged, &body).await;
+    assert_eq!(code, 400, "{said}");
+    assert_eq!(status(&h, &order).await, "payment_action_required");
+
+    let antoms = signed_by(Keys::parse(ANTOM_PRIVATE, MERCHANT_PUBLIC).unwrap());
+    let (code, said) = deliver(&url, &antoms, &body).await;
+    assert_eq!(code, 200, "{said}");
+    let ack: Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(
+        ack["result"]["resultStatus"], "S",
+        "Antom is told it was received"
+    );
+    assert_eq!(status(&h, &order).await, "confirmed");
+    let (code, _) = deliver(&url, &antoms, &body).await;
+    assert_eq!(
+        code, 200,
+        "a redelivery is acknowledged and changes nothing"
+    );
+}

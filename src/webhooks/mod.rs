@@ -2,11 +2,12 @@
 //! order it is about on at once, rather than at the next execute call or recovery pass.
 //!
 //! Every delivery is verified first (Stripe: HMAC over timestamp and body, with a five-minute
-//! window; PayPal: PayPal's own verification call). A forged or stale delivery is refused and
+//! window; PayPal: PayPal's own verification call; Antom: its RSA signature). A forged or stale delivery is refused and
 //! changes nothing. An event already handled is acknowledged and changes nothing, so a provider
 //! retrying, or someone replaying a captured delivery, has no effect. An event is only marked
 //! handled once the order was driven, so a failure here is retried by the provider.
 
+pub mod antom;
 pub mod paypal;
 mod server;
 pub mod stripe;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use axum::http::HeaderMap;
 
+use crate::adapters::payments::antom::Keys;
 use crate::adapters::payments::paypal::PayPalPayments;
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
@@ -35,7 +37,7 @@ pub struct ProviderEvent {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
-    #[error("no webhooks from '{0}': Itinera takes stripe and paypal")]
+    #[error("no webhooks from '{0}': Itinera takes stripe, paypal and antom")]
     UnknownProvider(String),
     #[error("{provider} webhooks are not set up: set {setting}")]
     NotConfigured {
@@ -76,6 +78,8 @@ pub struct WebhookSecrets {
     pub stripe: Option<String>,
     /// PayPal: the client that asks PayPal to verify, and this endpoint's webhook id.
     pub paypal: Option<(Arc<PayPalPayments>, String)>,
+    /// Antom: the keys whose public half verifies notifications.
+    pub antom: Option<Keys>,
 }
 
 #[derive(Clone)]
@@ -192,6 +196,18 @@ impl Webhooks {
                     return Err(WebhookError::BadSignature);
                 }
                 paypal::parse(body)
+            }
+            "antom" => {
+                let keys = self
+                    .secrets
+                    .antom
+                    .as_ref()
+                    .ok_or(WebhookError::NotConfigured {
+                        provider: "antom",
+                        setting: "ITINERA_PAYMENT_PROVIDER=antom",
+                    })?;
+                antom::verify(keys, "/webhooks/antom", header, body)?;
+                antom::parse(body)
             }
             other => Err(WebhookError::UnknownProvider(other.to_string())),
         }

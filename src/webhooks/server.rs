@@ -42,6 +42,15 @@ async fn deliver(
                 Outcome::Applied { order, status } => format!("{order} {}", status.as_str()),
             };
             tracing::info!(%provider, outcome = %said, "webhook delivery");
+            if provider == "antom" {
+                // Antom delivers again unless answered with this exact result.
+                return (
+                    StatusCode::OK,
+                    [("content-type", "application/json")],
+                    super::antom::ACKNOWLEDGEMENT,
+                )
+                    .into_response();
+            }
             (StatusCode::OK, said).into_response()
         }
         Err(error) => {
