@@ -83,7 +83,7 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         stale_after_minutes: u32,
     },
-    /// Receive payment providers' webhooks (Stripe, PayPal) on ADDR at /webhooks/{provider}:
+    /// Receive payment providers' webhooks (Stripe, PayPal, Antom) on ADDR at /webhooks/{provider}:
     /// verified events move their orders on at once.
     Webhooks {
         /// Address to listen on, e.g. 127.0.0.1:8787 (behind a tunnel or proxy for the provider).
@@ -175,7 +175,7 @@ pub struct Settings {
         global = true
     )]
     pub approval_ttl_minutes: u32,
-    /// Which payment provider holds and charges: the built-in sandbox, or Stripe.
+    /// Which payment provider holds and charges: the built-in sandbox, Stripe, PayPal or Antom (Alipay+).
     #[arg(
         long,
         env = "ITINERA_PAYMENT_PROVIDER",

@@ -109,10 +109,23 @@ async fn once_approved_the_order_is_authorized_once_and_captured_refunded_or_voi
     let fake = FakePayPal::start().await;
     let paypal = adapter(&fake, CLIENT_SECRET);
     let (order, id) = approved_hold(&fake, &paypal, eur("300")).await;
-    assert_eq!(
+    // A lookup (get_payment_status) places no hold; only the order's driver does.
+    assert!(matches!(
         paypal.status(&id).await.unwrap(),
-        PaymentState::Authorized { amount: eur("300") }
+        PaymentState::ActionRequired { .. }
+    ));
+    assert!(
+        !fake
+            .received()
+            .iter()
+            .any(|r| r.path.ends_with("/authorize"))
     );
+    for _ in 0..2 {
+        assert_eq!(
+            paypal.complete_action(&id).await.unwrap(),
+            PaymentState::Authorized { amount: eur("300") }
+        );
+    }
     assert_eq!(
         paypal.status(&id).await.unwrap(),
         PaymentState::Authorized { amount: eur("300") }
@@ -164,12 +177,28 @@ async fn once_approved_the_order_is_authorized_once_and_captured_refunded_or_voi
     );
 
     let (other, id) = approved_hold(&fake, &paypal, eur("40")).await;
-    paypal.status(&id).await.unwrap();
+    paypal.complete_action(&id).await.unwrap();
     paypal
         .void(&id, &key(&other, Operation::Void, "0"))
         .await
         .unwrap();
     assert_eq!(paypal.status(&id).await.unwrap(), PaymentState::Voided);
+}
+
+#[tokio::test]
+async fn a_capture_paypal_declines_is_not_taken_for_money_collected() {
+    let fake = FakePayPal::start().await;
+    let paypal = adapter(&fake, CLIENT_SECRET);
+    let (order, id) = approved_hold(&fake, &paypal, eur("90")).await;
+    paypal.complete_action(&id).await.unwrap();
+    fake.decline_next_capture();
+    let captured = paypal
+        .capture(&id, eur("90"), &key(&order, Operation::Capture, "0"))
+        .await;
+    assert!(
+        matches!(&captured, Err(PaymentError::Declined { code, .. }) if code == "CAPTURE_DECLINED"),
+        "{captured:?}"
+    );
 }
 
 #[tokio::test]
@@ -184,7 +213,7 @@ async fn a_declined_instrument_fails_the_payment_with_paypals_reason() {
     ))
     .await
     .unwrap();
-    match paypal.status(&handle.payment_id).await.unwrap() {
+    match paypal.complete_action(&handle.payment_id).await.unwrap() {
         PaymentState::Failed { reason } => {
             assert!(reason.contains("INSTRUMENT_DECLINED"), "{reason}")
         }

@@ -51,8 +51,11 @@ pub fn status_error(
             provider: provider.to_string(),
             retry_after,
         }),
-        // A 500 may come after the provider acted; the same key replays whatever it did.
-        StatusCode::INTERNAL_SERVER_ERROR => Some(ProviderError::OutcomeUnknown {
+        // A 500, or a gateway that gave up waiting, may come after the provider acted; the
+        // same key replays whatever it did.
+        StatusCode::INTERNAL_SERVER_ERROR
+        | StatusCode::BAD_GATEWAY
+        | StatusCode::GATEWAY_TIMEOUT => Some(ProviderError::OutcomeUnknown {
             provider: provider.to_string(),
         }),
         status if status.is_server_error() => Some(ProviderError::Unavailable {
@@ -96,10 +99,16 @@ mod tests {
             status_error("p", StatusCode::SERVICE_UNAVAILABLE, &headers),
             Some(ProviderError::Unavailable { retry_after: Some(d), .. }) if d == Duration::from_secs(7)
         ));
-        assert!(matches!(
-            status_error("p", StatusCode::INTERNAL_SERVER_ERROR, &headers),
-            Some(ProviderError::OutcomeUnknown { .. })
-        ));
+        for acted_maybe in [
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::GATEWAY_TIMEOUT,
+        ] {
+            assert!(matches!(
+                status_error("p", acted_maybe, &headers),
+                Some(ProviderError::OutcomeUnknown { .. })
+            ));
+        }
         assert_eq!(
             status_error("p", StatusCode::PAYMENT_REQUIRED, &headers),
             None

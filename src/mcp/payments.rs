@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
+use crate::domain::order::OrderStatus;
 use crate::orchestrator::PaymentCheck;
 use crate::ports::payment::PaymentState;
 
@@ -96,12 +97,29 @@ fn status_of(check: PaymentCheck) -> PaymentStatus {
         Some(PaymentState::Voided) => ("voided", None),
         Some(PaymentState::Failed { .. }) => ("failed", None),
     };
-    let agrees = match &provider_amounts {
-        Some(at) if provider_state == "captured" => {
-            at.captured == order.captured && at.refunded == order.refunded
+    let nothing_moved = order.captured.is_zero() && order.refunded.is_zero();
+    let agrees = match &check.at_provider {
+        // Money held is right only while the order is still on its way to charging.
+        Some(PaymentState::Authorized { amount }) => {
+            nothing_moved
+                && *amount == order.authorized
+                && matches!(
+                    order.status,
+                    OrderStatus::Draft
+                        | OrderStatus::PaymentPending
+                        | OrderStatus::PaymentActionRequired
+                        | OrderStatus::PaymentProcessing
+                )
         }
-        Some(_) => order.captured.is_zero(),
-        None => order.captured.is_zero() && order.refunded.is_zero(),
+        Some(PaymentState::Captured { amount, refunded }) => {
+            *amount == order.captured && *refunded == order.refunded
+        }
+        Some(
+            PaymentState::ActionRequired { .. }
+            | PaymentState::Voided
+            | PaymentState::Failed { .. },
+        )
+        | None => nothing_moved,
     };
     let message = match (&check.at_provider, agrees) {
         (None, _) => "No payment was started for this order.".to_string(),

@@ -158,7 +158,7 @@ impl Orchestrator {
         };
         let state = self
             .payments_of(&order)?
-            .status(&payment.reference)
+            .complete_action(&payment.reference)
             .await
             .map_err(ExecutionError::PaymentLookup)?;
         Ok(match state {

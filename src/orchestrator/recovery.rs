@@ -60,9 +60,9 @@ impl Orchestrator {
         Ok(report)
     }
 
-    /// Continues the order a provider event is about (3-D Secure done, payer approved, payment
-    /// failed): the driver asks the provider where the payment stands and moves on from there.
-    /// `None` when no order is paid by this payment.
+    /// Continues the order a provider event is about, if it is waiting for the customer (3-D
+    /// Secure done, payer approved, payment failed): the driver asks the provider where the
+    /// payment stands and moves on from there. `None` when no order is paid by this payment.
     pub async fn resume_payment(
         &self,
         provider: &str,
@@ -71,6 +71,11 @@ impl Orchestrator {
         let Some(order) = self.store.order_for_payment(provider, reference).await? else {
             return Ok(None);
         };
+        // Only the customer's step is the event's to advance: everything else is driven by the
+        // server that started it (another process may be cancelling or refunding right now).
+        if order.status != OrderStatus::PaymentActionRequired {
+            return Ok(Some(order));
+        }
         let plan = self
             .store
             .plan(&order.owner, &order.plan_id)

@@ -72,8 +72,16 @@ pub trait PaymentProvider: Send + Sync {
     async fn authorize(&self, request: AuthorizeRequest<'_>)
     -> Result<PaymentHandle, PaymentError>;
 
-    /// Looks the payment up: used to continue after customer action and to reconcile.
+    /// Looks the payment up, changing nothing: used to reconcile and to report.
     async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError>;
+
+    /// Where the payment stands after the customer acted (3-D Secure, payer approval). Most
+    /// providers need only a lookup; one that needs a call to place the hold then (PayPal
+    /// authorizes the approved order) makes it here, under a key of its own, so it happens once
+    /// and only when the order's driver asks.
+    async fn complete_action(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        self.status(payment_id).await
+    }
 
     /// Captures `amount` (at most the held amount) and releases the rest of the hold.
     async fn capture(

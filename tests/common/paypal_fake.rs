@@ -40,6 +40,8 @@ struct Books {
     /// Access token → still valid.
     tokens: HashMap<String, bool>,
     tokens_issued: u32,
+    /// The next capture comes back DECLINED, as when the funding source fails at capture.
+    decline_next_capture: bool,
     recorder: Recorder,
     next_id: u64,
 }
@@ -85,6 +87,11 @@ impl FakePayPal {
             .unwrap()
             .recorder
             .fail_next(status, retry_after);
+    }
+
+    /// The next capture is declined by the funding source.
+    pub fn decline_next_capture(&self) {
+        self.books.lock().unwrap().decline_next_capture = true;
     }
 
     /// Every token issued so far stops working, as when they expire.
@@ -479,6 +486,7 @@ fn find_by_authorization<'a>(books: &'a mut Books, auth_id: &str) -> Option<&'a 
 fn capture(books: &mut Books, auth_id: &str, body: &Value) -> (u16, Value) {
     books.next_id += 1;
     let capture_id = format!("CAPTURE{}", books.next_id);
+    let declined = std::mem::take(&mut books.decline_next_capture);
     let Some(order) = find_by_authorization(books, auth_id) else {
         return error(
             404,
@@ -509,6 +517,12 @@ fn capture(books: &mut Books, auth_id: &str, body: &Value) -> (u16, Value) {
             }
         },
     };
+    if declined {
+        return (
+            201,
+            json!({"id": capture_id, "status": "DECLINED", "amount": value(amount, &order.currency), "final_capture": true}),
+        );
+    }
     order.authorization = order.authorization.take().map(|(id, _)| {
         (
             id,

@@ -169,6 +169,12 @@ fn refusal(result: &ResultObject) -> PaymentError {
         .clone()
         .unwrap_or_else(|| result.result_code.clone());
     match result.result_code.as_str() {
+        // The request id was used before with other parameters: that first request may have
+        // moved money, so this is no refusal to move on from.
+        "REPEAT_REQ_INCONSISTENT" => {
+            tracing::error!(%message, "Antom refused a reused request id");
+            unknown("request id reused")
+        }
         "PAYMENT_FAIL"
         | "USER_BALANCE_NOT_ENOUGH"
         | "RISK_REJECT"

@@ -3,9 +3,10 @@
 //! authorization is captured, voided, or its capture refunded.
 //!
 //! The payment id Itinera keeps is PayPal's order id; the authorization and capture ids are read
-//! from the order when needed, so nothing more has to be stored. Looking an approved order up
-//! authorizes it (under a `PayPal-Request-Id` derived from the order, so it happens once): that
-//! is the moment the hold exists. Small typed wire structs over reqwest, as for Stripe; the
+//! from the order when needed, so nothing more has to be stored. When the order's driver finds
+//! the payer approved, it authorizes the order (`complete_action`, under a `PayPal-Request-Id`
+//! derived from the order, so it happens once): that is the moment the hold exists. A plain
+//! lookup never places a hold. Small typed wire structs over reqwest, as for Stripe; the
 //! OAuth2 client-credentials token is cached and fetched again shortly before it expires, or
 //! when PayPal answers 401.
 
@@ -181,7 +182,7 @@ impl PayPalPayments {
     }
 
     /// What the order means for Itinera's payment.
-    async fn state_of(&self, order: Order) -> Result<PaymentState, PaymentError> {
+    fn state_of(&self, order: Order) -> Result<PaymentState, PaymentError> {
         match order.status {
             OrderStatus::Created | OrderStatus::Saved | OrderStatus::PayerActionRequired => {
                 let link = order
@@ -197,13 +198,8 @@ impl PayPalPayments {
                     },
                 })
             }
-            OrderStatus::Approved => match self.authorize_approved(&order.id).await {
-                Ok(authorized) => Box::pin(self.state_of(authorized)).await,
-                Err(PaymentError::Declined { code, message }) => Ok(PaymentState::Failed {
-                    reason: format!("PayPal declined the payment ({code}): {message}"),
-                }),
-                Err(other) => Err(other),
-            },
+            // The payer approved; the hold is placed by complete_action, not by a lookup.
+            OrderStatus::Approved => Ok(PaymentState::ActionRequired { url: String::new() }),
             OrderStatus::Voided => Ok(PaymentState::Voided),
             OrderStatus::Completed => settled_state(Self::payments(&order)),
         }
@@ -263,9 +259,7 @@ fn total<'a>(
 ) -> Result<Money, PaymentError> {
     let mut sum = Money::zero(currency);
     for amount in amounts {
-        sum = sum
-            .checked_add(&money(amount)?)
-            .map_err(|e| rejected("unreadable_amount", &e.to_string()))?;
+        sum = sum.checked_add(&money(amount)?).map_err(|_| unknown())?;
     }
     Ok(sum)
 }
@@ -279,13 +273,14 @@ fn rejected(code: &str, message: &str) -> PaymentError {
     .into()
 }
 
+/// Amounts in PayPal's answers: one we cannot read leaves the outcome unknown, since the answer
+/// may be to a call that already moved money.
 fn currency(code: &str) -> Result<Currency, PaymentError> {
-    Currency::parse(code).map_err(|e| rejected("unreadable_amount", &e.to_string()))
+    Currency::parse(code).map_err(|_| unknown())
 }
 
 fn money(amount: &Amount) -> Result<Money, PaymentError> {
-    Money::parse(&amount.value, &amount.currency_code)
-        .map_err(|e| rejected("unreadable_amount", &e.to_string()))
+    Money::parse(&amount.value, &amount.currency_code).map_err(|_| unknown())
 }
 
 /// Our amount in PayPal's form: a decimal string with exactly the currency's decimals.
@@ -413,14 +408,35 @@ impl PaymentProvider for PayPalPayments {
             .await?;
         let payment_id = order.id.clone();
         Ok(PaymentHandle {
-            state: self.state_of(order).await?,
+            state: self.state_of(order)?,
             payment_id,
         })
     }
 
     async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
         let order = self.order(payment_id).await?;
-        self.state_of(order).await
+        self.state_of(order)
+    }
+
+    async fn complete_action(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        let order = self.order(payment_id).await?;
+        if order.status != OrderStatus::Approved {
+            return self.state_of(order);
+        }
+        match self.authorize_approved(&order.id).await {
+            Ok(authorized) => self.state_of(authorized),
+            Err(PaymentError::Declined { code, message }) => Ok(PaymentState::Failed {
+                reason: format!("PayPal declined the payment ({code}): {message}"),
+            }),
+            // Authorized by a call at the same moment: read what it did.
+            Err(PaymentError::Provider(ProviderError::Rejected { code, .. }))
+                if code == "ORDER_ALREADY_AUTHORIZED" =>
+            {
+                let order = self.order(payment_id).await?;
+                self.state_of(order)
+            }
+            Err(other) => Err(other),
+        }
     }
 
     async fn capture(
@@ -438,7 +454,17 @@ impl PaymentProvider for PayPalPayments {
                 request_id: Some(idempotency_key.as_str()),
             })
             .await?;
-        money(&capture.amount)
+        match capture.status {
+            CaptureStatus::Completed
+            | CaptureStatus::PartiallyRefunded
+            | CaptureStatus::Refunded => money(&capture.amount),
+            // Not settled yet: a lookup later tells whether the money came.
+            CaptureStatus::Pending => Err(unknown()),
+            CaptureStatus::Declined | CaptureStatus::Failed => Err(PaymentError::Declined {
+                code: format!("CAPTURE_{:?}", capture.status).to_uppercase(),
+                message: "PayPal did not collect the captured amount".into(),
+            }),
+        }
     }
 
     async fn void(

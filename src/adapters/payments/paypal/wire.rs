@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+/// The OAuth token. No `Debug`: it must never reach a log.
+#[derive(Deserialize)]
 pub struct Token {
     pub access_token: String,
     pub expires_in: u64,

@@ -139,7 +139,27 @@ fn refusal(status: StatusCode, should_retry: Option<bool>, body: &str) -> Paymen
         .as_ref()
         .and_then(|e| e.message.clone())
         .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
-    if status == StatusCode::CONFLICT || should_retry == Some(true) {
+    let code = error.as_ref().and_then(|e| e.code.as_deref());
+    if code == Some("rate_limit") {
+        return ProviderError::RateLimited {
+            provider: NAME.to_string(),
+            retry_after: None,
+        }
+        .into();
+    }
+    // The same key with other parameters: the first request may have placed a hold, so this is
+    // never a refusal to move on from; reconciliation has to find out.
+    if error
+        .as_ref()
+        .is_some_and(|e| e.kind == "idempotency_error")
+    {
+        tracing::error!(%message, "Stripe refused a reused idempotency key");
+        return unknown();
+    }
+    if status == StatusCode::CONFLICT
+        || status == StatusCode::FAILED_DEPENDENCY
+        || should_retry == Some(true)
+    {
         return ProviderError::Unavailable {
             provider: NAME.to_string(),
             message,
@@ -176,17 +196,11 @@ fn refusal(status: StatusCode, should_retry: Option<bool>, body: &str) -> Paymen
     }
 }
 
+/// An amount in a Stripe answer. One we cannot read leaves the outcome unknown: the answer
+/// may be to a call that already moved money.
 fn money(minor: i64, currency: &str) -> Result<Money, PaymentError> {
-    let refuse = |problem: String| {
-        PaymentError::Provider(ProviderError::Rejected {
-            provider: NAME.to_string(),
-            code: "unreadable_amount".into(),
-            message: problem,
-        })
-    };
-    let currency =
-        Currency::parse(&currency.to_ascii_uppercase()).map_err(|e| refuse(e.to_string()))?;
-    Money::from_minor_units(minor, currency).map_err(|e| refuse(e.to_string()))
+    let currency = Currency::parse(&currency.to_ascii_uppercase()).map_err(|_| unknown())?;
+    Money::from_minor_units(minor, currency).map_err(|_| unknown())
 }
 
 fn minor(amount: &Money) -> Result<String, PaymentError> {
