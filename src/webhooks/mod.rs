@@ -189,7 +189,7 @@ impl Webhooks {
                         })?;
                 let request = paypal::verification_request(header, webhook_id, body)?;
                 if !client
-                    .verify_webhook(&request)
+                    .verify_webhook(request)
                     .await
                     .map_err(WebhookError::Verification)?
                 {

@@ -4,6 +4,7 @@
 //! (`PAYMENT.*`).
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::{ProviderEvent, WebhookError};
@@ -17,19 +18,27 @@ pub const HEADERS: [(&str, &str); 5] = [
     ("paypal-transmission-time", "transmission_time"),
 ];
 
-/// The body of the verification request, or why the delivery cannot be checked.
+/// The body of the verification request, or why the delivery cannot be checked. The event goes
+/// in byte for byte as delivered: PayPal signed those bytes, and re-serializing (which reorders
+/// keys and drops spaces) would make every genuine delivery fail.
 pub fn verification_request(
     header: impl Fn(&str) -> Option<String>,
     webhook_id: &str,
     body: &[u8],
-) -> Result<Value, WebhookError> {
-    let event: Value =
-        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
-    let mut request = json!({"webhook_id": webhook_id, "webhook_event": event});
+) -> Result<String, WebhookError> {
+    let text = std::str::from_utf8(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let event: &RawValue =
+        serde_json::from_str(text).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let mut fields = json!({"webhook_id": webhook_id});
     for (name, field) in HEADERS {
-        request[field] = Value::String(header(name).ok_or(WebhookError::BadSignature)?);
+        fields[field] = Value::String(header(name).ok_or(WebhookError::BadSignature)?);
     }
-    Ok(request)
+    let fields = fields.to_string();
+    let without_close = fields.strip_suffix('}').unwrap_or(&fields);
+    Ok(format!(
+        "{without_close},\"webhook_event\":{}}}",
+        event.get()
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,8 +107,14 @@ mod tests {
         let body = br#"{"id":"WH-1"}"#;
         let missing = verification_request(|_| None, "WH-ID", body);
         assert!(matches!(missing, Err(WebhookError::BadSignature)));
-        let all =
-            verification_request(|name| Some(format!("value of {name}")), "WH-ID", body).unwrap();
+        let spaced = br#"{"id": "WH-1",  "b": 1, "a": 2}"#;
+        let request =
+            verification_request(|name| Some(format!("value of {name}")), "WH-ID", spaced).unwrap();
+        assert!(
+            request.contains(r#""webhook_event":{"id": "WH-1",  "b": 1, "a": 2}"#),
+            "the event is passed on byte for byte: {request}"
+        );
+        let all: Value = serde_json::from_str(&request).unwrap();
         assert_eq!(all["transmission_id"], "value of paypal-transmission-id");
         assert_eq!(all["webhook_id"], "WH-ID");
         assert_eq!(all["webhook_event"]["id"], "WH-1");

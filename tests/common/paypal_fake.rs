@@ -127,7 +127,7 @@ impl FakePayPal {
             ("paypal-transmission-id", id.clone()),
             (
                 "paypal-transmission-sig",
-                transmission_signature(&id, webhook_id, &event),
+                transmission_signature(&id, webhook_id, body),
             ),
             ("paypal-transmission-time", "2026-11-25T12:00:00Z".into()),
         ]
@@ -139,8 +139,8 @@ impl FakePayPal {
 }
 
 /// Stands in for PayPal's RSA signature: only this fake can make it, and it covers the
-/// transmission, the webhook id and the event.
-fn transmission_signature(transmission_id: &str, webhook_id: &str, event: &Value) -> String {
+/// transmission, the webhook id and the event's exact bytes.
+fn transmission_signature(transmission_id: &str, webhook_id: &str, event: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(format!(
         "fake-paypal|{transmission_id}|{webhook_id}|{event}"
@@ -153,7 +153,15 @@ async fn verify_webhook(
     headers: HeaderMap,
     body: String,
 ) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Raw<'a> {
+        #[serde(borrow)]
+        webhook_event: &'a serde_json::value::RawValue,
+    }
     let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let raw_event = serde_json::from_str::<Raw>(&body)
+        .map(|raw| raw.webhook_event.get().to_string())
+        .unwrap_or_default();
     let mut books = fake.books.lock().unwrap();
     books.recorder.record(
         "POST",
@@ -179,7 +187,7 @@ async fn verify_webhook(
     let expected = transmission_signature(
         request["transmission_id"].as_str().unwrap_or_default(),
         request["webhook_id"].as_str().unwrap_or_default(),
-        &request["webhook_event"],
+        &raw_event,
     );
     let verdict = if request["transmission_sig"] == expected.as_str() {
         "SUCCESS"

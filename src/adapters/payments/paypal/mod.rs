@@ -64,11 +64,11 @@ pub struct PayPalPayments {
     token: Mutex<Option<(String, Instant)>>,
 }
 
-/// One request to PayPal's REST API.
+/// One request to PayPal's REST API; the body is JSON text.
 struct Call<'a> {
     method: reqwest::Method,
     path: String,
-    body: Option<Value>,
+    body: Option<String>,
     request_id: Option<&'a str>,
 }
 
@@ -124,7 +124,9 @@ impl PayPalPayments {
                 request = request.header("PayPal-Request-Id", id);
             }
             if let Some(body) = &call.body {
-                request = request.json(body);
+                request = request
+                    .header("Content-Type", "application/json")
+                    .body(body.clone());
             }
             let response = request
                 .send()
@@ -139,13 +141,13 @@ impl PayPalPayments {
     }
 
     /// Asks PayPal whether a webhook delivery is genuine (`request` as
-    /// `verify-webhook-signature` takes it).
-    pub async fn verify_webhook(&self, request: &Value) -> Result<bool, PaymentError> {
+    /// `verify-webhook-signature` takes it, the event in it byte for byte).
+    pub async fn verify_webhook(&self, request: String) -> Result<bool, PaymentError> {
         let answer: Value = self
             .call(Call {
                 method: reqwest::Method::POST,
                 path: "/v1/notifications/verify-webhook-signature".into(),
-                body: Some(request.clone()),
+                body: Some(request),
                 request_id: None,
             })
             .await?;
@@ -167,7 +169,7 @@ impl PayPalPayments {
         self.call(Call {
             method: reqwest::Method::POST,
             path: format!("/v2/checkout/orders/{id}/authorize"),
-            body: Some(json!({})),
+            body: Some("{}".into()),
             request_id: Some(&format!("itn-authorize-{id}")),
         })
         .await
@@ -402,7 +404,7 @@ impl PaymentProvider for PayPalPayments {
             .call(Call {
                 method: reqwest::Method::POST,
                 path: "/v2/checkout/orders".into(),
-                body: Some(body),
+                body: Some(body.to_string()),
                 request_id: Some(request.idempotency_key.as_str()),
             })
             .await?;
@@ -450,7 +452,10 @@ impl PaymentProvider for PayPalPayments {
             .call(Call {
                 method: reqwest::Method::POST,
                 path: format!("/v2/payments/authorizations/{authorization}/capture"),
-                body: Some(json!({"amount": amount(&amount_to_capture), "final_capture": true})),
+                body: Some(
+                    json!({"amount": amount(&amount_to_capture), "final_capture": true})
+                        .to_string(),
+                ),
                 request_id: Some(idempotency_key.as_str()),
             })
             .await?;
@@ -506,7 +511,7 @@ impl PaymentProvider for PayPalPayments {
             .call(Call {
                 method: reqwest::Method::POST,
                 path: format!("/v2/payments/captures/{capture}/refund"),
-                body: Some(json!({"amount": amount(&refund_amount)})),
+                body: Some(json!({"amount": amount(&refund_amount)}).to_string()),
                 request_id: Some(idempotency_key.as_str()),
             })
             .await?;
