@@ -79,7 +79,7 @@ impl App {
         let store: Arc<dyn Store> = Arc::new(open_store(config).await?);
         let sandbox = Sandbox::open(config.sandbox.clone(), Arc::clone(&clock)).await?;
         let page = PageListener::bind(config.approval_page_addr).await?;
-        let (payments, webhook_secrets) = payment_provider(config, &sandbox, &page)?;
+        let (payments, webhook_secrets) = payment_provider(config, &sandbox)?;
         // The sandbox stays reachable so orders it holds money for can still be settled.
         let providers = Arc::new(
             Providers::new(
@@ -103,6 +103,7 @@ impl App {
             page_base: page.base_url().to_string(),
             channel: Arc::clone(&config.code_channel),
         });
+        let return_url = page.payment_return_url();
         page.serve(approvals.clone());
         let services = Services {
             planner: Planner::new(
@@ -120,6 +121,7 @@ impl App {
                 StepPause::at(config.pause_at_step),
                 config.retry.clone(),
                 guard,
+                return_url,
             ),
         };
         let webhooks = Webhooks::new(store, services.orchestrator.clone(), clock, webhook_secrets);
@@ -194,7 +196,6 @@ impl App {
 fn payment_provider(
     config: &Config,
     sandbox: &Arc<Sandbox>,
-    page: &PageListener,
 ) -> Result<(Arc<dyn PaymentProvider>, WebhookSecrets), AppError> {
     Ok(match &config.payment {
         PaymentSettings::Sandbox => (
@@ -209,7 +210,6 @@ fn payment_provider(
             Arc::new(StripePayments::new(StripeSettings {
                 secret_key: secret_key.expose().to_string(),
                 base_url: base_url.clone(),
-                return_url: page.payment_return_url(),
             })?),
             WebhookSecrets {
                 stripe: webhook_secret.as_ref().map(|s| s.expose().to_string()),
@@ -226,7 +226,6 @@ fn payment_provider(
                 client_id: client_id.clone(),
                 client_secret: client_secret.expose().to_string(),
                 base_url: base_url.clone(),
-                return_url: page.payment_return_url(),
             })?);
             let secrets = WebhookSecrets {
                 paypal: webhook_id.clone().map(|id| (Arc::clone(&paypal), id)),
@@ -243,7 +242,6 @@ fn payment_provider(
                 client_id: client_id.clone(),
                 keys: keys.clone(),
                 base_url: base_url.clone(),
-                return_url: page.payment_return_url(),
             })?),
             WebhookSecrets {
                 antom: Some(keys.clone()),

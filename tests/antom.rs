@@ -22,7 +22,6 @@ fn adapter(fake: &FakeAntom, keys: Keys) -> AntomPayments {
         client_id: CLIENT_ID.into(),
         keys,
         base_url: fake.base_url.clone(),
-        return_url: "http://127.0.0.1:9/payment-complete".into(),
     })
     .unwrap()
 }
@@ -44,6 +43,7 @@ async fn hold(
             payment_method: &method,
             description: "Shanghai in spring",
             idempotency_key: &key(order, Operation::Authorize, "0"),
+            return_url: "http://127.0.0.1:9/payment-complete",
         })
         .await
 }

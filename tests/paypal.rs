@@ -22,7 +22,6 @@ fn adapter(fake: &FakePayPal, secret: &str) -> PayPalPayments {
         client_id: CLIENT_ID.into(),
         client_secret: secret.into(),
         base_url: fake.base_url.clone(),
-        return_url: "http://127.0.0.1:9/payment-complete".into(),
     })
     .unwrap()
 }
@@ -44,6 +43,7 @@ async fn hold(
             payment_method: &token,
             description: "Paris in December",
             idempotency_key: &key(order, Operation::Authorize, "0"),
+            return_url: "http://127.0.0.1:9/payment-complete",
         })
         .await
 }

@@ -99,6 +99,7 @@ async fn repeated_holds_and_captures_move_money_once() {
         payment_method: &method,
         description: "test",
         idempotency_key: &key,
+        return_url: "http://127.0.0.1:9/payment-complete",
     };
 
     let first = payments.authorize(request(amount)).await.unwrap();

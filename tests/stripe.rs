@@ -23,7 +23,6 @@ fn adapter(fake: &FakeStripe, key: &str) -> StripePayments {
     StripePayments::new(StripeSettings {
         secret_key: key.to_string(),
         base_url: fake.base_url.clone(),
-        return_url: "http://127.0.0.1:9/payment-complete".into(),
     })
     .unwrap()
 }
@@ -58,6 +57,7 @@ impl Call {
                 payment_method: &token,
                 description: "Paris in December",
                 idempotency_key: &key,
+                return_url: "http://127.0.0.1:9/payment-complete",
             })
             .await
     }
@@ -296,7 +296,6 @@ async fn rate_limits_outages_and_a_bad_key_are_told_apart() {
     let unreachable = StripePayments::new(StripeSettings {
         secret_key: KEY.into(),
         base_url: "http://127.0.0.1:9".into(),
-        return_url: "http://127.0.0.1:9/".into(),
     })
     .unwrap();
     let offline = Call::new()
@@ -485,6 +484,43 @@ mod switching {
             fake.received().len(),
             0,
             "nothing of the old order went to Stripe"
+        );
+    }
+
+    /// A hold placed but its answer lost, then the server restarted (the approval page on
+    /// another port): recovery sends the same request again, Stripe replays the hold, and the
+    /// order goes on. With a return page that changed, Stripe would refuse the key instead.
+    #[tokio::test]
+    async fn a_hold_whose_answer_was_lost_is_found_again_after_a_restart() {
+        let fake = FakeStripe::start().await;
+        let before = Harness::with(stripe(&fake)).await;
+        let (plan_id, _) = before.approved_paris_plan("pm_card_visa").await;
+        fake.lose_next_answer(50);
+        let interrupted = before
+            .call("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(
+            fake.intent_count(),
+            1,
+            "the hold was placed once: {interrupted:?}"
+        );
+        fake.clear_failures();
+        let after = Harness::start_in(before.dir, stripe(&fake)).await;
+        after.app.recover().await.unwrap();
+        let orders = after.ok("list_bookings", json!({})).await;
+        let order = &orders["orders"][0];
+        assert_eq!(order["status"], "confirmed", "{orders}");
+        assert_eq!(fake.intent_count(), 1, "no second hold");
+        let authorizations: Vec<_> = fake
+            .received()
+            .into_iter()
+            .filter(|r| r.path == "/v1/payment_intents" && r.method == "POST")
+            .map(|r| r.field("return_url").unwrap_or_default().to_string())
+            .collect();
+        assert!(authorizations.len() >= 2, "sent again after the restart");
+        assert!(
+            authorizations.windows(2).all(|w| w[0] == w[1]),
+            "every send carried the same parameters: {authorizations:?}"
         );
     }
 

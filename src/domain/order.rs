@@ -211,6 +211,9 @@ pub struct Order {
     /// The payment provider the order was created to pay through: every later call for its
     /// money (capture, void, refund, lookup) goes there, whatever is configured by then.
     pub payment_via: String,
+    /// Where the provider sends the customer back after acting, fixed at creation so a hold
+    /// request sent again carries the same parameters.
+    pub payment_return_url: Option<String>,
     pub payment: Option<PaymentRecord>,
     pub items: Vec<OrderItem>,
     /// Why the order failed, when it did.

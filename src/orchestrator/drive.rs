@@ -86,6 +86,10 @@ impl Orchestrator {
             payment_method: &plan.payment_method,
             description: &plan.title,
             idempotency_key: &key,
+            return_url: order
+                .payment_return_url
+                .as_deref()
+                .unwrap_or(&self.return_url),
         };
         let result = self
             .step(

@@ -55,6 +55,7 @@ impl Orchestrator {
             approval,
             &quotes,
             self.providers.payment().name(),
+            &self.return_url,
             now,
         )?;
         let created = OrderEvent {
@@ -126,6 +127,7 @@ fn new_order(
     approval: &Approval,
     quotes: &[Offer],
     payment_via: &str,
+    return_url: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Order, ExecutionError> {
     let items: Vec<OrderItem> = plan
@@ -164,6 +166,7 @@ fn new_order(
         captured: Money::zero(plan.currency),
         refunded: Money::zero(plan.currency),
         payment_via: payment_via.to_string(),
+        payment_return_url: Some(return_url.to_string()),
         payment: None,
         items,
         failure: None,

@@ -85,6 +85,8 @@ pub struct Orchestrator {
     clock: Arc<dyn Clock>,
     /// One driver per order at a time within this process.
     order_locks: Arc<KeyedLocks<OrderId>>,
+    /// Where payment providers send the customer back (Itinera's page), for new orders.
+    return_url: Arc<str>,
     /// One admission per person at a time: the policy and risk checks count the person's orders,
     /// so two executions checked side by side would each miss the other.
     admissions: Arc<KeyedLocks<OwnerId>>,
@@ -102,8 +104,10 @@ impl Orchestrator {
         pause: StepPause,
         retry: RetryPolicy,
         guard: SpendingGuard,
+        return_url: String,
     ) -> Self {
         Self {
+            return_url: Arc::from(return_url),
             store,
             providers,
             clock,

@@ -19,6 +19,8 @@ pub struct AuthorizeRequest<'a> {
     pub payment_method: &'a PaymentMethodToken,
     pub description: &'a str,
     pub idempotency_key: &'a IdempotencyKey,
+    /// Where the provider sends the customer back after 3-D Secure or approval.
+    pub return_url: &'a str,
 }
 
 /// The state of a payment at the provider.

@@ -81,6 +81,11 @@ impl Recorder {
         self.fail_next.push_back((status, retry_after));
     }
 
+    /// Forgets the failures still queued.
+    pub fn clear_failures(&mut self) {
+        self.fail_next.clear();
+    }
+
     /// A forced failure for this request, if one is queued: `body` is the provider's error.
     pub fn forced_failure(&mut self, body: impl FnOnce(u16) -> Value) -> Option<Response> {
         let (status, retry_after) = self.fail_next.pop_front()?;

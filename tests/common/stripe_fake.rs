@@ -35,6 +35,9 @@ struct Books {
     intents: HashMap<String, Intent>,
     recorder: Recorder,
     next_id: u64,
+    /// The next POST acts (and is stored for replay) but its answer is lost: a 500 goes back,
+    /// and then this many requests fail with 503 (an outage right after).
+    lose_next_answer: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -74,6 +77,16 @@ impl FakeStripe {
             .unwrap()
             .recorder
             .fail_next(status, retry_after);
+    }
+
+    /// The next POST acts, but its answer never arrives; then `outage` requests get a 503.
+    pub fn lose_next_answer(&self, outage: u32) {
+        self.books.lock().unwrap().lose_next_answer = Some(outage);
+    }
+
+    /// Forced failures still queued are dropped.
+    pub fn clear_failures(&self) {
+        self.books.lock().unwrap().recorder.clear_failures();
     }
 
     /// (status, captured, refunded) of an intent, in minor units.
@@ -236,6 +249,13 @@ async fn handle(
     let (status, body) = act(&mut books, uri.path(), &form, &fake.base_url);
     if let Some(key) = key {
         books.recorder.store(key, fingerprint, status, body.clone());
+    }
+    if let Some(outage) = books.lose_next_answer.take() {
+        for _ in 0..outage {
+            books.recorder.fail_next(503, None);
+        }
+        let (status, body) = error(500, "api_error", "lost", "the answer was lost on the way");
+        return respond(status, body, false);
     }
     respond(status, body, false)
 }

@@ -312,6 +312,7 @@ impl SqliteStore {
             captured: money("captured", &get::<String>(row, "captured")?, currency)?,
             refunded: money("refunded", &get::<String>(row, "refunded")?, currency)?,
             payment_via: get(row, "payment_via")?,
+            payment_return_url: get(row, "payment_return_url")?,
             payment,
             items,
             failure: get(row, "failure")?,
@@ -566,7 +567,8 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
             "INSERT INTO orders (id, owner, plan_id, approval_id, status, currency, authorized, captured, refunded, \
-             failure, created_at, updated_at, payment_via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             failure, created_at, updated_at, payment_via, payment_return_url) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (approval_id) DO NOTHING",
         )
         .bind(order.id.as_str())
@@ -582,6 +584,7 @@ impl Store for SqliteStore {
         .bind(order.created_at)
         .bind(order.updated_at)
         .bind(&order.payment_via)
+        .bind(&order.payment_return_url)
         .execute(&mut *tx)
         .await
         .map_err(db)?;

@@ -40,8 +40,6 @@ pub struct AntomSettings {
     pub keys: Keys,
     /// `https://open-sea-global.alipay.com` (or the NA/EU gateway), or a local fake in tests.
     pub base_url: String,
-    /// Where the wallet sends the customer back after paying.
-    pub return_url: String,
 }
 
 pub struct AntomPayments {
@@ -259,7 +257,7 @@ impl PaymentProvider for AntomPayments {
                 "orderAmount": total,
             },
             "paymentMethod": {"paymentMethodType": method},
-            "paymentRedirectUrl": self.settings.return_url,
+            "paymentRedirectUrl": request.return_url,
             "paymentFactor": {"isAuthorization": true},
             "env": {"terminalType": "WEB"},
         });

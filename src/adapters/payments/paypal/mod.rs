@@ -45,8 +45,6 @@ pub struct PayPalSettings {
     pub client_secret: String,
     /// `https://api-m.sandbox.paypal.com`, or a local fake in tests.
     pub base_url: String,
-    /// Where PayPal sends the payer after approving (and after cancelling).
-    pub return_url: String,
 }
 
 impl std::fmt::Debug for PayPalSettings {
@@ -395,8 +393,8 @@ impl PaymentProvider for PayPalPayments {
                 "amount": amount(&request.amount),
             }],
             "payment_source": {"paypal": {"experience_context": {
-                "return_url": self.settings.return_url,
-                "cancel_url": self.settings.return_url,
+                "return_url": request.return_url,
+                "cancel_url": request.return_url,
                 "user_action": "CONTINUE",
             }}},
         });

@@ -34,15 +34,12 @@ pub struct StripeSettings {
     pub secret_key: String,
     /// `https://api.stripe.com`, or a local fake in tests.
     pub base_url: String,
-    /// Where Stripe sends the customer back after 3-D Secure.
-    pub return_url: String,
 }
 
 impl std::fmt::Debug for StripeSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StripeSettings")
             .field("base_url", &self.base_url)
-            .field("return_url", &self.return_url)
             .finish_non_exhaustive()
     }
 }
@@ -297,7 +294,7 @@ impl PaymentProvider for StripePayments {
             ("payment_method_types[0]", "card".to_string()),
             ("capture_method", "manual".to_string()),
             ("confirm", "true".to_string()),
-            ("return_url", self.settings.return_url.clone()),
+            ("return_url", request.return_url.to_string()),
             ("description", request.description.to_string()),
             ("metadata[order_id]", request.order_id.to_string()),
         ];
