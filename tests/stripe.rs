@@ -362,6 +362,28 @@ mod flow {
     }
 
     #[tokio::test]
+    async fn a_capture_refused_after_it_was_made_keeps_the_bookings() {
+        let (h, fake) = with_stripe().await;
+        let (plan_id, offers) = h.approved_paris_plan("pm_card_visa").await;
+        fake.refuse_next_capture_after_acting();
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed", "{order}");
+        let total = sum(offers.iter().map(|o| money(&o["price"])));
+        assert_eq!(money(&order["captured"]), total);
+        assert_eq!(
+            h.ledger_bookings().await.len(),
+            4,
+            "nothing was rolled back"
+        );
+        assert!(
+            order.to_string().contains("keeping the bookings"),
+            "the timeline says why: {order}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_failed_must_have_cancels_the_stripe_hold() {
         let (h, fake) = with_stripe().await;
         h.set_faults("hotel.book=fail");

@@ -16,7 +16,7 @@ use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus, PaymentRec
 use crate::domain::plan::{Priority, TravelPlan};
 use crate::ports::ProviderError;
 use crate::ports::booking::{BookingConfirmation, BookingError, BookingRequest};
-use crate::ports::payment::{AuthorizeRequest, PaymentState};
+use crate::ports::payment::{AuthorizeRequest, PaymentError, PaymentState};
 
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
@@ -379,6 +379,13 @@ impl Orchestrator {
                 || payments.capture(&payment.reference, amount, &key),
             )
             .await?;
+        let result = match result {
+            Err(error) if !(error.outcome_unknown() || error.retryable()) => {
+                self.settle_refused_capture(&mut order, &payment.reference, error)
+                    .await?
+            }
+            other => other,
+        };
         match result {
             Ok(captured) => {
                 order.captured = captured;
@@ -420,6 +427,35 @@ impl Orchestrator {
                 Ok(Next::Continue(order))
             }
         }
+    }
+
+    /// A refused capture may still have been made (the provider forgot our key, or a capture at
+    /// the same moment won): before rolling back booked items, the provider is asked. Money it
+    /// shows captured is taken as the capture; if it cannot answer, the order waits.
+    async fn settle_refused_capture(
+        &self,
+        order: &mut Order,
+        reference: &str,
+        refusal: PaymentError,
+    ) -> Result<Result<Money, PaymentError>, ExecutionError> {
+        let payments = self.payments_of(order)?;
+        Ok(match payments.status(reference).await {
+            Ok(PaymentState::Captured { amount, .. }) if !amount.is_zero() => {
+                self.record(
+                    order,
+                    format!(
+                        "The capture was refused ({refusal}), but {} shows {amount} captured: keeping the bookings",
+                        payments.name()
+                    ),
+                )
+                .await?;
+                Ok(amount)
+            }
+            Ok(_) => Err(refusal),
+            Err(_) => Err(PaymentError::Provider(ProviderError::OutcomeUnknown {
+                provider: payments.name().to_string(),
+            })),
+        })
     }
 }
 

@@ -38,6 +38,9 @@ struct Books {
     /// The next POST acts (and is stored for replay) but its answer is lost: a 500 goes back,
     /// and then this many requests fail with 503 (an outage right after).
     lose_next_answer: Option<u32>,
+    /// The next capture is made, but answered with `payment_intent_unexpected_state`, as when
+    /// Stripe no longer remembers the key of a capture it already made.
+    refuse_next_capture_after_acting: bool,
 }
 
 #[derive(Clone)]
@@ -82,6 +85,11 @@ impl FakeStripe {
     /// The next POST acts, but its answer never arrives; then `outage` requests get a 503.
     pub fn lose_next_answer(&self, outage: u32) {
         self.books.lock().unwrap().lose_next_answer = Some(outage);
+    }
+
+    /// The next capture is made, then refused as if it had not been asked before.
+    pub fn refuse_next_capture_after_acting(&self) {
+        self.books.lock().unwrap().refuse_next_capture_after_acting = true;
     }
 
     /// Forced failures still queued are dropped.
@@ -249,6 +257,17 @@ async fn handle(
     let (status, body) = act(&mut books, uri.path(), &form, &fake.base_url);
     if let Some(key) = key {
         books.recorder.store(key, fingerprint, status, body.clone());
+    }
+    if uri.path().ends_with("/capture")
+        && std::mem::take(&mut books.refuse_next_capture_after_acting)
+    {
+        let (status, body) = error(
+            400,
+            "invalid_request_error",
+            "payment_intent_unexpected_state",
+            "This PaymentIntent could not be captured because it has a status of succeeded.",
+        );
+        return respond(status, body, false);
     }
     if let Some(outage) = books.lose_next_answer.take() {
         for _ in 0..outage {
