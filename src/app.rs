@@ -237,16 +237,46 @@ fn payment_provider(
             client_id,
             keys,
             base_url,
+            notify_url,
         } => (
             Arc::new(AntomPayments::new(AntomSettings {
                 client_id: client_id.clone(),
                 keys: keys.clone(),
                 base_url: base_url.clone(),
+                notify_url: notify_url.clone(),
             })?),
             WebhookSecrets {
-                antom: Some(keys.clone()),
+                antom: Some((
+                    keys.clone(),
+                    notify_url
+                        .as_deref()
+                        .map_or_else(|| "/webhooks/antom".to_string(), url_path),
+                )),
                 ..WebhookSecrets::default()
             },
         ),
     })
+}
+
+/// The path of a URL (`https://host/a/b` → `/a/b`): what a provider signs a notification for.
+fn url_path(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    match after_scheme.find('/') {
+        Some(start) => after_scheme[start..].to_string(),
+        None => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_path;
+
+    #[test]
+    fn the_signed_path_is_the_notify_urls_path() {
+        assert_eq!(
+            url_path("https://pay.example.com/itinera/webhooks/antom"),
+            "/itinera/webhooks/antom"
+        );
+        assert_eq!(url_path("https://pay.example.com"), "/");
+    }
 }

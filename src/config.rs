@@ -38,6 +38,7 @@ Environment variables (each also has the flag shown above):
   ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
   ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
   ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
+  ITINERA_WEBHOOK_PUBLIC_URL     public address of `itinera webhooks`, told to providers that ask (Antom)
   ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode)
   ITINERA_ANTOM_PRIVATE_KEY      the merchant's RSA private key for Antom (PKCS#8, PEM or base64)
   ITINERA_ANTOM_PUBLIC_KEY       Antom's RSA public key, to verify its answers (PEM or base64)
@@ -202,6 +203,10 @@ pub struct Settings {
     /// The id PayPal gave Itinera's webhook endpoint, for `itinera webhooks`.
     #[arg(long, env = "ITINERA_PAYPAL_WEBHOOK_ID", global = true)]
     pub paypal_webhook_id: Option<String>,
+    /// The public address of `itinera webhooks` (behind a tunnel or proxy), e.g.
+    /// https://pay.example.com/itinera: providers that are told where to notify get it.
+    #[arg(long, env = "ITINERA_WEBHOOK_PUBLIC_URL", global = true)]
+    pub webhook_public_url: Option<String>,
     /// Antom merchant client id; in sandbox mode a SANDBOX_… id.
     #[arg(long, env = "ITINERA_ANTOM_CLIENT_ID", global = true)]
     pub antom_client_id: Option<String>,
@@ -364,6 +369,9 @@ pub enum PaymentSettings {
         client_id: String,
         keys: crate::adapters::payments::antom::Keys,
         base_url: String,
+        /// Where Antom sends payment notifications (`…/webhooks/antom`), if Itinera's webhook
+        /// endpoint is reachable (`ITINERA_WEBHOOK_PUBLIC_URL`).
+        notify_url: Option<String>,
     },
 }
 
@@ -575,6 +583,10 @@ impl Settings {
                     client_id: client_id.clone(),
                     keys: crate::adapters::payments::antom::Keys::parse(private.expose(), public)?,
                     base_url: self.antom_base_url.clone(),
+                    notify_url: self
+                        .webhook_public_url
+                        .as_ref()
+                        .map(|base| format!("{}/webhooks/antom", base.trim_end_matches('/'))),
                 })
             }
         }

@@ -22,6 +22,7 @@ fn adapter(fake: &FakeAntom, keys: Keys) -> AntomPayments {
         client_id: CLIENT_ID.into(),
         keys,
         base_url: fake.base_url.clone(),
+        notify_url: Some("https://pay.example.com/itinera/webhooks/antom".into()),
     })
     .unwrap()
 }
@@ -90,6 +91,10 @@ async fn a_signed_authorization_in_minor_units_waits_for_the_wallet() {
     );
     assert_eq!(body["paymentMethod"]["paymentMethodType"], "ALIPAY_CN");
     assert_eq!(body["paymentFactor"]["isAuthorization"], true);
+    assert_eq!(
+        body["paymentNotifyUrl"], "https://pay.example.com/itinera/webhooks/antom",
+        "Antom is told where to notify"
+    );
 
     let again = hold(&antom, &order, cny("1234.50")).await.unwrap();
     assert_eq!(
@@ -225,6 +230,7 @@ mod flow {
                 client_id: CLIENT_ID.into(),
                 keys: FakeAntom::merchant_keys(),
                 base_url: fake.base_url.clone(),
+                notify_url: None,
             },
             ..Options::default()
         })

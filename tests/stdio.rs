@@ -139,6 +139,7 @@ fn help_documents_every_environment_variable() {
         "ITINERA_STRIPE_BASE_URL",
         "ITINERA_STRIPE_WEBHOOK_SECRET",
         "ITINERA_PAYPAL_WEBHOOK_ID",
+        "ITINERA_WEBHOOK_PUBLIC_URL",
         "ITINERA_ANTOM_CLIENT_ID",
         "ITINERA_ANTOM_PRIVATE_KEY",
         "ITINERA_ANTOM_PUBLIC_KEY",

@@ -224,6 +224,7 @@ async fn an_antom_notification_signed_by_antom_continues_the_order() {
             client_id: ANTOM_CLIENT.into(),
             keys: FakeAntom::merchant_keys(),
             base_url: fake.base_url.clone(),
+            notify_url: None,
         },
         ..Options::default()
     })

@@ -78,8 +78,9 @@ pub struct WebhookSecrets {
     pub stripe: Option<String>,
     /// PayPal: the client that asks PayPal to verify, and this endpoint's webhook id.
     pub paypal: Option<(Arc<PayPalPayments>, String)>,
-    /// Antom: the keys whose public half verifies notifications.
-    pub antom: Option<Keys>,
+    /// Antom: the keys whose public half verifies notifications, and the path of the notify URL
+    /// Antom was given (what it signs).
+    pub antom: Option<(Keys, String)>,
 }
 
 #[derive(Clone)]
@@ -198,15 +199,15 @@ impl Webhooks {
                 paypal::parse(body)
             }
             "antom" => {
-                let keys = self
-                    .secrets
-                    .antom
-                    .as_ref()
-                    .ok_or(WebhookError::NotConfigured {
-                        provider: "antom",
-                        setting: "ITINERA_PAYMENT_PROVIDER=antom",
-                    })?;
-                antom::verify(keys, "/webhooks/antom", header, body)?;
+                let (keys, path) =
+                    self.secrets
+                        .antom
+                        .as_ref()
+                        .ok_or(WebhookError::NotConfigured {
+                            provider: "antom",
+                            setting: "ITINERA_PAYMENT_PROVIDER=antom",
+                        })?;
+                antom::verify(keys, path, header, body)?;
                 antom::parse(body)
             }
             other => Err(WebhookError::UnknownProvider(other.to_string())),

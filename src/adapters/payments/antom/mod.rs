@@ -40,6 +40,8 @@ pub struct AntomSettings {
     pub keys: Keys,
     /// `https://open-sea-global.alipay.com` (or the NA/EU gateway), or a local fake in tests.
     pub base_url: String,
+    /// Where Antom posts payment notifications, when Itinera's webhook endpoint is reachable.
+    pub notify_url: Option<String>,
 }
 
 pub struct AntomPayments {
@@ -261,6 +263,10 @@ impl PaymentProvider for AntomPayments {
             "paymentFactor": {"isAuthorization": true},
             "env": {"terminalType": "WEB"},
         });
+        let mut body = body;
+        if let Some(url) = &self.settings.notify_url {
+            body["paymentNotifyUrl"] = json!(url);
+        }
         let answer = self.exchange("pay", body).await?;
         let result: ResultObject = serde_json::from_value(answer["result"].clone())
             .map_err(|_| unknown("an answer without a result"))?;
