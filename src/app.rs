@@ -248,35 +248,17 @@ fn payment_provider(
             WebhookSecrets {
                 antom: Some((
                     keys.clone(),
+                    // What Antom signs is the path of the URL it was told to notify.
                     notify_url
                         .as_deref()
-                        .map_or_else(|| "/webhooks/antom".to_string(), url_path),
+                        .and_then(|url| reqwest::Url::parse(url).ok())
+                        .map_or_else(
+                            || "/webhooks/antom".to_string(),
+                            |url| url.path().to_string(),
+                        ),
                 )),
                 ..WebhookSecrets::default()
             },
         ),
     })
-}
-
-/// The path of a URL (`https://host/a/b` → `/a/b`): what a provider signs a notification for.
-fn url_path(url: &str) -> String {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    match after_scheme.find('/') {
-        Some(start) => after_scheme[start..].to_string(),
-        None => "/".to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::url_path;
-
-    #[test]
-    fn the_signed_path_is_the_notify_urls_path() {
-        assert_eq!(
-            url_path("https://pay.example.com/itinera/webhooks/antom"),
-            "/itinera/webhooks/antom"
-        );
-        assert_eq!(url_path("https://pay.example.com"), "/");
-    }
 }
