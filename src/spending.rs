@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::money::Money;
 use crate::domain::order::Order;
@@ -50,15 +50,39 @@ impl SpendingGuard {
         }
     }
 
+    /// The policy check and the risks together, reading the person's orders once: what
+    /// confirming and executing a plan both need.
+    pub async fn review(&self, plan: &TravelPlan) -> Result<Vec<RiskFlag>, GuardError> {
+        let orders = self.history(plan).await?;
+        self.refuse_against_policy(plan, &orders).await?;
+        self.risks_given(plan, &orders).await
+    }
+
+    /// The risks paying for the plan now would carry (the page shows them again).
+    pub async fn risks(&self, plan: &TravelPlan) -> Result<Vec<RiskFlag>, GuardError> {
+        let orders = self.history(plan).await?;
+        self.risks_given(plan, &orders).await
+    }
+
+    /// The person's orders as far back as any rule looks.
+    async fn history(&self, plan: &TravelPlan) -> Result<Vec<Order>, GuardError> {
+        let since = self.clock.now() - Duration::days(HISTORY);
+        Ok(self.store.orders_since(&plan.owner, since).await?)
+    }
+
     /// Refuses a plan the policy does not allow; the refusal is written to the audit log.
-    pub async fn check(&self, plan: &TravelPlan) -> Result<(), GuardError> {
+    async fn refuse_against_policy(
+        &self,
+        plan: &TravelPlan,
+        orders: &[Order],
+    ) -> Result<(), GuardError> {
         if self.policy.is_empty() {
             return Ok(());
         }
         let now = self.clock.now();
         let committed = Committed {
-            last_day: self.committed_since(plan, now - Duration::days(1)).await?,
-            last_30_days: self.committed_since(plan, now - Duration::days(30)).await?,
+            last_day: committed_since(plan, orders, now - Duration::days(1)),
+            last_30_days: committed_since(plan, orders, now - Duration::days(30)),
         };
         if let Err(refusal) = self.policy.check(plan, &committed) {
             self.store
@@ -74,14 +98,13 @@ impl SpendingGuard {
         Ok(())
     }
 
-    /// The risks paying for the plan now would carry.
-    pub async fn risks(&self, plan: &TravelPlan) -> Result<Vec<RiskFlag>, GuardError> {
-        let now = self.clock.now();
-        let orders = self
-            .store
-            .orders_since(&plan.owner, now - Duration::days(HISTORY))
-            .await?;
-        let window_start = now - self.risk.velocity_window;
+    async fn risks_given(
+        &self,
+        plan: &TravelPlan,
+        orders: &[Order],
+    ) -> Result<Vec<RiskFlag>, GuardError> {
+        let total = plan.total()?;
+        let window_start = self.clock.now() - self.risk.velocity_window;
         let paid: Vec<&Order> = orders
             .iter()
             .filter(|order| !order.captured.is_zero())
@@ -99,9 +122,11 @@ impl SpendingGuard {
             largest_paid: in_currency()
                 .map(|order| order.captured)
                 .max_by(|a, b| a.amount().cmp(&b.amount())),
-            method_used_before: self.method_paid_before(plan, &paid).await?,
+            // Earlier plans are only opened when the answer can change the outcome.
+            method_used_before: !self.risk.new_method_matters(&total)
+                || self.method_paid_before(plan, &paid).await?,
         };
-        Ok(self.risk.assess(&plan.total()?, &history))
+        Ok(self.risk.assess(&total, &history))
     }
 
     async fn method_paid_before(
@@ -118,36 +143,32 @@ impl SpendingGuard {
         }
         Ok(false)
     }
+}
 
-    /// Money the person has committed since `since` in the plan's currency: what is held on
-    /// orders still under way, and what was charged and not refunded on the others.
-    async fn committed_since(
-        &self,
-        plan: &TravelPlan,
-        since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Money, GuardError> {
-        let mut committed = Money::zero(plan.currency);
-        for order in self.store.orders_since(&plan.owner, since).await? {
-            if order.currency != plan.currency {
-                continue;
-            }
-            let amount = match order.status {
-                OrderStatus::Draft
-                | OrderStatus::PaymentPending
-                | OrderStatus::PaymentActionRequired
-                | OrderStatus::PaymentProcessing => order.authorized,
-                OrderStatus::Failed => Money::zero(order.currency),
-                OrderStatus::Confirmed
-                | OrderStatus::PartiallyConfirmed
-                | OrderStatus::RefundRequested
-                | OrderStatus::Cancelled
-                | OrderStatus::Refunded => order
-                    .captured
-                    .saturating_sub(&order.refunded)
-                    .unwrap_or(order.captured),
-            };
-            committed = committed.checked_add(&amount).unwrap_or(committed);
-        }
-        Ok(committed)
+/// Money the person has committed since `since` in the plan's currency: what is held on orders
+/// still under way, and what was charged and not refunded on the others.
+fn committed_since(plan: &TravelPlan, orders: &[Order], since: DateTime<Utc>) -> Money {
+    let mut committed = Money::zero(plan.currency);
+    for order in orders
+        .iter()
+        .filter(|order| order.created_at >= since && order.currency == plan.currency)
+    {
+        let amount = match order.status {
+            OrderStatus::Draft
+            | OrderStatus::PaymentPending
+            | OrderStatus::PaymentActionRequired
+            | OrderStatus::PaymentProcessing => order.authorized,
+            OrderStatus::Failed => Money::zero(order.currency),
+            OrderStatus::Confirmed
+            | OrderStatus::PartiallyConfirmed
+            | OrderStatus::RefundRequested
+            | OrderStatus::Cancelled
+            | OrderStatus::Refunded => order
+                .captured
+                .saturating_sub(&order.refunded)
+                .unwrap_or(order.captured),
+        };
+        committed = committed.checked_add(&amount).unwrap_or(committed);
     }
+    committed
 }

@@ -117,8 +117,7 @@ impl Approvals {
         let now = self.clock.now();
         plan.validate(now.date_naive())?;
         // A plan the policy refuses is never put in front of the person.
-        self.guard.check(plan).await?;
-        let risks = self.guard.risks(plan).await?;
+        let risks = self.guard.review(plan).await?;
         let digest = PlanDigest::of(plan)?;
         let total = plan.total()?;
         if let Some(latest) = self.store.latest_approval(&plan.owner, &plan.id).await?

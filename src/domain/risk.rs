@@ -114,6 +114,16 @@ pub struct History {
 }
 
 impl RiskRules {
+    /// Whether a never-used payment method would be flagged at this total: only then does the
+    /// person's history of payment methods need looking up.
+    pub fn new_method_matters(&self, total: &Money) -> bool {
+        !self.new_method_amounts.is_empty()
+            && self
+                .new_method_amounts
+                .get(&total.currency())
+                .is_none_or(|threshold| total.amount() >= threshold.amount())
+    }
+
     /// Every risk the payment of `total` shows, given the person's history.
     pub fn assess(&self, total: &Money, history: &History) -> Vec<RiskFlag> {
         let mut flags = Vec::new();
@@ -141,24 +151,21 @@ impl RiskRules {
                 ),
             });
         }
-        if !history.method_used_before && !self.new_method_amounts.is_empty() {
+        if !history.method_used_before && self.new_method_matters(total) {
             // A currency without a threshold cannot be judged small: it is flagged.
             let reason = match self.new_method_amounts.get(&total.currency()) {
-                Some(threshold) if total.amount() < threshold.amount() => None,
-                Some(threshold) => Some(format!(
+                Some(threshold) => format!(
                     "this payment method has not paid for an order before, and {total} is at or above {threshold}"
-                )),
-                None => Some(format!(
+                ),
+                None => format!(
                     "this payment method has not paid for an order before, and no amount in {} is set as small enough to skip asking",
                     total.currency()
-                )),
+                ),
             };
-            if let Some(reason) = reason {
-                flags.push(RiskFlag {
-                    kind: RiskKind::NewPaymentMethod,
-                    reason,
-                });
-            }
+            flags.push(RiskFlag {
+                kind: RiskKind::NewPaymentMethod,
+                reason,
+            });
         }
         flags
     }

@@ -6,6 +6,7 @@ use crate::domain::money::Money;
 use crate::domain::offer::Offer;
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus};
 use crate::domain::plan::TravelPlan;
+use crate::domain::risk::RiskFlag;
 use crate::ports::store::{Created, OrderFilter};
 
 use super::{ExecutionError, Orchestrator};
@@ -47,8 +48,8 @@ impl Orchestrator {
         let now = self.clock.now();
         approval.check_covers(&PlanDigest::of(plan)?, &plan.total()?, now)?;
         // Checked again: the limits may have changed, or other orders filled them, since confirmation.
-        self.guard.check(plan).await?;
-        self.check_risks(plan, approval).await?;
+        let flags = self.guard.review(plan).await?;
+        self.check_risks(plan, approval, &flags).await?;
         let quotes = self.requote(plan).await?;
         let order = new_order(
             plan,
@@ -81,9 +82,9 @@ impl Orchestrator {
         &self,
         plan: &TravelPlan,
         approval: &Approval,
+        flags: &[RiskFlag],
     ) -> Result<(), ExecutionError> {
-        let flags = self.guard.risks(plan).await?;
-        let unseen = approval.unacknowledged(&flags);
+        let unseen = approval.unacknowledged(flags);
         if unseen.is_empty() {
             return Ok(());
         }
