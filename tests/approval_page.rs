@@ -126,6 +126,41 @@ async fn the_link_the_model_saw_cannot_approve_without_the_persons_code() {
     assert_eq!(order["status"], "confirmed");
 }
 
+/// What a screen reader, a keyboard and a phone need is in the markup.
+#[tokio::test]
+async fn the_page_is_labelled_keyboard_operable_and_fits_a_phone() {
+    let h = headless().await;
+    let (_, approval) = confirmed(&h).await;
+    let page = page::get(&url_of(&approval), "en").await.body;
+    assert!(
+        page.contains(r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#)
+    );
+    assert!(page.contains(r#"<html lang="en">"#));
+    assert!(
+        page.contains(r#"<label for="code">"#),
+        "the code field has a label"
+    );
+    assert!(page.contains(r#"aria-describedby="code-hint""#));
+    assert!(
+        page.contains(r#"<button id="approve" type="submit""#),
+        "native, focusable buttons"
+    );
+    assert!(page.contains(r#"<button id="decline" type="submit""#));
+    assert!(
+        page.contains(r#"<th scope="col">"#),
+        "table headers name their columns"
+    );
+    assert!(
+        page.contains("@media (max-width:32rem)"),
+        "a narrow-screen layout"
+    );
+    assert!(
+        page.contains(r#"data-label="Price""#),
+        "cells keep their labels when stacked"
+    );
+    assert!(page.contains(":focus-visible"), "focus is visible");
+}
+
 #[tokio::test]
 async fn declining_on_the_page_refuses_execution() {
     let h = headless().await;

@@ -291,6 +291,25 @@ async fn a_person_approves_in_the_browser_and_the_plan_executes() {
     browser.close().await;
 }
 
+/// Keyboard only: the code typed and Enter pressed approves (the form's first button).
+#[tokio::test]
+async fn a_person_approves_with_the_keyboard_alone() {
+    let h = headless_harness().await;
+    let Some(browser) = Browser::start("en-US").await else {
+        return;
+    };
+    let (plan_id, url, _) = confirmed(&h).await;
+    browser.open(&url).await;
+    let code = h.codes.latest().code;
+    browser.type_into("#code", &format!("{code}\u{E007}")).await;
+    browser.wait_for("h1", "Approved").await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    browser.close().await;
+}
+
 #[tokio::test]
 async fn declining_in_the_browser_refuses_execution() {
     let h = headless_harness().await;
