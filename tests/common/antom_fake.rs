@@ -55,8 +55,7 @@ pub struct FakeAntom {
 
 impl FakeAntom {
     pub async fn start() -> FakeAntom {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let (listener, base_url) = super::fake_http::bind().await;
         let fake = FakeAntom {
             books: Arc::default(),
             keys: Keys::parse(ANTOM_PRIVATE, MERCHANT_PUBLIC).unwrap(),
@@ -67,7 +66,7 @@ impl FakeAntom {
             .route("/fake/wallet/{id}", get(pay_in_wallet))
             .route("/fake/wallet-refuses/{id}", get(refuse_in_wallet))
             .with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        super::fake_http::serve(listener, app);
         fake
     }
 

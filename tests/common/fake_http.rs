@@ -120,6 +120,18 @@ impl Recorder {
     }
 }
 
+/// A free loopback port for a fake: the listener and the base URL the adapter is given.
+pub async fn bind() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, base_url)
+}
+
+/// Serves a fake's routes on its listener for the rest of the test.
+pub fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+}
+
 pub fn json_response(status: u16, body: &Value) -> Response {
     (
         StatusCode::from_u16(status).unwrap(),

@@ -54,8 +54,7 @@ pub struct FakePayPal {
 
 impl FakePayPal {
     pub async fn start() -> FakePayPal {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let (listener, base_url) = super::fake_http::bind().await;
         let fake = FakePayPal {
             books: Arc::default(),
             base_url,
@@ -73,7 +72,7 @@ impl FakePayPal {
             .route("/fake/approve/{id}", get(approve))
             .route("/fake/approve-declining/{id}", get(approve_declining))
             .with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        super::fake_http::serve(listener, app);
         fake
     }
 
@@ -195,6 +194,16 @@ async fn verify_webhook(
         "FAILURE"
     };
     json_response(200, &json!({"verification_status": verdict}))
+}
+
+/// PayPal's answer for an id it does not know.
+fn not_found() -> (u16, Value) {
+    error(
+        404,
+        "RESOURCE_NOT_FOUND",
+        "INVALID_RESOURCE_ID",
+        "Specified resource ID does not exist.",
+    )
 }
 
 fn error(status: u16, name: &str, issue: &str, description: &str) -> (u16, Value) {
@@ -397,12 +406,7 @@ fn act(
         ("POST", ["v2", "checkout", "orders"]) => create(books, &body, base_url),
         ("GET", ["v2", "checkout", "orders", id]) => match books.orders.get(*id) {
             Some(order) => (200, order_json(id, order, base_url)),
-            None => error(
-                404,
-                "RESOURCE_NOT_FOUND",
-                "INVALID_RESOURCE_ID",
-                "Specified resource ID does not exist.",
-            ),
+            None => not_found(),
         },
         ("POST", ["v2", "checkout", "orders", id, "authorize"]) => authorize(books, id, base_url),
         ("POST", ["v2", "payments", "authorizations", id, "capture"]) => capture(books, id, &body),
@@ -456,12 +460,7 @@ fn authorize(books: &mut Books, id: &str, base_url: &str) -> (u16, Value) {
     books.next_id += 1;
     let auth_id = format!("AUTH{}", books.next_id);
     let Some(order) = books.orders.get_mut(id) else {
-        return error(
-            404,
-            "RESOURCE_NOT_FOUND",
-            "INVALID_RESOURCE_ID",
-            "Specified resource ID does not exist.",
-        );
+        return not_found();
     };
     if order.status != "APPROVED" {
         return error(
@@ -496,12 +495,7 @@ fn capture(books: &mut Books, auth_id: &str, body: &Value) -> (u16, Value) {
     let capture_id = format!("CAPTURE{}", books.next_id);
     let declined = std::mem::take(&mut books.decline_next_capture);
     let Some(order) = find_by_authorization(books, auth_id) else {
-        return error(
-            404,
-            "RESOURCE_NOT_FOUND",
-            "INVALID_RESOURCE_ID",
-            "Specified resource ID does not exist.",
-        );
+        return not_found();
     };
     if order.authorization.as_ref().map(|a| a.1) != Some("CREATED") {
         return error(
@@ -550,12 +544,7 @@ fn capture(books: &mut Books, auth_id: &str, body: &Value) -> (u16, Value) {
 
 fn void(books: &mut Books, auth_id: &str, representation: bool) -> (u16, Value) {
     let Some(order) = find_by_authorization(books, auth_id) else {
-        return error(
-            404,
-            "RESOURCE_NOT_FOUND",
-            "INVALID_RESOURCE_ID",
-            "Specified resource ID does not exist.",
-        );
+        return not_found();
     };
     if order.authorization.as_ref().map(|a| a.1) != Some("CREATED") {
         return error(
@@ -585,12 +574,7 @@ fn refund(books: &mut Books, capture_id: &str, body: &Value) -> (u16, Value) {
         .values_mut()
         .find(|o| o.capture.as_ref().is_some_and(|c| c.0 == capture_id))
     else {
-        return error(
-            404,
-            "RESOURCE_NOT_FOUND",
-            "INVALID_RESOURCE_ID",
-            "Specified resource ID does not exist.",
-        );
+        return not_found();
     };
     let captured = order.capture.as_ref().map_or(0, |c| c.1);
     let left = captured - order.refunds.iter().map(|r| r.1).sum::<i64>();

@@ -51,8 +51,7 @@ pub struct FakeStripe {
 
 impl FakeStripe {
     pub async fn start() -> FakeStripe {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let (listener, base_url) = super::fake_http::bind().await;
         let fake = FakeStripe {
             books: Arc::default(),
             base_url,
@@ -64,7 +63,7 @@ impl FakeStripe {
             .route("/v1/refunds", post(handle))
             .route("/fake/3ds/{id}", get(complete_3ds))
             .with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        super::fake_http::serve(listener, app);
         fake
     }
 
