@@ -299,21 +299,41 @@ async fn an_execution_finishes_after_the_client_hangs_up() {
     common::assert_store_matches_ledger(dir.path(), &ledger).await;
 }
 
-/// A client that cannot prompt: the person reads the one-time code from the server's log
-/// (stderr, where a desktop client keeps it) and gives it to the assistant.
-#[tokio::test]
-async fn the_binary_sends_the_approval_code_to_its_log_and_accepts_it() {
+/// The binary serving a client that cannot prompt, with its log (stderr) line by line. The log
+/// is read from the start, so a verbose level never fills the pipe and stalls the server.
+async fn headless_with_log(
+    dir: &std::path::Path,
+    log_level: &str,
+) -> (
+    rmcp::service::RunningService<rmcp::RoleClient, Person>,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
     use tokio::io::AsyncBufReadExt;
-    let dir = tempfile::tempdir().unwrap();
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
     command
-        .env("ITINERA_DATA_DIR", dir.path())
-        .env("RUST_LOG", "warn");
+        .env("ITINERA_DATA_DIR", dir)
+        .env("RUST_LOG", log_level);
     let (transport, stderr) = TokioChildProcess::builder(command)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let (sender, log) = tokio::sync::mpsc::unbounded_channel();
+    let mut lines = tokio::io::BufReader::new(stderr.unwrap()).lines();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let _ = sender.send(line);
+        }
+    });
     let client = Person::headless().serve(transport).await.unwrap();
+    (client, log)
+}
+
+/// A client that cannot prompt: the person reads the one-time code from the server's log
+/// (stderr, where a desktop client keeps it) and gives it to the assistant.
+#[tokio::test]
+async fn the_binary_sends_the_approval_code_to_its_log_and_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (client, mut log) = headless_with_log(dir.path(), "warn").await;
     let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     let hotels = call(
         &client,
@@ -340,9 +360,8 @@ async fn the_binary_sends_the_approval_code_to_its_log_and_accepts_it() {
     .await;
     assert_eq!(approval["status"], "pending");
 
-    let mut lines = tokio::io::BufReader::new(stderr.unwrap()).lines();
     let code = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
+        while let Some(line) = log.recv().await {
             if let Some(rest) = line.split("code ").nth(1) {
                 return rest[..9].to_string();
             }
@@ -366,23 +385,8 @@ async fn the_binary_sends_the_approval_code_to_its_log_and_accepts_it() {
 /// request dumps are held at info, and the refusal does not repeat the number.
 #[tokio::test]
 async fn a_card_number_never_reaches_the_log_even_at_trace_level() {
-    use tokio::io::AsyncReadExt;
     let dir = tempfile::tempdir().unwrap();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
-    command
-        .env("ITINERA_DATA_DIR", dir.path())
-        .env("RUST_LOG", "trace,rmcp=trace");
-    let (transport, stderr) = TokioChildProcess::builder(command)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = stderr.unwrap();
-    let log = tokio::spawn(async move {
-        let mut text = String::new();
-        stderr.read_to_string(&mut text).await.unwrap();
-        text
-    });
-    let client = Person::headless().serve(transport).await.unwrap();
+    let (client, mut lines) = headless_with_log(dir.path(), "trace,rmcp=trace").await;
     let Value::Object(args) = json!({
         "title": "Pay with 4111 1111 1111 1111",
         "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
@@ -397,7 +401,11 @@ async fn a_card_number_never_reaches_the_log_even_at_trace_level() {
         .unwrap();
     assert_eq!(result.is_error, Some(true));
     client.cancel().await.unwrap();
-    let log = log.await.unwrap();
+    let mut log = String::new();
+    while let Some(line) = lines.recv().await {
+        log.push_str(&line);
+        log.push('\n');
+    }
     assert!(
         log.contains("refused input"),
         "the refusal is logged: {log}"
