@@ -63,9 +63,27 @@ pub enum PaymentError {
     Provider(#[from] ProviderError),
 }
 
+/// How a provider takes money, which decides when the orchestrator charges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    /// A hold for the approved total is placed before booking; only what was booked is captured
+    /// and the rest released (cards, PayPal, Antom's authorization mode).
+    HoldThenCapture,
+    /// The provider cannot hold money apart from taking it (WeChat Pay): the orchestrator books
+    /// first, then charges exactly what was booked through `authorize` — whose success is a
+    /// capture — and compensates by cancelling the bookings if the charge does not go through,
+    /// or by refunding if it did.
+    ChargeAfterBooking,
+}
+
 #[async_trait]
 pub trait PaymentProvider: Send + Sync {
     fn name(&self) -> &str;
+
+    /// When this provider is charged; most place a hold first.
+    fn settlement(&self) -> Settlement {
+        Settlement::HoldThenCapture
+    }
 
     /// Whether this provider can charge the payment method, checked when a plan is made so a
     /// wrong token is told before the person is asked to approve; `Err` says what it takes.
