@@ -100,6 +100,7 @@ async fn repeated_holds_and_captures_move_money_once() {
         description: "test",
         idempotency_key: &key,
         return_url: "http://127.0.0.1:9/payment-complete",
+        pay_by: None,
     };
 
     let first = payments.authorize(request(amount)).await.unwrap();

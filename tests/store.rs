@@ -75,6 +75,7 @@ fn order(plan: &TravelPlan, approval: &Approval) -> Order {
         refunded: eur("0"),
         payment_via: "stripe".into(),
         payment_return_url: Some("http://127.0.0.1:9/payment-complete".into()),
+        payment_due_by: None,
         payment: None,
         items: vec![OrderItem {
             item_id: ItemId::generate(),

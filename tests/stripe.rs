@@ -58,6 +58,7 @@ impl Call {
                 description: "Paris in December",
                 idempotency_key: &key,
                 return_url: "http://127.0.0.1:9/payment-complete",
+                pay_by: None,
             })
             .await
     }

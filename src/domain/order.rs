@@ -21,9 +21,11 @@ pub enum OrderStatus {
     Draft,
     /// About to place the payment hold.
     PaymentPending,
-    /// The payment provider waits for the customer (e.g. 3-D Secure) at `payment.action_url`.
+    /// The payment provider waits for the customer (e.g. 3-D Secure) at `payment.action_url`;
+    /// with a provider that charges after booking, the items are booked and wait to be paid.
     PaymentActionRequired,
-    /// The hold is placed; items are being booked.
+    /// The hold is placed (or, with a provider that charges after booking, none is needed);
+    /// items are being booked.
     PaymentProcessing,
     /// Every item booked and the full amount captured.
     Confirmed,
@@ -54,8 +56,16 @@ impl OrderStatus {
         match self {
             Draft => &[PaymentPending, Cancelled],
             PaymentPending => &[PaymentProcessing, PaymentActionRequired, Failed],
-            PaymentActionRequired => &[PaymentProcessing, Failed, Cancelled],
-            PaymentProcessing => &[Confirmed, PartiallyConfirmed, Failed],
+            // A charge-after-booking provider asks the customer to pay once everything is booked,
+            // and the order is settled when they have.
+            PaymentActionRequired => &[
+                PaymentProcessing,
+                Confirmed,
+                PartiallyConfirmed,
+                Failed,
+                Cancelled,
+            ],
+            PaymentProcessing => &[Confirmed, PartiallyConfirmed, PaymentActionRequired, Failed],
             Confirmed | PartiallyConfirmed => &[RefundRequested, Cancelled],
             RefundRequested => &[Refunded, PartiallyConfirmed, Cancelled],
             Cancelled | Failed | Refunded => &[],
@@ -204,7 +214,8 @@ pub struct Order {
     pub approval_id: ApprovalId,
     pub status: OrderStatus,
     pub currency: Currency,
-    /// The amount the hold was placed for.
+    /// The amount the hold was placed for; with a provider that charges after booking, the
+    /// approved ceiling of the charge (nothing is held).
     pub authorized: Money,
     pub captured: Money,
     pub refunded: Money,
@@ -214,6 +225,10 @@ pub struct Order {
     /// Where the provider sends the customer back after acting, fixed at creation so a hold
     /// request sent again carries the same parameters.
     pub payment_return_url: Option<String>,
+    /// With a provider that charges after booking: when the customer must have paid by. Fixed
+    /// when the charge is first asked, so a charge sent again carries the same deadline; after
+    /// it the payment is closed and the bookings cancelled.
+    pub payment_due_by: Option<DateTime<Utc>>,
     pub payment: Option<PaymentRecord>,
     pub items: Vec<OrderItem>,
     /// Why the order failed, when it did.
@@ -276,10 +291,15 @@ mod tests {
             (PaymentPending, PaymentActionRequired),
             (PaymentPending, Failed),
             (PaymentActionRequired, PaymentProcessing),
+            // Charge after booking: the customer paid for what is booked.
+            (PaymentActionRequired, Confirmed),
+            (PaymentActionRequired, PartiallyConfirmed),
             (PaymentActionRequired, Failed),
             (PaymentActionRequired, Cancelled),
             (PaymentProcessing, Confirmed),
             (PaymentProcessing, PartiallyConfirmed),
+            // Charge after booking: everything is booked and the customer is asked to pay.
+            (PaymentProcessing, PaymentActionRequired),
             (PaymentProcessing, Failed),
             (Confirmed, RefundRequested),
             (Confirmed, Cancelled),

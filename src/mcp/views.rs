@@ -278,10 +278,19 @@ fn status_meaning(order: &Order) -> String {
     match order.status {
         OrderStatus::Draft => "Created; nothing has happened yet.".into(),
         OrderStatus::PaymentPending => "Placing the payment hold.".into(),
+        OrderStatus::PaymentActionRequired if order.payment_due_by.is_some() => format!(
+            "The items are booked and wait to be paid: the person pays by {} or the bookings are cancelled.",
+            order.payment_due_by.map(|due| due.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
+        ),
         OrderStatus::PaymentActionRequired => {
             "The bank wants the person to authenticate the payment (3-D Secure).".into()
         }
-        OrderStatus::PaymentProcessing => "The hold is placed; items are being booked.".into(),
+        OrderStatus::PaymentProcessing if order.payment_due_by.is_some() => {
+            "Items are booked; the payment is being taken.".into()
+        }
+        OrderStatus::PaymentProcessing => {
+            "The hold is placed (or, with a provider that charges after booking, none is needed); items are being booked.".into()
+        }
         OrderStatus::Confirmed => "Every item is booked and paid.".into(),
         OrderStatus::PartiallyConfirmed => {
             "Every must-have item is booked and paid; some other items are not booked and were not charged.".into()
@@ -296,7 +305,7 @@ fn status_meaning(order: &Order) -> String {
 fn next_step(order: &Order) -> String {
     match order.status {
         OrderStatus::PaymentActionRequired => format!(
-            "Give the person this link to authenticate the payment: {}. When they are done, call execute_travel_plan again with the same plan to continue.",
+            "Give the person this link to pay or authenticate the payment: {}. When they are done, call execute_travel_plan again with the same plan to continue.",
             order.payment.as_ref().and_then(|p| p.action_url.as_deref()).unwrap_or("(no link)")
         ),
         OrderStatus::Confirmed | OrderStatus::PartiallyConfirmed => {

@@ -170,8 +170,26 @@ impl Orchestrator {
         self.transition(order, status, message).await
     }
 
-    /// Cancels an order that never got past the payment step: releases any hold.
+    /// Cancels an order that never got past the payment step: releases any hold. With a
+    /// provider that charges after booking, the items are booked and wait to be paid: the
+    /// payment is closed and the bookings cancelled, as when the customer does not pay in time.
     async fn abandon(&self, order: Order) -> Result<Order, ExecutionError> {
+        if order.status == OrderStatus::PaymentActionRequired
+            && self.charges_after_booking(&order)?
+        {
+            let plan = self
+                .store
+                .plan(&order.owner, &order.plan_id)
+                .await?
+                .ok_or_else(|| ExecutionError::PlanNotFound(order.plan_id.clone()))?;
+            let order = match self
+                .give_up_charge(order, "the customer cancelled before paying".into())
+                .await?
+            {
+                super::drive::Next::Continue(order) | super::drive::Next::Wait(order) => order,
+            };
+            return self.drive(order, &plan).await;
+        }
         if let Some(payment) = &order.payment {
             let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
             let payments = self.payments_of(&order)?;

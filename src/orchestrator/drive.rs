@@ -43,21 +43,42 @@ impl Orchestrator {
         .await
     }
 
-    async fn drive(&self, mut order: Order, plan: &TravelPlan) -> Result<Order, ExecutionError> {
+    pub(super) async fn drive(
+        &self,
+        mut order: Order,
+        plan: &TravelPlan,
+    ) -> Result<Order, ExecutionError> {
         loop {
             let next = match order.status {
                 OrderStatus::Draft => {
-                    let message = format!(
-                        "Placing a hold of {} on {}",
-                        order.authorized,
-                        plan.payment_method.as_str()
-                    );
+                    let message = if self.charges_after_booking(&order)? {
+                        format!(
+                            "Booking first: {} takes the money at once, so only what is booked will be charged, afterwards (at most {})",
+                            order.payment_via, order.authorized
+                        )
+                    } else {
+                        format!(
+                            "Placing a hold of {} on {}",
+                            order.authorized,
+                            plan.payment_method.as_str()
+                        )
+                    };
                     Next::Continue(
                         self.transition(order, OrderStatus::PaymentPending, message)
                             .await?,
                     )
                 }
+                OrderStatus::PaymentPending if self.charges_after_booking(&order)? => {
+                    let message = "Booking the items; nothing is held".to_string();
+                    Next::Continue(
+                        self.transition(order, OrderStatus::PaymentProcessing, message)
+                            .await?,
+                    )
+                }
                 OrderStatus::PaymentPending => self.authorize(order, plan).await?,
+                OrderStatus::PaymentActionRequired if self.charges_after_booking(&order)? => {
+                    self.check_charge(order).await?
+                }
                 OrderStatus::PaymentActionRequired => self.check_customer_action(order).await?,
                 OrderStatus::PaymentProcessing if order.failure.is_some() => {
                     self.roll_back(order, plan).await?
@@ -90,6 +111,7 @@ impl Orchestrator {
                 .payment_return_url
                 .as_deref()
                 .unwrap_or(&self.return_url),
+            pay_by: None,
         };
         let result = self
             .step(
@@ -212,6 +234,7 @@ impl Orchestrator {
         });
         match pending_phase {
             Some(phase) => self.book_phase(order, plan, &phase, &dependencies).await,
+            None if self.charges_after_booking(&order)? => self.charge(order, plan).await,
             None => self.capture(order).await,
         }
     }
@@ -350,19 +373,10 @@ impl Orchestrator {
     }
 
     /// Captures what was booked and confirms the order; with nothing booked, rolls back.
-    async fn capture(&self, mut order: Order) -> Result<Next, ExecutionError> {
-        let booked: Vec<&OrderItem> = order
-            .items
-            .iter()
-            .filter(|item| item.status == ItemStatus::Booked)
-            .collect();
-        if booked.is_empty() {
-            order.failure = Some("nothing could be booked".into());
-            self.record(&mut order, "Rolling back: nothing could be booked".into())
-                .await?;
+    pub(super) async fn capture(&self, mut order: Order) -> Result<Next, ExecutionError> {
+        let Some(amount) = self.booked_amount(&mut order).await? else {
             return Ok(Next::Continue(order));
-        }
-        let amount = Money::sum(order.currency, booked.iter().map(|item| &item.price))?;
+        };
         let Some(payment) = order.payment.clone() else {
             order.failure = Some("the order has no payment to capture".into());
             return Ok(Next::Continue(order));
@@ -387,30 +401,7 @@ impl Orchestrator {
             other => other,
         };
         match result {
-            Ok(captured) => {
-                order.captured = captured;
-                let released = order.authorized.saturating_sub(&captured)?;
-                let all_booked = order
-                    .items
-                    .iter()
-                    .all(|item| item.status == ItemStatus::Booked);
-                let (status, message) = if all_booked {
-                    (
-                        OrderStatus::Confirmed,
-                        format!("Captured {captured}; every item is booked"),
-                    )
-                } else {
-                    (
-                        OrderStatus::PartiallyConfirmed,
-                        format!(
-                            "Captured {captured} for the booked items and released {released} of the hold"
-                        ),
-                    )
-                };
-                Ok(Next::Continue(
-                    self.transition(order, status, message).await?,
-                ))
-            }
+            Ok(captured) => self.settle_captured(order, captured).await,
             Err(error) if error.outcome_unknown() || error.retryable() => {
                 self.record(
                     &mut order,
@@ -427,6 +418,55 @@ impl Orchestrator {
                 Ok(Next::Continue(order))
             }
         }
+    }
+
+    /// What the booked items cost; `None`, with the order set to roll back, when nothing was.
+    pub(super) async fn booked_amount(
+        &self,
+        order: &mut Order,
+    ) -> Result<Option<Money>, ExecutionError> {
+        let booked = |item: &&OrderItem| item.status == ItemStatus::Booked;
+        if !order.items.iter().any(|item| booked(&item)) {
+            order.failure = Some("nothing could be booked".into());
+            self.record(order, "Rolling back: nothing could be booked".into())
+                .await?;
+            return Ok(None);
+        }
+        let prices = order.items.iter().filter(booked).map(|item| &item.price);
+        Ok(Some(Money::sum(order.currency, prices)?))
+    }
+
+    /// Records what was taken and confirms the order, fully or partly by what was booked.
+    pub(super) async fn settle_captured(
+        &self,
+        mut order: Order,
+        captured: Money,
+    ) -> Result<Next, ExecutionError> {
+        order.captured = captured;
+        let all_booked = order
+            .items
+            .iter()
+            .all(|item| item.status == ItemStatus::Booked);
+        let (status, message) = match (all_booked, order.payment_due_by) {
+            (true, _) => (
+                OrderStatus::Confirmed,
+                format!("Captured {captured}; every item is booked"),
+            ),
+            (false, Some(_)) => (
+                OrderStatus::PartiallyConfirmed,
+                format!("Charged {captured} for the booked items only"),
+            ),
+            (false, None) => (
+                OrderStatus::PartiallyConfirmed,
+                format!(
+                    "Captured {captured} for the booked items and released {} of the hold",
+                    order.authorized.saturating_sub(&captured)?
+                ),
+            ),
+        };
+        Ok(Next::Continue(
+            self.transition(order, status, message).await?,
+        ))
     }
 
     /// A refused capture may still have been made (the provider forgot our key, or a capture at

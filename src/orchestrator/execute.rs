@@ -168,6 +168,7 @@ fn new_order(
         refunded: Money::zero(plan.currency),
         payment_via: payment_via.to_string(),
         payment_return_url: Some(return_url.to_string()),
+        payment_due_by: None,
         payment: None,
         items,
         failure: None,

@@ -6,6 +6,7 @@
 //! next outbound call.
 
 mod cancel;
+mod charge;
 mod drive;
 mod execute;
 mod keyed_lock;
@@ -27,6 +28,7 @@ use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
 use crate::spending::{GuardError, SpendingGuard};
+pub use charge::payment_window;
 use keyed_lock::KeyedLocks;
 pub use recovery::RecoveryReport;
 use retry::CircuitBreakers;

@@ -89,6 +89,9 @@ impl Orchestrator {
                 )
                 .await?
             {
+                Ok(()) if order.payment_due_by.is_some() => {
+                    failure.push_str("; the payment was closed and nothing was charged")
+                }
                 Ok(()) => {
                     failure.push_str("; the payment hold was released and nothing was charged")
                 }

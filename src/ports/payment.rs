@@ -4,6 +4,7 @@
 //! anything is booked, only what was booked is captured, and the rest is released.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::OrderId;
@@ -21,6 +22,9 @@ pub struct AuthorizeRequest<'a> {
     pub idempotency_key: &'a IdempotencyKey,
     /// Where the provider sends the customer back after 3-D Secure or approval.
     pub return_url: &'a str,
+    /// With a provider that charges after booking: the moment after which the customer can no
+    /// longer pay (the bookings are cancelled then). Providers that hold ignore it.
+    pub pay_by: Option<DateTime<Utc>>,
 }
 
 /// The state of a payment at the provider.

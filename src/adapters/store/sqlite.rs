@@ -313,6 +313,7 @@ impl SqliteStore {
             refunded: money("refunded", &get::<String>(row, "refunded")?, currency)?,
             payment_via: get(row, "payment_via")?,
             payment_return_url: get(row, "payment_return_url")?,
+            payment_due_by: get(row, "payment_due_by")?,
             payment,
             items,
             failure: get(row, "failure")?,
@@ -614,7 +615,7 @@ impl Store for SqliteStore {
         let payment = order.payment.as_ref();
         let updated = sqlx::query(
             "UPDATE orders SET status = ?, authorized = ?, captured = ?, refunded = ?, payment_provider = ?, \
-             payment_reference = ?, payment_action_url = ?, failure = ?, updated_at = ? \
+             payment_reference = ?, payment_action_url = ?, payment_due_by = ?, failure = ?, updated_at = ? \
              WHERE id = ? AND owner = ? AND status = ?",
         )
         .bind(order.status.as_str())
@@ -624,6 +625,7 @@ impl Store for SqliteStore {
         .bind(payment.map(|p| p.provider.as_str()))
         .bind(payment.map(|p| p.reference.as_str()))
         .bind(payment.and_then(|p| p.action_url.as_deref()))
+        .bind(order.payment_due_by)
         .bind(&order.failure)
         .bind(order.updated_at)
         .bind(order.id.as_str())
