@@ -79,14 +79,14 @@ impl App {
         let store: Arc<dyn Store> = Arc::new(open_store(config).await?);
         let sandbox = Sandbox::open(config.sandbox.clone(), Arc::clone(&clock)).await?;
         let page = PageListener::bind(config.approval_page_addr).await?;
-        let (payments, webhook_secrets) = payment_provider(config, &sandbox)?;
+        let (payments, webhook_secrets) = payment_providers(config, &sandbox)?;
         // The sandbox stays reachable so orders it holds money for can still be settled.
         let providers = Arc::new(
             Providers::new(
                 vec![Arc::new(SandboxBooking::new(Arc::clone(&sandbox)))],
                 payments,
             )
-            .with_payment(Arc::new(SandboxPayments::new(Arc::clone(&sandbox)))),
+            .keeping_reachable(Arc::new(SandboxPayments::new(Arc::clone(&sandbox)))),
         );
         let guard = SpendingGuard::new(
             config.policy.clone(),
@@ -192,12 +192,27 @@ impl App {
     }
 }
 
-/// The configured payment provider, and what verifies its webhooks.
-fn payment_provider(
+/// The configured payment providers, in the operator's order, and what verifies their webhooks.
+fn payment_providers(
     config: &Config,
     sandbox: &Arc<Sandbox>,
+) -> Result<(Vec<Arc<dyn PaymentProvider>>, WebhookSecrets), AppError> {
+    let mut providers = Vec::new();
+    let mut secrets = WebhookSecrets::default();
+    for settings in &config.payments {
+        let (provider, more) = payment_provider(settings, sandbox)?;
+        providers.push(provider);
+        secrets = secrets.merged(more);
+    }
+    Ok((providers, secrets))
+}
+
+/// One payment provider, and what verifies its webhooks.
+fn payment_provider(
+    settings: &PaymentSettings,
+    sandbox: &Arc<Sandbox>,
 ) -> Result<(Arc<dyn PaymentProvider>, WebhookSecrets), AppError> {
-    Ok(match &config.payment {
+    Ok(match settings {
         PaymentSettings::Sandbox => (
             Arc::new(SandboxPayments::new(Arc::clone(sandbox))),
             WebhookSecrets::default(),

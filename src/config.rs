@@ -33,7 +33,7 @@ Environment variables (each also has the flag shown above):
   ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
   ITINERA_APPROVAL_PAGE_ADDR     loopback address of the approval page (default: 127.0.0.1:0, a free port)
-  ITINERA_PAYMENT_PROVIDER       sandbox (default), stripe, paypal or antom
+  ITINERA_PAYMENT_PROVIDER       who takes payments, in order of preference: sandbox (default), stripe, paypal, antom (comma-separated)
   ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode
   ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
   ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
@@ -176,15 +176,18 @@ pub struct Settings {
         global = true
     )]
     pub approval_ttl_minutes: u32,
-    /// Which payment provider holds and charges: the built-in sandbox, Stripe, PayPal or Antom (Alipay+).
+    /// Which payment providers take payments, in the operator's order of preference, comma-
+    /// separated: the built-in sandbox, Stripe, PayPal, Antom (Alipay+). The router chooses
+    /// among them for each plan and fails over down the list.
     #[arg(
         long,
         env = "ITINERA_PAYMENT_PROVIDER",
         value_enum,
+        value_delimiter = ',',
         default_value = "sandbox",
         global = true
     )]
-    pub payment_provider: PaymentProviderName,
+    pub payment_provider: Vec<PaymentProviderName>,
     /// Stripe secret key (sk_test_… or rk_test_… in sandbox mode). Prefer the variable: a flag
     /// shows in the process list.
     #[arg(long, env = "ITINERA_STRIPE_SECRET_KEY", global = true)]
@@ -452,8 +455,8 @@ pub struct Config {
     pub approval_page_addr: SocketAddr,
     /// Where out-of-band approval codes go.
     pub code_channel: Arc<dyn CodeChannel>,
-    /// Who holds and charges the money.
-    pub payment: PaymentSettings,
+    /// Who holds and charges the money, in the operator's order of preference; never empty.
+    pub payments: Vec<PaymentSettings>,
 }
 
 impl Config {
@@ -480,7 +483,7 @@ impl Config {
             risk: RiskRules::default(),
             approval_page_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             code_channel: Arc::new(LogChannel),
-            payment: PaymentSettings::Sandbox,
+            payments: vec![PaymentSettings::Sandbox],
         }
     }
 
@@ -523,15 +526,26 @@ impl Config {
         config.policy = settings.policy()?;
         config.risk = settings.risk()?;
         config.approval_page_addr = settings.approval_page_addr;
-        config.payment = settings.payment()?;
+        config.payments = settings.payments()?;
         Ok(config)
     }
 }
 
 impl Settings {
-    /// The payment provider, refusing a live key outside live mode.
-    fn payment(&self) -> Result<PaymentSettings, ConfigError> {
-        match self.payment_provider {
+    /// The payment providers in the operator's order, each named once.
+    fn payments(&self) -> Result<Vec<PaymentSettings>, ConfigError> {
+        let mut names: Vec<PaymentProviderName> = Vec::new();
+        for name in &self.payment_provider {
+            if !names.contains(name) {
+                names.push(*name);
+            }
+        }
+        names.into_iter().map(|name| self.payment(name)).collect()
+    }
+
+    /// One payment provider, refusing a live key outside live mode.
+    fn payment(&self, name: PaymentProviderName) -> Result<PaymentSettings, ConfigError> {
+        match name {
             PaymentProviderName::Sandbox => Ok(PaymentSettings::Sandbox),
             PaymentProviderName::Stripe => {
                 let key = self
@@ -817,8 +831,8 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(
-            &config.payment,
-            PaymentSettings::Stripe { base_url, .. } if base_url == "https://api.stripe.com"
+            config.payments.as_slice(),
+            [PaymentSettings::Stripe { base_url, .. }] if base_url == "https://api.stripe.com"
         ));
         assert!(
             !format!("{config:?}").contains("sk_test_abc"),
@@ -841,9 +855,24 @@ mod tests {
             "{live}"
         );
         assert!(matches!(
-            parse(&[]).unwrap().payment,
-            PaymentSettings::Sandbox
+            parse(&[]).unwrap().payments.as_slice(),
+            [PaymentSettings::Sandbox]
         ));
+        let several = parse(&[
+            "--payment-provider",
+            "stripe,sandbox,stripe",
+            "--stripe-secret-key",
+            "sk_test_abc",
+        ])
+        .unwrap();
+        assert!(
+            matches!(
+                several.payments.as_slice(),
+                [PaymentSettings::Stripe { .. }, PaymentSettings::Sandbox]
+            ),
+            "in the order given, each once: {:?}",
+            several.payments
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod doctor;
 pub mod domain;
 pub mod mcp;
 pub mod orchestrator;
+pub mod payment_router;
 pub mod planning;
 pub mod ports;
 pub mod providers;

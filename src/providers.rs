@@ -1,4 +1,4 @@
-//! The providers Itinera talks to: booking providers by name and kind, and the payment provider.
+//! The providers Itinera talks to: booking providers by name and kind, and payment providers.
 
 use std::sync::Arc;
 
@@ -8,25 +8,29 @@ use crate::ports::{BookingProvider, PaymentProvider};
 #[derive(Clone)]
 pub struct Providers {
     booking: Vec<Arc<dyn BookingProvider>>,
-    /// The one new orders pay through.
-    payment: Arc<dyn PaymentProvider>,
+    /// The ones new payments may go through, in the operator's order of preference.
+    payments: Vec<Arc<dyn PaymentProvider>>,
     /// Others still reachable, for orders created to pay through them.
-    other_payments: Vec<Arc<dyn PaymentProvider>>,
+    settling_only: Vec<Arc<dyn PaymentProvider>>,
 }
 
 impl Providers {
-    pub fn new(booking: Vec<Arc<dyn BookingProvider>>, payment: Arc<dyn PaymentProvider>) -> Self {
+    pub fn new(
+        booking: Vec<Arc<dyn BookingProvider>>,
+        payments: Vec<Arc<dyn PaymentProvider>>,
+    ) -> Self {
         Self {
             booking,
-            payment,
-            other_payments: Vec::new(),
+            payments,
+            settling_only: Vec::new(),
         }
     }
 
-    /// Keeps `payment` reachable for the orders that pay through it, besides the default.
-    pub fn with_payment(mut self, payment: Arc<dyn PaymentProvider>) -> Self {
-        if payment.name() != self.payment.name() {
-            self.other_payments.push(payment);
+    /// Keeps `payment` reachable for the orders that pay through it, without routing new
+    /// payments to it unless it is configured.
+    pub fn keeping_reachable(mut self, payment: Arc<dyn PaymentProvider>) -> Self {
+        if self.payment_named(payment.name()).is_none() {
+            self.settling_only.push(payment);
         }
         self
     }
@@ -43,15 +47,16 @@ impl Providers {
         self.booking.iter().find(|provider| provider.name() == name)
     }
 
-    /// The payment provider new orders pay through.
-    pub fn payment(&self) -> &Arc<dyn PaymentProvider> {
-        &self.payment
+    /// The payment providers new payments may go through, in the operator's order.
+    pub fn payments(&self) -> &[Arc<dyn PaymentProvider>] {
+        &self.payments
     }
 
-    /// The payment provider of this name, if it is configured.
+    /// The payment provider of this name, if it is configured or kept reachable.
     pub fn payment_named(&self, name: &str) -> Option<&Arc<dyn PaymentProvider>> {
-        std::iter::once(&self.payment)
-            .chain(&self.other_payments)
+        self.payments
+            .iter()
+            .chain(&self.settling_only)
             .find(|provider| provider.name() == name)
     }
 }

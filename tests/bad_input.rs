@@ -173,8 +173,13 @@ async fn plans_with_bad_amounts_items_or_dependencies_are_refused() {
         ),
         (
             one.clone(),
+            json!({"payment_method": "auto", "payment_preference": {"region": "china"}}),
+            "the payment region 'china' is not a country code: use two capital letters",
+        ),
+        (
+            one.clone(),
             json!({"payment_method": "pm_card_visa"}),
-            "cannot be used with sandbox_payments: the sandbox charges its test payment methods only",
+            "no configured payment provider can take the payment method 'pm_card_visa' in EUR (sandbox_payments: the sandbox charges its test payment methods only",
         ),
         (
             json!([{"offer_id": "off_fl_doesnotexist"}]),

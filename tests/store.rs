@@ -40,6 +40,7 @@ async fn plan_and_approval(store: &SqliteStore, owner: &OwnerId) -> (TravelPlan,
         items: vec![],
         budget: None,
         payment_method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
+        payment_preference: Default::default(),
         created_at: now,
         updated_at: now,
     };
@@ -76,6 +77,8 @@ fn order(plan: &TravelPlan, approval: &Approval) -> Order {
         payment_via: "stripe".into(),
         payment_return_url: Some("http://127.0.0.1:9/payment-complete".into()),
         payment_due_by: None,
+        payment_method: None,
+        payment_failed_over: Vec::new(),
         payment: None,
         items: vec![OrderItem {
             item_id: ItemId::generate(),

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::ids::{ApprovalId, ItemId, OfferId, OwnerId, PlanId};
 use super::money::{Currency, Money};
 use super::offer::CancellationPolicy;
-use super::plan::{PlanError, Priority, TravelPlan, Traveller};
+use super::plan::{PaymentPreference, PlanError, Priority, TravelPlan, Traveller};
 use super::risk::{RiskFlag, RiskKind};
 
 /// The SHA-256 of a plan's canonical form, in hex.
@@ -26,6 +26,9 @@ struct CanonicalPlan<'a> {
     currency: Currency,
     total: Money,
     payment_method: &'a str,
+    /// Left out when empty, so plans without one keep the digest they always had.
+    #[serde(skip_serializing_if = "PaymentPreference::is_empty")]
+    payment_preference: &'a PaymentPreference,
     travellers: &'a [Traveller],
     items: Vec<CanonicalItem<'a>>,
 }
@@ -51,6 +54,7 @@ impl PlanDigest {
             currency: plan.currency,
             total: plan.total()?,
             payment_method: plan.payment_method.as_str(),
+            payment_preference: &plan.payment_preference,
             travellers: &plan.travellers,
             items: plan
                 .items

@@ -145,6 +145,7 @@ pub fn paris_plan() -> super::plan::TravelPlan {
         items: vec![item(flight("LHR", "CDG", 1)), item(hotel("PAR", 1, 3))],
         budget: None,
         payment_method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
+        payment_preference: Default::default(),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }

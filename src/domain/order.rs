@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
+use super::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PaymentMethodToken, PlanId};
 use super::money::{Currency, Money};
 use super::offer::{CancellationPolicy, ItemKind};
 use super::plan::Priority;
@@ -229,6 +229,12 @@ pub struct Order {
     /// when the charge is first asked, so a charge sent again carries the same deadline; after
     /// it the payment is closed and the bookings cancelled.
     pub payment_due_by: Option<DateTime<Utc>>,
+    /// The payment method the router chose at creation; `None` on orders made before routing,
+    /// which pay with their plan's method.
+    pub payment_method: Option<PaymentMethodToken>,
+    /// Providers the payment was given up on because they were down before any money moved,
+    /// in the order tried; `payment_via` is the one it goes through now.
+    pub payment_failed_over: Vec<String>,
     pub payment: Option<PaymentRecord>,
     pub items: Vec<OrderItem>,
     /// Why the order failed, when it did.

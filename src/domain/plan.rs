@@ -103,6 +103,25 @@ pub enum PlanError {
     Money(#[from] MoneyError),
 }
 
+/// How the person wants to pay, beyond the payment method: the router's hints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PaymentPreference {
+    /// The payment provider the person prefers, e.g. "paypal": tried first when it can take the
+    /// payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The country the person pays from (ISO 3166 alpha-2, e.g. "CN"): the wallets people use
+    /// there come first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl PaymentPreference {
+    pub fn is_empty(&self) -> bool {
+        self.provider.is_none() && self.region.is_none()
+    }
+}
+
 /// A travel plan the assistant assembled for a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TravelPlan {
@@ -113,7 +132,10 @@ pub struct TravelPlan {
     pub travellers: Vec<Traveller>,
     pub items: Vec<PlanItem>,
     pub budget: Option<Money>,
+    /// A token, or `auto` to let the router choose a method the person can pay with.
     pub payment_method: PaymentMethodToken,
+    #[serde(default)]
+    pub payment_preference: PaymentPreference,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

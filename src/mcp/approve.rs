@@ -104,7 +104,12 @@ impl ItineraServer {
             .map_err(|e| e.to_string())?;
         let Requested { approval, risks } =
             approvals.request(&plan).await.map_err(|e| e.to_string())?;
-        let view = |approval: &Approval| ApprovalView::new(approval).with_risks(&risks);
+        let route = self.services.orchestrator.payment_route(&plan);
+        let view = |approval: &Approval| {
+            ApprovalView::new(approval)
+                .with_risks(&risks)
+                .with_route(&route)
+        };
         if approval.status != ApprovalStatus::Pending {
             return Ok(Round::Done(view(&approval)));
         }

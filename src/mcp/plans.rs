@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::domain::ids::PaymentMethodToken;
 use crate::domain::ids::{ItemId, OfferId, PlanId};
 use crate::domain::money::Money;
-use crate::domain::plan::{Priority, TravelPlan, Traveller};
+use crate::domain::plan::{PaymentPreference, Priority, TravelPlan, Traveller};
 use crate::domain::scoring::FlightPreferences;
 use crate::planning::{ItemRequest, ItemSource, NewPlan, Pick, PlanChanges};
 
@@ -153,8 +153,14 @@ pub struct CreatePlanArgs {
     /// Everyone travelling, names as on their passports. Passport number, date of birth, phone and
     /// e-mail are optional; they are stored encrypted and shown masked.
     pub travellers: Vec<Traveller>,
-    /// A payment method token from the person's payment provider, e.g. "pm_sandbox_visa". Never card digits.
+    /// A payment method token from the person's payment provider, e.g. "pm_sandbox_visa",
+    /// "paypal", "antom_ALIPAY_CN", "wechat_native"; or "auto" to let Itinera choose a provider
+    /// and a method the person can pay with (confirm_travel_plan shows the choice). Never card digits.
     pub payment_method: String,
+    /// Which payment provider the person prefers and the country they pay from; the router
+    /// ranks providers by these.
+    #[serde(default)]
+    pub payment_preference: PaymentPreference,
     /// The most the whole trip may cost, e.g. {"amount": "2000.00", "currency": "EUR"}.
     pub budget: Option<Money>,
     /// The plan's currency; defaults to the first item's. Every item must be priced in it.
@@ -168,8 +174,10 @@ pub struct UpdatePlanArgs {
     pub title: Option<String>,
     /// Replaces the travellers.
     pub travellers: Option<Vec<Traveller>>,
-    /// Replaces the payment method token.
+    /// Replaces the payment method token ("auto" lets Itinera choose).
     pub payment_method: Option<String>,
+    /// Replaces the payment preference.
+    pub payment_preference: Option<PaymentPreference>,
     /// Sets the budget.
     pub budget: Option<Money>,
     /// Removes the budget.
@@ -214,6 +222,7 @@ impl ItineraServer {
             currency: args.currency.as_deref().map(parse_currency).transpose()?,
             budget: args.budget,
             payment_method: payment_method(&args.payment_method)?,
+            payment_preference: args.payment_preference,
             items: item_requests(args.items)?,
         };
         let plan = self
@@ -252,6 +261,7 @@ impl ItineraServer {
                 .as_deref()
                 .map(payment_method)
                 .transpose()?,
+            payment_preference: args.payment_preference,
             add_items: item_requests(args.add_items)?,
             remove_items: args
                 .remove_item_ids

@@ -13,6 +13,7 @@ use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus
 use crate::domain::personal;
 use crate::domain::plan::{PlanError, Priority, TravelPlan, Traveller, TravellerKind};
 use crate::domain::risk::RiskFlag;
+use crate::payment_router::PaymentRoute;
 
 /// Offers found by a search.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -113,6 +114,11 @@ pub struct ApprovalView {
     /// Risks that took this payment back to the person, with the reasons they are shown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub risks: Vec<RiskFlag>,
+    /// Who will take the payment: the first choice, then the fallbacks tried in order if a
+    /// provider is down before any money moved, each with its reasons; and the providers passed
+    /// over, with why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_route: Option<PaymentRoute>,
     pub message: String,
 }
 
@@ -254,6 +260,7 @@ impl ApprovalView {
             plan_digest: approval.digest.0.clone(),
             approval_url: None,
             risks: Vec::new(),
+            payment_route: None,
             message,
         }
     }
@@ -265,6 +272,11 @@ impl ApprovalView {
 
     pub fn with_risks(mut self, risks: &[RiskFlag]) -> ApprovalView {
         self.risks = risks.to_vec();
+        self
+    }
+
+    pub fn with_route(mut self, route: &PaymentRoute) -> ApprovalView {
+        self.payment_route = Some(route.clone());
         self
     }
 

@@ -100,11 +100,16 @@ impl Orchestrator {
 
     async fn authorize(&self, mut order: Order, plan: &TravelPlan) -> Result<Next, ExecutionError> {
         let payments = self.payments_of(&order)?;
-        let key = IdempotencyKey::derive(&order.id, None, Operation::Authorize, "1");
+        let key =
+            IdempotencyKey::derive(&order.id, None, Operation::Authorize, &hold_group(&order));
+        let method = order
+            .payment_method
+            .clone()
+            .unwrap_or_else(|| plan.payment_method.clone());
         let request = AuthorizeRequest {
             order_id: &order.id,
             amount: order.authorized,
-            payment_method: &plan.payment_method,
+            payment_method: &method,
             description: &plan.title,
             idempotency_key: &key,
             return_url: order
@@ -132,6 +137,9 @@ impl Orchestrator {
                 )
                 .await?;
                 return Ok(Next::Wait(order));
+            }
+            Err(error) if error.retryable() => {
+                return self.fail_over(order, plan, error.to_string()).await;
             }
             Err(error) => {
                 order.failure = Some(error.to_string());
@@ -501,6 +509,15 @@ impl Orchestrator {
 
 fn unavailable(provider: &str, message: impl Into<String>) -> BookingError {
     ProviderError::unavailable(provider, message).into()
+}
+
+/// The idempotency group of the hold: the first provider's is "1", as it always was; each
+/// provider failed over to gets a key of its own, so no provider sees another's key.
+fn hold_group(order: &Order) -> String {
+    match order.payment_failed_over.len() {
+        0 => "1".to_string(),
+        tried => format!("failover-{tried}"),
+    }
 }
 
 /// Why the order must roll back: a must-have item that failed or was skipped.

@@ -7,6 +7,7 @@ use crate::domain::offer::Offer;
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus};
 use crate::domain::plan::TravelPlan;
 use crate::domain::risk::RiskFlag;
+use crate::payment_router::RouteChoice;
 use crate::ports::store::{Created, OrderFilter};
 
 use super::{ExecutionError, Orchestrator};
@@ -50,15 +51,13 @@ impl Orchestrator {
         // Checked again: the limits may have changed, or other orders filled them, since confirmation.
         let flags = self.guard.review(plan).await?;
         self.check_risks(plan, approval, &flags).await?;
+        let route = self.payment_route(plan);
+        let choice = route
+            .choices
+            .first()
+            .ok_or_else(|| ExecutionError::NoPaymentRoute(route.why_none()))?;
         let quotes = self.requote(plan).await?;
-        let order = new_order(
-            plan,
-            approval,
-            &quotes,
-            self.providers.payment().name(),
-            &self.return_url,
-            now,
-        )?;
+        let order = new_order(plan, approval, &quotes, choice, &self.return_url, now)?;
         let created = OrderEvent {
             at: now,
             status: order.status,
@@ -127,7 +126,7 @@ fn new_order(
     plan: &TravelPlan,
     approval: &Approval,
     quotes: &[Offer],
-    payment_via: &str,
+    route: &RouteChoice,
     return_url: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Order, ExecutionError> {
@@ -166,9 +165,11 @@ fn new_order(
         authorized: total,
         captured: Money::zero(plan.currency),
         refunded: Money::zero(plan.currency),
-        payment_via: payment_via.to_string(),
+        payment_via: route.provider.clone(),
         payment_return_url: Some(return_url.to_string()),
         payment_due_by: None,
+        payment_method: Some(route.method.clone()),
+        payment_failed_over: Vec::new(),
         payment: None,
         items,
         failure: None,

@@ -9,6 +9,7 @@ mod cancel;
 mod charge;
 mod drive;
 mod execute;
+mod failover;
 mod keyed_lock;
 mod quote;
 mod recovery;
@@ -22,7 +23,8 @@ use crate::domain::approval::ApprovalError;
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
 use crate::domain::money::{Money, MoneyError};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, TransitionError};
-use crate::domain::plan::PlanError;
+use crate::domain::plan::{PlanError, TravelPlan};
+use crate::payment_router::{self, PaymentRoute};
 use crate::ports::payment::PaymentState;
 use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, PaymentProvider, Store, StoreError};
@@ -71,6 +73,10 @@ pub enum ExecutionError {
         "order {order} pays through '{provider}', which is not configured now: set ITINERA_PAYMENT_PROVIDER (and its credentials) so Itinera can reach it, then try again"
     )]
     PaymentProviderMissing { order: OrderId, provider: String },
+    #[error(
+        "nothing was charged: no configured payment provider can take this payment now ({0}). Change the plan's payment method with update_travel_plan, or try again later"
+    )]
+    NoPaymentRoute(String),
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error(transparent)]
@@ -133,6 +139,13 @@ impl Orchestrator {
         Fut: std::future::Future<Output = Result<T, ExecutionError>>,
     {
         self.order_locks.run(order, work()).await
+    }
+
+    /// Who may take the plan's payment, best first, taking the providers' health into account.
+    pub fn payment_route(&self, plan: &TravelPlan) -> PaymentRoute {
+        payment_router::route(self.providers.payments(), plan, |name| {
+            self.breakers.open_for(name)
+        })
     }
 
     /// The payment provider the order pays through.

@@ -7,7 +7,10 @@ use crate::domain::ids::{ItemId, OfferId, OwnerId, PlanId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
 use crate::domain::order::OrderStatus;
-use crate::domain::plan::{PlanError, PlanItem, Priority, TravelPlan, Traveller};
+use crate::domain::plan::{
+    PaymentPreference, PlanError, PlanItem, Priority, TravelPlan, Traveller,
+};
+use crate::payment_router;
 use crate::ports::store::OrderFilter;
 
 use super::pick::Pick;
@@ -44,6 +47,7 @@ pub struct NewPlan {
     pub currency: Option<Currency>,
     pub budget: Option<Money>,
     pub payment_method: PaymentMethodToken,
+    pub payment_preference: PaymentPreference,
     pub items: Vec<ItemRequest>,
 }
 
@@ -55,6 +59,7 @@ pub struct PlanChanges {
     pub budget: Option<Money>,
     pub clear_budget: bool,
     pub payment_method: Option<PaymentMethodToken>,
+    pub payment_preference: Option<PaymentPreference>,
     pub add_items: Vec<ItemRequest>,
     /// Removed items also disappear from other items' `depends_on`.
     pub remove_items: Vec<ItemId>,
@@ -108,6 +113,7 @@ impl Planner {
             items,
             budget: new.budget,
             payment_method: new.payment_method,
+            payment_preference: new.payment_preference,
             created_at: now,
             updated_at: now,
         };
@@ -117,16 +123,23 @@ impl Planner {
         Ok(plan)
     }
 
-    /// The payment provider new orders pay through must be able to charge the plan's method.
+    /// Some configured payment provider must be able to take the plan's payment, so a wrong
+    /// method or currency is told before the person is asked to approve.
     fn check_payment_method(&self, plan: &TravelPlan) -> Result<(), PlanningError> {
-        let payments = self.providers.payment();
-        payments
-            .check_method(&plan.payment_method)
-            .map_err(|reason| PlanningError::PaymentMethod {
+        if let Some(region) = &plan.payment_preference.region
+            && (region.len() != 2 || !region.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            return Err(PlanningError::PaymentRegion(region.clone()));
+        }
+        let route = payment_router::route(self.providers.payments(), plan, |_| None);
+        if route.choices.is_empty() {
+            return Err(PlanningError::PaymentMethod {
                 method: plan.payment_method.as_str().to_string(),
-                provider: payments.name().to_string(),
-                reason,
-            })
+                currency: plan.currency.code().to_string(),
+                reasons: route.why_none(),
+            });
+        }
+        Ok(())
     }
 
     pub async fn plan(&self, owner: &OwnerId, id: &PlanId) -> Result<TravelPlan, PlanningError> {
@@ -175,6 +188,9 @@ impl Planner {
         }
         if let Some(budget) = changes.budget {
             plan.budget = Some(budget);
+        }
+        if let Some(preference) = changes.payment_preference {
+            plan.payment_preference = preference;
         }
         if let Some(method) = changes.payment_method {
             plan.payment_method = method;

@@ -42,12 +42,18 @@ pub enum PlanningError {
         order: OrderId,
         status: OrderStatus,
     },
-    #[error("the payment method '{method}' cannot be used with {provider}: {reason}")]
+    #[error(
+        "no configured payment provider can take the payment method '{method}' in {currency} ({reasons}). Use a method one of them takes, or 'auto' to let Itinera choose one the person can pay with"
+    )]
     PaymentMethod {
         method: String,
-        provider: String,
-        reason: String,
+        currency: String,
+        reasons: String,
     },
+    #[error(
+        "the payment region '{0}' is not a country code: use two capital letters (ISO 3166), e.g. CN or FR"
+    )]
+    PaymentRegion(String),
     #[error(transparent)]
     Provider(#[from] BookingError),
     #[error(transparent)]

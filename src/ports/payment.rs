@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::OrderId;
 use crate::domain::ids::PaymentMethodToken;
-use crate::domain::money::Money;
+use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 
 /// A request to place a hold.
@@ -80,9 +80,32 @@ pub enum Settlement {
     ChargeAfterBooking,
 }
 
+/// What the payment router needs to know of a provider before choosing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentProfile {
+    /// ISO-4217 codes the provider takes; `None` for every currency Itinera knows.
+    pub currencies: Option<&'static [&'static str]>,
+    /// Countries (ISO 3166 alpha-2) where this is how people usually pay: the router prefers it
+    /// for a payer from there (CN → Alipay+, WeChat Pay).
+    pub home_regions: &'static [&'static str],
+    /// A method anyone can pay with here without saving one first (a wallet the payer approves
+    /// each time): what a plan paying `auto` is routed to.
+    pub open_method: Option<&'static str>,
+}
+
+impl PaymentProfile {
+    pub fn takes(&self, currency: Currency) -> bool {
+        self.currencies
+            .is_none_or(|codes| codes.contains(&currency.code()))
+    }
+}
+
 #[async_trait]
 pub trait PaymentProvider: Send + Sync {
     fn name(&self) -> &str;
+
+    /// Currencies, home regions and open method, for the router.
+    fn profile(&self) -> PaymentProfile;
 
     /// When this provider is charged; most place a hold first.
     fn settlement(&self) -> Settlement {

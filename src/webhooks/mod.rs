@@ -83,6 +83,17 @@ pub struct WebhookSecrets {
     pub antom: Option<(Keys, String)>,
 }
 
+impl WebhookSecrets {
+    /// These secrets, with the ones `other` has that these lack.
+    pub fn merged(self, other: WebhookSecrets) -> WebhookSecrets {
+        WebhookSecrets {
+            stripe: self.stripe.or(other.stripe),
+            paypal: self.paypal.or(other.paypal),
+            antom: self.antom.or(other.antom),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Webhooks {
     store: Arc<dyn Store>,

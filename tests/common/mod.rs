@@ -161,6 +161,8 @@ pub struct Options {
     pub risk: itinera::domain::risk::RiskRules,
     /// The payment provider (the sandbox unless a test brings a fake Stripe).
     pub payment: itinera::config::PaymentSettings,
+    /// More payment providers after it, in the operator's order.
+    pub fallback_payments: Vec<itinera::config::PaymentSettings>,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -198,6 +200,7 @@ impl Default for Options {
             policy: Default::default(),
             risk: itinera::domain::risk::RiskRules::off(),
             payment: itinera::config::PaymentSettings::Sandbox,
+            fallback_payments: Vec::new(),
         }
     }
 }
@@ -218,7 +221,9 @@ impl Harness {
         config.sandbox.fault_seed = options.fault_seed;
         config.policy = options.policy;
         config.risk = options.risk;
-        config.payment = options.payment;
+        config.payments = std::iter::once(options.payment)
+            .chain(options.fallback_payments)
+            .collect();
         let codes = Arc::new(CodeInbox::default());
         config.code_channel = codes.clone();
         config.approvals.ttl = Duration::minutes(options.approval_ttl_minutes);

@@ -15,7 +15,8 @@ use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::Money;
 use crate::ports::ProviderError;
 use crate::ports::payment::{
-    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProvider, PaymentState, RefundReceipt,
+    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
+    RefundReceipt,
 };
 
 const NAME: &str = "sandbox_payments";
@@ -232,6 +233,14 @@ impl SandboxPayments {
 impl PaymentProvider for SandboxPayments {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn profile(&self) -> PaymentProfile {
+        PaymentProfile {
+            currencies: None,
+            home_regions: &[],
+            open_method: Some("pm_sandbox_visa"),
+        }
     }
 
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {

@@ -15,7 +15,9 @@ use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqlitePool, Transaction};
 use crate::crypto::Keyring;
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
 use crate::domain::audit::{self, AuditEntry};
-use crate::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
+use crate::domain::ids::{
+    ApprovalId, ItemId, OfferId, OrderId, OwnerId, PaymentMethodToken, PlanId,
+};
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
@@ -314,6 +316,16 @@ impl SqliteStore {
             payment_via: get(row, "payment_via")?,
             payment_return_url: get(row, "payment_return_url")?,
             payment_due_by: get(row, "payment_due_by")?,
+            payment_method: get::<Option<String>>(row, "payment_method")?
+                .map(|method| {
+                    PaymentMethodToken::parse(&method).map_err(|e| corrupt("payment method", e))
+                })
+                .transpose()?,
+            payment_failed_over: get::<String>(row, "payment_failed_over")?
+                .split(',')
+                .filter(|name| !name.is_empty())
+                .map(str::to_string)
+                .collect(),
             payment,
             items,
             failure: get(row, "failure")?,
@@ -568,8 +580,8 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
             "INSERT INTO orders (id, owner, plan_id, approval_id, status, currency, authorized, captured, refunded, \
-             failure, created_at, updated_at, payment_via, payment_return_url) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             failure, created_at, updated_at, payment_via, payment_return_url, payment_method) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (approval_id) DO NOTHING",
         )
         .bind(order.id.as_str())
@@ -586,6 +598,7 @@ impl Store for SqliteStore {
         .bind(order.updated_at)
         .bind(&order.payment_via)
         .bind(&order.payment_return_url)
+        .bind(order.payment_method.as_ref().map(PaymentMethodToken::as_str))
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -615,7 +628,8 @@ impl Store for SqliteStore {
         let payment = order.payment.as_ref();
         let updated = sqlx::query(
             "UPDATE orders SET status = ?, authorized = ?, captured = ?, refunded = ?, payment_provider = ?, \
-             payment_reference = ?, payment_action_url = ?, payment_due_by = ?, failure = ?, updated_at = ? \
+             payment_reference = ?, payment_action_url = ?, payment_due_by = ?, payment_via = ?, \
+             payment_method = ?, payment_failed_over = ?, failure = ?, updated_at = ? \
              WHERE id = ? AND owner = ? AND status = ?",
         )
         .bind(order.status.as_str())
@@ -626,6 +640,9 @@ impl Store for SqliteStore {
         .bind(payment.map(|p| p.reference.as_str()))
         .bind(payment.and_then(|p| p.action_url.as_deref()))
         .bind(order.payment_due_by)
+        .bind(&order.payment_via)
+        .bind(order.payment_method.as_ref().map(PaymentMethodToken::as_str))
+        .bind(order.payment_failed_over.join(","))
         .bind(&order.failure)
         .bind(order.updated_at)
         .bind(order.id.as_str())

@@ -23,7 +23,8 @@ use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
-    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProvider, PaymentState, RefundReceipt,
+    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
+    RefundReceipt,
 };
 
 pub use signing::{KeyError, Keys};
@@ -230,6 +231,19 @@ fn transactions(answer: &Value, kind: &str, currency: Currency) -> Result<Money,
 impl PaymentProvider for AntomPayments {
     fn name(&self) -> &str {
         NAME
+    }
+
+    /// Antom settles the wallets of Asia; these are the currencies its cashier payment takes
+    /// for them (a wallet may take fewer: Antom refuses, and says so).
+    fn profile(&self) -> PaymentProfile {
+        PaymentProfile {
+            currencies: Some(&[
+                "CNY", "HKD", "USD", "EUR", "GBP", "JPY", "SGD", "AUD", "KRW", "MYR", "PHP", "THB",
+                "IDR",
+            ]),
+            home_regions: &["CN", "HK", "MO", "PH", "MY", "ID", "TH", "KR"],
+            open_method: Some("antom_ALIPAY_CN"),
+        }
     }
 
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {

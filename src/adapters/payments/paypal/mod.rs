@@ -26,7 +26,8 @@ use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
-    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProvider, PaymentState, RefundReceipt,
+    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
+    RefundReceipt,
 };
 
 use wire::{
@@ -370,6 +371,18 @@ fn refusal(status: StatusCode, body: &str) -> PaymentError {
 impl PaymentProvider for PayPalPayments {
     fn name(&self) -> &str {
         NAME
+    }
+
+    /// PayPal's list of currencies it takes for payments (developer.paypal.com, currency codes).
+    fn profile(&self) -> PaymentProfile {
+        PaymentProfile {
+            currencies: Some(&[
+                "AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR",
+                "MXN", "TWD", "NZD", "NOK", "PHP", "PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD",
+            ]),
+            home_regions: &[],
+            open_method: Some("paypal"),
+        }
     }
 
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {

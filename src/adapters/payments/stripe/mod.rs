@@ -18,7 +18,8 @@ use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
-    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProvider, PaymentState, RefundReceipt,
+    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
+    RefundReceipt,
 };
 
 use wire::{ChargeField, ErrorBody, IntentStatus, PaymentIntent, Refund, RefundStatus};
@@ -263,6 +264,15 @@ fn state_of(intent: &PaymentIntent) -> Result<PaymentState, PaymentError> {
 impl PaymentProvider for StripePayments {
     fn name(&self) -> &str {
         NAME
+    }
+
+    /// Stripe takes every currency Itinera knows; a card must be saved first (no open method).
+    fn profile(&self) -> PaymentProfile {
+        PaymentProfile {
+            currencies: None,
+            home_regions: &[],
+            open_method: None,
+        }
     }
 
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {

@@ -1,0 +1,453 @@
+//! Choosing who takes a plan's payment.
+//!
+//! Every configured payment provider is considered. One that cannot charge the plan's method or
+//! currency is passed over, with the reason. The rest are ranked: working providers before ones
+//! whose calls are paused after repeated failures, then the person's preferred provider, then
+//! the providers people use in the person's region, then the operator's configured order. The
+//! first is charged; the others are the fallbacks tried in order when a provider is down before
+//! any money moved. The person sees the whole route, with reasons, when approving.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::domain::ids::PaymentMethodToken;
+use crate::domain::plan::{PaymentPreference, TravelPlan};
+use crate::ports::PaymentProvider;
+
+/// The method a plan names to let the router choose one the person can pay with.
+pub const AUTO_METHOD: &str = "auto";
+
+/// One provider the payment may go through, and why it stands where it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct RouteChoice {
+    pub provider: String,
+    /// The payment method charged through it.
+    #[serde(skip)]
+    pub method: PaymentMethodToken,
+    /// The method as shown to the person.
+    pub method_shown: String,
+    pub reasons: Vec<String>,
+}
+
+/// A provider that will not take this payment, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PassedOver {
+    pub provider: String,
+    pub reason: String,
+}
+
+/// The providers a payment may go through, best first, and those passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PaymentRoute {
+    pub choices: Vec<RouteChoice>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passed_over: Vec<PassedOver>,
+}
+
+impl PaymentRoute {
+    /// The best choice not among `tried`.
+    pub fn next_after(&self, tried: &[&str]) -> Option<&RouteChoice> {
+        self.choices
+            .iter()
+            .find(|choice| !tried.contains(&choice.provider.as_str()))
+    }
+
+    /// Why nothing can take the payment, one provider at a time.
+    pub fn why_none(&self) -> String {
+        if self.passed_over.is_empty() {
+            return "no payment provider is configured".into();
+        }
+        self.passed_over
+            .iter()
+            .map(|passed| format!("{}: {}", passed.provider, passed.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Ranks `providers` (in the operator's order) for `plan`. `paused` says for how long a
+/// provider's calls are paused after repeated failures, if they are.
+pub fn route(
+    providers: &[Arc<dyn PaymentProvider>],
+    plan: &TravelPlan,
+    paused: impl Fn(&str) -> Option<Duration>,
+) -> PaymentRoute {
+    let mut ranked = Vec::new();
+    let mut passed_over = Vec::new();
+    for (position, provider) in providers.iter().enumerate() {
+        match consider(provider.as_ref(), plan) {
+            Err(reason) => passed_over.push(PassedOver {
+                provider: provider.name().to_string(),
+                reason,
+            }),
+            Ok(method) => {
+                let rank = Rank::of(
+                    provider.as_ref(),
+                    &plan.payment_preference,
+                    position,
+                    paused(provider.name()),
+                );
+                let mut reasons = rank.reasons();
+                reasons.push(format!("takes {}", plan.currency.code()));
+                ranked.push((
+                    rank,
+                    RouteChoice {
+                        provider: provider.name().to_string(),
+                        method_shown: method.masked(),
+                        method,
+                        reasons,
+                    },
+                ));
+            }
+        }
+    }
+    ranked.sort_by_key(|(rank, _)| rank.key());
+    PaymentRoute {
+        choices: ranked.into_iter().map(|(_, choice)| choice).collect(),
+        passed_over,
+    }
+}
+
+/// The method this provider would charge for the plan, or why it cannot take it.
+fn consider(
+    provider: &dyn PaymentProvider,
+    plan: &TravelPlan,
+) -> Result<PaymentMethodToken, String> {
+    let profile = provider.profile();
+    if !profile.takes(plan.currency) {
+        return Err(format!("does not take {}", plan.currency.code()));
+    }
+    if plan.payment_method.as_str() != AUTO_METHOD {
+        provider.check_method(&plan.payment_method)?;
+        return Ok(plan.payment_method.clone());
+    }
+    profile
+        .open_method
+        .and_then(|method| PaymentMethodToken::parse(method).ok())
+        .ok_or_else(|| "needs a saved payment method, and the plan says auto".to_string())
+}
+
+/// Where a provider stands; lower sorts first.
+struct Rank {
+    paused: Option<Duration>,
+    preferred: bool,
+    home: Option<String>,
+    position: usize,
+}
+
+impl Rank {
+    fn of(
+        provider: &dyn PaymentProvider,
+        preference: &PaymentPreference,
+        position: usize,
+        paused: Option<Duration>,
+    ) -> Rank {
+        let home = preference
+            .region
+            .as_ref()
+            .filter(|region| provider.profile().home_regions.contains(&region.as_str()))
+            .cloned();
+        Rank {
+            paused,
+            preferred: preference.provider.as_deref() == Some(provider.name()),
+            home,
+            position,
+        }
+    }
+
+    fn key(&self) -> (bool, bool, bool, usize) {
+        (
+            self.paused.is_some(),
+            !self.preferred,
+            self.home.is_none(),
+            self.position,
+        )
+    }
+
+    fn reasons(&self) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if let Some(paused) = self.paused {
+            reasons.push(format!(
+                "failing now: its calls are paused for {} s",
+                paused.as_secs().max(1)
+            ));
+        }
+        if self.preferred {
+            reasons.push("the person prefers it".into());
+        }
+        if let Some(region) = &self.home {
+            reasons.push(format!("how people pay in {region}"));
+        }
+        reasons.push(format!(
+            "{} in the operator's order",
+            ordinal(self.position + 1)
+        ));
+        reasons
+    }
+}
+
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::domain::fixtures::paris_plan;
+    use crate::domain::idempotency::IdempotencyKey;
+    use crate::domain::money::{Currency, Money};
+    use crate::ports::payment::{
+        AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentState, RefundReceipt,
+    };
+
+    /// A provider known only by what the router reads: its name, profile and methods.
+    struct Listed {
+        name: &'static str,
+        profile: PaymentProfile,
+        /// The method prefix it charges.
+        charges: &'static str,
+    }
+
+    #[async_trait]
+    impl PaymentProvider for Listed {
+        fn name(&self) -> &str {
+            self.name
+        }
+        fn profile(&self) -> PaymentProfile {
+            self.profile
+        }
+        fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {
+            if method.as_str().starts_with(self.charges) {
+                Ok(())
+            } else {
+                Err(format!("takes {}… methods only", self.charges))
+            }
+        }
+        async fn authorize(&self, _: AuthorizeRequest<'_>) -> Result<PaymentHandle, PaymentError> {
+            unreachable!("the router never calls a provider")
+        }
+        async fn status(&self, _: &str) -> Result<PaymentState, PaymentError> {
+            unreachable!("the router never calls a provider")
+        }
+        async fn capture(
+            &self,
+            _: &str,
+            _: Money,
+            _: &IdempotencyKey,
+        ) -> Result<Money, PaymentError> {
+            unreachable!("the router never calls a provider")
+        }
+        async fn void(&self, _: &str, _: &IdempotencyKey) -> Result<(), PaymentError> {
+            unreachable!("the router never calls a provider")
+        }
+        async fn refund(
+            &self,
+            _: &str,
+            _: Money,
+            _: &IdempotencyKey,
+        ) -> Result<RefundReceipt, PaymentError> {
+            unreachable!("the router never calls a provider")
+        }
+    }
+
+    /// Cards (no open method, every currency), PayPal (a list), Alipay+ (Asia), WeChat (CNY).
+    fn providers() -> Vec<Arc<dyn PaymentProvider>> {
+        let listed =
+            |name, currencies, home_regions, open_method, charges| -> Arc<dyn PaymentProvider> {
+                Arc::new(Listed {
+                    name,
+                    profile: PaymentProfile {
+                        currencies,
+                        home_regions,
+                        open_method,
+                    },
+                    charges,
+                })
+            };
+        vec![
+            listed("cards", None, &[], None, "pm_"),
+            listed(
+                "paypal",
+                Some(&["EUR", "USD"]),
+                &[],
+                Some("paypal"),
+                "paypal",
+            ),
+            listed(
+                "alipay",
+                Some(&["CNY", "EUR"]),
+                &["CN", "HK"],
+                Some("antom_ALIPAY_CN"),
+                "antom_",
+            ),
+            listed(
+                "wechat",
+                Some(&["CNY"]),
+                &["CN"],
+                Some("wechat_native"),
+                "wechat_",
+            ),
+        ]
+    }
+
+    fn plan(
+        method: &str,
+        currency: &str,
+        provider: Option<&str>,
+        region: Option<&str>,
+    ) -> TravelPlan {
+        let mut plan = paris_plan();
+        plan.payment_method = PaymentMethodToken::parse(method).unwrap();
+        plan.currency = Currency::parse(currency).unwrap();
+        plan.payment_preference = PaymentPreference {
+            provider: provider.map(str::to_string),
+            region: region.map(str::to_string),
+        };
+        plan
+    }
+
+    fn order_of(route: &PaymentRoute) -> Vec<(&str, &str)> {
+        route
+            .choices
+            .iter()
+            .map(|choice| (choice.provider.as_str(), choice.method.as_str()))
+            .collect()
+    }
+
+    fn healthy(_: &str) -> Option<Duration> {
+        None
+    }
+
+    #[test]
+    fn auto_goes_to_the_open_methods_in_the_operators_order() {
+        let route = route(&providers(), &plan(AUTO_METHOD, "EUR", None, None), healthy);
+        assert_eq!(
+            order_of(&route),
+            [("paypal", "paypal"), ("alipay", "antom_ALIPAY_CN")]
+        );
+        assert_eq!(
+            route.passed_over,
+            [
+                PassedOver {
+                    provider: "cards".into(),
+                    reason: "needs a saved payment method, and the plan says auto".into()
+                },
+                PassedOver {
+                    provider: "wechat".into(),
+                    reason: "does not take EUR".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_persons_preferred_provider_comes_first_with_the_reason_shown() {
+        let route = route(
+            &providers(),
+            &plan(AUTO_METHOD, "EUR", Some("alipay"), None),
+            healthy,
+        );
+        assert_eq!(order_of(&route)[0], ("alipay", "antom_ALIPAY_CN"));
+        assert!(
+            route.choices[0]
+                .reasons
+                .contains(&"the person prefers it".to_string())
+        );
+    }
+
+    #[test]
+    fn a_payer_in_china_is_routed_to_the_wallets_people_use_there() {
+        let route = route(
+            &providers(),
+            &plan(AUTO_METHOD, "CNY", None, Some("CN")),
+            healthy,
+        );
+        assert_eq!(
+            order_of(&route),
+            [("alipay", "antom_ALIPAY_CN"), ("wechat", "wechat_native")],
+            "PayPal does not take CNY here, and the Chinese wallets come first"
+        );
+        assert!(
+            route.choices[1]
+                .reasons
+                .contains(&"how people pay in CN".to_string())
+        );
+        let elsewhere = route_for_region(Some("FR"));
+        assert_eq!(
+            elsewhere[0].0, "alipay",
+            "no region preference: the operator's order"
+        );
+    }
+
+    fn route_for_region(region: Option<&str>) -> Vec<(String, String)> {
+        route(
+            &providers(),
+            &plan(AUTO_METHOD, "CNY", None, region),
+            healthy,
+        )
+        .choices
+        .into_iter()
+        .map(|c| (c.provider, c.method.as_str().to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn a_currency_a_provider_does_not_take_is_never_routed_to_it() {
+        let route = route(&providers(), &plan("paypal", "CNY", None, None), healthy);
+        assert!(route.choices.is_empty());
+        assert_eq!(
+            route.why_none(),
+            "cards: takes pm_… methods only; paypal: does not take CNY; alipay: takes antom_… methods only; wechat: takes wechat_… methods only"
+        );
+    }
+
+    #[test]
+    fn a_named_method_goes_only_where_it_can_be_charged() {
+        let route = route(
+            &providers(),
+            &plan("pm_card_visa", "EUR", Some("paypal"), None),
+            healthy,
+        );
+        assert_eq!(
+            order_of(&route),
+            [("cards", "pm_card_visa")],
+            "a preference cannot move a card to PayPal"
+        );
+    }
+
+    #[test]
+    fn a_failing_provider_goes_last_and_says_why() {
+        let paused = |name: &str| (name == "paypal").then(|| Duration::from_secs(30));
+        let route = route(
+            &providers(),
+            &plan(AUTO_METHOD, "EUR", Some("paypal"), None),
+            paused,
+        );
+        assert_eq!(
+            order_of(&route),
+            [("alipay", "antom_ALIPAY_CN"), ("paypal", "paypal")]
+        );
+        assert!(
+            route.choices[1].reasons[0].starts_with("failing now"),
+            "{:?}",
+            route.choices[1].reasons
+        );
+        assert_eq!(
+            route.next_after(&["alipay"]).map(|c| c.provider.as_str()),
+            Some("paypal")
+        );
+        assert_eq!(route.next_after(&["alipay", "paypal"]), None);
+    }
+}
