@@ -8,3 +8,6 @@ ALTER TABLE orders ADD COLUMN payment_method TEXT;
 -- Providers the payment was given up on, comma-separated, because they were down before any
 -- money moved; the hold is then sent to the next provider of the route under a key of its own.
 ALTER TABLE orders ADD COLUMN payment_failed_over TEXT NOT NULL DEFAULT '';
+-- Refunded at the owner's request (refund_payment) rather than for cancelled items: kept apart
+-- so a later cancellation still refunds what its policies owe, up to what is left captured.
+ALTER TABLE orders ADD COLUMN goodwill_refunded TEXT NOT NULL DEFAULT '0';

@@ -218,7 +218,11 @@ pub struct Order {
     /// approved ceiling of the charge (nothing is held).
     pub authorized: Money,
     pub captured: Money,
+    /// Everything refunded: for cancelled items and at the owner's request.
     pub refunded: Money,
+    /// The part of `refunded` given at the owner's request (refund_payment), not for cancelled
+    /// items: kept apart so a later cancellation still refunds what its policies owe.
+    pub goodwill_refunded: Money,
     /// The payment provider the order was created to pay through: every later call for its
     /// money (capture, void, refund, lookup) goes there, whatever is configured by then.
     pub payment_via: String,

@@ -1,10 +1,11 @@
 //! get_payment_status: what the payment provider itself says about an order's payment, beside
-//! what Itinera recorded, so a person (or the assistant) can see that the two agree.
+//! what Itinera recorded, so a person (or the assistant) can see that the two agree; and
+//! refund_payment, the owner's refunds outside any cancellation.
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
@@ -30,6 +31,29 @@ pub struct PaymentStatus {
     pub provider_amounts: Option<Amounts>,
     /// Whether the provider's figures match the record.
     pub agrees: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RefundArgs {
+    pub order_id: String,
+    /// How much to refund, e.g. {"amount": "50.00", "currency": "EUR"}: at most what was
+    /// captured and not yet refunded.
+    pub amount: Money,
+    /// Why, in a few words: kept in the order's timeline and the audit log.
+    pub reason: String,
+}
+
+/// What a refund did.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Refunded {
+    pub order_id: OrderId,
+    /// Refunded by this call.
+    pub refunded: Money,
+    /// Refunded on the order in all, cancellations included.
+    pub total_refunded: Money,
+    /// What can still be refunded.
+    pub refundable: Money,
     pub message: String,
 }
 
@@ -65,6 +89,64 @@ impl ItineraServer {
             .await
             .map_err(|e| e.to_string())?;
         Ok(Json(status_of(check)))
+    }
+
+    /// Refund part or all of an order's captured payment to its payment method, outside any
+    /// cancellation (a goodwill gesture, a settled complaint): only the person's own orders,
+    /// never more than was captured and not yet refunded. Bookings stay as they are; to cancel
+    /// them use cancel_booking, which refunds what their policies give. Confirm the amount with
+    /// the person first. Asking again with the same amount after an unclear answer is safe.
+    #[tool(
+        title = "Refund payment",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn refund_payment(
+        &self,
+        Parameters(args): Parameters<RefundArgs>,
+    ) -> Result<Json<Refunded>, String> {
+        let id = OrderId::parse(&args.order_id).map_err(|e| e.to_string())?;
+        let reason = args.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 || reason.chars().any(char::is_control)
+        {
+            return Err(
+                "give the reason for the refund in one plain line of at most 200 characters".into(),
+            );
+        }
+        let before = self
+            .services
+            .orchestrator
+            .order(&self.owner, &id)
+            .await
+            .map_err(|e| e.to_string())?
+            .refunded;
+        let order = self
+            .services
+            .orchestrator
+            .refund_payment(&self.owner, &id, args.amount, reason)
+            .await
+            .map_err(|e| e.to_string())?;
+        let refunded = order
+            .refunded
+            .saturating_sub(&before)
+            .map_err(|e| e.to_string())?;
+        let refundable = order
+            .captured
+            .saturating_sub(&order.refunded)
+            .map_err(|e| e.to_string())?;
+        Ok(Json(Refunded {
+            order_id: order.id,
+            message: format!(
+                "Refunded {refunded} to the payment method; {refundable} can still be refunded."
+            ),
+            refunded,
+            total_refunded: order.refunded,
+            refundable,
+        }))
     }
 }
 

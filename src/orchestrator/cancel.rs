@@ -107,7 +107,13 @@ impl Orchestrator {
                 .filter(|item| item.status == ItemStatus::Cancelled)
                 .filter_map(|item| item.refunded.as_ref()),
         )?;
-        let due = owed.saturating_sub(&order.refunded)?;
+        // What cancellations gave back so far, apart from refunds the owner asked for; and never
+        // more than is left of what was captured.
+        let refunded_for_cancellations = order.refunded.saturating_sub(&order.goodwill_refunded)?;
+        let left = order.captured.saturating_sub(&order.refunded)?;
+        let due = owed
+            .saturating_sub(&refunded_for_cancellations)?
+            .min(&left)?;
         if !due.is_zero() {
             let Some(payment) = order.payment.clone() else {
                 return Err(ExecutionError::NotCancellable(format!(

@@ -165,6 +165,7 @@ fn new_order(
         authorized: total,
         captured: Money::zero(plan.currency),
         refunded: Money::zero(plan.currency),
+        goodwill_refunded: Money::zero(plan.currency),
         payment_via: route.provider.clone(),
         payment_return_url: Some(return_url.to_string()),
         payment_due_by: None,

@@ -13,6 +13,7 @@ mod failover;
 mod keyed_lock;
 mod quote;
 mod recovery;
+mod refund;
 mod retry;
 mod rollback;
 mod steps;
@@ -67,6 +68,8 @@ pub enum ExecutionError {
     OffersGone { problems: String },
     #[error("{0}")]
     NotCancellable(String),
+    #[error("{0}")]
+    NotRefundable(String),
     #[error("could not check the payment with the provider: {0}. Try again in a moment")]
     PaymentLookup(PaymentError),
     #[error(

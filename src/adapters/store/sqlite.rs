@@ -313,6 +313,11 @@ impl SqliteStore {
             authorized: money("authorized", &get::<String>(row, "authorized")?, currency)?,
             captured: money("captured", &get::<String>(row, "captured")?, currency)?,
             refunded: money("refunded", &get::<String>(row, "refunded")?, currency)?,
+            goodwill_refunded: money(
+                "goodwill_refunded",
+                &get::<String>(row, "goodwill_refunded")?,
+                currency,
+            )?,
             payment_via: get(row, "payment_via")?,
             payment_return_url: get(row, "payment_return_url")?,
             payment_due_by: get(row, "payment_due_by")?,
@@ -629,7 +634,8 @@ impl Store for SqliteStore {
         let updated = sqlx::query(
             "UPDATE orders SET status = ?, authorized = ?, captured = ?, refunded = ?, payment_provider = ?, \
              payment_reference = ?, payment_action_url = ?, payment_due_by = ?, payment_via = ?, \
-             payment_method = ?, payment_failed_over = ?, failure = ?, updated_at = ? \
+             payment_method = ?, payment_failed_over = ?, goodwill_refunded = ?, failure = ?, \
+             updated_at = ? \
              WHERE id = ? AND owner = ? AND status = ?",
         )
         .bind(order.status.as_str())
@@ -643,6 +649,7 @@ impl Store for SqliteStore {
         .bind(&order.payment_via)
         .bind(order.payment_method.as_ref().map(PaymentMethodToken::as_str))
         .bind(order.payment_failed_over.join(","))
+        .bind(order.goodwill_refunded.amount().to_string())
         .bind(&order.failure)
         .bind(order.updated_at)
         .bind(order.id.as_str())

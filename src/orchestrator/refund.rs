@@ -1,0 +1,112 @@
+//! Refunds the owner asks for outside any cancellation (a goodwill gesture, a dispute settled):
+//! never more than was captured and not yet refunded, each sent under a key fixed by what was
+//! refunded this way before, so asking again after a lost answer cannot refund twice.
+
+use crate::domain::idempotency::{IdempotencyKey, Operation};
+use crate::domain::ids::{OrderId, OwnerId};
+use crate::domain::money::Money;
+use crate::domain::order::{Order, OrderStatus};
+use crate::ports::PaymentError;
+
+use super::steps::CallError;
+use super::{ExecutionError, Orchestrator};
+
+impl Orchestrator {
+    /// Refunds `amount` of the order's captured money to its payment method.
+    pub async fn refund_payment(
+        &self,
+        owner: &OwnerId,
+        order_id: &OrderId,
+        amount: Money,
+        reason: &str,
+    ) -> Result<Order, ExecutionError> {
+        self.exclusively(order_id, || async {
+            let order = self.order(owner, order_id).await?;
+            self.refund_locked(order, amount, reason).await
+        })
+        .await
+    }
+
+    async fn refund_locked(
+        &self,
+        mut order: Order,
+        amount: Money,
+        reason: &str,
+    ) -> Result<Order, ExecutionError> {
+        let refundable = refundable(&order)?;
+        if amount.currency() != order.currency || amount.is_zero() || amount > refundable {
+            return Err(ExecutionError::NotRefundable(format!(
+                "order {} can be refunded at most {refundable} (captured {}, refunded {}); ask for an amount above zero in {}",
+                order.id,
+                order.captured,
+                order.refunded,
+                order.currency.code()
+            )));
+        }
+        let Some(payment) = order.payment.clone() else {
+            return Err(ExecutionError::NotRefundable(format!(
+                "order {} has no payment",
+                order.id
+            )));
+        };
+        let group = format!(
+            "goodwill-{}",
+            order.goodwill_refunded.minor_units().unwrap_or_default()
+        );
+        let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, &group);
+        let payments = self.payments_of(&order)?;
+        let result = self
+            .step(
+                payments.name(),
+                &order.id,
+                None,
+                Operation::Refund,
+                &key,
+                || payments.refund(&payment.reference, amount, &key),
+            )
+            .await?;
+        let receipt = result.map_err(|error| refund_failed(error, amount))?;
+        order.refunded = order.refunded.checked_add(&receipt.amount)?;
+        order.goodwill_refunded = order.goodwill_refunded.checked_add(&receipt.amount)?;
+        let message = format!(
+            "Refunded {} at the owner's request ({}): {reason}",
+            receipt.amount, receipt.refund_id
+        );
+        self.record(&mut order, message.clone()).await?;
+        self.store
+            .record_audit(&order.owner, "payment.refund", order.id.as_str(), &message)
+            .await?;
+        Ok(order)
+    }
+}
+
+/// What is captured and not yet refunded, on an order whose money has settled.
+fn refundable(order: &Order) -> Result<Money, ExecutionError> {
+    match order.status {
+        OrderStatus::Confirmed
+        | OrderStatus::PartiallyConfirmed
+        | OrderStatus::Cancelled
+        | OrderStatus::Refunded => Ok(order.captured.saturating_sub(&order.refunded)?),
+        other => Err(ExecutionError::NotRefundable(format!(
+            "order {} is {other}: only a confirmed or cancelled order's captured money can be refunded{}",
+            order.id,
+            if other == OrderStatus::RefundRequested {
+                "; a cancellation refund is pending: call cancel_booking again to finish it first"
+            } else {
+                ""
+            }
+        ))),
+    }
+}
+
+fn refund_failed(error: PaymentError, amount: Money) -> ExecutionError {
+    if error.outcome_unknown() || error.retryable() {
+        ExecutionError::NotRefundable(format!(
+            "the refund of {amount} may or may not have gone through ({error}): call refund_payment again with the same amount — it is sent under the same key, so it cannot refund twice"
+        ))
+    } else {
+        ExecutionError::NotRefundable(format!(
+            "the payment provider refused the refund of {amount}: {error}. Nothing was refunded"
+        ))
+    }
+}
