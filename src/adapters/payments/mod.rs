@@ -2,4 +2,5 @@
 
 pub mod antom;
 pub mod paypal;
+mod rsa_keys;
 pub mod stripe;
