@@ -4,3 +4,4 @@ pub mod antom;
 pub mod paypal;
 mod rsa_keys;
 pub mod stripe;
+pub mod wechat;
