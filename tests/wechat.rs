@@ -164,6 +164,32 @@ async fn a_native_order_in_fen_is_signed_and_captured_once_the_customer_scans() 
 }
 
 #[tokio::test]
+async fn an_order_cannot_be_paid_after_the_deadline_it_was_given() {
+    let fake = FakeWeChat::start().await;
+    let wechat = adapter(fake.settings());
+    let order = OrderId::generate();
+    let method = PaymentMethodToken::parse(NATIVE).unwrap();
+    let key = key(&order, Operation::Authorize, "1");
+    let pay_by = "2025-11-25T02:15:00Z".parse().unwrap();
+    let handle = wechat
+        .authorize(AuthorizeRequest {
+            pay_by: Some(pay_by),
+            ..request(&order, cny("10"), &method, &key)
+        })
+        .await
+        .unwrap();
+    let sent = fake.received().pop().unwrap().json.unwrap();
+    assert_eq!(
+        sent["time_expire"], "2025-11-25T10:15:00+08:00",
+        "in Beijing time, to the second"
+    );
+    assert!(
+        !fake.pay(&handle.payment_id),
+        "the fake refuses a payment after time_expire"
+    );
+}
+
+#[tokio::test]
 async fn the_same_key_places_one_order_and_a_paid_one_is_looked_up() {
     let fake = FakeWeChat::start().await;
     let wechat = adapter(fake.settings());

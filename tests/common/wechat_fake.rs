@@ -10,13 +10,14 @@
 //!
 //! Choices the contract leaves open (unconfirmed against the real service):
 //! - the same `out_trade_no` with the same parameters answers the same `code_url`/`prepay_id`;
-//!   with another amount, description or payer it is 400 `INVALID_REQUEST`; paid, 400
+//!   with another amount, deadline, description or payer it is 400 `INVALID_REQUEST`; paid, 400
 //!   `ORDERPAID`; closed, 400 `ORDER_CLOSED`;
 //! - closing an unpaid (or closed) order is 204; a paid one 400 `ORDERPAID`;
 //! - the same `out_refund_no` with the same order and amount answers the same refund, otherwise
 //!   400 `INVALID_REQUEST`; more than is left to refund is 400 `INVALID_REQUEST`; more than the
 //!   merchant's balance (when the test sets one) is 403 `NOT_ENOUGH`;
 //! - a new refund is answered `PROCESSING` and then reads `SUCCESS`;
+//! - an order past its `time_expire` cannot be paid (and stays `NOTPAY`);
 //! - a wrong `mchid` or `appid`, a currency other than CNY, or a missing field is 400
 //!   `PARAM_ERROR`; an unknown order 404 `ORDER_NOT_EXIST`, an unknown refund 404
 //!   `RESOURCE_NOT_EXISTS`.
@@ -66,6 +67,8 @@ struct Trade {
     state: &'static str,
     /// `code_url` (Native) or `prepay_id` (JSAPI).
     prepay: String,
+    /// `time_expire`: the customer cannot pay after it.
+    expires: Option<chrono::DateTime<chrono::FixedOffset>>,
     transaction_id: String,
     refunded: i64,
 }
@@ -219,7 +222,10 @@ impl FakeWeChat {
 /// Moves an unpaid order to `state`; whether it was unpaid.
 fn settle(books: &mut Books, out_trade_no: &str, state: &'static str) -> bool {
     match books.trades.get_mut(out_trade_no) {
-        Some(trade) if matches!(trade.state, "NOTPAY" | "USERPAYING") => {
+        Some(trade)
+            if matches!(trade.state, "NOTPAY" | "USERPAYING")
+                && trade.expires.is_none_or(|at| chrono::Utc::now() < at) =>
+        {
             trade.state = state;
             true
         }
@@ -490,6 +496,13 @@ fn prepay(books: &mut Books, kind: &str, body: &Value) -> (u16, Option<Value>) {
             "notify_url must be HTTPS without a query",
         );
     }
+    let expires = match body["time_expire"].as_str() {
+        None => None,
+        Some(at) => match chrono::DateTime::parse_from_rfc3339(at) {
+            Ok(at) => Some(at),
+            Err(_) => return error(400, "PARAM_ERROR", "time_expire must be RFC 3339"),
+        },
+    };
     if kind == "jsapi" && openid.is_none() {
         return error(400, "PARAM_ERROR", "payer.openid is required");
     }
@@ -499,6 +512,7 @@ fn prepay(books: &mut Books, kind: &str, body: &Value) -> (u16, Option<Value>) {
             "SUCCESS" | "REFUND" => error(400, "ORDERPAID", "该订单已支付"),
             "CLOSED" => error(400, "ORDER_CLOSED", "该订单已关闭"),
             _ if trade.total != total
+                || trade.expires != expires
                 || trade.description != description
                 || trade.trade_type != trade_type
                 || trade.openid != openid =>
@@ -522,6 +536,7 @@ fn prepay(books: &mut Books, kind: &str, body: &Value) -> (u16, Option<Value>) {
             format!("weixin://wxpay/bizpayurl?pr=fake{id:07}")
         },
         transaction_id: format!("4200000{id:013}"),
+        expires,
         refunded: 0,
     };
     let answer = prepay_json(&trade);

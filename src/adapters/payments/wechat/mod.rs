@@ -2,8 +2,9 @@
 //! and the official Go SDK (`wechatpay-apiv3/wechatpay-go`).
 //!
 //! WeChat Pay cannot hold money apart from taking it, so it is charged after booking
-//! ([`Settlement::ChargeAfterBooking`]): `authorize` places a Native order for what was booked
-//! and answers its `code_url`, which the customer scans (or opens) in WeChat to pay; a paid order
+//! ([`Settlement::ChargeAfterBooking`]): `authorize` places a Native order for what was booked,
+//! payable until the request's `pay_by` (`time_expire`), and answers its `code_url`, which the
+//! customer scans (or opens) in WeChat to pay; a paid order
 //! is captured (`capture` itself is refused: there is never a hold). Closing an unpaid order is
 //! the void, so the code can no longer be paid; a paid one can only be refunded. WeChat Pay has
 //! no public sandbox for API v3 (unconfirmed): the tests run against a local fake.
@@ -33,6 +34,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -209,10 +211,7 @@ impl WeChatPayments {
             .map_err(|_| unknown("unreadable answer"))?;
         let signed = header("Wechatpay-Signature").is_some();
         if (status.is_success() || signed)
-            && let Err(why) = self
-                .settings
-                .platform
-                .check(header, &text, chrono::Utc::now())
+            && let Err(why) = self.settings.platform.check(header, &text, Utc::now())
         {
             tracing::warn!(%why, %request_id, "a WeChat Pay answer was not believed");
             return Err(unknown("unsigned or wrongly signed answer").into());
@@ -272,6 +271,7 @@ impl WeChatPayments {
             mchid: &self.settings.mch_id,
             description: description(request.description),
             out_trade_no: &out_trade_no,
+            time_expire: request.pay_by.map(beijing_time),
             notify_url: &self.settings.notify_url,
             amount: Amount {
                 total,
@@ -340,7 +340,7 @@ impl WeChatPayments {
         let (payment_id, answer): (String, JsapiPrepay) =
             self.prepay("jsapi", &request, Some(openid)).await?;
         let app_id = self.settings.app_id.clone();
-        let time_stamp = chrono::Utc::now().timestamp().to_string();
+        let time_stamp = Utc::now().timestamp().to_string();
         let nonce_str = signing::nonce();
         let package = format!("prepay_id={}", answer.prepay_id);
         let pay_sign = self
@@ -436,6 +436,17 @@ fn money(fen: i64, currency: &str) -> Result<Money, PaymentError> {
         .filter(|currency| currency.code() == CNY)
         .ok_or_else(|| unknown("an amount not in CNY"))?;
     Money::from_minor_units(fen, currency).map_err(|_| unknown("unreadable amount"))
+}
+
+/// A moment as WeChat Pay writes times: to the second, in Beijing time (`+08:00`).
+fn beijing_time(at: DateTime<Utc>) -> String {
+    // Evaluated when compiling: an invalid offset would not build.
+    const BEIJING: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+        Some(offset) => offset,
+        None => panic!("+08:00 is a valid offset"),
+    };
+    at.with_timezone(&BEIJING)
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 fn description(text: &str) -> &str {

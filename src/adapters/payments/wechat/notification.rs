@@ -160,12 +160,9 @@ impl ApiV3Key {
                 },
             )
             .ok()?;
-        let beijing = chrono::FixedOffset::east_opt(8 * 3600)?;
         Some(Notification {
             id: id.to_string(),
-            create_time: chrono::Utc::now()
-                .with_timezone(&beijing)
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            create_time: super::beijing_time(chrono::Utc::now()),
             event_type: event_type.to_string(),
             resource_type: "encrypt-resource".into(),
             summary: summary.into(),

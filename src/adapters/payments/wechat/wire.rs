@@ -12,6 +12,9 @@ pub struct PrepayRequest<'a> {
     pub mchid: &'a str,
     pub description: &'a str,
     pub out_trade_no: &'a str,
+    /// After this the order can no longer be paid: RFC 3339, `YYYY-MM-DDTHH:mm:ss+08:00`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_expire: Option<String>,
     pub notify_url: &'a str,
     pub amount: Amount,
     /// Only for JSAPI: who pays.
