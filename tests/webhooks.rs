@@ -172,6 +172,20 @@ async fn webhooks_of_a_provider_not_set_up_are_refused() {
 }
 
 #[tokio::test]
+async fn wechat_pay_is_refused_in_the_shape_it_reads() {
+    let h = Harness::start().await;
+    let base = endpoint(&h).await;
+    let (code, said) = deliver(&format!("{base}/webhooks/wechat"), &[], "{}").await;
+    assert_eq!(code, 404);
+    let refusal: Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(refusal["code"], "FAIL", "{said}");
+    assert!(
+        refusal["message"].as_str().unwrap().contains("wechat"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
 async fn a_paypal_event_verified_by_paypal_continues_the_order() {
     let fake = FakePayPal::start().await;
     let h = Harness::with(Options {

@@ -39,6 +39,19 @@ impl ProviderError {
         }
     }
 
+    /// The provider (or the adapter, for a request it cannot send) refused, for good.
+    pub fn rejected(
+        provider: &str,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ProviderError {
+        ProviderError::Rejected {
+            provider: provider.to_string(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
     /// When the provider asked to be called again, if it did (`Retry-After` on a 429 or 503).
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {

@@ -2,8 +2,9 @@
 //! order it is about on at once, rather than at the next execute call or recovery pass.
 //!
 //! Every delivery is verified first (Stripe: HMAC over timestamp and body, with a five-minute
-//! window; PayPal: PayPal's own verification call; Antom: its RSA signature). A forged or stale delivery is refused and
-//! changes nothing. An event already handled is acknowledged and changes nothing, so a provider
+//! window; PayPal: PayPal's own verification call; Antom: its RSA signature; WeChat Pay: its RSA
+//! signature with a five-minute window, then its resource decrypted with the APIv3 key). A forged
+//! or stale delivery is refused and changes nothing. An event already handled is acknowledged and changes nothing, so a provider
 //! retrying, or someone replaying a captured delivery, has no effect. An event is only marked
 //! handled once the order was driven, so a failure here is retried by the provider.
 
@@ -11,6 +12,7 @@ pub mod antom;
 pub mod paypal;
 mod server;
 pub mod stripe;
+pub mod wechat;
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use axum::http::HeaderMap;
 
 use crate::adapters::payments::antom::Keys;
 use crate::adapters::payments::paypal::PayPalPayments;
+use crate::adapters::payments::wechat::{ApiV3Key, Verifier};
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
 use crate::orchestrator::{ExecutionError, Orchestrator};
@@ -37,7 +40,7 @@ pub struct ProviderEvent {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
-    #[error("no webhooks from '{0}': Itinera takes stripe, paypal and antom")]
+    #[error("no webhooks from '{0}': Itinera takes stripe, paypal, antom and wechat")]
     UnknownProvider(String),
     #[error("{provider} webhooks are not set up: set {setting}")]
     NotConfigured {
@@ -50,6 +53,9 @@ pub enum WebhookError {
     Stale,
     #[error("the delivery is not a readable event: {0}")]
     Malformed(String),
+    /// The delivery's encrypted part does not open with our key (WeChat Pay's resource).
+    #[error("the delivery does not decrypt: {0}")]
+    Undecryptable(String),
     #[error("the provider could not verify the delivery: {0}")]
     Verification(PaymentError),
     #[error(transparent)]
@@ -81,6 +87,9 @@ pub struct WebhookSecrets {
     /// Antom: the keys whose public half verifies notifications, and the path of the notify URL
     /// Antom was given (what it signs).
     pub antom: Option<(Keys, String)>,
+    /// WeChat Pay: its public key (with its id), which signs notifications, and the merchant's
+    /// APIv3 key, which decrypts them.
+    pub wechat: Option<(Verifier, ApiV3Key)>,
 }
 
 impl WebhookSecrets {
@@ -90,6 +99,7 @@ impl WebhookSecrets {
             stripe: self.stripe.or(other.stripe),
             paypal: self.paypal.or(other.paypal),
             antom: self.antom.or(other.antom),
+            wechat: self.wechat.or(other.wechat),
         }
     }
 }
@@ -220,6 +230,18 @@ impl Webhooks {
                         })?;
                 antom::verify(keys, path, header, body)?;
                 antom::parse(body)
+            }
+            "wechat" => {
+                let (platform, key) =
+                    self.secrets
+                        .wechat
+                        .as_ref()
+                        .ok_or(WebhookError::NotConfigured {
+                            provider: "wechat",
+                            setting: "ITINERA_PAYMENT_PROVIDER=wechat",
+                        })?;
+                wechat::verify(platform, header, body, self.clock.now())?;
+                wechat::parse(body, key)
             }
             other => Err(WebhookError::UnknownProvider(other.to_string())),
         }

@@ -51,13 +51,18 @@ async fn deliver(
                 )
                     .into_response();
             }
+            if provider == "wechat" {
+                // WeChat Pay takes a 200 or 204, without a body, as received.
+                return StatusCode::NO_CONTENT.into_response();
+            }
             (StatusCode::OK, said).into_response()
         }
         Err(error) => {
             let status = match &error {
-                WebhookError::BadSignature | WebhookError::Stale | WebhookError::Malformed(_) => {
-                    StatusCode::BAD_REQUEST
-                }
+                WebhookError::BadSignature
+                | WebhookError::Stale
+                | WebhookError::Malformed(_)
+                | WebhookError::Undecryptable(_) => StatusCode::BAD_REQUEST,
                 WebhookError::UnknownProvider(_) | WebhookError::NotConfigured { .. } => {
                     StatusCode::NOT_FOUND
                 }
@@ -67,6 +72,15 @@ async fn deliver(
                 | WebhookError::Execution(_) => StatusCode::INTERNAL_SERVER_ERROR,
             };
             tracing::warn!(%provider, %error, "webhook delivery refused");
+            if provider == "wechat" {
+                // WeChat Pay reads a refusal as `{code: FAIL, message}`, and delivers again.
+                return (
+                    status,
+                    [("content-type", "application/json")],
+                    super::wechat::failure(&error.to_string()),
+                )
+                    .into_response();
+            }
             (status, error.to_string()).into_response()
         }
     }

@@ -430,6 +430,7 @@ pub mod antom_fake;
 pub mod fake_http;
 pub mod paypal_fake;
 pub mod stripe_fake;
+pub mod wechat_fake;
 
 /// The approval page, as the person's browser uses it (the browser test drives a real one).
 pub mod page {

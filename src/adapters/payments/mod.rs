@@ -2,4 +2,6 @@
 
 pub mod antom;
 pub mod paypal;
+mod rsa_keys;
 pub mod stripe;
+pub mod wechat;

@@ -5,13 +5,10 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use rsa::pkcs1v15::{SigningKey, VerifyingKey};
 use sha2::Sha256;
+
+use crate::adapters::payments::rsa_keys;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -36,41 +33,24 @@ impl std::fmt::Debug for Keys {
     }
 }
 
-fn der(text: &str) -> Option<Vec<u8>> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    STANDARD.decode(compact).ok()
-}
-
 impl Keys {
     /// Keys as Antom's console gives them (base64 DER) or as PEM.
     pub fn parse(merchant_private: &str, antom_public: &str) -> Result<Keys, KeyError> {
-        let private = if merchant_private.contains("-----BEGIN") {
-            RsaPrivateKey::from_pkcs8_pem(merchant_private).ok()
-        } else {
-            der(merchant_private).and_then(|bytes| RsaPrivateKey::from_pkcs8_der(&bytes).ok())
-        }
-        .ok_or(KeyError::Private)?;
-        let public = if antom_public.contains("-----BEGIN") {
-            RsaPublicKey::from_public_key_pem(antom_public).ok()
-        } else {
-            der(antom_public).and_then(|bytes| RsaPublicKey::from_public_key_der(&bytes).ok())
-        }
-        .ok_or(KeyError::Public)?;
         Ok(Keys(Arc::new(KeyPair {
-            signing: SigningKey::new(private),
-            verifying: VerifyingKey::new(public),
+            signing: rsa_keys::signing_key(merchant_private).ok_or(KeyError::Private)?,
+            verifying: rsa_keys::verifying_key(antom_public).ok_or(KeyError::Public)?,
         })))
     }
 
     /// The `Signature` header of a request.
     pub fn sign(&self, path: &str, client_id: &str, time: &str, body: &str) -> String {
-        let signature = self
-            .0
-            .signing
-            .sign(signed_text(path, client_id, time, body).as_bytes());
+        let signature = rsa_keys::sign(
+            &self.0.signing,
+            signed_text(path, client_id, time, body).as_bytes(),
+        );
         format!(
             "algorithm=RSA256,keyVersion=1,signature={}",
-            url_encode(&STANDARD.encode(signature.to_bytes()))
+            url_encode(&signature)
         )
     }
 
@@ -89,19 +69,13 @@ impl Keys {
         else {
             return false;
         };
-        let Some(bytes) = url_decode(value).and_then(|b64| STANDARD.decode(b64).ok()) else {
-            return false;
-        };
-        let Ok(signature) = Signature::try_from(bytes.as_slice()) else {
-            return false;
-        };
-        self.0
-            .verifying
-            .verify(
+        url_decode(value).is_some_and(|signature| {
+            rsa_keys::verify(
+                &self.0.verifying,
                 signed_text(path, client_id, time, body).as_bytes(),
                 &signature,
             )
-            .is_ok()
+        })
     }
 }
 

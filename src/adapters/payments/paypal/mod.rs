@@ -266,12 +266,7 @@ fn total<'a>(
 }
 
 fn rejected(code: &str, message: &str) -> PaymentError {
-    ProviderError::Rejected {
-        provider: NAME.to_string(),
-        code: code.to_string(),
-        message: message.to_string(),
-    }
-    .into()
+    ProviderError::rejected(NAME, code, message).into()
 }
 
 /// Amounts in PayPal's answers: one we cannot read leaves the outcome unknown, since the answer
