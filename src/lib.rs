@@ -13,6 +13,11 @@
 //! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
 //! - [`doctor`]: what needs an operator. [`trail`]: reading and verifying the audit log.
 //! - [`crypto`]: the master key and the sealing of personal data at rest.
+//!
+//! Outside tests nothing may `unwrap()` or `expect()`: every failure a tool input can reach is an
+//! error the caller reads, never a panic. The lints below hold the line.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod adapters;
 pub mod app;

@@ -1,5 +1,7 @@
 //! `itinera`: serves MCP over stdio (the default), with settings from flags or `ITINERA_*`.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
