@@ -369,38 +369,46 @@ mod tests {
 
     #[test]
     fn a_payer_in_china_is_routed_to_the_wallets_people_use_there() {
-        let route = route(
+        // In EUR both PayPal and Alipay+ can take it, and the operator put PayPal first.
+        let anywhere = route(&providers(), &plan(AUTO_METHOD, "EUR", None, None), healthy);
+        assert_eq!(order_of(&anywhere)[0].0, "paypal");
+        let elsewhere = route(
+            &providers(),
+            &plan(AUTO_METHOD, "EUR", None, Some("FR")),
+            healthy,
+        );
+        assert_eq!(
+            order_of(&elsewhere),
+            order_of(&anywhere),
+            "no wallet is at home in FR"
+        );
+
+        let china = route(
+            &providers(),
+            &plan(AUTO_METHOD, "EUR", None, Some("CN")),
+            healthy,
+        );
+        assert_eq!(
+            order_of(&china),
+            [("alipay", "antom_ALIPAY_CN"), ("paypal", "paypal")],
+            "Alipay+ comes before the operator's first choice for a payer in China"
+        );
+        assert!(
+            china.choices[0]
+                .reasons
+                .contains(&"how people pay in CN".to_string())
+        );
+
+        let in_yuan = route(
             &providers(),
             &plan(AUTO_METHOD, "CNY", None, Some("CN")),
             healthy,
         );
         assert_eq!(
-            order_of(&route),
+            order_of(&in_yuan),
             [("alipay", "antom_ALIPAY_CN"), ("wechat", "wechat_native")],
-            "PayPal does not take CNY here, and the Chinese wallets come first"
+            "PayPal does not take CNY here"
         );
-        assert!(
-            route.choices[1]
-                .reasons
-                .contains(&"how people pay in CN".to_string())
-        );
-        let elsewhere = route_for_region(Some("FR"));
-        assert_eq!(
-            elsewhere[0].0, "alipay",
-            "no region preference: the operator's order"
-        );
-    }
-
-    fn route_for_region(region: Option<&str>) -> Vec<(String, String)> {
-        route(
-            &providers(),
-            &plan(AUTO_METHOD, "CNY", None, region),
-            healthy,
-        )
-        .choices
-        .into_iter()
-        .map(|c| (c.provider, c.method.as_str().to_string()))
-        .collect()
     }
 
     #[test]
