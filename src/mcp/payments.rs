@@ -117,22 +117,11 @@ impl ItineraServer {
                 "give the reason for the refund in one plain line of at most 200 characters".into(),
             );
         }
-        let before = self
-            .services
-            .orchestrator
-            .order(&self.owner, &id)
-            .await
-            .map_err(|e| e.to_string())?
-            .refunded;
-        let order = self
+        let (order, refunded) = self
             .services
             .orchestrator
             .refund_payment(&self.owner, &id, args.amount, reason)
             .await
-            .map_err(|e| e.to_string())?;
-        let refunded = order
-            .refunded
-            .saturating_sub(&before)
             .map_err(|e| e.to_string())?;
         let refundable = order
             .captured

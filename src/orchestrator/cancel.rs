@@ -122,18 +122,8 @@ impl Orchestrator {
                 )));
             };
             // The same set of cancelled items gives the same key, so a retry never refunds twice.
-            let group = refund_group(&order);
-            let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, &group);
-            let payments = self.payments_of(&order)?;
             let refund = self
-                .step(
-                    payments.name(),
-                    &order.id,
-                    None,
-                    Operation::Refund,
-                    &key,
-                    || payments.refund(&payment.reference, due, &key),
-                )
+                .send_refund(&order, &payment.reference, due, &refund_group(&order))
                 .await?;
             match refund {
                 Ok(receipt) => {

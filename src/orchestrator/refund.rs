@@ -7,19 +7,21 @@ use crate::domain::ids::{OrderId, OwnerId};
 use crate::domain::money::Money;
 use crate::domain::order::{Order, OrderStatus};
 use crate::ports::PaymentError;
+use crate::ports::payment::RefundReceipt;
 
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
 
 impl Orchestrator {
-    /// Refunds `amount` of the order's captured money to its payment method.
+    /// Refunds `amount` of the order's captured money to its payment method: the order after,
+    /// and what the provider refunded.
     pub async fn refund_payment(
         &self,
         owner: &OwnerId,
         order_id: &OrderId,
         amount: Money,
         reason: &str,
-    ) -> Result<Order, ExecutionError> {
+    ) -> Result<(Order, Money), ExecutionError> {
         self.exclusively(order_id, || async {
             let order = self.order(owner, order_id).await?;
             self.refund_locked(order, amount, reason).await
@@ -32,7 +34,7 @@ impl Orchestrator {
         mut order: Order,
         amount: Money,
         reason: &str,
-    ) -> Result<Order, ExecutionError> {
+    ) -> Result<(Order, Money), ExecutionError> {
         let refundable = refundable(&order)?;
         if amount.currency() != order.currency || amount.is_zero() || amount > refundable {
             return Err(ExecutionError::NotRefundable(format!(
@@ -53,19 +55,10 @@ impl Orchestrator {
             "goodwill-{}",
             order.goodwill_refunded.minor_units().unwrap_or_default()
         );
-        let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, &group);
-        let payments = self.payments_of(&order)?;
-        let result = self
-            .step(
-                payments.name(),
-                &order.id,
-                None,
-                Operation::Refund,
-                &key,
-                || payments.refund(&payment.reference, amount, &key),
-            )
-            .await?;
-        let receipt = result.map_err(|error| refund_failed(error, amount))?;
+        let receipt = self
+            .send_refund(&order, &payment.reference, amount, &group)
+            .await?
+            .map_err(|error| refund_failed(error, amount))?;
         order.refunded = order.refunded.checked_add(&receipt.amount)?;
         order.goodwill_refunded = order.goodwill_refunded.checked_add(&receipt.amount)?;
         let message = format!(
@@ -76,7 +69,29 @@ impl Orchestrator {
         self.store
             .record_audit(&order.owner, "payment.refund", order.id.as_str(), &message)
             .await?;
-        Ok(order)
+        Ok((order, receipt.amount))
+    }
+
+    /// Sends a refund of `amount` of the order's payment through the saga log, under a key
+    /// fixed by `group`: what the same group asks again is replayed, never refunded twice.
+    pub(super) async fn send_refund(
+        &self,
+        order: &Order,
+        reference: &str,
+        amount: Money,
+        group: &str,
+    ) -> Result<Result<RefundReceipt, PaymentError>, ExecutionError> {
+        let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, group);
+        let payments = self.payments_of(order)?;
+        self.step(
+            payments.name(),
+            &order.id,
+            None,
+            Operation::Refund,
+            &key,
+            || payments.refund(reference, amount, &key),
+        )
+        .await
     }
 }
 
