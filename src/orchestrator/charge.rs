@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::order::{Order, OrderStatus, PaymentRecord};
 use crate::domain::plan::TravelPlan;
-use crate::ports::payment::{AuthorizeRequest, PaymentState, Settlement};
+use crate::ports::payment::{PaymentState, Settlement};
 
 use super::drive::Next;
 use super::steps::CallError;
@@ -49,30 +49,7 @@ impl Orchestrator {
                 due
             }
         };
-        let payments = self.payments_of(&order)?;
-        let key = IdempotencyKey::derive(&order.id, None, Operation::Authorize, "1");
-        let request = AuthorizeRequest {
-            order_id: &order.id,
-            amount,
-            payment_method: &plan.payment_method,
-            description: &plan.title,
-            idempotency_key: &key,
-            return_url: order
-                .payment_return_url
-                .as_deref()
-                .unwrap_or(&self.return_url),
-            pay_by: Some(due),
-        };
-        let result = self
-            .step(
-                payments.name(),
-                &order.id,
-                None,
-                Operation::Authorize,
-                &key,
-                || payments.authorize(request),
-            )
-            .await?;
+        let result = self.send_authorize(&order, plan, amount, Some(due)).await?;
         let handle = match result {
             Ok(handle) => handle,
             Err(error) if error.outcome_unknown() || error.retryable() => {
@@ -96,7 +73,7 @@ impl Orchestrator {
             }
         };
         order.payment = Some(PaymentRecord {
-            provider: payments.name().to_string(),
+            provider: order.payment_via.clone(),
             reference: handle.payment_id,
             action_url: None,
         });

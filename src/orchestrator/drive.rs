@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
 
 use crate::domain::dag;
@@ -16,7 +17,7 @@ use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus, PaymentRec
 use crate::domain::plan::{Priority, TravelPlan};
 use crate::ports::ProviderError;
 use crate::ports::booking::{BookingConfirmation, BookingError, BookingRequest};
-use crate::ports::payment::{AuthorizeRequest, PaymentError, PaymentState};
+use crate::ports::payment::{AuthorizeRequest, PaymentError, PaymentHandle, PaymentState};
 
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
@@ -98,35 +99,48 @@ impl Orchestrator {
         }
     }
 
-    async fn authorize(&self, mut order: Order, plan: &TravelPlan) -> Result<Next, ExecutionError> {
-        let payments = self.payments_of(&order)?;
-        let key =
-            IdempotencyKey::derive(&order.id, None, Operation::Authorize, &hold_group(&order));
+    /// Asks the order's payment provider to take `amount` with the order's method — a hold, or
+    /// with a provider that charges after booking the charge itself — through the saga log.
+    pub(super) async fn send_authorize(
+        &self,
+        order: &Order,
+        plan: &TravelPlan,
+        amount: Money,
+        pay_by: Option<DateTime<Utc>>,
+    ) -> Result<Result<PaymentHandle, PaymentError>, ExecutionError> {
+        let payments = self.payments_of(order)?;
+        let key = IdempotencyKey::derive(&order.id, None, Operation::Authorize, &hold_group(order));
+        // The router's choice; orders made before routing pay with their plan's method.
         let method = order
             .payment_method
-            .clone()
-            .unwrap_or_else(|| plan.payment_method.clone());
+            .as_ref()
+            .unwrap_or(&plan.payment_method);
         let request = AuthorizeRequest {
             order_id: &order.id,
-            amount: order.authorized,
-            payment_method: &method,
+            amount,
+            payment_method: method,
             description: &plan.title,
             idempotency_key: &key,
             return_url: order
                 .payment_return_url
                 .as_deref()
                 .unwrap_or(&self.return_url),
-            pay_by: None,
+            pay_by,
         };
+        self.step(
+            payments.name(),
+            &order.id,
+            None,
+            Operation::Authorize,
+            &key,
+            || payments.authorize(request),
+        )
+        .await
+    }
+
+    async fn authorize(&self, mut order: Order, plan: &TravelPlan) -> Result<Next, ExecutionError> {
         let result = self
-            .step(
-                payments.name(),
-                &order.id,
-                None,
-                Operation::Authorize,
-                &key,
-                || payments.authorize(request),
-            )
+            .send_authorize(&order, plan, order.authorized, None)
             .await?;
         let handle = match result {
             Ok(handle) => handle,
@@ -150,7 +164,7 @@ impl Orchestrator {
             }
         };
         order.payment = Some(PaymentRecord {
-            provider: payments.name().to_string(),
+            provider: order.payment_via.clone(),
             reference: handle.payment_id,
             action_url: None,
         });
