@@ -13,7 +13,7 @@ use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::ids::ItemId;
 use crate::domain::money::Money;
 use crate::domain::offer::Offer;
-use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus, PaymentRecord};
+use crate::domain::order::{ItemStatus, Order, OrderStatus, PaymentRecord};
 use crate::domain::plan::{Priority, TravelPlan};
 use crate::ports::ProviderError;
 use crate::ports::booking::{BookingConfirmation, BookingError, BookingRequest};
@@ -447,14 +447,18 @@ impl Orchestrator {
         &self,
         order: &mut Order,
     ) -> Result<Option<Money>, ExecutionError> {
-        let booked = |item: &&OrderItem| item.status == ItemStatus::Booked;
-        if !order.items.iter().any(|item| booked(&item)) {
+        let prices: Vec<&Money> = order
+            .items
+            .iter()
+            .filter(|item| item.status == ItemStatus::Booked)
+            .map(|item| &item.price)
+            .collect();
+        if prices.is_empty() {
             order.failure = Some("nothing could be booked".into());
             self.record(order, "Rolling back: nothing could be booked".into())
                 .await?;
             return Ok(None);
         }
-        let prices = order.items.iter().filter(booked).map(|item| &item.price);
         Ok(Some(Money::sum(order.currency, prices)?))
     }
 
