@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
 use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
 use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
+use crate::adapters::payments::wechat::WeChatPayments;
 use crate::adapters::sandbox::ledger::LedgerError;
 use crate::adapters::sandbox::{Sandbox, SandboxBooking, SandboxPayments};
 use crate::adapters::store::sqlite::SqliteStore;
@@ -248,6 +249,16 @@ fn payment_provider(
             };
             (paypal, secrets)
         }
+        PaymentSettings::WeChat {
+            settings,
+            api_v3_key,
+        } => (
+            Arc::new(WeChatPayments::new(settings.as_ref().clone())?),
+            WebhookSecrets {
+                wechat: Some((settings.platform.clone(), api_v3_key.as_ref().clone())),
+                ..WebhookSecrets::default()
+            },
+        ),
         PaymentSettings::Antom {
             client_id,
             keys,

@@ -33,7 +33,7 @@ Environment variables (each also has the flag shown above):
   ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
   ITINERA_APPROVAL_PAGE_ADDR     loopback address of the approval page (default: 127.0.0.1:0, a free port)
-  ITINERA_PAYMENT_PROVIDER       who takes payments, in order of preference: sandbox (default), stripe, paypal, antom (comma-separated)
+  ITINERA_PAYMENT_PROVIDER       who takes payments, in order of preference: sandbox (default), stripe, paypal, antom, wechat (comma-separated)
   ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode
   ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
   ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
@@ -43,6 +43,14 @@ Environment variables (each also has the flag shown above):
   ITINERA_ANTOM_PRIVATE_KEY      the merchant's RSA private key for Antom (PKCS#8, PEM or base64)
   ITINERA_ANTOM_PUBLIC_KEY       Antom's RSA public key, to verify its answers (PEM or base64)
   ITINERA_ANTOM_BASE_URL         Antom's gateway (default: https://open-sea-global.alipay.com)
+  ITINERA_WECHAT_MCH_ID          WeChat Pay merchant number (mchid)
+  ITINERA_WECHAT_APP_ID          the app id (appid) bound to the merchant
+  ITINERA_WECHAT_PRIVATE_KEY     the merchant API private key (apiclient_key.pem; PKCS#8, PEM or base64)
+  ITINERA_WECHAT_MERCHANT_SERIAL_NO  the serial number of the merchant API certificate
+  ITINERA_WECHAT_PUBLIC_KEY      WeChat Pay's public key (pub_key.pem), to verify its answers and notifications
+  ITINERA_WECHAT_PUBLIC_KEY_ID   its id, PUB_KEY_ID_…
+  ITINERA_WECHAT_API_V3_KEY      the 32-character APIv3 key that decrypts notifications
+  ITINERA_WECHAT_BASE_URL        WeChat Pay's API address (default: https://api.mch.weixin.qq.com; refused in sandbox mode)
   ITINERA_PAYPAL_CLIENT_ID       PayPal REST app client id (sandbox app in sandbox mode)
   ITINERA_PAYPAL_CLIENT_SECRET   PayPal REST app secret
   ITINERA_PAYPAL_BASE_URL        PayPal's API address (default: https://api-m.sandbox.paypal.com)
@@ -227,6 +235,36 @@ pub struct Settings {
         global = true
     )]
     pub antom_base_url: String,
+    /// WeChat Pay merchant number (`mchid`).
+    #[arg(long, env = "ITINERA_WECHAT_MCH_ID", global = true)]
+    pub wechat_mch_id: Option<String>,
+    /// The app id (`appid`) bound to the WeChat Pay merchant.
+    #[arg(long, env = "ITINERA_WECHAT_APP_ID", global = true)]
+    pub wechat_app_id: Option<String>,
+    /// The merchant API private key (PKCS#8, PEM or base64). Prefer the variable.
+    #[arg(long, env = "ITINERA_WECHAT_PRIVATE_KEY", global = true)]
+    pub wechat_private_key: Option<Secret>,
+    /// The serial number of the merchant API certificate, sent with every signature.
+    #[arg(long, env = "ITINERA_WECHAT_MERCHANT_SERIAL_NO", global = true)]
+    pub wechat_merchant_serial_no: Option<String>,
+    /// WeChat Pay's public key (PEM or base64), to verify its answers and notifications.
+    #[arg(long, env = "ITINERA_WECHAT_PUBLIC_KEY", global = true)]
+    pub wechat_public_key: Option<String>,
+    /// The id of WeChat Pay's public key, `PUB_KEY_ID_…`.
+    #[arg(long, env = "ITINERA_WECHAT_PUBLIC_KEY_ID", global = true)]
+    pub wechat_public_key_id: Option<String>,
+    /// The APIv3 key (32 characters) that decrypts WeChat Pay's notifications. Prefer the variable.
+    #[arg(long, env = "ITINERA_WECHAT_API_V3_KEY", global = true)]
+    pub wechat_api_v3_key: Option<Secret>,
+    /// WeChat Pay's API address; it has no sandbox, so sandbox mode takes only another address
+    /// (a local fake in tests).
+    #[arg(
+        long,
+        env = "ITINERA_WECHAT_BASE_URL",
+        default_value = "https://api.mch.weixin.qq.com",
+        global = true
+    )]
+    pub wechat_base_url: String,
     /// PayPal REST app client id; in sandbox mode, a sandbox app's.
     #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
     pub paypal_client_id: Option<String>,
@@ -349,6 +387,8 @@ pub enum PaymentProviderName {
     #[value(name = "paypal")]
     PayPal,
     Antom,
+    #[value(name = "wechat")]
+    WeChat,
 }
 
 /// Which payment provider, with what it needs. The return page comes from the running app.
@@ -375,6 +415,12 @@ pub enum PaymentSettings {
         /// Where Antom sends payment notifications (`…/webhooks/antom`), if Itinera's webhook
         /// endpoint is reachable (`ITINERA_WEBHOOK_PUBLIC_URL`).
         notify_url: Option<String>,
+    },
+    /// WeChat Pay v3, charged after booking.
+    WeChat {
+        settings: Box<crate::adapters::payments::wechat::WeChatSettings>,
+        /// Decrypts notifications, for `itinera webhooks` (an AES key schedule: boxed, it is large).
+        api_v3_key: Box<crate::adapters::payments::wechat::ApiV3Key>,
     },
 }
 
@@ -420,6 +466,20 @@ pub enum ConfigError {
         "ITINERA_ANTOM_CLIENT_ID is not a sandbox id (SANDBOX_…): in sandbox mode Itinera never uses live credentials"
     )]
     AntomLiveClient,
+    #[error(
+        "ITINERA_PAYMENT_PROVIDER=wechat needs ITINERA_WECHAT_MCH_ID, ITINERA_WECHAT_APP_ID, ITINERA_WECHAT_PRIVATE_KEY, ITINERA_WECHAT_MERCHANT_SERIAL_NO, ITINERA_WECHAT_PUBLIC_KEY, ITINERA_WECHAT_PUBLIC_KEY_ID, ITINERA_WECHAT_API_V3_KEY and ITINERA_WEBHOOK_PUBLIC_URL (WeChat Pay must be told where to notify, over HTTPS)"
+    )]
+    WeChatSettingsMissing,
+    #[error(
+        "ITINERA_WECHAT_BASE_URL points at WeChat Pay itself, which has no sandbox: in sandbox mode Itinera takes no real money"
+    )]
+    WeChatLiveHost,
+    #[error("ITINERA_WECHAT_PRIVATE_KEY or ITINERA_WECHAT_PUBLIC_KEY: {0}")]
+    WeChatKey(#[from] crate::adapters::payments::wechat::KeyError),
+    #[error(
+        "ITINERA_WECHAT_API_V3_KEY must be the 32 characters set in the WeChat Pay merchant platform"
+    )]
+    WeChatApiV3Key,
     #[error("{0}")]
     AntomKey(#[from] crate::adapters::payments::antom::KeyError),
     #[error(
@@ -603,7 +663,52 @@ impl Settings {
                         .map(|base| format!("{}/webhooks/antom", base.trim_end_matches('/'))),
                 })
             }
+            PaymentProviderName::WeChat => self.wechat(),
         }
+    }
+
+    /// WeChat Pay: every setting is needed, and — with no sandbox of its own — only another
+    /// address than WeChat Pay's in sandbox mode.
+    fn wechat(&self) -> Result<PaymentSettings, ConfigError> {
+        use crate::adapters::payments::wechat::{ApiV3Key, Signer, Verifier, WeChatSettings};
+        let (
+            Some(mch_id),
+            Some(app_id),
+            Some(private),
+            Some(serial),
+            Some(public),
+            Some(public_id),
+            Some(api_v3_key),
+            Some(public_url),
+        ) = (
+            &self.wechat_mch_id,
+            &self.wechat_app_id,
+            &self.wechat_private_key,
+            &self.wechat_merchant_serial_no,
+            &self.wechat_public_key,
+            &self.wechat_public_key_id,
+            &self.wechat_api_v3_key,
+            &self.webhook_public_url,
+        )
+        else {
+            return Err(ConfigError::WeChatSettingsMissing);
+        };
+        if self.wechat_base_url.contains(".mch.weixin.qq.com") {
+            return Err(ConfigError::WeChatLiveHost);
+        }
+        Ok(PaymentSettings::WeChat {
+            settings: Box::new(WeChatSettings {
+                mch_id: mch_id.clone(),
+                app_id: app_id.clone(),
+                merchant: Signer::parse(private.expose(), serial)?,
+                platform: Verifier::parse(public, public_id)?,
+                base_url: self.wechat_base_url.clone(),
+                notify_url: format!("{}/webhooks/wechat", public_url.trim_end_matches('/')),
+            }),
+            api_v3_key: Box::new(
+                ApiV3Key::parse(api_v3_key.expose()).map_err(|_| ConfigError::WeChatApiV3Key)?,
+            ),
+        })
     }
 
     /// The risk rules from the `ITINERA_RISK_*` settings.
@@ -873,6 +978,64 @@ mod tests {
             "in the order given, each once: {:?}",
             several.payments
         );
+    }
+
+    #[test]
+    fn wechat_pay_needs_every_setting_and_never_reaches_wechat_itself_in_sandbox_mode() {
+        let private = include_str!("../tests/fixtures/wechat/merchant-private.pem");
+        let public = include_str!("../tests/fixtures/wechat/platform-public.pem");
+        // Joined to their flags: a PEM's leading dashes would read as another flag.
+        let private_flag = format!("--wechat-private-key={private}");
+        let public_flag = format!("--wechat-public-key={public}");
+        let parse = |base_url: &str, public_url: Option<&str>| {
+            let mut all = vec![
+                "itinera",
+                "--data-dir",
+                "/data",
+                "--payment-provider",
+                "wechat",
+                "--wechat-mch-id",
+                "1900000109",
+                "--wechat-app-id",
+                "wxd678efh567hg6787",
+                &private_flag,
+                "--wechat-merchant-serial-no",
+                "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+                &public_flag,
+                "--wechat-public-key-id",
+                "PUB_KEY_ID_0119000001092026112500112233000000",
+                "--wechat-api-v3-key",
+                "ItineraFakeWeChatPayApiV3Key0032",
+                "--wechat-base-url",
+                base_url,
+            ];
+            if let Some(url) = public_url {
+                all.extend(["--webhook-public-url", url]);
+            }
+            Config::from_settings(&Cli::parse_from(all).settings)
+        };
+        let config = parse(
+            "http://127.0.0.1:9",
+            Some("https://pay.example.com/itinera/"),
+        )
+        .unwrap();
+        assert!(matches!(
+            config.payments.as_slice(),
+            [PaymentSettings::WeChat { settings, .. }]
+                if settings.notify_url == "https://pay.example.com/itinera/webhooks/wechat"
+        ));
+        assert!(!format!("{config:?}").contains("ItineraFakeWeChatPayApiV3Key0032"));
+        assert!(matches!(
+            parse("http://127.0.0.1:9", None),
+            Err(ConfigError::WeChatSettingsMissing)
+        ));
+        assert!(matches!(
+            parse(
+                "https://api.mch.weixin.qq.com",
+                Some("https://pay.example.com")
+            ),
+            Err(ConfigError::WeChatLiveHost)
+        ));
     }
 
     #[test]

@@ -337,22 +337,27 @@ impl Harness {
     /// Searches all four kinds in Paris and returns one offer id of each, in the order
     /// flight, hotel, activity, car; refundable offers are preferred so refunds are visible.
     pub async fn paris_offers(&self) -> Vec<Value> {
+        self.paris_offers_in("EUR").await
+    }
+
+    /// One offer of each kind for Paris, priced in `currency` (refundable where there is one).
+    pub async fn paris_offers_in(&self, currency: &str) -> Vec<Value> {
         let flights = self
-            .ok("search_flights", json!({"origin": "LHR", "destination": "CDG", "date": self.day(20), "currency": "EUR"}))
+            .ok("search_flights", json!({"origin": "LHR", "destination": "CDG", "date": self.day(20), "currency": currency}))
             .await;
         let hotels = self
-            .ok("search_hotels", json!({"city": "Paris", "check_in": self.day(20), "check_out": self.day(23), "currency": "EUR"}))
+            .ok("search_hotels", json!({"city": "Paris", "check_in": self.day(20), "check_out": self.day(23), "currency": currency}))
             .await;
         let activities = self
             .ok(
                 "search_activities",
-                json!({"city": "PAR", "date": self.day(21), "currency": "EUR"}),
+                json!({"city": "PAR", "date": self.day(21), "currency": currency}),
             )
             .await;
         let cars = self
             .ok(
                 "search_car_rentals",
-                json!({"city": "Paris", "pick_up_date": self.day(21), "drop_off_date": self.day(23), "currency": "EUR"}),
+                json!({"city": "Paris", "pick_up_date": self.day(21), "drop_off_date": self.day(23), "currency": currency}),
             )
             .await;
         [flights, hotels, activities, cars]
@@ -397,7 +402,16 @@ impl Harness {
 
     /// Search, plan all four kinds as must-haves, confirm (the person approves): the plan id.
     pub async fn approved_paris_plan(&self, payment_method: &str) -> (String, Vec<Value>) {
-        let offers = self.paris_offers().await;
+        self.approved_paris_plan_in(payment_method, "EUR").await
+    }
+
+    /// The same, priced in `currency`.
+    pub async fn approved_paris_plan_in(
+        &self,
+        payment_method: &str,
+        currency: &str,
+    ) -> (String, Vec<Value>) {
+        let offers = self.paris_offers_in(currency).await;
         let with_priority: Vec<(Value, &str)> =
             offers.iter().map(|o| (o.clone(), "must_have")).collect();
         let plan = self.plan_of(&with_priority, payment_method).await;
