@@ -1,6 +1,5 @@
 //! Cancelling a booked order, or some of its items, and refunding what the policies give back.
 
-use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::ids::{ItemId, OrderId, OwnerId};
 use crate::domain::money::Money;
 use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus};
@@ -187,18 +186,9 @@ impl Orchestrator {
             return self.drive(order, &plan).await;
         }
         if let Some(payment) = &order.payment {
-            let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
-            let payments = self.payments_of(&order)?;
-            self.step(
-                payments.name(),
-                &order.id,
-                None,
-                Operation::Void,
-                &key,
-                || payments.void(&payment.reference, &key),
-            )
-            .await?
-            .map_err(ExecutionError::PaymentLookup)?;
+            self.send_void(&order, &payment.reference)
+                .await?
+                .map_err(ExecutionError::PaymentLookup)?;
         }
         let mut order = order;
         for item in &mut order.items {

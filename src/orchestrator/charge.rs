@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::order::{Order, OrderStatus, PaymentRecord};
 use crate::domain::plan::TravelPlan;
 use crate::ports::payment::{PaymentState, Settlement};
@@ -160,18 +159,7 @@ impl Orchestrator {
                 .give_up_charge(order, format!("the customer did not pay by {}", when(due)))
                 .await;
         };
-        let payments = self.payments_of(&order)?;
-        let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
-        let closed = self
-            .step(
-                payments.name(),
-                &order.id,
-                None,
-                Operation::Void,
-                &key,
-                || payments.void(&payment.reference, &key),
-            )
-            .await?;
+        let closed = self.send_void(&order, &payment.reference).await?;
         match closed {
             Ok(()) => {
                 self.give_up_charge(order, format!("the customer did not pay by {}", when(due)))
@@ -182,7 +170,11 @@ impl Orchestrator {
                 self.record(&mut order, message).await?;
                 Ok(Next::Wait(order))
             }
-            Err(refusal) => match payments.status(&payment.reference).await {
+            Err(refusal) => match self
+                .payments_of(&order)?
+                .status(&payment.reference)
+                .await
+            {
                 Ok(PaymentState::Captured { amount, .. }) => {
                     self.settle_captured(order, amount).await
                 }

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
 use futures::future::join_all;
 
 use crate::domain::dag;
@@ -17,7 +16,7 @@ use crate::domain::order::{ItemStatus, Order, OrderStatus, PaymentRecord};
 use crate::domain::plan::{Priority, TravelPlan};
 use crate::ports::ProviderError;
 use crate::ports::booking::{BookingConfirmation, BookingError, BookingRequest};
-use crate::ports::payment::{AuthorizeRequest, PaymentError, PaymentHandle, PaymentState};
+use crate::ports::payment::{PaymentError, PaymentState};
 
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
@@ -97,45 +96,6 @@ impl Orchestrator {
                 Next::Wait(order) => return Ok(order),
             };
         }
-    }
-
-    /// Asks the order's payment provider to take `amount` with the order's method — a hold, or
-    /// with a provider that charges after booking the charge itself — through the saga log.
-    pub(super) async fn send_authorize(
-        &self,
-        order: &Order,
-        plan: &TravelPlan,
-        amount: Money,
-        pay_by: Option<DateTime<Utc>>,
-    ) -> Result<Result<PaymentHandle, PaymentError>, ExecutionError> {
-        let payments = self.payments_of(order)?;
-        let key = IdempotencyKey::derive(&order.id, None, Operation::Authorize, &hold_group(order));
-        // The router's choice; orders made before routing pay with their plan's method.
-        let method = order
-            .payment_method
-            .as_ref()
-            .unwrap_or(&plan.payment_method);
-        let request = AuthorizeRequest {
-            order_id: &order.id,
-            amount,
-            payment_method: method,
-            description: &plan.title,
-            idempotency_key: &key,
-            return_url: order
-                .payment_return_url
-                .as_deref()
-                .unwrap_or(&self.return_url),
-            pay_by,
-        };
-        self.step(
-            payments.name(),
-            &order.id,
-            None,
-            Operation::Authorize,
-            &key,
-            || payments.authorize(request),
-        )
-        .await
     }
 
     async fn authorize(&self, mut order: Order, plan: &TravelPlan) -> Result<Next, ExecutionError> {
@@ -403,19 +363,10 @@ impl Orchestrator {
             order.failure = Some("the order has no payment to capture".into());
             return Ok(Next::Continue(order));
         };
-        let key = IdempotencyKey::derive(&order.id, None, Operation::Capture, "1");
-        let payments = self.payments_of(&order)?;
-        let result = self
-            .step(
-                payments.name(),
-                &order.id,
-                None,
-                Operation::Capture,
-                &key,
-                || payments.capture(&payment.reference, amount, &key),
-            )
-            .await?;
-        let result = match result {
+        let result = match self
+            .send_capture(&order, &payment.reference, amount)
+            .await?
+        {
             Err(error) if !(error.outcome_unknown() || error.retryable()) => {
                 self.settle_refused_capture(&mut order, &payment.reference, error)
                     .await?
@@ -527,15 +478,6 @@ impl Orchestrator {
 
 fn unavailable(provider: &str, message: impl Into<String>) -> BookingError {
     ProviderError::unavailable(provider, message).into()
-}
-
-/// The idempotency group of the hold: the first provider's is "1", as it always was; each
-/// provider failed over to gets a key of its own, so no provider sees another's key.
-fn hold_group(order: &Order) -> String {
-    match order.payment_failed_over.len() {
-        0 => "1".to_string(),
-        tried => format!("failover-{tried}"),
-    }
 }
 
 /// Why the order must roll back: a must-have item that failed or was skipped.

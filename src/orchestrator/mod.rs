@@ -11,6 +11,7 @@ mod drive;
 mod execute;
 mod failover;
 mod keyed_lock;
+mod payment_calls;
 mod quote;
 mod recovery;
 mod refund;

@@ -2,12 +2,10 @@
 //! never more than was captured and not yet refunded, each sent under a key fixed by what was
 //! refunded this way before, so asking again after a lost answer cannot refund twice.
 
-use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::ids::{OrderId, OwnerId};
 use crate::domain::money::Money;
 use crate::domain::order::{Order, OrderStatus};
 use crate::ports::PaymentError;
-use crate::ports::payment::RefundReceipt;
 
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
@@ -70,28 +68,6 @@ impl Orchestrator {
             .record_audit(&order.owner, "payment.refund", order.id.as_str(), &message)
             .await?;
         Ok((order, receipt.amount))
-    }
-
-    /// Sends a refund of `amount` of the order's payment through the saga log, under a key
-    /// fixed by `group`: what the same group asks again is replayed, never refunded twice.
-    pub(super) async fn send_refund(
-        &self,
-        order: &Order,
-        reference: &str,
-        amount: Money,
-        group: &str,
-    ) -> Result<Result<RefundReceipt, PaymentError>, ExecutionError> {
-        let key = IdempotencyKey::derive(&order.id, None, Operation::Refund, group);
-        let payments = self.payments_of(order)?;
-        self.step(
-            payments.name(),
-            &order.id,
-            None,
-            Operation::Refund,
-            &key,
-            || payments.refund(reference, amount, &key),
-        )
-        .await
     }
 }
 

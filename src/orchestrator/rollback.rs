@@ -76,19 +76,7 @@ impl Orchestrator {
             .clone()
             .unwrap_or_else(|| "the order was rolled back".into());
         if let Some(payment) = order.payment.clone() {
-            let key = IdempotencyKey::derive(&order.id, None, Operation::Void, "1");
-            let payments = self.payments_of(&order)?;
-            match self
-                .step(
-                    payments.name(),
-                    &order.id,
-                    None,
-                    Operation::Void,
-                    &key,
-                    || payments.void(&payment.reference, &key),
-                )
-                .await?
-            {
+            match self.send_void(&order, &payment.reference).await? {
                 Ok(()) if order.payment_due_by.is_some() => {
                     failure.push_str("; the payment was closed and nothing was charged")
                 }
