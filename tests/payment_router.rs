@@ -21,6 +21,16 @@ async fn paypal_down() -> PaymentSettings {
     }
 }
 
+/// PayPal first in the operator's order, and down; the sandbox after it.
+async fn paypal_down_then_sandbox() -> Harness {
+    Harness::with(Options {
+        payment: paypal_down().await,
+        fallback_payments: vec![PaymentSettings::Sandbox],
+        ..Options::default()
+    })
+    .await
+}
+
 fn providers_of(route: &Value) -> Vec<&str> {
     route["choices"]
         .as_array()
@@ -40,12 +50,7 @@ async fn planned(h: &Harness, method: &str) -> String {
 
 #[tokio::test]
 async fn a_provider_down_before_any_money_moved_is_failed_over_to_the_next_shown_at_approval() {
-    let h = Harness::with(Options {
-        payment: paypal_down().await,
-        fallback_payments: vec![PaymentSettings::Sandbox],
-        ..Options::default()
-    })
-    .await;
+    let h = paypal_down_then_sandbox().await;
     let plan_id = planned(&h, "auto").await;
 
     let approval = h
@@ -101,12 +106,7 @@ async fn a_provider_down_before_any_money_moved_is_failed_over_to_the_next_shown
 
 #[tokio::test]
 async fn with_no_provider_left_the_order_fails_and_nothing_is_held() {
-    let h = Harness::with(Options {
-        payment: paypal_down().await,
-        fallback_payments: vec![PaymentSettings::Sandbox],
-        ..Options::default()
-    })
-    .await;
+    let h = paypal_down_then_sandbox().await;
     // PayPal is the only provider that takes the method 'paypal'.
     let plan_id = planned(&h, "paypal").await;
     let approval = h
