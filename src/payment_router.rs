@@ -272,6 +272,7 @@ mod tests {
                         currencies,
                         home_regions,
                         open_method,
+                        methods: &[],
                     },
                     charges,
                 })

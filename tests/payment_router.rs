@@ -130,3 +130,43 @@ async fn with_no_provider_left_the_order_fails_and_nothing_is_held() {
     assert!(h.ledger_bookings().await.is_empty(), "nothing was booked");
     assert_eq!(h.rows("orders").await, 1);
 }
+
+#[tokio::test]
+async fn the_payment_methods_are_listed_by_provider_in_the_operators_order_tokens_only() {
+    let h = paypal_down_then_sandbox().await;
+    let listed = h.ok("list_payment_methods", json!({})).await;
+    let providers = listed["providers"].as_array().unwrap();
+    let names: Vec<&str> = providers
+        .iter()
+        .map(|p| p["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["paypal", "sandbox_payments"]);
+    assert_eq!(providers[0]["methods"][0]["method"], "paypal");
+    assert_eq!(providers[0]["settlement"], "hold_then_capture");
+    assert!(
+        providers[0]["currencies"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("EUR"))
+    );
+    let sandbox: Vec<(&str, bool)> = providers[1]["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["method"].as_str().unwrap(), m["used_by_auto"] == true))
+        .collect();
+    assert_eq!(
+        sandbox,
+        [
+            ("pm_sandbox_visa", true),
+            ("pm_sandbox_3ds", false),
+            ("pm_sandbox_declined", false),
+            ("pm_sandbox_insufficient_funds", false)
+        ]
+    );
+    assert!(providers[1].get("currencies").is_none(), "every currency");
+    // Every listed token is one a plan can actually use.
+    for (method, _) in sandbox {
+        planned(&h, method).await;
+    }
+}

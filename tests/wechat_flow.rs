@@ -216,3 +216,16 @@ async fn wechat_pays_notification_confirms_the_order_at_once_and_a_duplicate_cha
         "a body that is not what was signed is refused"
     );
 }
+
+#[tokio::test]
+async fn wechat_pay_is_listed_as_charged_after_booking_in_yuan_for_payers_in_china() {
+    let (h, _fake) = with_wechat().await;
+    let listed = h.ok("list_payment_methods", json!({})).await;
+    let wechat = &listed["providers"][0];
+    assert_eq!(wechat["provider"], "wechat");
+    assert_eq!(wechat["settlement"], "charge_after_booking");
+    assert_eq!(wechat["currencies"], json!(["CNY"]));
+    assert_eq!(wechat["home_regions"], json!(["CN"]));
+    assert_eq!(wechat["methods"][0]["method"], "wechat_native");
+    assert_eq!(wechat["working"], true);
+}

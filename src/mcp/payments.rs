@@ -11,7 +11,8 @@ use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
 use crate::domain::order::OrderStatus;
 use crate::orchestrator::PaymentCheck;
-use crate::ports::payment::PaymentState;
+use crate::ports::PaymentProvider;
+use crate::ports::payment::{PaymentState, Settlement};
 
 use super::ItineraServer;
 use super::orders::OrderIdArgs;
@@ -57,6 +58,40 @@ pub struct Refunded {
     pub message: String,
 }
 
+/// The payment methods the configured providers take.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PaymentMethods {
+    /// In the operator's order of preference.
+    pub providers: Vec<ProviderMethods>,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProviderMethods {
+    pub provider: String,
+    /// `hold_then_capture` (a hold for the total, only what is booked is taken) or
+    /// `charge_after_booking` (booked first, then what was booked is charged).
+    pub settlement: String,
+    /// The currencies it takes; every currency Itinera knows when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currencies: Option<Vec<String>>,
+    /// Countries where it is how people pay: preferred for a payer from there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub home_regions: Vec<String>,
+    /// Whether it takes payments now (not paused after repeated failures).
+    pub working: bool,
+    pub methods: Vec<MethodView>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MethodView {
+    /// The token to put in a plan's payment_method.
+    pub method: String,
+    pub label: String,
+    /// What a plan paying `auto` uses with this provider.
+    pub used_by_auto: bool,
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Amounts {
     pub held: Option<Money>,
@@ -89,6 +124,33 @@ impl ItineraServer {
             .await
             .map_err(|e| e.to_string())?;
         Ok(Json(status_of(check)))
+    }
+
+    /// List the payment methods a plan can use, by payment provider in the operator's order of
+    /// preference: tokens and what they are, never card details; which currencies and countries
+    /// each provider serves, whether it holds first or charges after booking, and whether it
+    /// works right now. Put a token (or "auto") in create_travel_plan's payment_method. Read-only.
+    #[tool(
+        title = "List payment methods",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn list_payment_methods(&self) -> Result<Json<PaymentMethods>, String> {
+        let providers: Vec<ProviderMethods> = self
+            .services
+            .orchestrator
+            .payment_providers()
+            .into_iter()
+            .map(|(provider, paused)| provider_methods(provider.as_ref(), paused.is_none()))
+            .collect();
+        Ok(Json(PaymentMethods {
+            message: "Use a method's token as the plan's payment_method, or \"auto\" to let Itinera choose by the person's preference and country; confirm_travel_plan shows the choice.".into(),
+            providers,
+        }))
     }
 
     /// Refund part or all of an order's captured payment to its payment method, outside any
@@ -136,6 +198,32 @@ impl ItineraServer {
             total_refunded: order.refunded,
             refundable,
         }))
+    }
+}
+
+fn provider_methods(provider: &dyn PaymentProvider, working: bool) -> ProviderMethods {
+    let profile = provider.profile();
+    ProviderMethods {
+        provider: provider.name().to_string(),
+        settlement: match provider.settlement() {
+            Settlement::HoldThenCapture => "hold_then_capture",
+            Settlement::ChargeAfterBooking => "charge_after_booking",
+        }
+        .to_string(),
+        currencies: profile
+            .currencies
+            .map(|codes| codes.iter().map(|code| code.to_string()).collect()),
+        home_regions: profile.home_regions.iter().map(|r| r.to_string()).collect(),
+        working,
+        methods: profile
+            .methods
+            .iter()
+            .map(|listed| MethodView {
+                method: listed.token.to_string(),
+                label: listed.label.to_string(),
+                used_by_auto: profile.open_method == Some(listed.token),
+            })
+            .collect(),
     }
 }
 

@@ -20,6 +20,7 @@ mod rollback;
 mod steps;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::domain::approval::ApprovalError;
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
@@ -150,6 +151,21 @@ impl Orchestrator {
         payment_router::route(self.providers.payments(), plan, |name| {
             self.breakers.open_for(name)
         })
+    }
+
+    /// The configured payment providers in the operator's order, each with how long its calls
+    /// are paused after repeated failures, if they are.
+    pub fn payment_providers(&self) -> Vec<(Arc<dyn PaymentProvider>, Option<Duration>)> {
+        self.providers
+            .payments()
+            .iter()
+            .map(|provider| {
+                (
+                    Arc::clone(provider),
+                    self.breakers.open_for(provider.name()),
+                )
+            })
+            .collect()
     }
 
     /// The payment provider the order pays through.

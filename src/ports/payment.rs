@@ -91,6 +91,15 @@ pub struct PaymentProfile {
     /// A method anyone can pay with here without saving one first (a wallet the payer approves
     /// each time): what a plan paying `auto` is routed to.
     pub open_method: Option<&'static str>,
+    /// The methods listed to the person (list_payment_methods): tokens only, never card details.
+    pub methods: &'static [ListedMethod],
+}
+
+/// A payment method token a provider takes, with what it is in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListedMethod {
+    pub token: &'static str,
+    pub label: &'static str,
 }
 
 impl PaymentProfile {

@@ -15,8 +15,8 @@ use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::Money;
 use crate::ports::ProviderError;
 use crate::ports::payment::{
-    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
-    RefundReceipt,
+    AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
+    PaymentState, RefundReceipt,
 };
 
 const NAME: &str = "sandbox_payments";
@@ -239,7 +239,25 @@ impl PaymentProvider for SandboxPayments {
         PaymentProfile {
             currencies: None,
             home_regions: &[],
-            open_method: Some("pm_sandbox_visa"),
+            open_method: Some(SUCCEEDS),
+            methods: &[
+                ListedMethod {
+                    token: SUCCEEDS,
+                    label: "sandbox Visa: always approved",
+                },
+                ListedMethod {
+                    token: THREE_D_SECURE,
+                    label: "sandbox card that asks for 3-D Secure",
+                },
+                ListedMethod {
+                    token: DECLINED,
+                    label: "sandbox card that is always declined",
+                },
+                ListedMethod {
+                    token: INSUFFICIENT_FUNDS,
+                    label: "sandbox card without enough funds",
+                },
+            ],
         }
     }
 

@@ -23,8 +23,8 @@ use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
-    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
-    RefundReceipt,
+    AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
+    PaymentState, RefundReceipt,
 };
 
 pub use signing::{KeyError, Keys};
@@ -243,6 +243,20 @@ impl PaymentProvider for AntomPayments {
             ]),
             home_regions: &["CN", "HK", "MO", "PH", "MY", "ID", "TH", "KR"],
             open_method: Some("antom_ALIPAY_CN"),
+            methods: &[
+                ListedMethod {
+                    token: "antom_ALIPAY_CN",
+                    label: "Alipay (mainland China): the payer pays in the wallet",
+                },
+                ListedMethod {
+                    token: "antom_ALIPAY_HK",
+                    label: "AlipayHK: the payer pays in the wallet",
+                },
+                ListedMethod {
+                    token: "antom_GCASH",
+                    label: "GCash (Philippines): the payer pays in the wallet",
+                },
+            ],
         }
     }
 

@@ -26,8 +26,8 @@ use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
-    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
-    RefundReceipt,
+    AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
+    PaymentState, RefundReceipt,
 };
 
 use wire::{
@@ -377,6 +377,10 @@ impl PaymentProvider for PayPalPayments {
             ]),
             home_regions: &[],
             open_method: Some("paypal"),
+            methods: &[ListedMethod {
+                token: "paypal",
+                label: "PayPal: the payer approves on PayPal's page",
+            }],
         }
     }
 

@@ -18,8 +18,8 @@ use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
-    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
-    RefundReceipt,
+    AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
+    PaymentState, RefundReceipt,
 };
 
 use wire::{ChargeField, ErrorBody, IntentStatus, PaymentIntent, Refund, RefundStatus};
@@ -272,6 +272,11 @@ impl PaymentProvider for StripePayments {
             currencies: None,
             home_regions: &[],
             open_method: None,
+            // Only test keys are taken for now, and Stripe's test methods work with any.
+            methods: &[ListedMethod {
+                token: "pm_card_visa",
+                label: "Stripe's test Visa (test mode)",
+            }],
         }
     }
 

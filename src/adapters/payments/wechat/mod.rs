@@ -46,8 +46,8 @@ use crate::domain::ids::PaymentMethodToken;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
-    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
-    RefundReceipt, Settlement,
+    AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
+    PaymentState, RefundReceipt, Settlement,
 };
 
 pub use notification::{
@@ -490,6 +490,10 @@ impl PaymentProvider for WeChatPayments {
             currencies: Some(&[CNY]),
             home_regions: &["CN"],
             open_method: Some(NATIVE),
+            methods: &[ListedMethod {
+                token: NATIVE,
+                label: "WeChat Pay: the payer scans a QR code (CNY only)",
+            }],
         }
     }
 
