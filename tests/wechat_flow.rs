@@ -229,3 +229,41 @@ async fn wechat_pay_is_listed_as_charged_after_booking_in_yuan_for_payers_in_chi
     assert_eq!(wechat["methods"][0]["method"], "wechat_native");
     assert_eq!(wechat["working"], true);
 }
+
+#[tokio::test]
+async fn a_customer_who_pays_while_the_order_is_being_cancelled_gets_the_money_back() {
+    let (h, fake) = with_wechat().await;
+    let (_, offers, waiting) = booked_and_waiting(&h).await;
+    let number = waiting["payment"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        fake.pay(&number),
+        "the customer pays just as the order is cancelled"
+    );
+
+    let order = h
+        .ok("cancel_booking", json!({"order_id": waiting["order_id"]}))
+        .await;
+    assert_eq!(order["status"], "failed", "{order}");
+    let total = sum(offers.iter().map(|o| money(&o["price"])));
+    assert!(
+        order["failure"].as_str().unwrap().contains(&format!(
+            "the customer had paid {total}, which was refunded"
+        )),
+        "{order}"
+    );
+    assert_eq!(money(&order["captured"]), total);
+    assert_eq!(money(&order["refunded"]), total);
+    assert_eq!(booking_statuses(&h).await, ["cancelled"; 4]);
+    assert_eq!(
+        fake.trade(&number),
+        (
+            "REFUND".to_string(),
+            fen(&order["captured"]),
+            fen(&order["refunded"])
+        ),
+        "WeChat Pay returned all of it"
+    );
+}

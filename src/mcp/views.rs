@@ -308,6 +308,10 @@ fn status_meaning(order: &Order) -> String {
             "Every must-have item is booked and paid; some other items are not booked and were not charged.".into()
         }
         OrderStatus::Cancelled => "Cancelled; nothing was refunded.".into(),
+        OrderStatus::Failed if !order.refunded.is_zero() => format!(
+            "Failed: nothing is booked; the {} the customer paid was refunded.",
+            order.refunded
+        ),
         OrderStatus::Failed => "Failed: nothing is booked and nothing was charged.".into(),
         OrderStatus::RefundRequested => "Items are being cancelled and refunded.".into(),
         OrderStatus::Refunded => format!("Cancelled and refunded {}.", order.refunded),

@@ -178,12 +178,20 @@ impl Orchestrator {
                 Ok(PaymentState::Captured { amount, .. }) => {
                     self.settle_captured(order, amount).await
                 }
-                _ => {
+                Ok(_) => {
                     self.give_up_charge(
                         order,
                         format!("the customer did not pay by {}, and closing the payment failed ({refusal})", when(due)),
                     )
                     .await
+                }
+                // Not knowing whether the money came, nothing is cancelled yet.
+                Err(error) => {
+                    let message = format!(
+                        "Closing the unpaid payment was refused ({refusal}) and it could not be looked up ({error}): trying again later"
+                    );
+                    self.record(&mut order, message).await?;
+                    Ok(Next::Wait(order))
                 }
             },
         }

@@ -4,8 +4,9 @@ use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::ids::OrderId;
 use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus};
 use crate::domain::plan::TravelPlan;
-use crate::ports::ProviderError;
 use crate::ports::booking::{BookingError, CancellationReceipt};
+use crate::ports::payment::PaymentState;
+use crate::ports::{PaymentError, ProviderError};
 
 use super::drive::Next;
 use super::steps::CallError;
@@ -87,9 +88,15 @@ impl Orchestrator {
                     self.record(&mut order, format!("Waiting for the payment provider to confirm the release of the hold: {error}")).await?;
                     return Ok(Next::Wait(order));
                 }
-                Err(error) => failure.push_str(&format!(
-                    "; releasing the payment hold failed ({error}) and needs attention"
-                )),
+                Err(refusal) => {
+                    match self
+                        .return_what_was_taken(&mut order, &payment.reference, refusal)
+                        .await?
+                    {
+                        Some(outcome) => failure.push_str(&outcome),
+                        None => return Ok(Next::Wait(order)),
+                    }
+                }
             }
         }
         order.failure = Some(failure.clone());
@@ -101,6 +108,57 @@ impl Orchestrator {
             )
             .await?,
         ))
+    }
+
+    /// The release was refused: the provider is asked where the payment stands, and money it
+    /// shows taken (a customer who paid while the order was being given up) is refunded, since
+    /// the bookings are cancelled. What happened, for the failure; `None` to wait and retry.
+    async fn return_what_was_taken(
+        &self,
+        order: &mut Order,
+        reference: &str,
+        refusal: PaymentError,
+    ) -> Result<Option<String>, ExecutionError> {
+        let state = match self.payments_of(order)?.status(reference).await {
+            Ok(state) => state,
+            Err(error) => {
+                let message = format!(
+                    "The release was refused ({refusal}) and the payment could not be looked up ({error}): trying again later"
+                );
+                self.record(order, message).await?;
+                return Ok(None);
+            }
+        };
+        let PaymentState::Captured { amount, refunded } = state else {
+            return Ok(Some(format!(
+                "; releasing the payment hold failed ({refusal}) and needs attention"
+            )));
+        };
+        order.captured = amount;
+        order.refunded = refunded;
+        let left = amount.saturating_sub(&refunded)?;
+        if left.is_zero() {
+            return Ok(Some(format!("; the {amount} paid was already refunded")));
+        }
+        match self.send_refund(order, reference, left, "rollback").await? {
+            Ok(receipt) => {
+                order.refunded = order.refunded.checked_add(&receipt.amount)?;
+                Ok(Some(format!(
+                    "; the customer had paid {amount}, which was refunded ({})",
+                    receipt.refund_id
+                )))
+            }
+            Err(error) if error.outcome_unknown() || error.retryable() => {
+                let message = format!(
+                    "The customer paid {amount} while the order was given up; waiting for the refund to be confirmed: {error}"
+                );
+                self.record(order, message).await?;
+                Ok(None)
+            }
+            Err(error) => Ok(Some(format!(
+                "; the customer paid {amount} and refunding it failed ({error}): refund payment {reference} by hand"
+            ))),
+        }
     }
 
     /// Cancels one booked item with its provider, through the saga log.
