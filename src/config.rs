@@ -379,6 +379,18 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Whether `url` reaches WeChat Pay's own servers (any of its domains, or an address that cannot
+/// be read, which is not trusted either).
+fn is_wechat_pay_itself(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return true;
+    };
+    let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+    ["weixin.qq.com", "wechatpay.cn", "tenpay.com"]
+        .iter()
+        .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
+}
+
 /// The payment providers Itinera can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PaymentProviderName {
@@ -693,7 +705,7 @@ impl Settings {
         else {
             return Err(ConfigError::WeChatSettingsMissing);
         };
-        if self.wechat_base_url.contains(".mch.weixin.qq.com") {
+        if is_wechat_pay_itself(&self.wechat_base_url) {
             return Err(ConfigError::WeChatLiveHost);
         }
         Ok(PaymentSettings::WeChat {
@@ -1029,13 +1041,21 @@ mod tests {
             parse("http://127.0.0.1:9", None),
             Err(ConfigError::WeChatSettingsMissing)
         ));
-        assert!(matches!(
-            parse(
-                "https://api.mch.weixin.qq.com",
-                Some("https://pay.example.com")
-            ),
-            Err(ConfigError::WeChatLiveHost)
-        ));
+        for own in [
+            "https://api.mch.weixin.qq.com",
+            "https://api2.mch.weixin.qq.com",
+            "https://api.wechatpay.cn",
+            "https://API2.WECHATPAY.CN/",
+            "not a url",
+        ] {
+            assert!(
+                matches!(
+                    parse(own, Some("https://pay.example.com")),
+                    Err(ConfigError::WeChatLiveHost)
+                ),
+                "{own} is refused in sandbox mode"
+            );
+        }
     }
 
     #[test]

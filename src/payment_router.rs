@@ -96,7 +96,7 @@ pub fn route(
                     rank,
                     RouteChoice {
                         provider: provider.name().to_string(),
-                        method_shown: method.masked(),
+                        method_shown: shown(provider.as_ref(), &method),
                         method,
                         reasons,
                     },
@@ -128,6 +128,17 @@ fn consider(
         .open_method
         .and_then(|method| PaymentMethodToken::parse(method).ok())
         .ok_or_else(|| "needs a saved payment method, and the plan says auto".to_string())
+}
+
+/// The method as the person sees it: the provider's own words for a method it lists (a wallet
+/// is no secret), otherwise masked.
+fn shown(provider: &dyn PaymentProvider, method: &PaymentMethodToken) -> String {
+    provider
+        .profile()
+        .methods
+        .iter()
+        .find(|listed| listed.token == method.as_str())
+        .map_or_else(|| method.masked(), |listed| listed.label.to_string())
 }
 
 /// Where a provider stands; lower sorts first.

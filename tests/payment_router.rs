@@ -62,7 +62,10 @@ async fn a_provider_down_before_any_money_moved_is_failed_over_to_the_next_shown
         ["paypal", "sandbox_payments"],
         "the operator's order, PayPal first: {route}"
     );
-    assert_eq!(route["choices"][0]["method_shown"], "••••••");
+    assert_eq!(
+        route["choices"][0]["method_shown"], "PayPal: the payer approves on PayPal's page",
+        "a wallet is shown in words, not masked like a card"
+    );
     assert!(
         route["choices"][1]["reasons"]
             .as_array()

@@ -128,12 +128,14 @@ impl Orchestrator {
             PaymentState::Authorized { .. } if order.status == OrderStatus::PaymentProcessing => {
                 self.capture(order).await
             }
+            // Captured at once rather than through the driver, which would ask for the charge
+            // again and get the same answer back.
             PaymentState::Authorized { .. } => {
                 let message = "The payment is held; capturing what was booked".to_string();
-                Ok(Next::Continue(
-                    self.transition(order, OrderStatus::PaymentProcessing, message)
-                        .await?,
-                ))
+                let order = self
+                    .transition(order, OrderStatus::PaymentProcessing, message)
+                    .await?;
+                self.capture(order).await
             }
             PaymentState::Failed { reason } => {
                 self.give_up_charge(order, format!("the payment failed: {reason}"))

@@ -60,7 +60,11 @@ impl Orchestrator {
                         format!(
                             "Placing a hold of {} on {}",
                             order.authorized,
-                            plan.payment_method.as_str()
+                            order
+                                .payment_method
+                                .as_ref()
+                                .unwrap_or(&plan.payment_method)
+                                .masked()
                         )
                     };
                     Next::Continue(

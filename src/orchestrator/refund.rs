@@ -49,10 +49,7 @@ impl Orchestrator {
                 order.id
             )));
         };
-        let group = format!(
-            "goodwill-{}",
-            order.goodwill_refunded.minor_units().unwrap_or_default()
-        );
+        let group = format!("goodwill-{}", order.goodwill_refunded.minor_units()?);
         let receipt = self
             .send_refund(&order, &payment.reference, amount, &group)
             .await?
