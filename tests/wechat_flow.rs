@@ -267,3 +267,38 @@ async fn a_customer_who_pays_while_the_order_is_being_cancelled_gets_the_money_b
         "WeChat Pay returned all of it"
     );
 }
+
+#[tokio::test]
+async fn only_what_was_booked_is_charged_when_an_optional_item_fails() {
+    let (h, fake) = with_wechat().await;
+    h.set_faults("activity.book=fail");
+    let offers = h.paris_offers_in("CNY").await;
+    let priorities = ["must_have", "must_have", "optional", "must_have"];
+    let planned: Vec<(Value, &str)> = offers.iter().cloned().zip(priorities).collect();
+    let plan = h.plan_of(&planned, "wechat_native").await;
+    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    let waiting = h
+        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(waiting["status"], "payment_action_required", "{waiting}");
+    let booked = sum([&offers[0], &offers[1], &offers[3]].map(|o| money(&o["price"])));
+    let all = sum(offers.iter().map(|o| money(&o["price"])));
+    assert_ne!(booked, all);
+
+    let number = waiting["payment"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        fake.trade(&number).1,
+        booked.minor_units().unwrap(),
+        "the activity that failed is not charged"
+    );
+    assert!(fake.pay(&number));
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(order["status"], "partially_confirmed", "{order}");
+    assert_eq!(money(&order["captured"]), booked);
+}
