@@ -185,7 +185,7 @@ pub struct Settings {
     )]
     pub approval_ttl_minutes: u32,
     /// Which payment providers take payments, in the operator's order of preference, comma-
-    /// separated: the built-in sandbox, Stripe, PayPal, Antom (Alipay+). The router chooses
+    /// separated: the built-in sandbox, Stripe, PayPal, Antom (Alipay+), WeChat Pay. The router chooses
     /// among them for each plan and fails over down the list.
     #[arg(
         long,

@@ -188,7 +188,12 @@ impl Orchestrator {
         if let Some(payment) = &order.payment {
             self.send_void(&order, &payment.reference)
                 .await?
-                .map_err(ExecutionError::PaymentLookup)?;
+                .map_err(|error| {
+                    ExecutionError::NotCancellable(format!(
+                        "the payment provider did not release the hold of order {} ({error}), so the order stays as it is: call cancel_booking again; if it keeps failing, `itinera doctor` says what to do",
+                        order.id
+                    ))
+                })?;
         }
         let mut order = order;
         for item in &mut order.items {

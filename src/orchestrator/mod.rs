@@ -75,7 +75,7 @@ pub enum ExecutionError {
     #[error("could not check the payment with the provider: {0}. Try again in a moment")]
     PaymentLookup(PaymentError),
     #[error(
-        "order {order} pays through '{provider}', which is not configured now: set ITINERA_PAYMENT_PROVIDER (and its credentials) so Itinera can reach it, then try again"
+        "order {order} pays through '{provider}', which is not configured now: add '{provider}' to ITINERA_PAYMENT_PROVIDER (with its credentials) so Itinera can reach it, then try again"
     )]
     PaymentProviderMissing { order: OrderId, provider: String },
     #[error(
