@@ -9,6 +9,8 @@
 //! - [`providers`]: the configured providers, by name and kind.
 //! - [`planning`]: searching and assembling plans. [`approval`]: asking the person.
 //!   [`spending`]: the person's spending policy.
+//! - [`payment_router`]: choosing who takes a payment. [`payment_split`]: one payment made of
+//!   several methods' holds.
 //! - [`orchestrator`]: executing an approved plan as a saga, and cancelling.
 //! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
 //! - [`doctor`]: what needs an operator. [`trail`]: reading and verifying the audit log.
@@ -30,6 +32,7 @@ pub mod domain;
 pub mod mcp;
 pub mod orchestrator;
 pub mod payment_router;
+pub mod payment_split;
 pub mod planning;
 pub mod ports;
 pub mod providers;

@@ -14,11 +14,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::domain::ids::PaymentMethodToken;
+use crate::domain::money::{Currency, Money};
 use crate::domain::plan::{PaymentPreference, TravelPlan};
 use crate::ports::PaymentProvider;
+use crate::ports::payment::Settlement;
 
-/// The method a plan names to let the router choose one the person can pay with.
-pub const AUTO_METHOD: &str = "auto";
+pub use crate::domain::plan::AUTO_METHOD;
 
 /// One provider the payment may go through, and why it stands where it does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -39,12 +40,31 @@ pub struct PassedOver {
     pub reason: String,
 }
 
+/// Where one part of a split payment goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SplitChoice {
+    pub provider: String,
+    #[serde(skip)]
+    pub method: PaymentMethodToken,
+    pub method_shown: String,
+    pub amount: Money,
+    pub reasons: Vec<String>,
+}
+
 /// The providers a payment may go through, best first, and those passed over.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PaymentRoute {
+    /// With a split payment, these pay what the parts leave.
     pub choices: Vec<RouteChoice>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub passed_over: Vec<PassedOver>,
+    /// With a split payment: where each part is held, in the order they are held and
+    /// captured (refunds go back in the reverse order).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub split: Vec<SplitChoice>,
+    /// Parts of the split no provider can take, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unplaced: Vec<String>,
 }
 
 impl PaymentRoute {
@@ -55,8 +75,16 @@ impl PaymentRoute {
             .find(|choice| !tried.contains(&choice.provider.as_str()))
     }
 
+    /// Whether every part of the payment has a provider to go through.
+    pub fn is_payable(&self) -> bool {
+        !self.choices.is_empty() && self.unplaced.is_empty()
+    }
+
     /// Why nothing can take the payment, one provider at a time.
     pub fn why_none(&self) -> String {
+        if !self.unplaced.is_empty() {
+            return self.unplaced.join("; ");
+        }
         if self.passed_over.is_empty() {
             return "no payment provider is configured".into();
         }
@@ -77,8 +105,9 @@ pub fn route(
 ) -> PaymentRoute {
     let mut ranked = Vec::new();
     let mut passed_over = Vec::new();
+    let splits = !plan.payment_split.is_empty();
     for (position, provider) in providers.iter().enumerate() {
-        match consider(provider.as_ref(), plan) {
+        match consider(provider.as_ref(), plan, splits) {
             Err(reason) => passed_over.push(PassedOver {
                 provider: provider.name().to_string(),
                 reason,
@@ -105,9 +134,80 @@ pub fn route(
         }
     }
     ranked.sort_by_key(|(rank, _)| rank.key());
+    let (split, unplaced) = place_split(providers, plan, &paused);
     PaymentRoute {
         choices: ranked.into_iter().map(|(_, choice)| choice).collect(),
         passed_over,
+        split,
+        unplaced,
+    }
+}
+
+/// The best provider for each part of a split: one that holds before charging and takes the
+/// part's method and the plan's currency, ranked as the whole payment is.
+fn place_split(
+    providers: &[Arc<dyn PaymentProvider>],
+    plan: &TravelPlan,
+    paused: &impl Fn(&str) -> Option<Duration>,
+) -> (Vec<SplitChoice>, Vec<String>) {
+    let mut placed = Vec::new();
+    let mut unplaced = Vec::new();
+    for (index, part) in plan.payment_split.iter().enumerate() {
+        let mut refusals = Vec::new();
+        let best = providers
+            .iter()
+            .enumerate()
+            .filter(|(_, provider)| {
+                match can_hold(provider.as_ref(), plan.currency)
+                    .and_then(|()| provider.check_method(&part.method))
+                {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        refusals.push(format!("{}: {reason}", provider.name()));
+                        false
+                    }
+                }
+            })
+            .map(|(position, provider)| {
+                let rank = Rank::of(
+                    provider.as_ref(),
+                    &plan.payment_preference,
+                    position,
+                    paused(provider.name()),
+                );
+                (rank, provider)
+            })
+            .min_by_key(|(rank, _)| rank.key());
+        match best {
+            Some((rank, provider)) => placed.push(SplitChoice {
+                provider: provider.name().to_string(),
+                method_shown: shown(provider.as_ref(), &part.method),
+                method: part.method.clone(),
+                amount: part.amount,
+                reasons: rank.reasons(),
+            }),
+            None => unplaced.push(format!(
+                "no payment provider can take part {index} ({} of {}): {}",
+                part.method.masked(),
+                part.amount,
+                refusals.join("; ")
+            )),
+        }
+    }
+    (placed, unplaced)
+}
+
+/// Whether the provider can hold `currency` apart from taking it, as a part of a split must:
+/// a part that fails releases the others, and a charge taken at once cannot be released.
+fn can_hold(provider: &dyn PaymentProvider, currency: Currency) -> Result<(), String> {
+    if !provider.profile().takes(currency) {
+        return Err(format!("does not take {}", currency.code()));
+    }
+    match provider.settlement() {
+        Settlement::HoldThenCapture => Ok(()),
+        Settlement::ChargeAfterBooking => {
+            Err("takes the money at once, so it cannot share a payment with other methods".into())
+        }
     }
 }
 
@@ -115,7 +215,11 @@ pub fn route(
 fn consider(
     provider: &dyn PaymentProvider,
     plan: &TravelPlan,
+    splits: bool,
 ) -> Result<PaymentMethodToken, String> {
+    if splits {
+        can_hold(provider, plan.currency)?;
+    }
     let profile = provider.profile();
     if !profile.takes(plan.currency) {
         return Err(format!("does not take {}", plan.currency.code()));

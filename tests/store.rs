@@ -41,6 +41,7 @@ async fn plan_and_approval(store: &SqliteStore, owner: &OwnerId) -> (TravelPlan,
         budget: None,
         payment_method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
         payment_preference: Default::default(),
+        payment_split: Vec::new(),
         created_at: now,
         updated_at: now,
     };
@@ -80,6 +81,7 @@ fn order(plan: &TravelPlan, approval: &Approval) -> Order {
         payment_due_by: None,
         payment_method: None,
         payment_failed_over: Vec::new(),
+        payment_parts: Vec::new(),
         payment: None,
         items: vec![OrderItem {
             item_id: ItemId::generate(),

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::ids::{ApprovalId, ItemId, OfferId, OwnerId, PlanId};
 use super::money::{Currency, Money};
 use super::offer::CancellationPolicy;
-use super::plan::{PaymentPreference, PlanError, Priority, TravelPlan, Traveller};
+use super::plan::{PaymentPreference, PlanError, Priority, SplitPart, TravelPlan, Traveller};
 use super::risk::{RiskFlag, RiskKind};
 
 /// The SHA-256 of a plan's canonical form, in hex.
@@ -29,6 +29,9 @@ struct CanonicalPlan<'a> {
     /// Left out when empty, so plans without one keep the digest they always had.
     #[serde(skip_serializing_if = "PaymentPreference::is_empty")]
     payment_preference: &'a PaymentPreference,
+    /// Left out when empty, like the preference: the split is part of what the person approves.
+    #[serde(skip_serializing_if = "<[SplitPart]>::is_empty")]
+    payment_split: &'a [SplitPart],
     travellers: &'a [Traveller],
     items: Vec<CanonicalItem<'a>>,
 }
@@ -55,6 +58,7 @@ impl PlanDigest {
             total: plan.total()?,
             payment_method: plan.payment_method.as_str(),
             payment_preference: &plan.payment_preference,
+            payment_split: &plan.payment_split,
             travellers: &plan.travellers,
             items: plan
                 .items
@@ -278,7 +282,13 @@ mod tests {
         harsher_terms.items[0].offer.cancellation = CancellationPolicy::NonRefundable;
         let mut other_dates = base.clone();
         other_dates.items[0].offer.ends_on += chrono::Duration::days(1);
+        let mut split = base.clone();
+        split.payment_split = vec![SplitPart {
+            method: PaymentMethodToken::parse("pm_sandbox_3ds").unwrap(),
+            amount: Money::parse("10.00", base.currency.code()).unwrap(),
+        }];
         for changed in [
+            split,
             other_card,
             fewer_items,
             renamed,

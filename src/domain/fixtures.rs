@@ -146,6 +146,7 @@ pub fn paris_plan() -> super::plan::TravelPlan {
         budget: None,
         payment_method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
         payment_preference: Default::default(),
+        payment_split: Vec::new(),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }

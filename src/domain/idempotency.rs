@@ -46,23 +46,34 @@ impl IdempotencyKey {
         operation: Operation,
         group: &str,
     ) -> Self {
-        let mut hasher = Sha256::new();
-        for part in [
+        hashed(&[
             order.as_str(),
             item.map_or("-", ItemId::as_str),
             operation.as_str(),
             group,
-        ] {
-            hasher.update(part.as_bytes());
-            hasher.update([0u8]);
-        }
-        let digest = hex::encode(hasher.finalize());
-        IdempotencyKey(format!("itn_{}", &digest[..32]))
+        ])
+    }
+
+    /// The key of part `index` of a split payment, derived from the whole call's key: a call
+    /// sent again sends every part under the key that part had.
+    pub fn part(&self, index: usize) -> IdempotencyKey {
+        hashed(&[self.0.as_str(), "part", &index.to_string()])
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The key for a sequence of pieces: NUL-separated so no two sequences hash alike.
+fn hashed(pieces: &[&str]) -> IdempotencyKey {
+    let mut hasher = Sha256::new();
+    for piece in pieces {
+        hasher.update(piece.as_bytes());
+        hasher.update([0u8]);
+    }
+    let digest = hex::encode(hasher.finalize());
+    IdempotencyKey(format!("itn_{}", &digest[..32]))
 }
 
 impl fmt::Display for IdempotencyKey {
@@ -97,5 +108,9 @@ mod tests {
             IdempotencyKey::derive(&order, Some(&item), Operation::Book, "2")
         );
         assert_eq!(key.as_str().len(), 36);
+        assert_eq!(key.part(1), key.part(1));
+        assert_ne!(key.part(0), key.part(1));
+        assert_ne!(key.part(0), key);
+        assert_eq!(key.part(0).as_str().len(), 36);
     }
 }

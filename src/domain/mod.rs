@@ -16,6 +16,7 @@ pub mod risk;
 pub mod saga;
 pub mod scoring;
 pub mod screening;
+pub mod split;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

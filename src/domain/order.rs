@@ -205,6 +205,18 @@ pub struct PaymentRecord {
     pub action_url: Option<String>,
 }
 
+/// One part of a split payment: who holds it, with which method, for how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PaymentPart {
+    pub provider: String,
+    pub method: PaymentMethodToken,
+    /// What this part holds; the parts add up to the order's `authorized`.
+    pub amount: Money,
+}
+
+/// The `payment_via` of an order whose payment is split over several methods.
+pub const SPLIT_PAYMENT: &str = "split";
+
 /// An order and its items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
@@ -239,6 +251,9 @@ pub struct Order {
     /// Providers the payment was given up on because they were down before any money moved,
     /// in the order tried; `payment_via` is the one it goes through now.
     pub payment_failed_over: Vec<String>,
+    /// With a split payment: its parts, in the order they are held and captured, fixed at
+    /// creation; `payment_via` is then [`SPLIT_PAYMENT`]. Empty when one method pays.
+    pub payment_parts: Vec<PaymentPart>,
     pub payment: Option<PaymentRecord>,
     pub items: Vec<OrderItem>,
     /// Why the order failed, when it did.

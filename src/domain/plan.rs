@@ -97,6 +97,8 @@ pub enum PlanError {
     DuplicateOffer { offer: String },
     #[error("item {item} starts on {date}, which is in the past: search again for future dates")]
     InPast { item: ItemId, date: NaiveDate },
+    #[error("payment_split: {0}")]
+    Split(String),
     #[error(transparent)]
     Dependencies(#[from] DagError),
     #[error(transparent)]
@@ -115,6 +117,21 @@ pub struct PaymentPreference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
 }
+
+/// A part of the total paid with another method before the plan's own (a voucher or travel
+/// credit, a second card).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SplitPart {
+    /// The method's token, as for payment_method (never "auto": the person chose the split).
+    pub method: PaymentMethodToken,
+    /// How much of the total this method pays, in the plan's currency, e.g.
+    /// {"amount": "200.00", "currency": "EUR"}.
+    pub amount: Money,
+}
+
+/// Most methods besides the plan's own that one plan can be split over: every part is a hold
+/// the person may have to approve, and one that fails releases the others.
+pub const MAX_SPLIT_PARTS: usize = 3;
 
 impl PaymentPreference {
     pub fn is_empty(&self) -> bool {
@@ -136,9 +153,16 @@ pub struct TravelPlan {
     pub payment_method: PaymentMethodToken,
     #[serde(default)]
     pub payment_preference: PaymentPreference,
+    /// Parts of the total paid with other methods, taken before `payment_method`, which pays
+    /// what they leave. Empty when one method pays everything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payment_split: Vec<SplitPart>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// The method a plan names to let the router choose one the person can pay with.
+pub const AUTO_METHOD: &str = "auto";
 
 /// Longest name we accept: longer than any passport field.
 const MAX_NAME_CHARS: usize = 100;
@@ -215,6 +239,51 @@ impl TravelPlan {
             }
         }
         self.phases()?;
+        self.check_split(total)
+    }
+
+    /// A split must leave the plan's own method something to pay, and name each method once.
+    fn check_split(&self, total: Money) -> Result<(), PlanError> {
+        let split = &self.payment_split;
+        if split.len() > MAX_SPLIT_PARTS {
+            return Err(PlanError::Split(format!(
+                "at most {MAX_SPLIT_PARTS} parts besides payment_method, {} given",
+                split.len()
+            )));
+        }
+        let mut methods = BTreeSet::from([self.payment_method.as_str()]);
+        for (index, part) in split.iter().enumerate() {
+            let method = part.method.as_str();
+            if method == AUTO_METHOD {
+                return Err(PlanError::Split(format!(
+                    "part {index} says \"auto\": name the method the person chose for it"
+                )));
+            }
+            if !methods.insert(method) {
+                return Err(PlanError::Split(format!(
+                    "part {index} pays with {}, which already pays another part: name each method once",
+                    part.method.masked()
+                )));
+            }
+            if part.amount.currency() != self.currency {
+                return Err(PlanError::Split(format!(
+                    "part {index} is in {} but the plan is in {}",
+                    part.amount.currency(),
+                    self.currency
+                )));
+            }
+            if part.amount.is_zero() {
+                return Err(PlanError::Split(format!(
+                    "part {index} pays nothing: give it an amount or leave it out"
+                )));
+            }
+        }
+        let parts = Money::sum(self.currency, split.iter().map(|part| &part.amount))?;
+        if !split.is_empty() && parts >= total {
+            return Err(PlanError::Split(format!(
+                "the parts add up to {parts} of the {total} total, leaving nothing for payment_method: lower a part, or make one of them the payment_method"
+            )));
+        }
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::domain::ids::PaymentMethodToken;
 use crate::domain::ids::{ItemId, OfferId, PlanId};
 use crate::domain::money::Money;
-use crate::domain::plan::{PaymentPreference, Priority, TravelPlan, Traveller};
+use crate::domain::plan::{PaymentPreference, Priority, SplitPart, TravelPlan, Traveller};
 use crate::domain::scoring::FlightPreferences;
 use crate::planning::{ItemRequest, ItemSource, NewPlan, Pick, PlanChanges};
 
@@ -161,6 +161,12 @@ pub struct CreatePlanArgs {
     /// ranks providers by these.
     #[serde(default)]
     pub payment_preference: PaymentPreference,
+    /// To split the total over several methods (a voucher or travel credit and a card, two
+    /// cards): the parts paid with other methods, each with its amount; payment_method pays
+    /// what they leave. Each part is held first; if any is refused, the others are released
+    /// and nothing is charged. Captured in this order, refunded in the reverse order.
+    #[serde(default)]
+    pub payment_split: Vec<SplitPart>,
     /// The most the whole trip may cost, e.g. {"amount": "2000.00", "currency": "EUR"}.
     pub budget: Option<Money>,
     /// The plan's currency; defaults to the first item's. Every item must be priced in it.
@@ -178,6 +184,9 @@ pub struct UpdatePlanArgs {
     pub payment_method: Option<String>,
     /// Replaces the payment preference.
     pub payment_preference: Option<PaymentPreference>,
+    /// Replaces the split of the total over several methods; [] pays everything with
+    /// payment_method.
+    pub payment_split: Option<Vec<SplitPart>>,
     /// Sets the budget.
     pub budget: Option<Money>,
     /// Removes the budget.
@@ -223,6 +232,7 @@ impl ItineraServer {
             budget: args.budget,
             payment_method: payment_method(&args.payment_method)?,
             payment_preference: args.payment_preference,
+            payment_split: args.payment_split,
             items: item_requests(args.items)?,
         };
         let plan = self
@@ -262,6 +272,7 @@ impl ItineraServer {
                 .map(payment_method)
                 .transpose()?,
             payment_preference: args.payment_preference,
+            payment_split: args.payment_split,
             add_items: item_requests(args.add_items)?,
             remove_items: args
                 .remove_item_ids

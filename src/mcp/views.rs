@@ -9,9 +9,11 @@ use crate::domain::dag;
 use crate::domain::ids::{ApprovalId, ItemId, OrderId, PlanId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{ItemKind, Offer};
-use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
+use crate::domain::order::{
+    ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentPart, PaymentRecord,
+};
 use crate::domain::personal;
-use crate::domain::plan::{PlanError, Priority, TravelPlan, Traveller, TravellerKind};
+use crate::domain::plan::{PlanError, Priority, SplitPart, TravelPlan, Traveller, TravellerKind};
 use crate::domain::risk::RiskFlag;
 use crate::payment_router::PaymentRoute;
 
@@ -84,6 +86,9 @@ pub struct PlanView {
     /// Personal details are masked; they are kept in full (encrypted) for the providers.
     pub travellers: Vec<TravellerView>,
     pub payment_method: String,
+    /// Parts of the total paid with other methods before payment_method, which pays the rest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payment_split: Vec<SplitPart>,
     /// Cities visited, by IATA city code, in the order items reach them.
     pub destinations: Vec<String>,
     pub start_date: Option<NaiveDate>,
@@ -147,6 +152,9 @@ pub struct OrderView {
     pub captured: Money,
     pub refunded: Money,
     pub payment: Option<PaymentRecord>,
+    /// With a split payment: what each method holds, in the order they are captured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payment_parts: Vec<PaymentPart>,
     pub items: Vec<OrderItem>,
     pub documents: Vec<Document>,
     pub failure: Option<String>,
@@ -204,6 +212,7 @@ impl PlanView {
             budget: plan.budget,
             travellers: plan.travellers.iter().map(TravellerView::new).collect(),
             payment_method: plan.payment_method.as_str().to_string(),
+            payment_split: plan.payment_split.clone(),
             destinations: plan
                 .destinations()
                 .iter()
@@ -363,6 +372,7 @@ impl OrderView {
             captured: order.captured,
             refunded: order.refunded,
             payment: order.payment,
+            payment_parts: order.payment_parts,
             items: order.items,
             documents,
             failure: order.failure,

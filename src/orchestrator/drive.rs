@@ -12,7 +12,7 @@ use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::ids::ItemId;
 use crate::domain::money::Money;
 use crate::domain::offer::Offer;
-use crate::domain::order::{ItemStatus, Order, OrderStatus, PaymentRecord};
+use crate::domain::order::{ItemStatus, Order, OrderStatus, PaymentPart, PaymentRecord};
 use crate::domain::plan::{Priority, TravelPlan};
 use crate::ports::ProviderError;
 use crate::ports::booking::{BookingConfirmation, BookingError, BookingRequest};
@@ -55,6 +55,12 @@ impl Orchestrator {
                         format!(
                             "Booking first: {} takes the money at once, so only what is booked will be charged, afterwards (at most {})",
                             order.payment_via, order.authorized
+                        )
+                    } else if !order.payment_parts.is_empty() {
+                        format!(
+                            "Placing holds of {} in all: {}",
+                            order.authorized,
+                            parts_described(&order.payment_parts)
                         )
                     } else {
                         format!(
@@ -186,7 +192,19 @@ impl Orchestrator {
                         .await?,
                 )
             }
-            PaymentState::ActionRequired { .. } => Next::Wait(order),
+            PaymentState::ActionRequired { url } => {
+                // A split payment may need the customer once per part: show the next page.
+                let shown = order.payment.as_ref().and_then(|p| p.action_url.as_deref());
+                if shown != Some(url.as_str()) {
+                    if let Some(payment) = &mut order.payment {
+                        payment.action_url = Some(url.clone());
+                    }
+                    let message =
+                        format!("Another part of the payment needs the customer at {url}");
+                    self.record(&mut order, message).await?;
+                }
+                Next::Wait(order)
+            }
             PaymentState::Failed { reason } => {
                 order.failure = Some(reason.clone());
                 let message = format!("Payment authentication failed: {reason}");
@@ -500,4 +518,20 @@ fn must_have_failure(order: &Order) -> Option<String> {
         })
         .collect();
     (!failed.is_empty()).then(|| failed.join("; "))
+}
+
+/// The parts of a split payment in words: "€200.00 on pm_…visa (sandbox_payments), …".
+fn parts_described(parts: &[PaymentPart]) -> String {
+    parts
+        .iter()
+        .map(|part| {
+            format!(
+                "{} on {} ({})",
+                part.amount,
+                part.method.masked(),
+                part.provider
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -4,10 +4,13 @@ use crate::domain::approval::{Approval, ApprovalError, PlanDigest};
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
 use crate::domain::money::Money;
 use crate::domain::offer::Offer;
-use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus};
+use crate::domain::order::{
+    ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentPart, SPLIT_PAYMENT,
+};
 use crate::domain::plan::TravelPlan;
 use crate::domain::risk::RiskFlag;
-use crate::payment_router::RouteChoice;
+use crate::domain::split;
+use crate::payment_router::{PaymentRoute, RouteChoice};
 use crate::ports::store::{Created, OrderFilter};
 
 use super::{ExecutionError, Orchestrator};
@@ -52,12 +55,11 @@ impl Orchestrator {
         let flags = self.guard.review(plan).await?;
         self.check_risks(plan, approval, &flags).await?;
         let route = self.payment_route(plan);
-        let choice = route
-            .choices
-            .first()
-            .ok_or_else(|| ExecutionError::NoPaymentRoute(route.why_none()))?;
+        if !route.is_payable() {
+            return Err(ExecutionError::NoPaymentRoute(route.why_none()));
+        }
         let quotes = self.requote(plan).await?;
-        let order = new_order(plan, approval, &quotes, choice, &self.return_url, now)?;
+        let order = new_order(plan, approval, &quotes, &route, &self.return_url, now)?;
         let created = OrderEvent {
             at: now,
             status: order.status,
@@ -126,10 +128,14 @@ fn new_order(
     plan: &TravelPlan,
     approval: &Approval,
     quotes: &[Offer],
-    route: &RouteChoice,
+    route: &PaymentRoute,
     return_url: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Order, ExecutionError> {
+    let choice = route
+        .choices
+        .first()
+        .ok_or_else(|| ExecutionError::NoPaymentRoute(route.why_none()))?;
     let items: Vec<OrderItem> = plan
         .items
         .iter()
@@ -155,6 +161,7 @@ fn new_order(
         })
         .collect();
     let total = Money::sum(plan.currency, items.iter().map(|item| &item.price))?;
+    let payment_parts = split_parts(route, choice, total)?;
     Ok(Order {
         id: OrderId::generate(),
         owner: plan.owner.clone(),
@@ -166,15 +173,50 @@ fn new_order(
         captured: Money::zero(plan.currency),
         refunded: Money::zero(plan.currency),
         goodwill_refunded: Money::zero(plan.currency),
-        payment_via: route.provider.clone(),
+        payment_via: if payment_parts.is_empty() {
+            choice.provider.clone()
+        } else {
+            SPLIT_PAYMENT.to_string()
+        },
         payment_return_url: Some(return_url.to_string()),
         payment_due_by: None,
-        payment_method: Some(route.method.clone()),
+        payment_method: Some(choice.method.clone()),
         payment_failed_over: Vec::new(),
+        payment_parts,
         payment: None,
         items,
         failure: None,
         created_at: now,
         updated_at: now,
     })
+}
+
+/// The parts of a split payment of `total`: the plan's parts in order, then the route's choice
+/// for what they leave. A re-quote lower than approved takes its saving off the last parts
+/// first; a part left with nothing is dropped. Empty when the plan is not split.
+fn split_parts(
+    route: &PaymentRoute,
+    choice: &RouteChoice,
+    total: Money,
+) -> Result<Vec<PaymentPart>, ExecutionError> {
+    if route.split.is_empty() {
+        return Ok(Vec::new());
+    }
+    let asked: Vec<Money> = route.split.iter().map(|part| part.amount).collect();
+    let shares = split::fill_forward(total, &asked)?;
+    let rest = total.saturating_sub(&Money::sum(total.currency(), &shares)?)?;
+    let parts = route
+        .split
+        .iter()
+        .map(|part| (part.provider.clone(), part.method.clone()))
+        .chain([(choice.provider.clone(), choice.method.clone())])
+        .zip(shares.into_iter().chain([rest]))
+        .filter(|(_, amount)| !amount.is_zero())
+        .map(|((provider, method), amount)| PaymentPart {
+            provider,
+            method,
+            amount,
+        })
+        .collect();
+    Ok(parts)
 }

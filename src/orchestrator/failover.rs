@@ -24,7 +24,13 @@ impl Orchestrator {
             .map(String::as_str)
             .chain([order.payment_via.as_str()])
             .collect();
-        let Some(next) = route.next_after(&tried).cloned() else {
+        // A split is paid through the providers the person approved for each part, or not at all.
+        let next = if order.payment_parts.is_empty() {
+            route.next_after(&tried).cloned()
+        } else {
+            None
+        };
+        let Some(next) = next else {
             order.failure = Some(why.clone());
             let message = format!("Payment refused: {why}; no other payment provider can take it");
             return Ok(Next::Wait(

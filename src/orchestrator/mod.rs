@@ -28,6 +28,7 @@ use crate::domain::money::{Money, MoneyError};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, TransitionError};
 use crate::domain::plan::{PlanError, TravelPlan};
 use crate::payment_router::{self, PaymentRoute};
+use crate::payment_split::{SplitLeg, SplitPayment};
 use crate::ports::payment::PaymentState;
 use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, PaymentProvider, Store, StoreError};
@@ -168,15 +169,36 @@ impl Orchestrator {
             .collect()
     }
 
-    /// The payment provider the order pays through.
+    /// The payment provider the order pays through: with a split payment, one made of its
+    /// parts' providers.
     fn payments_of(&self, order: &Order) -> Result<Arc<dyn PaymentProvider>, ExecutionError> {
-        self.providers
-            .payment_named(&order.payment_via)
-            .cloned()
-            .ok_or_else(|| ExecutionError::PaymentProviderMissing {
-                order: order.id.clone(),
-                provider: order.payment_via.clone(),
+        if order.payment_parts.is_empty() {
+            return self.payment_provider(order, &order.payment_via);
+        }
+        let legs = order
+            .payment_parts
+            .iter()
+            .map(|part| {
+                Ok(SplitLeg {
+                    provider: self.payment_provider(order, &part.provider)?,
+                    part: part.clone(),
+                })
             })
+            .collect::<Result<Vec<_>, ExecutionError>>()?;
+        Ok(Arc::new(SplitPayment::of(order, legs)))
+    }
+
+    fn payment_provider(
+        &self,
+        order: &Order,
+        name: &str,
+    ) -> Result<Arc<dyn PaymentProvider>, ExecutionError> {
+        self.providers.payment_named(name).cloned().ok_or_else(|| {
+            ExecutionError::PaymentProviderMissing {
+                order: order.id.clone(),
+                provider: name.to_string(),
+            }
+        })
     }
 
     pub async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Order, ExecutionError> {

@@ -8,7 +8,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
 use crate::domain::order::OrderStatus;
 use crate::domain::plan::{
-    PaymentPreference, PlanError, PlanItem, Priority, TravelPlan, Traveller,
+    PaymentPreference, PlanError, PlanItem, Priority, SplitPart, TravelPlan, Traveller,
 };
 use crate::payment_router;
 use crate::ports::store::OrderFilter;
@@ -48,6 +48,8 @@ pub struct NewPlan {
     pub budget: Option<Money>,
     pub payment_method: PaymentMethodToken,
     pub payment_preference: PaymentPreference,
+    /// Parts paid with other methods before `payment_method`, which pays the rest.
+    pub payment_split: Vec<SplitPart>,
     pub items: Vec<ItemRequest>,
 }
 
@@ -60,6 +62,8 @@ pub struct PlanChanges {
     pub clear_budget: bool,
     pub payment_method: Option<PaymentMethodToken>,
     pub payment_preference: Option<PaymentPreference>,
+    /// Replaces the split; an empty list pays everything with `payment_method`.
+    pub payment_split: Option<Vec<SplitPart>>,
     pub add_items: Vec<ItemRequest>,
     /// Removed items also disappear from other items' `depends_on`.
     pub remove_items: Vec<ItemId>,
@@ -114,6 +118,7 @@ impl Planner {
             budget: new.budget,
             payment_method: new.payment_method,
             payment_preference: new.payment_preference,
+            payment_split: new.payment_split,
             created_at: now,
             updated_at: now,
         };
@@ -132,6 +137,9 @@ impl Planner {
             return Err(PlanningError::PaymentRegion(region.clone()));
         }
         let route = payment_router::route(self.providers.payments(), plan, |_| None);
+        if !route.unplaced.is_empty() {
+            return Err(PlanningError::PaymentSplit(route.why_none()));
+        }
         if route.choices.is_empty() {
             return Err(PlanningError::PaymentMethod {
                 method: plan.payment_method.as_str().to_string(),
@@ -194,6 +202,9 @@ impl Planner {
         }
         if let Some(method) = changes.payment_method {
             plan.payment_method = method;
+        }
+        if let Some(split) = changes.payment_split {
+            plan.payment_split = split;
         }
         let now = self.clock.now();
         plan.updated_at = now;

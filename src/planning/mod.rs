@@ -54,6 +54,10 @@ pub enum PlanningError {
         "the payment region '{0}' is not a country code: use two capital letters (ISO 3166), e.g. CN or FR"
     )]
     PaymentRegion(String),
+    #[error(
+        "{0}. Change that part's method with update_travel_plan (list_payment_methods shows what each provider takes), or leave it out"
+    )]
+    PaymentSplit(String),
     #[error(transparent)]
     Provider(#[from] BookingError),
     #[error(transparent)]

@@ -280,6 +280,16 @@ impl SandboxLedger {
         find_payment(&self.pool, id).await
     }
 
+    /// Every payment, oldest first: what a customer's statement would list.
+    pub async fn payments(&self) -> Result<Vec<LedgerPayment>, LedgerError> {
+        sqlx::query("SELECT * FROM payments ORDER BY created_at, rowid")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(payment_from_row)
+            .collect()
+    }
+
     /// A booking by its reference.
     pub async fn booking(&self, reference: &str) -> Result<Option<LedgerBooking>, LedgerError> {
         find_booking(&self.pool, reference).await

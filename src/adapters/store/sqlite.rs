@@ -331,6 +331,7 @@ impl SqliteStore {
                 .filter(|name| !name.is_empty())
                 .map(str::to_string)
                 .collect(),
+            payment_parts: from_json("payment parts", &get::<String>(row, "payment_parts")?)?,
             payment,
             items,
             failure: get(row, "failure")?,
@@ -585,8 +586,8 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
             "INSERT INTO orders (id, owner, plan_id, approval_id, status, currency, authorized, captured, refunded, \
-             failure, created_at, updated_at, payment_via, payment_return_url, payment_method) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             failure, created_at, updated_at, payment_via, payment_return_url, payment_method, payment_parts) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (approval_id) DO NOTHING",
         )
         .bind(order.id.as_str())
@@ -604,6 +605,7 @@ impl Store for SqliteStore {
         .bind(&order.payment_via)
         .bind(&order.payment_return_url)
         .bind(order.payment_method.as_ref().map(PaymentMethodToken::as_str))
+        .bind(to_json(&order.payment_parts)?)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -634,8 +636,8 @@ impl Store for SqliteStore {
         let updated = sqlx::query(
             "UPDATE orders SET status = ?, authorized = ?, captured = ?, refunded = ?, payment_provider = ?, \
              payment_reference = ?, payment_action_url = ?, payment_due_by = ?, payment_via = ?, \
-             payment_method = ?, payment_failed_over = ?, goodwill_refunded = ?, failure = ?, \
-             updated_at = ? \
+             payment_method = ?, payment_failed_over = ?, payment_parts = ?, goodwill_refunded = ?, \
+             failure = ?, updated_at = ? \
              WHERE id = ? AND owner = ? AND status = ?",
         )
         .bind(order.status.as_str())
@@ -649,6 +651,7 @@ impl Store for SqliteStore {
         .bind(&order.payment_via)
         .bind(order.payment_method.as_ref().map(PaymentMethodToken::as_str))
         .bind(order.payment_failed_over.join(","))
+        .bind(to_json(&order.payment_parts)?)
         .bind(order.goodwill_refunded.amount().to_string())
         .bind(&order.failure)
         .bind(order.updated_at)

@@ -1,0 +1,362 @@
+//! A payment split over several methods (a voucher and a card, two cards), held, captured,
+//! released and refunded as one payment.
+//!
+//! The orchestrator sees one payment provider, so the saga, its log and its recovery are the
+//! same as for a single method. Behind it each part is a payment of its own at its provider,
+//! made under a key derived from the call's key and the part's position: a call sent again
+//! replays every part instead of repeating any. Parts are held in order; when one is refused,
+//! those already held are released before the refusal is reported, so a failed split leaves
+//! nothing held. A part whose provider does not answer, or is down, leaves the split unsettled
+//! rather than released: an earlier attempt of that part may have been held, and only sending
+//! the same call again (a retry, recovery) can tell. Captures fill the parts in order and refunds go back last part first
+//! ([`crate::domain::split`]), computed from the order's own amounts, so a retry asks each
+//! provider for exactly what it asked before.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::idempotency::{IdempotencyKey, Operation};
+use crate::domain::ids::{OrderId, PaymentMethodToken};
+use crate::domain::money::{Currency, Money, MoneyError};
+use crate::domain::order::{Order, PaymentPart, SPLIT_PAYMENT};
+use crate::domain::split;
+use crate::ports::ProviderError;
+use crate::ports::payment::{
+    AuthorizeRequest, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider, PaymentState,
+    RefundReceipt,
+};
+
+/// One part and the provider that holds it.
+pub struct SplitLeg {
+    pub provider: Arc<dyn PaymentProvider>,
+    pub part: PaymentPart,
+}
+
+/// The parts of one order's payment, with what the order has captured and refunded so far.
+pub struct SplitPayment {
+    order_id: OrderId,
+    legs: Vec<SplitLeg>,
+    captured: Money,
+    refunded: Money,
+}
+
+impl SplitPayment {
+    /// The split payment of `order`, whose parts are held by `legs` (in the order's part order).
+    pub fn of(order: &Order, legs: Vec<SplitLeg>) -> SplitPayment {
+        SplitPayment {
+            order_id: order.id.clone(),
+            legs,
+            captured: order.captured,
+            refunded: order.refunded,
+        }
+    }
+
+    /// The parts' own payment ids, kept together as the split's payment id.
+    fn references(&self, payment_id: &str) -> Result<Vec<String>, PaymentError> {
+        let references: Vec<String> = serde_json::from_str(payment_id).map_err(|_| {
+            rejected(format!(
+                "'{payment_id}' is not the payment id of a split payment"
+            ))
+        })?;
+        if references.len() != self.legs.len() {
+            return Err(rejected(format!(
+                "the payment id names {} parts but the order has {}",
+                references.len(),
+                self.legs.len()
+            )));
+        }
+        Ok(references)
+    }
+
+    fn amounts(&self) -> Vec<Money> {
+        self.legs.iter().map(|leg| leg.part.amount).collect()
+    }
+
+    /// Releases the parts already held, under the key the order's own release uses, so a
+    /// release asked again later (a rollback, a recovery) replays this one.
+    async fn release(&self, references: &[String]) -> Result<(), PaymentError> {
+        let key = IdempotencyKey::derive(&self.order_id, None, Operation::Void, "1");
+        for (index, (leg, reference)) in self.legs.iter().zip(references).enumerate() {
+            leg.provider
+                .void(reference, &key.part(index))
+                .await
+                .map_err(|error| {
+                    // Still held: the caller must come back rather than report a refusal.
+                    PaymentError::Provider(ProviderError::OutcomeUnknown {
+                        provider: format!("{} (releasing part {index}: {error})", leg.name()),
+                    })
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Each part's state as its provider has it now: replayed answers can be stale, a part
+    /// released after another was refused answers its replayed hold as still held.
+    async fn states(&self, references: &[String]) -> Result<Vec<PaymentState>, PaymentError> {
+        let mut states = Vec::with_capacity(references.len());
+        for (leg, reference) in self.legs.iter().zip(references) {
+            states.push(leg.provider.status(reference).await?);
+        }
+        Ok(states)
+    }
+
+    /// A part's refusal, naming the part, once the parts held before it are released.
+    fn refused(&self, index: usize, error: PaymentError) -> PaymentError {
+        let part = &self.legs[index].part;
+        let which = format!(
+            "part {index} of the split ({} via {}, {})",
+            part.method.masked(),
+            part.provider,
+            part.amount
+        );
+        match error {
+            PaymentError::Declined { code, message } => PaymentError::Declined {
+                code,
+                message: format!("{message} — on {which}; the parts held before it were released"),
+            },
+            PaymentError::Provider(ProviderError::Rejected { code, message, .. }) => rejected_with(
+                code,
+                format!(
+                    "{which}: {message}; the parts held before it were released, nothing is charged"
+                ),
+            ),
+            other @ PaymentError::Provider(_) => other,
+        }
+    }
+}
+
+impl SplitLeg {
+    fn name(&self) -> &str {
+        self.provider.name()
+    }
+}
+
+fn rejected(message: String) -> PaymentError {
+    rejected_with("split_payment".into(), message)
+}
+
+fn rejected_with(code: String, message: String) -> PaymentError {
+    PaymentError::Provider(ProviderError::rejected(SPLIT_PAYMENT, code, message))
+}
+
+fn money_error(error: MoneyError) -> PaymentError {
+    rejected(format!("the split's amounts do not add up: {error}"))
+}
+
+/// The whole split's state from its parts': money taken anywhere makes it captured; then a part
+/// waiting for the person, then a failed part; otherwise what is still held, or released.
+fn combined(states: &[PaymentState], currency: Currency) -> Result<PaymentState, PaymentError> {
+    let mut captured: Option<(Money, Money)> = None;
+    let mut held = Money::zero(currency);
+    for state in states {
+        match state {
+            PaymentState::Captured { amount, refunded } => {
+                let (taken, given_back) =
+                    captured.unwrap_or((Money::zero(currency), Money::zero(currency)));
+                captured = Some((
+                    taken.checked_add(amount).map_err(money_error)?,
+                    given_back.checked_add(refunded).map_err(money_error)?,
+                ));
+            }
+            PaymentState::Authorized { amount } => {
+                held = held.checked_add(amount).map_err(money_error)?;
+            }
+            PaymentState::ActionRequired { .. }
+            | PaymentState::Failed { .. }
+            | PaymentState::Voided => {}
+        }
+    }
+    if let Some((amount, refunded)) = captured {
+        return Ok(PaymentState::Captured { amount, refunded });
+    }
+    let waiting = states.iter().find(|state| {
+        matches!(
+            state,
+            PaymentState::ActionRequired { .. } | PaymentState::Failed { .. }
+        )
+    });
+    Ok(match waiting {
+        Some(state) => state.clone(),
+        None if held.is_zero() => PaymentState::Voided,
+        None => PaymentState::Authorized { amount: held },
+    })
+}
+
+#[async_trait]
+impl PaymentProvider for SplitPayment {
+    fn name(&self) -> &str {
+        SPLIT_PAYMENT
+    }
+
+    /// Never routed to: the router places each part with a provider of its own.
+    fn profile(&self) -> PaymentProfile {
+        PaymentProfile {
+            currencies: None,
+            home_regions: &[],
+            open_method: None,
+            methods: &[],
+        }
+    }
+
+    fn check_method(&self, _method: &PaymentMethodToken) -> Result<(), String> {
+        Err("a split payment is paid with its parts' methods".into())
+    }
+
+    async fn authorize(
+        &self,
+        request: AuthorizeRequest<'_>,
+    ) -> Result<PaymentHandle, PaymentError> {
+        let mut references = Vec::with_capacity(self.legs.len());
+        for (index, leg) in self.legs.iter().enumerate() {
+            let key = request.idempotency_key.part(index);
+            let part = AuthorizeRequest {
+                amount: leg.part.amount,
+                payment_method: &leg.part.method,
+                idempotency_key: &key,
+                ..request
+            };
+            let failure = match leg.provider.authorize(part).await {
+                Ok(handle) => match handle.state {
+                    PaymentState::Failed { reason } => PaymentError::Declined {
+                        code: "payment_failed".into(),
+                        message: reason,
+                    },
+                    _ => {
+                        references.push(handle.payment_id);
+                        continue;
+                    }
+                },
+                // Unanswered, or down now after an attempt that may have gone unanswered: the
+                // part may be held, so nothing is released; the same call comes again (retry,
+                // recovery) and settles it, as an unanswered hold of one method would.
+                Err(PaymentError::Provider(error)) if error.is_retryable() => {
+                    return Err(PaymentError::Provider(ProviderError::OutcomeUnknown {
+                        provider: leg.name().to_string(),
+                    }));
+                }
+                Err(error) => error,
+            };
+            self.release(&references).await?;
+            return Err(self.refused(index, failure));
+        }
+        let states = self.states(&references).await?;
+        if states.contains(&PaymentState::Voided) {
+            return Err(rejected(
+                "this split payment was released after one of its parts was refused: confirm the plan again to pay anew".into(),
+            ));
+        }
+        Ok(PaymentHandle {
+            payment_id: serde_json::to_string(&references)
+                .map_err(|e| rejected(format!("the parts' ids cannot be kept: {e}")))?,
+            state: combined(&states, request.amount.currency())?,
+        })
+    }
+
+    async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        let references = self.references(payment_id)?;
+        let states = self.states(&references).await?;
+        combined(&states, self.captured.currency())
+    }
+
+    /// Completes each part's customer step; a part that failed it releases the others.
+    async fn complete_action(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        let references = self.references(payment_id)?;
+        let mut states = Vec::with_capacity(references.len());
+        for (leg, reference) in self.legs.iter().zip(&references) {
+            states.push(leg.provider.complete_action(reference).await?);
+        }
+        if let Some((index, reason)) =
+            states
+                .iter()
+                .enumerate()
+                .find_map(|(index, state)| match state {
+                    PaymentState::Failed { reason } => Some((index, reason.clone())),
+                    _ => None,
+                })
+        {
+            self.release(&references).await?;
+            return Ok(PaymentState::Failed {
+                reason: format!(
+                    "{reason} — on part {index} of the split; the other parts' holds were released"
+                ),
+            });
+        }
+        combined(&states, self.captured.currency())
+    }
+
+    /// Captures `amount` from the parts in order; a part left with nothing to take is released.
+    async fn capture(
+        &self,
+        payment_id: &str,
+        amount: Money,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<Money, PaymentError> {
+        let references = self.references(payment_id)?;
+        let shares = split::fill_forward(amount, &self.amounts()).map_err(money_error)?;
+        let mut captured = Money::zero(amount.currency());
+        for (index, (leg, (reference, share))) in self
+            .legs
+            .iter()
+            .zip(references.iter().zip(shares))
+            .enumerate()
+        {
+            let key = idempotency_key.part(index);
+            if share.is_zero() {
+                leg.provider.void(reference, &key).await?;
+            } else {
+                let taken = leg.provider.capture(reference, share, &key).await?;
+                captured = captured.checked_add(&taken).map_err(money_error)?;
+            }
+        }
+        Ok(captured)
+    }
+
+    async fn void(
+        &self,
+        payment_id: &str,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<(), PaymentError> {
+        let references = self.references(payment_id)?;
+        for (index, (leg, reference)) in self.legs.iter().zip(&references).enumerate() {
+            leg.provider
+                .void(reference, &idempotency_key.part(index))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Refunds `amount` last part first; each part gives back at most what it took.
+    async fn refund(
+        &self,
+        payment_id: &str,
+        amount: Money,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<RefundReceipt, PaymentError> {
+        let references = self.references(payment_id)?;
+        let captured = split::fill_forward(self.captured, &self.amounts()).map_err(money_error)?;
+        let shares = split::refund_shares(self.refunded, amount, &captured).map_err(money_error)?;
+        let mut refunded = Money::zero(amount.currency());
+        let mut ids = Vec::new();
+        for (index, (leg, (reference, share))) in self
+            .legs
+            .iter()
+            .zip(references.iter().zip(shares))
+            .enumerate()
+        {
+            if share.is_zero() {
+                continue;
+            }
+            let receipt = leg
+                .provider
+                .refund(reference, share, &idempotency_key.part(index))
+                .await?;
+            refunded = refunded.checked_add(&receipt.amount).map_err(money_error)?;
+            ids.push(receipt.refund_id);
+        }
+        Ok(RefundReceipt {
+            refund_id: ids.join(","),
+            amount: refunded,
+        })
+    }
+}
