@@ -106,8 +106,9 @@ pub fn route(
     let mut ranked = Vec::new();
     let mut passed_over = Vec::new();
     let splits = !plan.payment_split.is_empty();
+    let rest = rest_of(plan);
     for (position, provider) in providers.iter().enumerate() {
-        match consider(provider.as_ref(), plan, splits) {
+        match consider(provider.as_ref(), plan, splits, rest) {
             Err(reason) => passed_over.push(PassedOver {
                 provider: provider.name().to_string(),
                 reason,
@@ -159,6 +160,8 @@ fn place_split(
             .enumerate()
             .filter(|(_, provider)| {
                 match can_hold(provider.as_ref(), plan.currency)
+                    .and_then(|()| provider.profile().takes_amount(part.amount))
+                    .and_then(|()| merchants_take(provider.as_ref(), plan))
                     .and_then(|()| provider.check_method(&part.method))
                 {
                     Ok(()) => true,
@@ -211,11 +214,44 @@ fn can_hold(provider: &dyn PaymentProvider, currency: Currency) -> Result<(), St
     }
 }
 
+/// What the plan's own method pays: the total, less the parts of a split. `None` when the
+/// plan's amounts cannot be added up (mixed currencies), which planning refuses anyway.
+fn rest_of(plan: &TravelPlan) -> Option<Money> {
+    let total = plan.total().ok()?;
+    let parts = Money::sum(
+        plan.currency,
+        plan.payment_split.iter().map(|part| &part.amount),
+    )
+    .ok()?;
+    total.saturating_sub(&parts).ok()
+}
+
+/// Whether every merchant of the plan takes payment through this provider (a hotel in China
+/// may take only Alipay+ and WeChat Pay); `Err` names the first that does not.
+fn merchants_take(provider: &dyn PaymentProvider, plan: &TravelPlan) -> Result<(), String> {
+    let refusing = plan.items.iter().map(|item| &item.offer).find(|offer| {
+        !offer.accepted_payments.is_empty()
+            && !offer
+                .accepted_payments
+                .iter()
+                .any(|accepted| accepted == provider.name())
+    });
+    match refusing {
+        None => Ok(()),
+        Some(offer) => Err(format!(
+            "{} takes payment only through {}",
+            offer.title,
+            offer.accepted_payments.join(", ")
+        )),
+    }
+}
+
 /// The method this provider would charge for the plan, or why it cannot take it.
 fn consider(
     provider: &dyn PaymentProvider,
     plan: &TravelPlan,
     splits: bool,
+    amount: Option<Money>,
 ) -> Result<PaymentMethodToken, String> {
     if splits {
         can_hold(provider, plan.currency)?;
@@ -224,6 +260,10 @@ fn consider(
     if !profile.takes(plan.currency) {
         return Err(format!("does not take {}", plan.currency.code()));
     }
+    if let Some(amount) = amount {
+        profile.takes_amount(amount)?;
+    }
+    merchants_take(provider, plan)?;
     if plan.payment_method.as_str() != AUTO_METHOD {
         provider.check_method(&plan.payment_method)?;
         return Ok(plan.payment_method.clone());
@@ -388,6 +428,7 @@ mod tests {
                         home_regions,
                         open_method,
                         methods: &[],
+                        max_minor_units: None,
                     },
                     charges,
                 })
@@ -573,5 +614,67 @@ mod tests {
             Some("paypal")
         );
         assert_eq!(route.next_after(&["alipay", "paypal"]), None);
+    }
+
+    #[test]
+    fn a_merchant_that_takes_only_some_providers_passes_the_others_over_naming_it() {
+        let mut plan = plan(AUTO_METHOD, "EUR", None, None);
+        plan.items[1].offer.accepted_payments = vec!["alipay".into(), "wechat".into()];
+        let route = route(&providers(), &plan, healthy);
+        assert_eq!(order_of(&route), [("alipay", "antom_ALIPAY_CN")]);
+        let paypal = route
+            .passed_over
+            .iter()
+            .find(|passed| passed.provider == "paypal")
+            .unwrap();
+        assert_eq!(
+            paypal.reason,
+            format!(
+                "{} takes payment only through alipay, wechat",
+                plan.items[1].offer.title
+            )
+        );
+    }
+
+    /// Cards that take at most 100.00 in one payment.
+    fn capped() -> Arc<dyn PaymentProvider> {
+        Arc::new(Listed {
+            name: "capped",
+            profile: PaymentProfile {
+                currencies: None,
+                home_regions: &[],
+                open_method: Some("pm_capped"),
+                methods: &[],
+                max_minor_units: Some(10_000),
+            },
+            charges: "pm_",
+        })
+    }
+
+    #[test]
+    fn a_provider_whose_limit_is_below_the_amount_is_passed_over_with_its_limit() {
+        let plan = plan(AUTO_METHOD, "EUR", None, None);
+        let route = route(&[capped()], &plan, healthy);
+        assert!(route.choices.is_empty());
+        assert_eq!(
+            route.passed_over[0].reason,
+            format!(
+                "takes at most EUR 100.00 in one payment, not {}",
+                plan.total().unwrap()
+            )
+        );
+
+        // Split, the card's share fits and the rest goes elsewhere.
+        let mut split = plan.clone();
+        split.payment_method = PaymentMethodToken::parse("paypal").unwrap();
+        split.payment_split = vec![crate::domain::plan::SplitPart {
+            method: PaymentMethodToken::parse("pm_capped").unwrap(),
+            amount: Money::parse("100.00", "EUR").unwrap(),
+        }];
+        let mut providers = providers();
+        providers.insert(0, capped());
+        let route = super::route(&providers, &split, healthy);
+        assert_eq!(route.split[0].provider, "capped", "{route:?}");
+        assert!(route.is_payable(), "{route:?}");
     }
 }

@@ -196,6 +196,7 @@ impl PaymentProvider for SplitPayment {
             home_regions: &[],
             open_method: None,
             methods: &[],
+            max_minor_units: None,
         }
     }
 

@@ -173,3 +173,35 @@ async fn the_payment_methods_are_listed_by_provider_in_the_operators_order_token
         planned(&h, method).await;
     }
 }
+
+#[tokio::test]
+async fn a_hotel_that_takes_only_some_providers_routes_the_payment_past_the_others() {
+    let h = paypal_down_then_sandbox().await;
+    let hotels = h
+        .ok(
+            "search_hotels",
+            json!({"city": "Shanghai", "check_in": h.day(20), "check_out": h.day(22), "currency": "EUR"}),
+        )
+        .await;
+    let hotel = hotels["offers"][0].clone();
+    assert_eq!(
+        hotel["accepted_payments"],
+        json!(["antom", "wechat", "sandbox_payments"]),
+        "the offer says how the hotel takes payment: {hotel}"
+    );
+    let plan = h.plan_of(&[(hotel.clone(), "must_have")], "auto").await;
+    let approval = h
+        .ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    let route = &approval["payment_route"];
+    assert_eq!(providers_of(route), ["sandbox_payments"], "{route}");
+    let passed = &route["passed_over"][0];
+    assert_eq!(passed["provider"], "paypal");
+    assert_eq!(
+        passed["reason"],
+        format!(
+            "{} takes payment only through antom, wechat, sandbox_payments",
+            hotel["title"].as_str().unwrap()
+        )
+    );
+}

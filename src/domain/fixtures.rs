@@ -35,6 +35,7 @@ fn offer(
         },
         expires_at: Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
         details,
+        accepted_payments: Vec::new(),
     }
 }
 

@@ -152,6 +152,10 @@ pub struct Offer {
     /// After this instant the provider no longer honours the price.
     pub expires_at: DateTime<Utc>,
     pub details: OfferDetails,
+    /// The payment providers the merchant takes payment through (a hotel in China may take
+    /// only Alipay+ and WeChat Pay); empty when it takes any. The router passes over the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_payments: Vec<String>,
 }
 
 impl Offer {

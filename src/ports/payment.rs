@@ -93,6 +93,9 @@ pub struct PaymentProfile {
     pub open_method: Option<&'static str>,
     /// The methods listed to the person (list_payment_methods): tokens only, never card details.
     pub methods: &'static [ListedMethod],
+    /// The most one payment may be, in minor units of its currency, where the provider's API
+    /// sets a limit whatever the account (Stripe: eight digits); `None` where it sets none.
+    pub max_minor_units: Option<i64>,
 }
 
 /// A payment method token a provider takes, with what it is in words.
@@ -106,6 +109,22 @@ impl PaymentProfile {
     pub fn takes(&self, currency: Currency) -> bool {
         self.currencies
             .is_none_or(|codes| codes.contains(&currency.code()))
+    }
+
+    /// Whether one payment of `amount` is within the provider's limit; `Err` says the limit.
+    pub fn takes_amount(&self, amount: Money) -> Result<(), String> {
+        let Some(max) = self.max_minor_units else {
+            return Ok(());
+        };
+        let too_much = amount.minor_units().map_or(true, |minor| minor > max);
+        if !too_much {
+            return Ok(());
+        }
+        let limit = Money::from_minor_units(max, amount.currency())
+            .map_or_else(|_| format!("{max} minor units"), |limit| limit.to_string());
+        Err(format!(
+            "takes at most {limit} in one payment, not {amount}"
+        ))
     }
 }
 

@@ -246,6 +246,7 @@ fn flights(
                 ends_on: arrives_at.date(),
                 cancellation,
                 expires_at,
+                accepted_payments: Vec::new(),
                 details: OfferDetails::Flight {
                     carrier: carrier.into(),
                     carrier_name: carrier_name.into(),
@@ -261,6 +262,18 @@ fn flights(
             }
         })
         .collect()
+}
+
+/// Hotels in China take payment through the wallets people there pay with, and through the
+/// sandbox card so the sandbox flow works everywhere: the router passes cards and PayPal over.
+const CHINA_HOTEL_PAYMENTS: [&str; 3] = ["antom", "wechat", "sandbox_payments"];
+
+fn accepted_by_hotels_in(city: City) -> Vec<String> {
+    if city.country == "CN" {
+        CHINA_HOTEL_PAYMENTS.map(String::from).to_vec()
+    } else {
+        Vec::new()
+    }
 }
 
 fn hotels(
@@ -315,6 +328,7 @@ fn hotels(
                 ends_on: check_out,
                 cancellation,
                 expires_at,
+                accepted_payments: accepted_by_hotels_in(city),
                 details: OfferDetails::Hotel {
                     hotel_name,
                     room_type: room_type.into(),
@@ -365,6 +379,7 @@ fn activities(
                     penalty: total,
                 },
                 expires_at,
+                accepted_payments: Vec::new(),
                 details: OfferDetails::Activity {
                     name,
                     date,
@@ -418,6 +433,7 @@ fn cars(
                     penalty: price(per_day, currency),
                 },
                 expires_at,
+                accepted_payments: Vec::new(),
                 details: OfferDetails::CarRental {
                     company: company.into(),
                     vehicle_class: (*vehicle_class).into(),

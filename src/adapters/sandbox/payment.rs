@@ -258,6 +258,7 @@ impl PaymentProvider for SandboxPayments {
                     label: "sandbox card without enough funds",
                 },
             ],
+            max_minor_units: None,
         }
     }
 

@@ -257,6 +257,7 @@ impl PaymentProvider for AntomPayments {
                     label: "GCash (Philippines): the payer pays in the wallet",
                 },
             ],
+            max_minor_units: None,
         }
     }
 

@@ -381,6 +381,7 @@ impl PaymentProvider for PayPalPayments {
                 token: "paypal",
                 label: "PayPal: the payer approves on PayPal's page",
             }],
+            max_minor_units: None,
         }
     }
 

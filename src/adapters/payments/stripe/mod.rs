@@ -25,6 +25,9 @@ use crate::ports::payment::{
 use wire::{ChargeField, ErrorBody, IntentStatus, PaymentIntent, Refund, RefundStatus};
 
 const NAME: &str = "stripe";
+/// Stripe takes at most eight digits of minor units in one payment, in every currency
+/// (stripe.com/docs/currencies#minimum-and-maximum-charge-amounts): 999,999.99 EUR, ¥99,999,999.
+const MAX_MINOR_UNITS: i64 = 99_999_999;
 /// The API version the wire structs were written against.
 pub const API_VERSION: &str = "2026-07-29.dahlia";
 
@@ -277,6 +280,7 @@ impl PaymentProvider for StripePayments {
                 token: "pm_card_visa",
                 label: "Stripe's test Visa (test mode)",
             }],
+            max_minor_units: Some(MAX_MINOR_UNITS),
         }
     }
 

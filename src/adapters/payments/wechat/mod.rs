@@ -494,6 +494,7 @@ impl PaymentProvider for WeChatPayments {
                 token: NATIVE,
                 label: "WeChat Pay: the payer scans a QR code (CNY only)",
             }],
+            max_minor_units: None,
         }
     }
 
