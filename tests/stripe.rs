@@ -59,6 +59,7 @@ impl Call {
                 idempotency_key: &key,
                 return_url: "http://127.0.0.1:9/payment-complete",
                 pay_by: None,
+                customer: None,
             })
             .await
     }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use super::ids::{ItemId, OrderId};
+use super::ids::{ItemId, OrderId, SetupId};
 
 /// The outbound operations a saga performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +57,14 @@ impl IdempotencyKey {
             hasher.update([0u8]);
         }
         let digest = hex::encode(hasher.finalize());
+        IdempotencyKey(format!("itn_{}", &digest[..32]))
+    }
+
+    /// The key of one step (`customer`, `session`, `vault`) of saving a payment method: asking
+    /// again for the same setup replays the provider's first answer instead of opening a second
+    /// page or creating a second customer.
+    pub fn for_setup(setup: &SetupId, step: &str) -> Self {
+        let digest = hex::encode(Sha256::digest(format!("{setup}\0{step}").as_bytes()));
         IdempotencyKey(format!("itn_{}", &digest[..32]))
     }
 
