@@ -327,3 +327,76 @@ mod flow {
         assert_eq!(fake.order(&id).3, expected.minor_units().unwrap());
     }
 }
+
+/// Saving a PayPal account with Vault v3, then paying with it without the payer.
+mod saving {
+    use super::*;
+    use common::{Harness, Options, money, sum};
+    use itinera::config::PaymentSettings;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn an_account_saved_in_the_vault_pays_without_the_payer_and_is_captured() {
+        let fake = FakePayPal::start().await;
+        let h = Harness::with(Options {
+            payment: PaymentSettings::PayPal {
+                client_id: CLIENT_ID.into(),
+                client_secret: CLIENT_SECRET.to_string().into(),
+                base_url: fake.base_url.clone(),
+                webhook_id: None,
+            },
+            ..Options::default()
+        })
+        .await;
+        let setup = h.ok("add_payment_method", json!({})).await;
+        assert_eq!(setup["provider"], "paypal", "{setup}");
+        let asked = fake
+            .received()
+            .into_iter()
+            .find(|r| r.path == "/v3/vault/setup-tokens")
+            .unwrap();
+        let source = &asked.json.as_ref().unwrap()["payment_source"]["paypal"];
+        assert_eq!(source["usage_type"], "MERCHANT");
+        assert!(source["experience_context"]["return_url"].is_string());
+        assert!(asked.header("paypal-request-id").is_some());
+
+        let before = h.ok("list_payment_methods", json!({})).await;
+        assert_eq!(before["saved"], json!([]), "not saved before the payer approves");
+
+        let url = setup["url"].as_str().unwrap();
+        assert_eq!(reqwest::get(url).await.unwrap().text().await.unwrap(), "approved");
+        let listed = h.ok("list_payment_methods", json!({})).await;
+        let saved = listed["saved"].as_array().unwrap();
+        assert_eq!(saved.len(), 1, "{listed}");
+        assert_eq!(saved[0]["label"], "PayPal a•••@example.com");
+        let token = saved[0]["token"].as_str().unwrap();
+        assert!(token.starts_with("paypal_vault_"), "{token}");
+        h.ok("list_payment_methods", json!({})).await;
+        let vaulted = fake
+            .received()
+            .into_iter()
+            .filter(|r| r.path == "/v3/vault/payment-tokens")
+            .count();
+        assert_eq!(vaulted, 1, "the payment token is made once");
+
+        let (plan_id, offers) = h.approved_paris_plan(token).await;
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed", "no payer step: {order}");
+        let created = fake
+            .received()
+            .into_iter()
+            .find(|r| r.path == "/v2/checkout/orders")
+            .unwrap();
+        assert_eq!(
+            created.json.as_ref().unwrap()["payment_source"]["paypal"]["vault_id"],
+            token.trim_start_matches("paypal_vault_")
+        );
+        let id = order["payment"]["reference"].as_str().unwrap();
+        let total = sum(offers.iter().map(|o| money(&o["price"])));
+        let (_, authorization, captured, _) = fake.order(id);
+        assert_eq!(authorization, "CAPTURED");
+        assert_eq!(captured, total.minor_units().unwrap());
+    }
+}
