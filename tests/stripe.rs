@@ -479,17 +479,21 @@ mod saving {
     use itinera::config::PaymentSettings;
     use serde_json::{Value, json};
 
-    async fn with_stripe() -> (Harness, FakeStripe) {
-        let fake = FakeStripe::start().await;
-        let h = Harness::with(Options {
+    fn paying_with(fake: &FakeStripe, profile: &'static str) -> Options {
+        Options {
             payment: PaymentSettings::Stripe {
                 secret_key: KEY.to_string().into(),
                 base_url: fake.base_url.clone(),
                 webhook_secret: None,
             },
+            profile,
             ..Options::default()
-        })
-        .await;
+        }
+    }
+
+    async fn with_stripe() -> (Harness, FakeStripe) {
+        let fake = FakeStripe::start().await;
+        let h = Harness::with(paying_with(&fake, "local")).await;
         (h, fake)
     }
 
@@ -595,6 +599,40 @@ mod saving {
                 .contains("customer does not have a payment method"),
             "{refused}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_plan_made_before_someone_else_saved_its_method_is_not_charged_with_it() {
+        let (ada, fake) = with_stripe().await;
+        let setup = ada
+            .ok("add_payment_method", json!({"provider": "stripe"}))
+            .await;
+        let coming = fake.next_saved_method();
+        // Bob names the method before it is anyone's: planning has nothing to refuse yet.
+        let bob = ada.beside(paying_with(&fake, "bob")).await;
+        let (plan_id, _) = bob.approved_paris_plan(&coming).await;
+
+        let url = setup["url"].as_str().unwrap();
+        reqwest::get(format!("{url}?card=visa")).await.unwrap();
+        let listed = ada.ok("list_payment_methods", json!({})).await;
+        assert_eq!(listed["saved"][0]["token"], coming.as_str(), "{listed}");
+
+        let order = bob
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "failed", "{order}");
+        assert!(
+            order["failure"]
+                .as_str()
+                .unwrap()
+                .contains("saved by another person"),
+            "{order}"
+        );
+        assert!(
+            sent(&fake, "/v1/payment_intents").is_empty(),
+            "nothing was sent to Stripe"
+        );
+        assert!(bob.ledger_bookings().await.is_empty());
     }
 
     #[tokio::test]

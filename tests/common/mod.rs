@@ -285,10 +285,18 @@ impl Harness {
 
     /// Another person using the same Itinera (same databases), as `profile`.
     pub async fn another_person(&self, profile: &'static str) -> Harness {
-        Harness::with(Options {
+        self.beside(Options {
             profile,
-            shared_dir: Some(self.dir.path().to_path_buf()),
             ..Options::default()
+        })
+        .await
+    }
+
+    /// A second server over this harness's databases, with other options (another profile).
+    pub async fn beside(&self, options: Options) -> Harness {
+        Harness::with(Options {
+            shared_dir: Some(self.dir.path().to_path_buf()),
+            ..options
         })
         .await
     }

@@ -152,6 +152,11 @@ impl FakeStripe {
         session.status = "expired";
     }
 
+    /// The id the next card saved on a Checkout page will get (ids here are sequential).
+    pub fn next_saved_method(&self) -> String {
+        format!("pm_fakesaved{}", self.books.lock().unwrap().next_id + 1)
+    }
+
     /// The `metadata[itinera_owner]` of each customer created.
     pub fn customers(&self) -> Vec<String> {
         self.books
