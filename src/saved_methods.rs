@@ -85,10 +85,7 @@ impl MethodSaver {
     ) -> Result<MethodSetup, SaveMethodError> {
         let payments = self.saver(provider)?;
         let id = SetupId::generate();
-        let customer = self
-            .store
-            .provider_customer(owner, payments.name())
-            .await?;
+        let customer = self.store.provider_customer(owner, payments.name()).await?;
         let page = payments
             .start_saving_method(SaveMethodRequest {
                 setup_id: &id,

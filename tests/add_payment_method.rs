@@ -69,7 +69,10 @@ async fn a_card_saved_on_the_page_is_listed_by_its_label_and_pays_for_a_trip() {
     assert_eq!(saved.len(), 1, "{listed}");
     assert_eq!(saved[0]["provider"], "sandbox_payments");
     let label = saved[0]["label"].as_str().unwrap();
-    assert!(label.contains("4242") && label.contains("12/2030"), "{label}");
+    assert!(
+        label.contains("4242") && label.contains("12/2030"),
+        "{label}"
+    );
     assert!(
         !listed.to_string().contains("4242424242424242"),
         "no card number is ever shown: {listed}"
@@ -89,7 +92,13 @@ async fn a_card_saved_on_the_page_is_listed_by_its_label_and_pays_for_a_trip() {
     let order = h.execute(&with_priority, token).await;
     assert_eq!(order["status"], "confirmed", "{order}");
     let payment = order["payment"]["reference"].as_str().unwrap();
-    let charged = h.sandbox().ledger().payment(payment).await.unwrap().unwrap();
+    let charged = h
+        .sandbox()
+        .ledger()
+        .payment(payment)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(charged.method, token, "the saved token was charged");
     assert_eq!(charged.status, "captured");
     assert_store_matches_ledger(h.dir.path(), h.sandbox().ledger()).await;

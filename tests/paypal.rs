@@ -361,10 +361,17 @@ mod saving {
         assert!(asked.header("paypal-request-id").is_some());
 
         let before = h.ok("list_payment_methods", json!({})).await;
-        assert_eq!(before["saved"], json!([]), "not saved before the payer approves");
+        assert_eq!(
+            before["saved"],
+            json!([]),
+            "not saved before the payer approves"
+        );
 
         let url = setup["url"].as_str().unwrap();
-        assert_eq!(reqwest::get(url).await.unwrap().text().await.unwrap(), "approved");
+        assert_eq!(
+            reqwest::get(url).await.unwrap().text().await.unwrap(),
+            "approved"
+        );
         let listed = h.ok("list_payment_methods", json!({})).await;
         let saved = listed["saved"].as_array().unwrap();
         assert_eq!(saved.len(), 1, "{listed}");

@@ -575,8 +575,8 @@ mod saving {
         let (h, fake) = with_stripe().await;
         save(&h, "visa").await;
         let listed = h.ok("list_payment_methods", json!({})).await;
-        let token = PaymentMethodToken::parse(listed["saved"][0]["token"].as_str().unwrap())
-            .unwrap();
+        let token =
+            PaymentMethodToken::parse(listed["saved"][0]["token"].as_str().unwrap()).unwrap();
         let stripe = adapter(&fake, KEY);
         let call = Call::new();
         let key = call.key(Operation::Authorize);

@@ -8,8 +8,8 @@ use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::money::Money;
 use crate::domain::order::Order;
 use crate::domain::plan::TravelPlan;
-use crate::ports::{PaymentError, ProviderError};
 use crate::ports::payment::{AuthorizeRequest, PaymentHandle, RefundReceipt};
+use crate::ports::{PaymentError, ProviderError};
 
 use super::{ExecutionError, Orchestrator};
 

@@ -9,10 +9,10 @@ use crate::crypto::CryptoError;
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
 use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{ApprovalId, OfferId, OrderId, OwnerId, PlanId};
+use crate::domain::ids::{PaymentMethodToken, SetupId};
 use crate::domain::offer::Offer;
 use crate::domain::order::{Order, OrderEvent, OrderStatus};
 use crate::domain::plan::TravelPlan;
-use crate::domain::ids::{PaymentMethodToken, SetupId};
 use crate::domain::saga::{SagaStep, StepState};
 use crate::domain::saved_method::{MethodSetup, SavedMethod};
 

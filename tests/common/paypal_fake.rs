@@ -379,7 +379,11 @@ async fn api(
     {
         return answer(status, &body);
     }
-    if request_id.is_none() && json.as_ref().is_some_and(|body| body["payment_source"]["paypal"]["vault_id"].is_string()) {
+    if request_id.is_none()
+        && json
+            .as_ref()
+            .is_some_and(|body| body["payment_source"]["paypal"]["vault_id"].is_string())
+    {
         let (status, body) = error(
             400,
             "INVALID_REQUEST",
@@ -746,7 +750,9 @@ fn create_payment_token(books: &mut Books, body: &Value) -> (u16, Value) {
     }
     *status = "VAULTED";
     let customer = customer.clone();
-    books.payment_tokens.insert(vault_id.clone(), customer.clone());
+    books
+        .payment_tokens
+        .insert(vault_id.clone(), customer.clone());
     (
         200,
         json!({"id": vault_id, "customer": {"id": customer},

@@ -688,7 +688,9 @@ async fn complete_checkout(
     };
     session.status = "complete";
     let (customer, setup_intent) = (session.customer.clone(), session.setup_intent.clone());
-    books.setup_intents.insert(setup_intent, Some(method.clone()));
+    books
+        .setup_intents
+        .insert(setup_intent, Some(method.clone()));
     books.saved.insert(
         method,
         SavedCard {

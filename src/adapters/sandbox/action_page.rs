@@ -17,7 +17,10 @@ use super::{Sandbox, card_page};
 impl Sandbox {
     /// The URL where the customer completes the payment's 3-D Secure challenge.
     pub(super) async fn action_url(self: &Arc<Self>, payment_id: &str) -> Result<String, String> {
-        Ok(format!("{}/sandbox/3ds/{payment_id}", self.pages_base().await?))
+        Ok(format!(
+            "{}/sandbox/3ds/{payment_id}",
+            self.pages_base().await?
+        ))
     }
 
     /// Where the customer pages are served, starting the server the first time.

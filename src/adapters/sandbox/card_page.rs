@@ -126,7 +126,10 @@ fn ended(
         ),
         Ok(None) => (
             StatusCode::NOT_FOUND,
-            page("Unknown page", "This link does not belong to any card page."),
+            page(
+                "Unknown page",
+                "This link does not belong to any card page.",
+            ),
         ),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -140,7 +143,11 @@ fn choices(session: &str) -> Html<String> {
     let buttons: String = TEST_CARDS
         .iter()
         .map(|card| button(session, card.choice, card.label))
-        .chain(std::iter::once(button(session, "cancel", "Cancel: save no card")))
+        .chain(std::iter::once(button(
+            session,
+            "cancel",
+            "Cancel: save no card",
+        )))
         .collect();
     let Html(mut body) = page(
         "Save a card",

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::Sandbox;
-use super::failures::{self, answer_lost, ledger_failure};
 use super::card_ledger::SAVED_PREFIX;
+use super::failures::{self, answer_lost, ledger_failure};
 use super::ledger::{LedgerError, LedgerPayment, SandboxLedger, find_payment};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::PaymentMethodToken;

@@ -109,7 +109,12 @@ pub(super) async fn settle(
             owner,
             "payment_method.saved",
             setup.as_str(),
-            &format!("{}: {} ({})", method.provider, method.label, method.token.masked()),
+            &format!(
+                "{}: {} ({})",
+                method.provider,
+                method.label,
+                method.token.masked()
+            ),
         )
         .await?;
     }
@@ -182,8 +187,12 @@ fn setup_from_row(row: &SqliteRow) -> Result<MethodSetup, StoreError> {
             "abandoned" => SetupStatus::Abandoned(reason.unwrap_or_default()),
             other => return Err(corrupt("setup status", other)),
         },
-        created_at: row.try_get("created_at").map_err(|e| corrupt("created_at", e))?,
-        expires_at: row.try_get("expires_at").map_err(|e| corrupt("expires_at", e))?,
+        created_at: row
+            .try_get("created_at")
+            .map_err(|e| corrupt("created_at", e))?,
+        expires_at: row
+            .try_get("expires_at")
+            .map_err(|e| corrupt("expires_at", e))?,
     })
 }
 

@@ -251,10 +251,9 @@ fn wallet_label(token: &PaymentToken) -> String {
         .and_then(|source| source.paypal.as_ref())
         .and_then(|wallet| wallet.email_address.as_deref());
     match email.and_then(|email| email.split_once('@')) {
-        Some((user, domain)) => format!(
-            "PayPal {}•••@{domain}",
-            user.chars().next().unwrap_or('•')
-        ),
+        Some((user, domain)) => {
+            format!("PayPal {}•••@{domain}", user.chars().next().unwrap_or('•'))
+        }
         None => "PayPal account".to_string(),
     }
 }
@@ -539,7 +538,9 @@ impl PaymentProvider for PayPalPayments {
             }
             // Vaulted already (by an earlier ask whose answer was lost): the same request id
             // replays the payment token.
-            SetupTokenStatus::Approved | SetupTokenStatus::Vaulted | SetupTokenStatus::Tokenized => {
+            SetupTokenStatus::Approved
+            | SetupTokenStatus::Vaulted
+            | SetupTokenStatus::Tokenized => {
                 let saved = self.vault(&token.id).await?;
                 Ok(SaveMethodState::Saved {
                     token: PaymentMethodToken::parse(&format!("{VAULT_PREFIX}{}", saved.id))

@@ -24,13 +24,13 @@ use serde::de::DeserializeOwned;
 use crate::adapters::http::{self, ClientError};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::PaymentMethodToken;
-use chrono::DateTime;
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
     AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
     PaymentState, RefundReceipt, SaveMethodPage, SaveMethodRequest, SaveMethodState,
 };
+use chrono::DateTime;
 
 use wire::{
     CardDetails, ChargeField, CheckoutSession, Customer, ErrorBody, IntentStatus, PaymentIntent,
@@ -371,7 +371,10 @@ impl PaymentProvider for StripePayments {
                 let created: Customer = self
                     .post(
                         "/v1/customers",
-                        &[("metadata[itinera_owner]", request.owner.as_str().to_string())],
+                        &[(
+                            "metadata[itinera_owner]",
+                            request.owner.as_str().to_string(),
+                        )],
                         &IdempotencyKey::for_setup(request.setup_id, "customer"),
                     )
                     .await?;
@@ -448,10 +451,10 @@ impl PaymentProvider for StripePayments {
         let method: PaymentMethod = self
             .get(&format!("/v1/payment_methods/{method}"), &[])
             .await?;
-        let label = method
-            .card
-            .as_ref()
-            .map_or_else(|| "a payment method saved at Stripe".to_string(), card_label);
+        let label = method.card.as_ref().map_or_else(
+            || "a payment method saved at Stripe".to_string(),
+            card_label,
+        );
         Ok(SaveMethodState::Saved {
             token: PaymentMethodToken::parse(&method.id).map_err(|_| unknown())?,
             label,
