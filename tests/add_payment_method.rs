@@ -109,11 +109,7 @@ async fn a_saved_card_that_declines_fails_the_order_as_declined() {
     let h = Harness::start().await;
     let token = save_card(&h, "declined").await;
     let (plan_id, _) = h.approved_paris_plan(&token).await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
-        .await;
-    assert_eq!(order["status"], "failed", "{order}");
-    let failure = order["failure"].as_str().unwrap();
+    let failure = h.failed_execution(&plan_id).await;
     assert!(failure.contains("card_declined"), "{failure}");
     assert!(h.ledger_bookings().await.is_empty());
 }

@@ -280,25 +280,30 @@ async fn rate_limits_and_outages_are_reported_as_such() {
 }
 
 /// The whole flow with PayPal holding and charging the money.
+/// A server (sandbox bookings) paying through a fresh fake PayPal.
+async fn with_paypal() -> (common::Harness, FakePayPal) {
+    let fake = FakePayPal::start().await;
+    let h = common::Harness::with(common::Options {
+        payment: itinera::config::PaymentSettings::PayPal {
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.to_string().into(),
+            base_url: fake.base_url.clone(),
+            webhook_id: None,
+        },
+        ..common::Options::default()
+    })
+    .await;
+    (h, fake)
+}
+
 mod flow {
     use super::*;
-    use common::{Harness, Options, expected_refund, money, sum};
-    use itinera::config::PaymentSettings;
+    use common::{expected_refund, money, sum};
     use serde_json::json;
 
     #[tokio::test]
     async fn the_payer_approves_on_paypal_then_the_trip_is_booked_charged_and_refunded() {
-        let fake = FakePayPal::start().await;
-        let h = Harness::with(Options {
-            payment: PaymentSettings::PayPal {
-                client_id: CLIENT_ID.into(),
-                client_secret: CLIENT_SECRET.to_string().into(),
-                base_url: fake.base_url.clone(),
-                webhook_id: None,
-            },
-            ..Options::default()
-        })
-        .await;
+        let (h, fake) = with_paypal().await;
         let (plan_id, offers) = h.approved_paris_plan("paypal").await;
         let waiting = h
             .ok("execute_travel_plan", json!({"plan_id": plan_id}))
@@ -331,23 +336,12 @@ mod flow {
 /// Saving a PayPal account with Vault v3, then paying with it without the payer.
 mod saving {
     use super::*;
-    use common::{Harness, Options, money, sum};
-    use itinera::config::PaymentSettings;
+    use common::{money, sum};
     use serde_json::json;
 
     #[tokio::test]
     async fn an_account_saved_in_the_vault_pays_without_the_payer_and_is_captured() {
-        let fake = FakePayPal::start().await;
-        let h = Harness::with(Options {
-            payment: PaymentSettings::PayPal {
-                client_id: CLIENT_ID.into(),
-                client_secret: CLIENT_SECRET.to_string().into(),
-                base_url: fake.base_url.clone(),
-                webhook_id: None,
-            },
-            ..Options::default()
-        })
-        .await;
+        let (h, fake) = with_paypal().await;
         let setup = h.ok("add_payment_method", json!({})).await;
         assert_eq!(setup["provider"], "paypal", "{setup}");
         let asked = fake

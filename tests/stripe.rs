@@ -27,6 +27,19 @@ fn adapter(fake: &FakeStripe, key: &str) -> StripePayments {
     .unwrap()
 }
 
+/// A server (sandbox bookings) paying through the fake Stripe, acting for `profile`.
+fn paying_with(fake: &FakeStripe, profile: &'static str) -> common::Options {
+    common::Options {
+        payment: itinera::config::PaymentSettings::Stripe {
+            secret_key: KEY.to_string().into(),
+            base_url: fake.base_url.clone(),
+            webhook_secret: None,
+        },
+        profile,
+        ..common::Options::default()
+    }
+}
+
 struct Call {
     order: OrderId,
 }
@@ -315,21 +328,12 @@ async fn rate_limits_outages_and_a_bad_key_are_told_apart() {
 /// The whole flow with Stripe holding and charging the money (bookings in the sandbox).
 mod flow {
     use super::*;
-    use common::{Harness, Options, expected_refund, money, sum};
-    use itinera::config::PaymentSettings;
+    use common::{Harness, expected_refund, money, sum};
     use serde_json::json;
 
     async fn with_stripe() -> (Harness, FakeStripe) {
         let fake = FakeStripe::start().await;
-        let h = Harness::with(Options {
-            payment: PaymentSettings::Stripe {
-                secret_key: KEY.to_string().into(),
-                base_url: fake.base_url.clone(),
-                webhook_secret: None,
-            },
-            ..Options::default()
-        })
-        .await;
+        let h = Harness::with(paying_with(&fake, "local")).await;
         (h, fake)
     }
 
@@ -475,21 +479,8 @@ mod flow {
 /// Saving a card on Stripe Checkout's setup page, then paying with it.
 mod saving {
     use super::*;
-    use common::{Harness, Options};
-    use itinera::config::PaymentSettings;
+    use common::Harness;
     use serde_json::{Value, json};
-
-    fn paying_with(fake: &FakeStripe, profile: &'static str) -> Options {
-        Options {
-            payment: PaymentSettings::Stripe {
-                secret_key: KEY.to_string().into(),
-                base_url: fake.base_url.clone(),
-                webhook_secret: None,
-            },
-            profile,
-            ..Options::default()
-        }
-    }
 
     async fn with_stripe() -> (Harness, FakeStripe) {
         let fake = FakeStripe::start().await;
@@ -617,17 +608,8 @@ mod saving {
         let listed = ada.ok("list_payment_methods", json!({})).await;
         assert_eq!(listed["saved"][0]["token"], coming.as_str(), "{listed}");
 
-        let order = bob
-            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
-            .await;
-        assert_eq!(order["status"], "failed", "{order}");
-        assert!(
-            order["failure"]
-                .as_str()
-                .unwrap()
-                .contains("saved by another person"),
-            "{order}"
-        );
+        let failure = bob.failed_execution(&plan_id).await;
+        assert!(failure.contains("saved by another person"), "{failure}");
         assert!(
             sent(&fake, "/v1/payment_intents").is_empty(),
             "nothing was sent to Stripe"
@@ -661,18 +643,10 @@ mod saving {
 mod switching {
     use super::*;
     use common::{Harness, Options, money};
-    use itinera::config::PaymentSettings;
     use serde_json::json;
 
     fn stripe(fake: &FakeStripe) -> Options {
-        Options {
-            payment: PaymentSettings::Stripe {
-                secret_key: KEY.to_string().into(),
-                base_url: fake.base_url.clone(),
-                webhook_secret: None,
-            },
-            ..Options::default()
-        }
+        paying_with(fake, "local")
     }
 
     #[tokio::test]

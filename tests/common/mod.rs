@@ -434,6 +434,15 @@ impl Harness {
             .await
     }
 
+    /// Executes an approved plan that must fail: its failure, as the person reads it.
+    pub async fn failed_execution(&self, plan_id: &str) -> String {
+        let order = self
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "failed", "{order}");
+        order["failure"].as_str().unwrap().to_string()
+    }
+
     /// Search, plan all four kinds as must-haves, confirm (the person approves): the plan id.
     pub async fn approved_paris_plan(&self, payment_method: &str) -> (String, Vec<Value>) {
         self.approved_paris_plan_in(payment_method, "EUR").await

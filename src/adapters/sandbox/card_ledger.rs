@@ -64,7 +64,7 @@ impl SandboxLedger {
         now: DateTime<Utc>,
     ) -> Result<Option<CardSetup>, LedgerError> {
         let mut tx = self.begin().await?;
-        let Some(setup) = find_setup(&mut *tx, id).await? else {
+        let Some(setup) = find_setup(&mut tx, id).await? else {
             return Ok(None);
         };
         if setup.status != "open" || now > setup.expires_at {
@@ -85,7 +85,7 @@ impl SandboxLedger {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let setup = find_setup(&mut *tx, id).await?;
+        let setup = find_setup(&mut tx, id).await?;
         tx.commit().await?;
         Ok(setup)
     }
