@@ -23,6 +23,7 @@ use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPaus
 use crate::planning::Planner;
 use crate::ports::{Clock, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
+use crate::saved_methods::MethodSaver;
 use crate::spending::SpendingGuard;
 use crate::trail::AuditTrail;
 use crate::webhooks::{WebhookSecrets, Webhooks};
@@ -64,6 +65,8 @@ pub struct Services {
     /// Executions and cancellations under way: the server waits for them before it exits.
     pub in_flight: TaskTracker,
     pub trail: AuditTrail,
+    /// Payment methods the person saves on a provider's page.
+    pub methods: MethodSaver,
 }
 
 /// A wired Itinera: services plus the sandbox they talk to.
@@ -115,6 +118,12 @@ impl App {
             approvals,
             in_flight: TaskTracker::new(),
             trail: AuditTrail::new(Arc::clone(&store)),
+            methods: MethodSaver::new(
+                Arc::clone(&store),
+                Arc::clone(&providers),
+                Arc::clone(&clock),
+                return_url.clone(),
+            ),
             orchestrator: Orchestrator::new(
                 Arc::clone(&store),
                 providers,

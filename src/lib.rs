@@ -14,6 +14,7 @@
 //! - [`orchestrator`]: executing an approved plan as a saga, and cancelling.
 //! - [`mcp`]: the MCP tools. [`config`] and [`app`]: configuration and wiring.
 //! - [`doctor`]: what needs an operator. [`trail`]: reading and verifying the audit log.
+//! - [`saved_methods`]: payment methods the person saves on a provider's page.
 //! - [`crypto`]: the master key and the sealing of personal data at rest.
 //!
 //! Outside tests nothing may `unwrap()` or `expect()`: every failure a tool input can reach is an
@@ -36,6 +37,7 @@ pub mod payment_split;
 pub mod planning;
 pub mod ports;
 pub mod providers;
+pub mod saved_methods;
 pub mod spending;
 pub mod trail;
 pub mod webhooks;

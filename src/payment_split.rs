@@ -215,6 +215,7 @@ impl PaymentProvider for SplitPayment {
                 amount: leg.part.amount,
                 payment_method: &leg.part.method,
                 idempotency_key: &key,
+                customer: leg.part.customer.as_deref(),
                 ..request
             };
             let failure = match leg.provider.authorize(part).await {

@@ -46,6 +46,7 @@ async fn hold(
             idempotency_key: &key(order, Operation::Authorize, "0"),
             return_url: "http://127.0.0.1:9/payment-complete",
             pay_by: None,
+            customer: None,
         })
         .await
 }

@@ -45,6 +45,7 @@ async fn hold(
             idempotency_key: &key(order, Operation::Authorize, "0"),
             return_url: "http://127.0.0.1:9/payment-complete",
             pay_by: None,
+            customer: None,
         })
         .await
 }
@@ -279,25 +280,30 @@ async fn rate_limits_and_outages_are_reported_as_such() {
 }
 
 /// The whole flow with PayPal holding and charging the money.
+/// A server (sandbox bookings) paying through a fresh fake PayPal.
+async fn with_paypal() -> (common::Harness, FakePayPal) {
+    let fake = FakePayPal::start().await;
+    let h = common::Harness::with(common::Options {
+        payment: itinera::config::PaymentSettings::PayPal {
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.to_string().into(),
+            base_url: fake.base_url.clone(),
+            webhook_id: None,
+        },
+        ..common::Options::default()
+    })
+    .await;
+    (h, fake)
+}
+
 mod flow {
     use super::*;
-    use common::{Harness, Options, expected_refund, money, sum};
-    use itinera::config::PaymentSettings;
+    use common::{expected_refund, money, sum};
     use serde_json::json;
 
     #[tokio::test]
     async fn the_payer_approves_on_paypal_then_the_trip_is_booked_charged_and_refunded() {
-        let fake = FakePayPal::start().await;
-        let h = Harness::with(Options {
-            payment: PaymentSettings::PayPal {
-                client_id: CLIENT_ID.into(),
-                client_secret: CLIENT_SECRET.to_string().into(),
-                base_url: fake.base_url.clone(),
-                webhook_id: None,
-            },
-            ..Options::default()
-        })
-        .await;
+        let (h, fake) = with_paypal().await;
         let (plan_id, offers) = h.approved_paris_plan("paypal").await;
         let waiting = h
             .ok("execute_travel_plan", json!({"plan_id": plan_id}))
@@ -324,5 +330,74 @@ mod flow {
             .await;
         assert_eq!(money(&cancelled["refunded"]), expected);
         assert_eq!(fake.order(&id).3, expected.minor_units().unwrap());
+    }
+}
+
+/// Saving a PayPal account with Vault v3, then paying with it without the payer.
+mod saving {
+    use super::*;
+    use common::{money, sum};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn an_account_saved_in_the_vault_pays_without_the_payer_and_is_captured() {
+        let (h, fake) = with_paypal().await;
+        let setup = h.ok("add_payment_method", json!({})).await;
+        assert_eq!(setup["provider"], "paypal", "{setup}");
+        let asked = fake
+            .received()
+            .into_iter()
+            .find(|r| r.path == "/v3/vault/setup-tokens")
+            .unwrap();
+        let source = &asked.json.as_ref().unwrap()["payment_source"]["paypal"];
+        assert_eq!(source["usage_type"], "MERCHANT");
+        assert!(source["experience_context"]["return_url"].is_string());
+        assert!(asked.header("paypal-request-id").is_some());
+
+        let before = h.ok("list_payment_methods", json!({})).await;
+        assert_eq!(
+            before["saved"],
+            json!([]),
+            "not saved before the payer approves"
+        );
+
+        let url = setup["url"].as_str().unwrap();
+        assert_eq!(
+            reqwest::get(url).await.unwrap().text().await.unwrap(),
+            "approved"
+        );
+        let listed = h.ok("list_payment_methods", json!({})).await;
+        let saved = listed["saved"].as_array().unwrap();
+        assert_eq!(saved.len(), 1, "{listed}");
+        assert_eq!(saved[0]["label"], "PayPal a•••@example.com");
+        let token = saved[0]["token"].as_str().unwrap();
+        assert!(token.starts_with("paypal_vault_"), "{token}");
+        h.ok("list_payment_methods", json!({})).await;
+        let vaulted = fake
+            .received()
+            .into_iter()
+            .filter(|r| r.path == "/v3/vault/payment-tokens")
+            .count();
+        assert_eq!(vaulted, 1, "the payment token is made once");
+
+        let (plan_id, offers) = h.approved_paris_plan(token).await;
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed", "no payer step: {order}");
+        let created = fake
+            .received()
+            .into_iter()
+            .find(|r| r.path == "/v2/checkout/orders")
+            .unwrap();
+        assert_eq!(
+            created.json.as_ref().unwrap()["payment_source"]["paypal"]["vault_id"],
+            token.trim_start_matches("paypal_vault_")
+        );
+        let id = order["payment"]["reference"].as_str().unwrap();
+        let total = sum(offers.iter().map(|o| money(&o["price"])));
+        let (_, authorization, captured, _) = fake.order(id);
+        assert_eq!(authorization, "CAPTURED");
+        assert_eq!(captured, total.minor_units().unwrap());
     }
 }

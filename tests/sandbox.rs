@@ -101,6 +101,7 @@ async fn repeated_holds_and_captures_move_money_once() {
         idempotency_key: &key,
         return_url: "http://127.0.0.1:9/payment-complete",
         pay_by: None,
+        customer: None,
     };
 
     let first = payments.authorize(request(amount)).await.unwrap();

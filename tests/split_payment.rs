@@ -366,3 +366,37 @@ async fn a_split_whose_answer_was_lost_is_replayed_after_a_restart_without_a_sec
     let total = sum(offers.iter().map(|o| money(&o["price"])));
     assert_eq!(money(&order["captured"]), total);
 }
+
+/// A part paid with a card the person saved on Stripe's page names its customer, as Stripe
+/// requires; the rest is paid with the sandbox card, which has none.
+#[tokio::test]
+async fn a_part_paid_with_a_saved_card_names_the_card_s_customer() {
+    let (h, fake) = sandbox_and_stripe().await;
+    let setup = h
+        .ok("add_payment_method", json!({"provider": "stripe"}))
+        .await;
+    let url = setup["url"].as_str().unwrap();
+    let typed = reqwest::get(format!("{url}?card=visa")).await.unwrap();
+    assert_eq!(typed.text().await.unwrap(), "saved");
+    let listed = h.ok("list_payment_methods", json!({})).await;
+    let token = listed["saved"][0]["token"].as_str().unwrap().to_string();
+
+    let split = json!([{"method": token, "amount": {"amount": "200.00", "currency": "EUR"}}]);
+    let (plan, _) = split_plan(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
+    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    let holds: Vec<_> = fake
+        .received()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/v1/payment_intents")
+        .collect();
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].field("payment_method"), Some(token.as_str()));
+    let customer = holds[0].field("customer").unwrap_or_default();
+    assert!(customer.starts_with("cus_"), "{customer}");
+    assert_eq!(holds[0].field("amount"), Some("20000"));
+}

@@ -261,3 +261,128 @@ async fn an_approval_is_decided_once() {
             .is_none()
     );
 }
+
+/// Saved payment methods: a setup settles once, a token belongs to one owner, each owner lists
+/// only their own, and the provider-side customer is kept for the next setup.
+mod saved_methods {
+    use super::*;
+    use itinera::domain::ids::SetupId;
+    use itinera::domain::saved_method::{MethodSetup, SavedMethod, SetupStatus};
+    use itinera::ports::store::SetupOutcome;
+
+    fn setup(owner: &OwnerId, customer: Option<&str>) -> MethodSetup {
+        let now = Utc::now();
+        let id = SetupId::generate();
+        MethodSetup {
+            session_id: format!("cs_{id}"),
+            id,
+            owner: owner.clone(),
+            provider: "stripe".into(),
+            url: "https://checkout.example/pay".into(),
+            customer: customer.map(str::to_string),
+            status: SetupStatus::Pending,
+            created_at: now,
+            expires_at: now + Duration::hours(24),
+        }
+    }
+
+    fn saved(setup: &MethodSetup, token: &str) -> SetupOutcome {
+        SetupOutcome::Saved(SavedMethod {
+            owner: setup.owner.clone(),
+            provider: setup.provider.clone(),
+            token: PaymentMethodToken::parse(token).unwrap(),
+            label: "Visa •••• 4242, expires 12/2030".into(),
+            customer: setup.customer.clone(),
+            setup_id: setup.id.clone(),
+            added_at: Utc::now(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_setup_saves_its_method_once_and_only_for_its_owner() {
+        let (_dir, store) = store().await;
+        let (alice, bob) = (OwnerId::new("alice"), OwnerId::new("bob"));
+        let first = setup(&alice, Some("cus_alice"));
+        store.insert_method_setup(&first).await.unwrap();
+        assert!(
+            !store
+                .settle_method_setup(&bob, &first.id, &saved(&first, "pm_1"))
+                .await
+                .unwrap(),
+            "another owner cannot settle it"
+        );
+        assert!(
+            store
+                .settle_method_setup(&alice, &first.id, &saved(&first, "pm_1"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .settle_method_setup(&alice, &first.id, &saved(&first, "pm_1"))
+                .await
+                .unwrap(),
+            "settled once"
+        );
+        let mine = store.saved_methods(&alice).await.unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].customer.as_deref(), Some("cus_alice"));
+        assert!(store.saved_methods(&bob).await.unwrap().is_empty());
+        let token = PaymentMethodToken::parse("pm_1").unwrap();
+        assert_eq!(
+            store.saved_method(&token).await.unwrap().unwrap().owner,
+            alice
+        );
+        assert_eq!(
+            store.provider_customer(&alice, "stripe").await.unwrap(),
+            Some("cus_alice".into())
+        );
+        assert_eq!(store.provider_customer(&bob, "stripe").await.unwrap(), None);
+
+        // The same token from bob's setup is refused, and his setup stays pending.
+        let theirs = setup(&bob, None);
+        store.insert_method_setup(&theirs).await.unwrap();
+        let taken = store
+            .settle_method_setup(&bob, &theirs.id, &saved(&theirs, "pm_1"))
+            .await
+            .unwrap_err();
+        assert!(matches!(taken, StoreError::MethodTaken), "{taken:?}");
+        let pending = store
+            .method_setups(&bob, Utc::now() - Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(pending[0].status, SetupStatus::Pending);
+        assert!(store.saved_methods(&bob).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_setup_keeps_its_reason_and_saves_nothing() {
+        let (_dir, store) = store().await;
+        let alice = OwnerId::new("alice");
+        let page = setup(&alice, None);
+        store.insert_method_setup(&page).await.unwrap();
+        let outcome = SetupOutcome::Abandoned("the page expired".into());
+        assert!(
+            store
+                .settle_method_setup(&alice, &page.id, &outcome)
+                .await
+                .unwrap()
+        );
+        let setups = store
+            .method_setups(&alice, Utc::now() - Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            setups[0].status,
+            SetupStatus::Abandoned("the page expired".into())
+        );
+        assert!(store.saved_methods(&alice).await.unwrap().is_empty());
+        assert!(
+            !store
+                .settle_method_setup(&alice, &page.id, &saved(&page, "pm_2"))
+                .await
+                .unwrap(),
+            "an abandoned setup saves nothing later"
+        );
+    }
+}

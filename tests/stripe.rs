@@ -27,6 +27,19 @@ fn adapter(fake: &FakeStripe, key: &str) -> StripePayments {
     .unwrap()
 }
 
+/// A server (sandbox bookings) paying through the fake Stripe, acting for `profile`.
+fn paying_with(fake: &FakeStripe, profile: &'static str) -> common::Options {
+    common::Options {
+        payment: itinera::config::PaymentSettings::Stripe {
+            secret_key: KEY.to_string().into(),
+            base_url: fake.base_url.clone(),
+            webhook_secret: None,
+        },
+        profile,
+        ..common::Options::default()
+    }
+}
+
 struct Call {
     order: OrderId,
 }
@@ -59,6 +72,7 @@ impl Call {
                 idempotency_key: &key,
                 return_url: "http://127.0.0.1:9/payment-complete",
                 pay_by: None,
+                customer: None,
             })
             .await
     }
@@ -314,21 +328,12 @@ async fn rate_limits_outages_and_a_bad_key_are_told_apart() {
 /// The whole flow with Stripe holding and charging the money (bookings in the sandbox).
 mod flow {
     use super::*;
-    use common::{Harness, Options, expected_refund, money, sum};
-    use itinera::config::PaymentSettings;
+    use common::{Harness, expected_refund, money, sum};
     use serde_json::json;
 
     async fn with_stripe() -> (Harness, FakeStripe) {
         let fake = FakeStripe::start().await;
-        let h = Harness::with(Options {
-            payment: PaymentSettings::Stripe {
-                secret_key: KEY.to_string().into(),
-                base_url: fake.base_url.clone(),
-                webhook_secret: None,
-            },
-            ..Options::default()
-        })
-        .await;
+        let h = Harness::with(paying_with(&fake, "local")).await;
         (h, fake)
     }
 
@@ -471,22 +476,177 @@ mod flow {
     }
 }
 
+/// Saving a card on Stripe Checkout's setup page, then paying with it.
+mod saving {
+    use super::*;
+    use common::Harness;
+    use serde_json::{Value, json};
+
+    async fn with_stripe() -> (Harness, FakeStripe) {
+        let fake = FakeStripe::start().await;
+        let h = Harness::with(paying_with(&fake, "local")).await;
+        (h, fake)
+    }
+
+    fn sent(fake: &FakeStripe, path: &str) -> Vec<common::stripe_fake::Received> {
+        fake.received()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == path)
+            .collect()
+    }
+
+    /// add_payment_method, then the person types `card` on Stripe's page: the setup.
+    async fn save(h: &Harness, card: &str) -> Value {
+        let setup = h
+            .ok("add_payment_method", json!({"provider": "stripe"}))
+            .await;
+        assert_eq!(setup["provider"], "stripe", "{setup}");
+        let url = setup["url"].as_str().unwrap();
+        let typed = reqwest::get(format!("{url}?card={card}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(typed, "saved");
+        setup
+    }
+
+    #[tokio::test]
+    async fn a_card_saved_on_the_checkout_page_pays_for_a_trip_with_its_customer() {
+        let (h, fake) = with_stripe().await;
+        let setup = h
+            .ok("add_payment_method", json!({"provider": "stripe"}))
+            .await;
+        let sessions = sent(&fake, "/v1/checkout/sessions");
+        assert_eq!(sessions.len(), 1);
+        let session = &sessions[0];
+        assert_eq!(session.field("mode"), Some("setup"));
+        assert_eq!(session.field("payment_method_types[0]"), Some("card"));
+        assert!(session.header("idempotency-key").is_some());
+        let customer = session.field("customer").unwrap().to_string();
+        assert!(customer.starts_with("cus_"), "{customer}");
+        assert_eq!(fake.customers(), ["local"], "one customer, for this person");
+
+        let before = h.ok("list_payment_methods", json!({})).await;
+        assert_eq!(before["saved"], json!([]), "{before}");
+        assert_eq!(before["setups"][0]["status"], "pending", "{before}");
+
+        let url = setup["url"].as_str().unwrap();
+        let typed = reqwest::get(format!("{url}?card=visa")).await.unwrap();
+        assert_eq!(typed.text().await.unwrap(), "saved");
+        let listed = h.ok("list_payment_methods", json!({})).await;
+        let saved = listed["saved"].as_array().unwrap();
+        assert_eq!(saved.len(), 1, "{listed}");
+        assert_eq!(saved[0]["label"], "Visa •••• 4242, expires 12/2030");
+        let token = saved[0]["token"].as_str().unwrap();
+
+        // A second card goes to the same customer.
+        save(&h, "visa").await;
+        h.ok("list_payment_methods", json!({})).await;
+        assert_eq!(sent(&fake, "/v1/customers").len(), 1);
+        assert_eq!(
+            sent(&fake, "/v1/checkout/sessions")[1].field("customer"),
+            Some(customer.as_str())
+        );
+
+        let (plan_id, _) = h.approved_paris_plan(token).await;
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed", "{order}");
+        let holds = sent(&fake, "/v1/payment_intents");
+        assert_eq!(holds.len(), 1);
+        assert_eq!(holds[0].field("payment_method"), Some(token));
+        assert_eq!(holds[0].field("customer"), Some(customer.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_saved_method_is_refused_by_stripe_without_its_customer() {
+        let (h, fake) = with_stripe().await;
+        save(&h, "visa").await;
+        let listed = h.ok("list_payment_methods", json!({})).await;
+        let token =
+            PaymentMethodToken::parse(listed["saved"][0]["token"].as_str().unwrap()).unwrap();
+        let stripe = adapter(&fake, KEY);
+        let call = Call::new();
+        let key = call.key(Operation::Authorize);
+        let refused = stripe
+            .authorize(AuthorizeRequest {
+                order_id: &call.order,
+                amount: eur("10.00"),
+                payment_method: &token,
+                description: "Trip",
+                idempotency_key: &key,
+                return_url: "http://127.0.0.1/back",
+                pay_by: None,
+                customer: Some("cus_someone_else"),
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("customer does not have a payment method"),
+            "{refused}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_plan_made_before_someone_else_saved_its_method_is_not_charged_with_it() {
+        let (ada, fake) = with_stripe().await;
+        let setup = ada
+            .ok("add_payment_method", json!({"provider": "stripe"}))
+            .await;
+        let coming = fake.next_saved_method();
+        // Bob names the method before it is anyone's: planning has nothing to refuse yet.
+        let bob = ada.beside(paying_with(&fake, "bob")).await;
+        let (plan_id, _) = bob.approved_paris_plan(&coming).await;
+
+        let url = setup["url"].as_str().unwrap();
+        reqwest::get(format!("{url}?card=visa")).await.unwrap();
+        let listed = ada.ok("list_payment_methods", json!({})).await;
+        assert_eq!(listed["saved"][0]["token"], coming.as_str(), "{listed}");
+
+        let failure = bob.failed_execution(&plan_id).await;
+        assert!(failure.contains("saved by another person"), "{failure}");
+        assert!(
+            sent(&fake, "/v1/payment_intents").is_empty(),
+            "nothing was sent to Stripe"
+        );
+        assert!(bob.ledger_bookings().await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_expired_checkout_page_is_reported_and_saves_nothing() {
+        let (h, fake) = with_stripe().await;
+        let setup = h
+            .ok("add_payment_method", json!({"provider": "stripe"}))
+            .await;
+        let id = setup["url"].as_str().unwrap().rsplit('/').next().unwrap();
+        fake.expire_session(id);
+        let listed = h.ok("list_payment_methods", json!({})).await;
+        assert_eq!(listed["saved"], json!([]), "{listed}");
+        assert_eq!(listed["setups"][0]["status"], "abandoned", "{listed}");
+        assert!(
+            listed["setups"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("expired"),
+            "{listed}"
+        );
+        assert_eq!(h.rows("saved_payment_methods").await, 0);
+    }
+}
+
 /// Orders keep paying through the provider they were created with.
 mod switching {
     use super::*;
     use common::{Harness, Options, money};
-    use itinera::config::PaymentSettings;
     use serde_json::json;
 
     fn stripe(fake: &FakeStripe) -> Options {
-        Options {
-            payment: PaymentSettings::Stripe {
-                secret_key: KEY.to_string().into(),
-                base_url: fake.base_url.clone(),
-                webhook_secret: None,
-            },
-            ..Options::default()
-        }
+        paying_with(fake, "local")
     }
 
     #[tokio::test]

@@ -50,6 +50,7 @@ fn request<'a>(
         idempotency_key: key,
         return_url: "http://127.0.0.1:9/payment-complete",
         pay_by: None,
+        customer: None,
     }
 }
 
@@ -174,6 +175,7 @@ async fn an_order_cannot_be_paid_after_the_deadline_it_was_given() {
     let handle = wechat
         .authorize(AuthorizeRequest {
             pay_by: Some(pay_by),
+            customer: None,
             ..request(&order, cny("10"), &method, &key)
         })
         .await

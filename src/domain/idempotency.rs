@@ -7,7 +7,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use super::ids::{ItemId, OrderId};
+use super::ids::{ItemId, OrderId, SetupId};
 
 /// The outbound operations a saga performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,14 @@ impl IdempotencyKey {
     /// sent again sends every part under the key that part had.
     pub fn part(&self, index: usize) -> IdempotencyKey {
         hashed(&[self.0.as_str(), "part", &index.to_string()])
+    }
+
+    /// The key of one step (`customer`, `session`, `vault`) of saving a payment method: asking
+    /// again for the same setup replays the provider's first answer instead of opening a second
+    /// page or creating a second customer.
+    pub fn for_setup(setup: &SetupId, step: &str) -> Self {
+        let digest = hex::encode(Sha256::digest(format!("{setup}\0{step}").as_bytes()));
+        IdempotencyKey(format!("itn_{}", &digest[..32]))
     }
 
     pub fn as_str(&self) -> &str {

@@ -141,6 +141,12 @@ prefixed_id!(
     "apr",
     "approval id"
 );
+prefixed_id!(
+    /// One page opened for the person to save a payment method (add_payment_method).
+    SetupId,
+    "setup",
+    "payment method setup id"
+);
 opaque_id!(
     /// An offer id as issued by the provider.
     OfferId,

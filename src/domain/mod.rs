@@ -14,6 +14,7 @@ pub mod plan;
 pub mod policy;
 pub mod risk;
 pub mod saga;
+pub mod saved_method;
 pub mod scoring;
 pub mod screening;
 pub mod split;

@@ -212,6 +212,10 @@ pub struct PaymentPart {
     pub method: PaymentMethodToken,
     /// What this part holds; the parts add up to the order's `authorized`.
     pub amount: Money,
+    /// The provider-side customer a saved method belongs to, which charges must name; fixed
+    /// when the order is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
 }
 
 /// The `payment_via` of an order whose payment is split over several methods.

@@ -16,6 +16,7 @@ use crate::ports::payment::{PaymentState, Settlement};
 
 use super::ItineraServer;
 use super::orders::OrderIdArgs;
+use super::saved_methods::{SavedMethodView, SetupView};
 
 /// The payment as recorded and as the provider reports it.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -63,6 +64,13 @@ pub struct Refunded {
 pub struct PaymentMethods {
     /// In the operator's order of preference.
     pub providers: Vec<ProviderMethods>,
+    /// The methods the person saved with add_payment_method: theirs alone to pay with.
+    pub saved: Vec<SavedMethodView>,
+    /// Pages opened with add_payment_method in the last day that saved nothing (yet): `pending`
+    /// while the person may still finish, `abandoned` (with the reason) when they cancelled or
+    /// the page expired.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub setups: Vec<SetupView>,
     pub message: String,
 }
 
@@ -129,17 +137,25 @@ impl ItineraServer {
     /// List the payment methods a plan can use, by payment provider in the operator's order of
     /// preference: tokens and what they are, never card details; which currencies and countries
     /// each provider serves, whether it holds first or charges after booking, and whether it
-    /// works right now. Put a token (or "auto") in create_travel_plan's payment_method. Read-only.
+    /// works right now. Also the methods the person saved with add_payment_method (asking the
+    /// providers about pages still open, so a card saved a moment ago shows up), and pages that
+    /// saved nothing. Put a token (or "auto") in create_travel_plan's payment_method. Read-only.
     #[tool(
         title = "List payment methods",
         annotations(
             read_only_hint = true,
             destructive_hint = false,
             idempotent_hint = true,
-            open_world_hint = false
+            open_world_hint = true
         )
     )]
     async fn list_payment_methods(&self) -> Result<Json<PaymentMethods>, String> {
+        let mine = self
+            .services
+            .methods
+            .refresh(&self.owner)
+            .await
+            .map_err(|e| e.to_string())?;
         let providers: Vec<ProviderMethods> = self
             .services
             .orchestrator
@@ -148,8 +164,10 @@ impl ItineraServer {
             .map(|(provider, paused)| provider_methods(provider.as_ref(), paused.is_none()))
             .collect();
         Ok(Json(PaymentMethods {
-            message: "Use a method's token as the plan's payment_method, or \"auto\" to let Itinera choose by the person's preference and country; confirm_travel_plan shows the choice.".into(),
+            message: "Use a method's token as the plan's payment_method (a saved one only for the person who saved it), or \"auto\" to let Itinera choose by the person's preference and country; confirm_travel_plan shows the choice. To save a new card, call add_payment_method.".into(),
             providers,
+            saved: mine.saved.into_iter().map(SavedMethodView::from).collect(),
+            setups: mine.unsaved.into_iter().map(SetupView::from).collect(),
         }))
     }
 

@@ -59,7 +59,9 @@ impl Orchestrator {
             return Err(ExecutionError::NoPaymentRoute(route.why_none()));
         }
         let quotes = self.requote(plan).await?;
-        let order = new_order(plan, approval, &quotes, &route, &self.return_url, now)?;
+        let mut order = new_order(plan, approval, &quotes, &route, &self.return_url, now)?;
+        self.attach_customers(&mut order.payment_parts, &plan.owner)
+            .await?;
         let created = OrderEvent {
             at: now,
             status: order.status,
@@ -76,6 +78,25 @@ impl Orchestrator {
         Ok(match self.store.create_order(&order, &created).await? {
             Created::New(order) | Created::Existing(order) => order,
         })
+    }
+
+    /// Gives each part of a split paid with a saved method the customer it belongs to, and
+    /// refuses a part paid with someone else's (planning refused it already; this holds the
+    /// line for a method saved after the plan was made).
+    async fn attach_customers(
+        &self,
+        parts: &mut [PaymentPart],
+        owner: &OwnerId,
+    ) -> Result<(), ExecutionError> {
+        for part in parts {
+            if let Some(saved) = self.store.saved_method(&part.method).await? {
+                if &saved.owner != owner {
+                    return Err(ExecutionError::NotYourMethod(part.method.masked()));
+                }
+                part.customer = saved.customer;
+            }
+        }
+        Ok(())
     }
 
     /// A risk the person did not see when they approved sends the plan back to them.
@@ -216,6 +237,7 @@ fn split_parts(
             provider,
             method,
             amount,
+            customer: None,
         })
         .collect();
     Ok(parts)

@@ -83,6 +83,10 @@ pub enum ExecutionError {
         "nothing was charged: no configured payment provider can take this payment now ({0}). Change the plan's payment method with update_travel_plan, or try again later"
     )]
     NoPaymentRoute(String),
+    #[error(
+        "nothing was charged: the payment method {0} was saved by someone else. Use one of the person's own methods (list_payment_methods) with update_travel_plan, confirm and execute again"
+    )]
+    NotYourMethod(String),
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error(transparent)]

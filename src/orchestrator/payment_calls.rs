@@ -8,8 +8,8 @@ use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::money::Money;
 use crate::domain::order::Order;
 use crate::domain::plan::TravelPlan;
-use crate::ports::PaymentError;
 use crate::ports::payment::{AuthorizeRequest, PaymentHandle, RefundReceipt};
+use crate::ports::{PaymentError, ProviderError};
 
 use super::{ExecutionError, Orchestrator};
 
@@ -30,6 +30,22 @@ impl Orchestrator {
             .payment_method
             .as_ref()
             .unwrap_or(&plan.payment_method);
+        // Planning refused someone else's saved method already; this holds the line should a
+        // plan have been made before the method was saved, or by a path that skipped the check.
+        let saved = self.store.saved_method(method).await?;
+        let customer = match &saved {
+            Some(saved) if saved.owner != order.owner => {
+                return Ok(Err(ProviderError::rejected(
+                    payments.name(),
+                    "payment_method_not_yours",
+                    "this payment method was saved by another person; nothing was charged. \
+                     Use one of the person's own methods (list_payment_methods)",
+                )
+                .into()));
+            }
+            Some(saved) => saved.customer.as_deref(),
+            None => None,
+        };
         let request = AuthorizeRequest {
             order_id: &order.id,
             amount,
@@ -41,6 +57,7 @@ impl Orchestrator {
                 .as_deref()
                 .unwrap_or(&self.return_url),
             pay_by,
+            customer,
         };
         self.step(
             payments.name(),

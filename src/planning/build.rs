@@ -123,14 +123,24 @@ impl Planner {
             updated_at: now,
         };
         plan.validate(now.date_naive())?;
-        self.check_payment_method(&plan)?;
+        self.check_payment_method(&plan).await?;
         self.store.insert_plan(&plan).await?;
         Ok(plan)
     }
 
     /// Some configured payment provider must be able to take the plan's payment, so a wrong
-    /// method or currency is told before the person is asked to approve.
-    fn check_payment_method(&self, plan: &TravelPlan) -> Result<(), PlanningError> {
+    /// method or currency is told before the person is asked to approve; and a method someone
+    /// else saved is never theirs to pay with, whatever the provider would accept.
+    async fn check_payment_method(&self, plan: &TravelPlan) -> Result<(), PlanningError> {
+        let methods = std::iter::once(&plan.payment_method)
+            .chain(plan.payment_split.iter().map(|part| &part.method));
+        for method in methods {
+            if let Some(saved) = self.store.saved_method(method).await?
+                && saved.owner != plan.owner
+            {
+                return Err(PlanningError::NotYourMethod(method.masked()));
+            }
+        }
         if let Some(region) = &plan.payment_preference.region
             && (region.len() != 2 || !region.chars().all(|c| c.is_ascii_uppercase()))
         {
@@ -209,7 +219,7 @@ impl Planner {
         let now = self.clock.now();
         plan.updated_at = now;
         plan.validate(now.date_naive())?;
-        self.check_payment_method(&plan)?;
+        self.check_payment_method(&plan).await?;
         self.store.update_plan(&plan).await?;
         Ok(plan)
     }

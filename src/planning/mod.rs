@@ -51,6 +51,10 @@ pub enum PlanningError {
         reasons: String,
     },
     #[error(
+        "the payment method {0} was saved by someone else and cannot pay for this plan: use one of the person's own methods from list_payment_methods, or add one with add_payment_method"
+    )]
+    NotYourMethod(String),
+    #[error(
         "the payment region '{0}' is not a country code: use two capital letters (ISO 3166), e.g. CN or FR"
     )]
     PaymentRegion(String),

@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::idempotency::IdempotencyKey;
-use crate::domain::ids::OrderId;
-use crate::domain::ids::PaymentMethodToken;
+use crate::domain::ids::{OrderId, OwnerId, PaymentMethodToken, SetupId};
 use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 
@@ -25,6 +24,47 @@ pub struct AuthorizeRequest<'a> {
     /// With a provider that charges after booking: the moment after which the customer can no
     /// longer pay (the bookings are cancelled then). Providers that hold ignore it.
     pub pay_by: Option<DateTime<Utc>>,
+    /// The provider-side customer a saved payment method belongs to: Stripe refuses a method
+    /// attached to a customer unless the charge names that customer.
+    pub customer: Option<&'a str>,
+}
+
+/// A request to open a page where the person saves a payment method.
+#[derive(Debug, Clone, Copy)]
+pub struct SaveMethodRequest<'a> {
+    pub setup_id: &'a SetupId,
+    pub owner: &'a OwnerId,
+    /// The person's customer at this provider from an earlier setup; `None` the first time.
+    pub customer: Option<&'a str>,
+    /// Where the provider sends the person back when they are done (or cancel).
+    pub return_url: &'a str,
+}
+
+/// The page the person saves a payment method on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveMethodPage {
+    /// The provider's id for the page, to ask later what came of it.
+    pub session_id: String,
+    pub url: String,
+    /// The person's customer at the provider, to keep for their next setups and charges.
+    pub customer: Option<String>,
+    /// When the provider closes the page; `None` when it does not say (Itinera sets a limit).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What came of a page opened to save a payment method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveMethodState {
+    /// The person has not finished on the page yet.
+    Pending,
+    /// A method was saved: `token` is what a plan pays with, `label` what it is in words.
+    Saved {
+        token: PaymentMethodToken,
+        label: String,
+        customer: Option<String>,
+    },
+    /// Nothing was saved, and nothing will be from this page.
+    Abandoned { reason: String },
 }
 
 /// The state of a payment at the provider.
@@ -178,4 +218,32 @@ pub trait PaymentProvider: Send + Sync {
         amount: Money,
         idempotency_key: &IdempotencyKey,
     ) -> Result<RefundReceipt, PaymentError>;
+
+    /// Whether the person can save a payment method with this provider (add_payment_method).
+    fn saves_methods(&self) -> bool {
+        false
+    }
+
+    /// Opens a page at the provider where the person saves a payment method; the card details
+    /// go to the provider only. Sent again for the same setup, it returns the same page.
+    async fn start_saving_method(
+        &self,
+        _request: SaveMethodRequest<'_>,
+    ) -> Result<SaveMethodPage, PaymentError> {
+        Err(cannot_save(self.name()))
+    }
+
+    /// What came of the page. Asking again after `Saved` answers the same method.
+    async fn saved_method_state(&self, _session_id: &str) -> Result<SaveMethodState, PaymentError> {
+        Err(cannot_save(self.name()))
+    }
+}
+
+fn cannot_save(provider: &str) -> PaymentError {
+    ProviderError::rejected(
+        provider,
+        "saving_unsupported",
+        "this provider cannot save payment methods",
+    )
+    .into()
 }

@@ -9,10 +9,12 @@ use crate::crypto::CryptoError;
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
 use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{ApprovalId, OfferId, OrderId, OwnerId, PlanId};
+use crate::domain::ids::{PaymentMethodToken, SetupId};
 use crate::domain::offer::Offer;
 use crate::domain::order::{Order, OrderEvent, OrderStatus};
 use crate::domain::plan::TravelPlan;
 use crate::domain::saga::{SagaStep, StepState};
+use crate::domain::saved_method::{MethodSetup, SavedMethod};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -27,6 +29,15 @@ pub enum StoreError {
     Sealed { what: String, source: CryptoError },
     #[error("database error: {0}")]
     Database(String),
+    #[error("this payment method was saved by someone else and cannot be saved again")]
+    MethodTaken,
+}
+
+/// How a pending setup ended.
+#[derive(Debug, Clone)]
+pub enum SetupOutcome {
+    Saved(SavedMethod),
+    Abandoned(String),
 }
 
 /// Whether an order was created by this call or already existed for the approval.
@@ -142,4 +153,35 @@ pub trait Store: Send + Sync {
         owner: &OwnerId,
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<Order>, StoreError>;
+
+    /// Records a page opened for the person to save a payment method.
+    async fn insert_method_setup(&self, setup: &MethodSetup) -> Result<(), StoreError>;
+    /// The owner's setups created since `since`, newest first.
+    async fn method_setups(
+        &self,
+        owner: &OwnerId,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<MethodSetup>, StoreError>;
+    /// Ends a pending setup of the owner's, saving the method with it; false (and nothing
+    /// changed) when it was no longer pending, so asking twice never saves twice. A token
+    /// already saved by someone else is refused.
+    async fn settle_method_setup(
+        &self,
+        owner: &OwnerId,
+        setup: &SetupId,
+        outcome: &SetupOutcome,
+    ) -> Result<bool, StoreError>;
+    /// The owner's saved payment methods, oldest first.
+    async fn saved_methods(&self, owner: &OwnerId) -> Result<Vec<SavedMethod>, StoreError>;
+    /// The saved method with this token, whoever saved it: to refuse someone else's.
+    async fn saved_method(
+        &self,
+        token: &PaymentMethodToken,
+    ) -> Result<Option<SavedMethod>, StoreError>;
+    /// The owner's customer at this provider from an earlier setup, to attach new methods to.
+    async fn provider_customer(
+        &self,
+        owner: &OwnerId,
+        provider: &str,
+    ) -> Result<Option<String>, StoreError>;
 }

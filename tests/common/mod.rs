@@ -163,6 +163,10 @@ pub struct Options {
     pub payment: itinera::config::PaymentSettings,
     /// More payment providers after it, in the operator's order.
     pub fallback_payments: Vec<itinera::config::PaymentSettings>,
+    /// The person the server acts for (the profile).
+    pub profile: &'static str,
+    /// Serve over the databases of another harness (another person on the same Itinera).
+    pub shared_dir: Option<std::path::PathBuf>,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -201,6 +205,8 @@ impl Default for Options {
             risk: itinera::domain::risk::RiskRules::off(),
             payment: itinera::config::PaymentSettings::Sandbox,
             fallback_payments: Vec::new(),
+            profile: "local",
+            shared_dir: None,
         }
     }
 }
@@ -216,7 +222,8 @@ impl Harness {
 
     /// A server over the databases in `dir`, as after a restart with other settings.
     pub async fn start_in(dir: tempfile::TempDir, options: Options) -> Harness {
-        let mut config = Config::in_dir(dir.path());
+        let mut config = Config::in_dir(options.shared_dir.as_deref().unwrap_or(dir.path()));
+        config.profile = options.profile.to_string();
         config.sandbox.faults = Faults::parse(options.faults).unwrap();
         config.sandbox.fault_seed = options.fault_seed;
         config.policy = options.policy;
@@ -274,6 +281,33 @@ impl Harness {
 
     pub fn sandbox(&self) -> &Arc<Sandbox> {
         self.app.sandbox()
+    }
+
+    /// Another person using the same Itinera (same databases), as `profile`.
+    pub async fn another_person(&self, profile: &'static str) -> Harness {
+        self.beside(Options {
+            profile,
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// A second server over this harness's databases, with other options (another profile).
+    pub async fn beside(&self, options: Options) -> Harness {
+        Harness::with(Options {
+            shared_dir: Some(self.dir.path().to_path_buf()),
+            ..options
+        })
+        .await
+    }
+
+    /// Row count of a table of the sandbox's own ledger.
+    pub async fn ledger_rows(&self, table: &str) -> i64 {
+        let url = format!(
+            "sqlite://{}",
+            self.dir.path().join("sandbox-ledger.db").display()
+        );
+        count_rows(&url, table).await
     }
 
     /// Every booking the sandbox provider holds, oldest first.
@@ -400,6 +434,15 @@ impl Harness {
             .await
     }
 
+    /// Executes an approved plan that must fail: its failure, as the person reads it.
+    pub async fn failed_execution(&self, plan_id: &str) -> String {
+        let order = self
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "failed", "{order}");
+        order["failure"].as_str().unwrap().to_string()
+    }
+
     /// Search, plan all four kinds as must-haves, confirm (the person approves): the plan id.
     pub async fn approved_paris_plan(&self, payment_method: &str) -> (String, Vec<Value>) {
         self.approved_paris_plan_in(payment_method, "EUR").await
@@ -429,15 +472,19 @@ impl Harness {
 
     /// Row count of a table of the order store.
     pub async fn rows(&self, table: &str) -> i64 {
-        let pool = sqlx::SqlitePool::connect(&self.store_url()).await.unwrap();
-        let count: i64 =
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        pool.close().await;
-        count
+        count_rows(&self.store_url(), table).await
     }
+}
+
+async fn count_rows(url: &str, table: &str) -> i64 {
+    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+    let count: i64 =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    count
 }
 
 pub mod antom_fake;

@@ -4,6 +4,12 @@
 //! void (204, or the authorization with `Prefer: return=representation`) and refund; decimal
 //! string amounts with exactly the currency's decimals; `PayPal-Request-Id` replays; the error
 //! object with `details[].issue` (`ORDER_NOT_APPROVED`, `INSTRUMENT_DECLINED`).
+//!
+//! Vault v3: setup tokens (`PAYER_ACTION_REQUIRED` with an `approve` link, then `APPROVED` once
+//! the payer approves at `/fake/vault-approve/{id}`), payment tokens made from an approved setup
+//! token (`PAYER_ACTION_REQUIRED` before, `SETUP_TOKEN_ALREADY_TOKENIZED` twice), and orders paid
+//! with `payment_source.paypal.vault_id`, authorized at creation with no payer step (and refused
+//! without a `PayPal-Request-Id`, mandatory for such single-step orders).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,6 +50,10 @@ struct Books {
     decline_next_capture: bool,
     recorder: Recorder,
     next_id: u64,
+    /// Setup token → (status, customer id).
+    setup_tokens: HashMap<String, (&'static str, String)>,
+    /// Payment token (vault id) → customer id.
+    payment_tokens: HashMap<String, String>,
 }
 
 #[derive(Clone)]
@@ -65,6 +75,10 @@ impl FakePayPal {
             .route("/v2/checkout/orders/{id}", get(api))
             .route("/v2/checkout/orders/{id}/{action}", post(api))
             .route("/v2/payments/{kind}/{id}/{action}", post(api))
+            .route("/v3/vault/setup-tokens", post(api))
+            .route("/v3/vault/setup-tokens/{id}", get(api))
+            .route("/v3/vault/payment-tokens", post(api))
+            .route("/fake/vault-approve/{id}", get(approve_vault))
             .route(
                 "/v1/notifications/verify-webhook-signature",
                 post(verify_webhook),
@@ -365,6 +379,19 @@ async fn api(
     {
         return answer(status, &body);
     }
+    if request_id.is_none()
+        && json
+            .as_ref()
+            .is_some_and(|body| body["payment_source"]["paypal"]["vault_id"].is_string())
+    {
+        let (status, body) = error(
+            400,
+            "INVALID_REQUEST",
+            "PAYPAL_REQUEST_ID_REQUIRED",
+            "A PayPal-Request-Id is required if you are trying to process payment for an Order.",
+        );
+        return json_response(status, &body);
+    }
     let representation = headers.get("prefer").is_some_and(|v| {
         v.to_str()
             .unwrap_or_default()
@@ -414,6 +441,12 @@ fn act(
             void(books, id, representation)
         }
         ("POST", ["v2", "payments", "captures", id, "refund"]) => refund(books, id, &body),
+        ("POST", ["v3", "vault", "setup-tokens"]) => create_setup_token(books, &body, base_url),
+        ("GET", ["v3", "vault", "setup-tokens", id]) => match books.setup_tokens.get(*id) {
+            Some((status, customer)) => (200, setup_token_json(id, status, customer, base_url)),
+            None => not_found(),
+        },
+        ("POST", ["v3", "vault", "payment-tokens"]) => create_payment_token(books, &body),
         _ => error(
             404,
             "RESOURCE_NOT_FOUND",
@@ -442,12 +475,31 @@ fn create(books: &mut Books, body: &Value, base_url: &str) -> (u16, Value) {
     };
     books.next_id += 1;
     let id = format!("ORDER{}", books.next_id);
+    // A saved account pays at once: authorized with no payer step.
+    let vaulted = match body["payment_source"]["paypal"]["vault_id"].as_str() {
+        None => None,
+        Some(vault_id) if books.payment_tokens.contains_key(vault_id) => {
+            Some(format!("AUTH{}", books.next_id))
+        }
+        Some(_) => {
+            return error(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                "INVALID_RESOURCE_ID",
+                "Specified vault id does not exist.",
+            );
+        }
+    };
     let order = Order {
         currency,
         amount,
-        status: "PAYER_ACTION_REQUIRED",
+        status: if vaulted.is_some() {
+            "COMPLETED"
+        } else {
+            "PAYER_ACTION_REQUIRED"
+        },
         declines: false,
-        authorization: None,
+        authorization: vaulted.map(|auth| (auth, "CREATED")),
         capture: None,
         refunds: Vec::new(),
     };
@@ -621,4 +673,101 @@ async fn approve(State(fake): State<FakePayPal>, Path(id): Path<String>) -> &'st
 /// The payer approves with an instrument the bank will decline.
 async fn approve_declining(State(fake): State<FakePayPal>, Path(id): Path<String>) -> &'static str {
     mark_approved(&fake, &id, true)
+}
+
+fn setup_token_json(id: &str, status: &str, customer: &str, base_url: &str) -> Value {
+    let mut links = vec![
+        json!({"href": format!("{base_url}/v3/vault/setup-tokens/{id}"), "rel": "self", "method": "GET"}),
+    ];
+    if status == "PAYER_ACTION_REQUIRED" {
+        links.push(json!({"href": format!("{base_url}/fake/vault-approve/{id}"), "rel": "approve", "method": "GET"}));
+    }
+    json!({"id": id, "customer": {"id": customer}, "status": status, "payment_source": {"paypal": {}}, "links": links})
+}
+
+fn create_setup_token(books: &mut Books, body: &Value, base_url: &str) -> (u16, Value) {
+    let paypal = &body["payment_source"]["paypal"];
+    let context = &paypal["experience_context"];
+    if paypal["usage_type"] != "MERCHANT"
+        || !context["return_url"].is_string()
+        || !context["cancel_url"].is_string()
+    {
+        return error(
+            400,
+            "INVALID_REQUEST",
+            "MISSING_REQUIRED_PARAMETER",
+            "payment_source.paypal needs usage_type and experience_context return_url and cancel_url",
+        );
+    }
+    books.next_id += 1;
+    let id = format!("SETUP{}", books.next_id);
+    let customer = body["customer"]["id"]
+        .as_str()
+        .map_or_else(|| format!("CUSTOMER{}", books.next_id), str::to_string);
+    books
+        .setup_tokens
+        .insert(id.clone(), ("PAYER_ACTION_REQUIRED", customer.clone()));
+    (
+        200,
+        setup_token_json(&id, "PAYER_ACTION_REQUIRED", &customer, base_url),
+    )
+}
+
+fn create_payment_token(books: &mut Books, body: &Value) -> (u16, Value) {
+    let token = &body["payment_source"]["token"];
+    if token["type"] != "SETUP_TOKEN" {
+        return error(
+            400,
+            "INVALID_REQUEST",
+            "INVALID_PARAMETER_VALUE",
+            "payment_source.token.type must be SETUP_TOKEN",
+        );
+    }
+    let setup_id = token["id"].as_str().unwrap_or_default().to_string();
+    books.next_id += 1;
+    let vault_id = format!("VAULT{}", books.next_id);
+    let Some((status, customer)) = books.setup_tokens.get_mut(&setup_id) else {
+        return not_found();
+    };
+    match *status {
+        "APPROVED" => {}
+        "VAULTED" => {
+            return error(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                "SETUP_TOKEN_ALREADY_TOKENIZED",
+                "The setup token has been used previously to generate a payment token.",
+            );
+        }
+        _ => {
+            return error(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                "PAYER_ACTION_REQUIRED",
+                "Please make sure setup up token is approved.",
+            );
+        }
+    }
+    *status = "VAULTED";
+    let customer = customer.clone();
+    books
+        .payment_tokens
+        .insert(vault_id.clone(), customer.clone());
+    (
+        200,
+        json!({"id": vault_id, "customer": {"id": customer},
+               "payment_source": {"paypal": {"email_address": "ada@example.com", "account_id": "FAKEPAYER"}}}),
+    )
+}
+
+/// The payer approves saving their PayPal account on PayPal's page.
+async fn approve_vault(State(fake): State<FakePayPal>, Path(id): Path<String>) -> &'static str {
+    let mut books = fake.books.lock().unwrap();
+    match books.setup_tokens.get_mut(&id) {
+        Some((status, _)) if *status == "PAYER_ACTION_REQUIRED" => {
+            *status = "APPROVED";
+            "approved"
+        }
+        _ => "nothing to approve",
+    }
 }

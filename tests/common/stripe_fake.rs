@@ -4,6 +4,13 @@
 //! replays (and refusal of a key reused with other parameters), refunds bounded by what was
 //! captured. It records every request so tests can check what the adapter sent, and can be told
 //! to answer the next requests with an error status.
+//!
+//! Saving a card: Customers, Checkout Sessions in `mode=setup` (open → complete | expired) with
+//! their SetupIntent, and PaymentMethods attached to the Customer. `/fake/checkout/{id}?card=…`
+//! stands in for the person typing a card on Stripe's page. A PaymentIntent with a method
+//! attached to a Customer is refused unless it names that Customer, as Stripe refuses it ("The
+//! customer does not have a payment method with the ID …" for another customer; the wording for
+//! no customer at all is the fake's own).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -30,9 +37,33 @@ struct Intent {
     status: &'static str,
 }
 
+/// A Checkout Session in setup mode.
+#[derive(Debug, Clone)]
+struct Session {
+    customer: String,
+    status: &'static str,
+    setup_intent: String,
+    expires_at: i64,
+}
+
+/// A card saved on the Checkout page, attached to its Customer.
+#[derive(Debug, Clone)]
+struct SavedCard {
+    customer: String,
+    /// The test method whose behaviour it has when charged.
+    behaves_as: &'static str,
+    last4: &'static str,
+}
+
 #[derive(Default)]
 struct Books {
     intents: HashMap<String, Intent>,
+    /// Customer id → `metadata[itinera_owner]`.
+    customers: HashMap<String, String>,
+    sessions: HashMap<String, Session>,
+    /// SetupIntent id → the PaymentMethod saved with it, once the page is complete.
+    setup_intents: HashMap<String, Option<String>>,
+    saved: HashMap<String, SavedCard>,
     recorder: Recorder,
     next_id: u64,
     /// The next POST acts (and is stored for replay) but its answer is lost: a 500 goes back,
@@ -61,7 +92,13 @@ impl FakeStripe {
             .route("/v1/payment_intents/{id}", get(handle_get))
             .route("/v1/payment_intents/{id}/{action}", post(handle))
             .route("/v1/refunds", post(handle))
+            .route("/v1/customers", post(handle))
+            .route("/v1/checkout/sessions", post(handle))
+            .route("/v1/checkout/sessions/{id}", get(handle_get))
+            .route("/v1/setup_intents/{id}", get(handle_get))
+            .route("/v1/payment_methods/{id}", get(handle_get))
             .route("/fake/3ds/{id}", get(complete_3ds))
+            .route("/fake/checkout/{id}", get(complete_checkout))
             .with_state(fake.clone());
         super::fake_http::serve(listener, app);
         fake
@@ -105,6 +142,30 @@ impl FakeStripe {
 
     pub fn intent_count(&self) -> usize {
         self.books.lock().unwrap().intents.len()
+    }
+
+    /// The session expires unused, as after 24 hours or when the person leaves the page.
+    pub fn expire_session(&self, id: &str) {
+        let mut books = self.books.lock().unwrap();
+        let session = books.sessions.get_mut(id).unwrap();
+        assert_eq!(session.status, "open");
+        session.status = "expired";
+    }
+
+    /// The id the next card saved on a Checkout page will get (ids here are sequential).
+    pub fn next_saved_method(&self) -> String {
+        format!("pm_fakesaved{}", self.books.lock().unwrap().next_id + 1)
+    }
+
+    /// The `metadata[itinera_owner]` of each customer created.
+    pub fn customers(&self) -> Vec<String> {
+        self.books
+            .lock()
+            .unwrap()
+            .customers
+            .values()
+            .cloned()
+            .collect()
     }
 }
 
@@ -194,18 +255,49 @@ async fn handle_get(
     let expand = query
         .iter()
         .any(|(k, v)| k.starts_with("expand") && v == "latest_charge");
-    match books.intents.get(&id) {
-        Some(intent) => respond(200, intent_json(&id, intent, &fake.base_url, expand), false),
+    let found = match uri.path().trim_start_matches("/v1/").split('/').next() {
+        Some("payment_intents") => books
+            .intents
+            .get(&id)
+            .map(|intent| intent_json(&id, intent, &fake.base_url, expand)),
+        Some("checkout") => books
+            .sessions
+            .get(&id)
+            .map(|session| session_json(&id, session, &fake.base_url)),
+        Some("setup_intents") => books.setup_intents.get(&id).map(|method| {
+            json!({"id": id, "object": "setup_intent", "status": if method.is_some() { "succeeded" } else { "requires_payment_method" }, "payment_method": method})
+        }),
+        Some("payment_methods") => books.saved.get(&id).map(|card| {
+            json!({"id": id, "object": "payment_method", "type": "card", "customer": card.customer,
+                   "card": {"brand": "visa", "last4": card.last4, "exp_month": 12, "exp_year": 2030}})
+        }),
+        _ => None,
+    };
+    match found {
+        Some(body) => respond(200, body, false),
         None => {
             let (status, body) = error(
                 404,
                 "invalid_request_error",
                 "resource_missing",
-                "No such payment_intent",
+                &format!("No such object: '{id}'"),
             );
             respond(status, body, false)
         }
     }
+}
+
+fn session_json(id: &str, session: &Session, base_url: &str) -> Value {
+    json!({
+        "id": id,
+        "object": "checkout.session",
+        "mode": "setup",
+        "status": session.status,
+        "url": (session.status == "open").then(|| format!("{base_url}/fake/checkout/{id}")),
+        "customer": session.customer,
+        "setup_intent": session.setup_intent,
+        "expires_at": session.expires_at,
+    })
 }
 
 async fn handle(
@@ -291,6 +383,8 @@ fn act(books: &mut Books, path: &str, form: &[(String, String)], base_url: &str)
         ["payment_intents", id, "capture"] => capture(books, id, form, base_url),
         ["payment_intents", id, "cancel"] => cancel(books, id, base_url),
         ["refunds"] => refund(books, form),
+        ["customers"] => create_customer(books, form),
+        ["checkout", "sessions"] => create_session(books, form, base_url),
         _ => error(
             404,
             "invalid_request_error",
@@ -329,7 +423,32 @@ fn create(books: &mut Books, form: &[(String, String)], base_url: &str) -> (u16,
             "this fake only does confirmed manual-capture intents",
         );
     }
-    let status = match field(form, "payment_method").unwrap_or_default() {
+    let method = field(form, "payment_method").unwrap_or_default();
+    let method = match books.saved.get(method) {
+        None => method,
+        Some(card) => match field(form, "customer") {
+            Some(customer) if customer == card.customer => card.behaves_as,
+            Some(_) => {
+                return error(
+                    400,
+                    "invalid_request_error",
+                    "resource_missing",
+                    &format!(
+                        "The customer does not have a payment method with the ID {method}. The payment method must be attached to the customer."
+                    ),
+                );
+            }
+            None => {
+                return error(
+                    400,
+                    "invalid_request_error",
+                    "payment_method_unexpected_state",
+                    "This PaymentMethod is attached to a Customer: pass that Customer in `customer`.",
+                );
+            }
+        },
+    };
+    let status = match method {
         "pm_card_visa" => "requires_capture",
         "pm_card_threeDSecure2Required" => "requires_action",
         "pm_card_visa_chargeDeclined" => {
@@ -482,4 +601,103 @@ async fn complete_3ds(State(fake): State<FakeStripe>, Path(id): Path<String>) ->
         }
         _ => "nothing to authenticate",
     }
+}
+
+fn create_customer(books: &mut Books, form: &[(String, String)]) -> (u16, Value) {
+    books.next_id += 1;
+    let id = format!("cus_fake{}", books.next_id);
+    let owner = field(form, "metadata[itinera_owner]")
+        .unwrap_or_default()
+        .to_string();
+    books.customers.insert(id.clone(), owner.clone());
+    (
+        200,
+        json!({"id": id, "object": "customer", "metadata": {"itinera_owner": owner}}),
+    )
+}
+
+fn create_session(books: &mut Books, form: &[(String, String)], base_url: &str) -> (u16, Value) {
+    if field(form, "mode") != Some("setup") {
+        return error(
+            400,
+            "invalid_request_error",
+            "parameter_invalid",
+            "this fake only opens sessions in setup mode",
+        );
+    }
+    let Some(customer) = field(form, "customer").filter(|c| books.customers.contains_key(*c))
+    else {
+        return error(
+            400,
+            "invalid_request_error",
+            "resource_missing",
+            "No such customer",
+        );
+    };
+    // Setup mode needs the method types or a currency (dynamic payment methods).
+    if field(form, "payment_method_types[0]").is_none() && field(form, "currency").is_none() {
+        return error(
+            400,
+            "invalid_request_error",
+            "parameter_missing",
+            "Missing required param: currency.",
+        );
+    }
+    if field(form, "success_url").is_none() {
+        return error(
+            400,
+            "invalid_request_error",
+            "parameter_missing",
+            "Missing required param: success_url.",
+        );
+    }
+    books.next_id += 1;
+    let id = format!("cs_test_fake{}", books.next_id);
+    let setup_intent = format!("seti_fake{}", books.next_id);
+    let session = Session {
+        customer: customer.to_string(),
+        status: "open",
+        setup_intent: setup_intent.clone(),
+        expires_at: chrono::Utc::now().timestamp() + 24 * 3600,
+    };
+    let body = session_json(&id, &session, base_url);
+    books.setup_intents.insert(setup_intent, None);
+    books.sessions.insert(id, session);
+    (200, body)
+}
+
+/// The person types a card on Stripe's Checkout page and saves it: `?card=visa` (approves) or
+/// `?card=declined`.
+async fn complete_checkout(
+    State(fake): State<FakeStripe>,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> &'static str {
+    let typed: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    let (behaves_as, last4) = match field(&typed, "card").unwrap_or_default() {
+        "visa" => ("pm_card_visa", "4242"),
+        "declined" => ("pm_card_visa_chargeDeclined", "0002"),
+        _ => return "unknown test card",
+    };
+    let mut books = fake.books.lock().unwrap();
+    books.next_id += 1;
+    let method = format!("pm_fakesaved{}", books.next_id);
+    let Some(session) = books.sessions.get_mut(&id).filter(|s| s.status == "open") else {
+        return "this page is no longer open";
+    };
+    session.status = "complete";
+    let (customer, setup_intent) = (session.customer.clone(), session.setup_intent.clone());
+    books
+        .setup_intents
+        .insert(setup_intent, Some(method.clone()));
+    books.saved.insert(
+        method,
+        SavedCard {
+            customer,
+            behaves_as,
+            last4,
+        },
+    );
+    "saved"
 }

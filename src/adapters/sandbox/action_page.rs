@@ -1,7 +1,8 @@
-//! The sandbox's 3-D Secure page: visiting a payment's action URL completes the challenge.
+//! The sandbox's customer pages: the 3-D Secure page (visiting a payment's action URL completes
+//! the challenge) and the card page of `card_page`.
 //!
-//! It stands in for the bank's page a real provider redirects the customer to. It is served on
-//! loopback only, and started the first time a payment needs it.
+//! They stand in for the bank's and the provider's pages a real provider sends the customer to.
+//! They are served on loopback only, and started the first time one is needed.
 
 use std::sync::Arc;
 
@@ -11,16 +12,23 @@ use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
 
-use super::Sandbox;
+use super::{Sandbox, card_page};
 
 impl Sandbox {
     /// The URL where the customer completes the payment's 3-D Secure challenge.
     pub(super) async fn action_url(self: &Arc<Self>, payment_id: &str) -> Result<String, String> {
-        let base = self
-            .action_base_url
+        Ok(format!(
+            "{}/sandbox/3ds/{payment_id}",
+            self.pages_base().await?
+        ))
+    }
+
+    /// Where the customer pages are served, starting the server the first time.
+    pub(super) async fn pages_base(self: &Arc<Self>) -> Result<&str, String> {
+        self.action_base_url
             .get_or_try_init(|| start(Arc::clone(self)))
-            .await?;
-        Ok(format!("{base}/sandbox/3ds/{payment_id}"))
+            .await
+            .map(String::as_str)
     }
 }
 
@@ -38,6 +46,10 @@ async fn start(sandbox: Arc<Sandbox>) -> Result<String, String> {
         .map_err(|e| format!("cannot read the 3-D Secure page address: {e}"))?;
     let app = Router::new()
         .route("/sandbox/3ds/{payment_id}", get(complete))
+        .route(
+            "/sandbox/cards/{session}",
+            get(card_page::show).post(card_page::choose),
+        )
         .with_state(sandbox);
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
@@ -84,7 +96,7 @@ async fn complete(
     }
 }
 
-fn page(title: &str, message: &str) -> Html<String> {
+pub(super) fn page(title: &str, message: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

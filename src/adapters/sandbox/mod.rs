@@ -5,6 +5,8 @@
 
 mod action_page;
 mod booking;
+mod card_ledger;
+mod card_page;
 mod failures;
 pub mod faults;
 pub mod inventory;

@@ -1,6 +1,8 @@
 //! The sandbox payment provider, with Stripe-style magic payment method tokens:
 //! `pm_sandbox_visa` succeeds, `pm_sandbox_declined` and `pm_sandbox_insufficient_funds` are
 //! declined, and `pm_sandbox_3ds` needs the customer to complete 3-D Secure at a local page.
+//! Cards saved on the sandbox's card page (`pm_sandbox_saved_…`) behave like the test card the
+//! person chose there.
 
 use std::sync::Arc;
 
@@ -8,6 +10,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::Sandbox;
+use super::card_ledger::SAVED_PREFIX;
 use super::failures::{self, answer_lost, ledger_failure};
 use super::ledger::{LedgerError, LedgerPayment, SandboxLedger, find_payment};
 use crate::domain::idempotency::IdempotencyKey;
@@ -16,7 +19,7 @@ use crate::domain::money::Money;
 use crate::ports::ProviderError;
 use crate::ports::payment::{
     AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
-    PaymentState, RefundReceipt,
+    PaymentState, RefundReceipt, SaveMethodPage, SaveMethodRequest, SaveMethodState,
 };
 
 const NAME: &str = "sandbox_payments";
@@ -26,6 +29,9 @@ pub const SUCCEEDS: &str = "pm_sandbox_visa";
 pub const DECLINED: &str = "pm_sandbox_declined";
 pub const INSUFFICIENT_FUNDS: &str = "pm_sandbox_insufficient_funds";
 pub const THREE_D_SECURE: &str = "pm_sandbox_3ds";
+
+/// How long the card page stays open.
+const CARD_PAGE_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
 
 #[derive(Clone)]
 pub struct SandboxPayments {
@@ -145,13 +151,36 @@ impl SandboxPayments {
         }
     }
 
+    /// Whether the token is one the sandbox issues. A saved card's existence is checked when it
+    /// is charged: this check has no access to the ledger.
     fn method_known(method: &PaymentMethodToken) -> Result<(), String> {
         match method.as_str() {
             SUCCEEDS | DECLINED | INSUFFICIENT_FUNDS | THREE_D_SECURE => Ok(()),
+            saved if saved.starts_with(SAVED_PREFIX) => Ok(()),
             _ => Err(format!(
-                "the sandbox charges its test payment methods only: {SUCCEEDS}, {DECLINED}, {INSUFFICIENT_FUNDS} or {THREE_D_SECURE}"
+                "the sandbox charges its test payment methods only: {SUCCEEDS}, {DECLINED}, {INSUFFICIENT_FUNDS}, {THREE_D_SECURE}, or a card saved with add_payment_method"
             )),
         }
+    }
+
+    /// The magic token whose behaviour `method` has: itself, or the test card a saved card was
+    /// chosen as.
+    async fn behaviour(&self, method: &str) -> Result<String, PaymentError> {
+        if !method.starts_with(SAVED_PREFIX) {
+            return Ok(method.to_string());
+        }
+        self.sandbox
+            .ledger
+            .saved_card(method)
+            .await
+            .map_err(ledger_error)?
+            .map(|card| card.behaves_as)
+            .ok_or_else(|| {
+                rejected(
+                    "payment_method_unknown",
+                    "no card was saved with this token; save one with add_payment_method",
+                )
+            })
     }
 
     async fn authorize_once(
@@ -159,7 +188,7 @@ impl SandboxPayments {
         request: AuthorizeRequest<'_>,
     ) -> Result<PaymentHandle, PaymentError> {
         let method = request.payment_method.as_str();
-        let (status, failure) = match method {
+        let (status, failure) = match self.behaviour(method).await?.as_str() {
             SUCCEEDS => ("authorized", None),
             DECLINED => ("failed", Some("card_declined")),
             INSUFFICIENT_FUNDS => ("failed", Some("insufficient_funds")),
@@ -273,6 +302,70 @@ impl PaymentProvider for SandboxPayments {
         let effect = self.sandbox.check(NAME, "payment", "authorize").await?;
         let answer = self.authorize_once(request).await;
         answer_lost(NAME, effect, answer)
+    }
+
+    fn saves_methods(&self) -> bool {
+        true
+    }
+
+    /// Opens the sandbox's card page. The page's id comes from the setup's, so the same setup
+    /// asked again finds the same page.
+    async fn start_saving_method(
+        &self,
+        request: SaveMethodRequest<'_>,
+    ) -> Result<SaveMethodPage, PaymentError> {
+        self.sandbox.check(NAME, "payment", "save_method").await?;
+        let session = format!(
+            "cs_sbx_{}",
+            request.setup_id.as_str().trim_start_matches("setup_")
+        );
+        let now = self.sandbox.clock.now();
+        let setup = self
+            .sandbox
+            .ledger
+            .open_card_setup(&session, now, now + CARD_PAGE_LIFETIME)
+            .await
+            .map_err(ledger_error)?;
+        let base = self
+            .sandbox
+            .pages_base()
+            .await
+            .map_err(|message| ProviderError::unavailable(NAME, message))?;
+        Ok(SaveMethodPage {
+            url: format!("{base}/sandbox/cards/{session}"),
+            session_id: session,
+            customer: None,
+            expires_at: Some(setup.expires_at),
+        })
+    }
+
+    async fn saved_method_state(&self, session_id: &str) -> Result<SaveMethodState, PaymentError> {
+        self.sandbox.check(NAME, "payment", "status").await?;
+        let setup = self
+            .sandbox
+            .ledger
+            .card_setup(session_id)
+            .await
+            .map_err(ledger_error)?
+            .ok_or_else(|| rejected("resource_missing", &format!("no card page {session_id}")))?;
+        Ok(match (setup.card, setup.status.as_str()) {
+            (Some(card), _) => SaveMethodState::Saved {
+                token: PaymentMethodToken::parse(&card.token).map_err(|e| {
+                    ledger_error(LedgerError::Database(format!("bad saved token: {e}")))
+                })?,
+                label: card.label,
+                customer: None,
+            },
+            (None, "cancelled") => SaveMethodState::Abandoned {
+                reason: "the person cancelled on the sandbox card page".into(),
+            },
+            (None, _) if self.sandbox.clock.now() > setup.expires_at => {
+                SaveMethodState::Abandoned {
+                    reason: "the sandbox card page expired before a card was chosen".into(),
+                }
+            }
+            (None, _) => SaveMethodState::Pending,
+        })
     }
 
     async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {

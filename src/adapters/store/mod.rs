@@ -1,4 +1,5 @@
 //! Order stores.
 
+mod saved_methods;
 mod sealed;
 pub mod sqlite;

@@ -16,7 +16,7 @@ use crate::crypto::Keyring;
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::ids::{
-    ApprovalId, ItemId, OfferId, OrderId, OwnerId, PaymentMethodToken, PlanId,
+    ApprovalId, ItemId, OfferId, OrderId, OwnerId, PaymentMethodToken, PlanId, SetupId,
 };
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
@@ -24,8 +24,10 @@ use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus
 use crate::domain::plan::TravelPlan;
 use crate::domain::risk::RiskKind;
 use crate::domain::saga::{SagaStep, StepState};
-use crate::ports::store::{Created, OrderFilter, Store, StoreError};
+use crate::domain::saved_method::{MethodSetup, SavedMethod};
+use crate::ports::store::{Created, OrderFilter, SetupOutcome, Store, StoreError};
 
+use super::saved_methods;
 use super::sealed::{open_plan, seal_plan};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -100,11 +102,11 @@ pub async fn open_pool(url: &str) -> Result<SqlitePool, StoreError> {
         .map_err(opening)
 }
 
-fn db(error: sqlx::Error) -> StoreError {
+pub(super) fn db(error: sqlx::Error) -> StoreError {
     StoreError::Database(error.to_string())
 }
 
-fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
+pub(super) fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {error}"))
 }
 
@@ -133,7 +135,7 @@ fn money(what: &str, amount: &str, currency: Currency) -> Result<Money, StoreErr
     Money::parse(amount, currency.code()).map_err(|e| corrupt(what, e))
 }
 
-fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
+pub(super) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
 {
@@ -142,7 +144,7 @@ where
 
 /// Appends an audit entry inside the caller's transaction, chained to the last one. The caller's
 /// transaction holds SQLite's write lock, so two appends can never link to the same entry.
-async fn append_audit(
+pub(super) async fn append_audit(
     tx: &mut Transaction<'_, Sqlite>,
     owner: &OwnerId,
     action: &str,
@@ -920,6 +922,46 @@ impl Store for SqliteStore {
             orders.push(self.load_order(row).await?);
         }
         Ok(orders)
+    }
+
+    async fn insert_method_setup(&self, setup: &MethodSetup) -> Result<(), StoreError> {
+        saved_methods::insert_setup(&self.pool, setup).await
+    }
+
+    async fn method_setups(
+        &self,
+        owner: &OwnerId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MethodSetup>, StoreError> {
+        saved_methods::setups(&self.pool, owner, since).await
+    }
+
+    async fn settle_method_setup(
+        &self,
+        owner: &OwnerId,
+        setup: &SetupId,
+        outcome: &SetupOutcome,
+    ) -> Result<bool, StoreError> {
+        saved_methods::settle(&self.pool, owner, setup, outcome).await
+    }
+
+    async fn saved_methods(&self, owner: &OwnerId) -> Result<Vec<SavedMethod>, StoreError> {
+        saved_methods::saved_methods(&self.pool, owner).await
+    }
+
+    async fn saved_method(
+        &self,
+        token: &PaymentMethodToken,
+    ) -> Result<Option<SavedMethod>, StoreError> {
+        saved_methods::saved_method(&self.pool, token).await
+    }
+
+    async fn provider_customer(
+        &self,
+        owner: &OwnerId,
+        provider: &str,
+    ) -> Result<Option<String>, StoreError> {
+        saved_methods::provider_customer(&self.pool, owner, provider).await
     }
 }
 

@@ -9,6 +9,17 @@
 //! lookup never places a hold. Small typed wire structs over reqwest, as for Stripe; the
 //! OAuth2 client-credentials token is cached and fetched again shortly before it expires, or
 //! when PayPal answers 401.
+//!
+//! Saving PayPal for later is Vault v3: a setup token (`usage_type=MERCHANT`, the payer's
+//! customer id when known) whose `approve` link the payer follows; once it reads `APPROVED`, a
+//! payment token is made from it (`payment_source.token.type=SETUP_TOKEN`, under a request id
+//! derived from the setup token, so asking twice replays it — PayPal keeps request ids for 3
+//! hours). A plan pays with it as `paypal_vault_<id>`: the order is sent with
+//! `payment_source.paypal.vault_id` and needs no payer approval, so PayPal answers `COMPLETED`
+//! with the authorization at once (single-step, for which `PayPal-Request-Id` is mandatory).
+//! Verified against PayPal's Payment Method Tokens v3 reference and "save PayPal without
+//! purchase" guide, its Orders v2 authorize reference, and the PHP server SDK's
+//! `PaymentTokenStatus` enum.
 
 mod wire;
 
@@ -27,15 +38,17 @@ use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
     AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
-    PaymentState, RefundReceipt,
+    PaymentState, RefundReceipt, SaveMethodPage, SaveMethodRequest, SaveMethodState,
 };
 
 use wire::{
-    Amount, AuthorizationStatus, CaptureStatus, ErrorBody, Order, OrderStatus, Payments, Refund,
-    RefundStatus, Token,
+    Amount, AuthorizationStatus, CaptureStatus, ErrorBody, Order, OrderStatus, PaymentToken,
+    Payments, Refund, RefundStatus, SetupToken, SetupTokenStatus, Token,
 };
 
 const NAME: &str = "paypal";
+/// A saved PayPal account as a plan's payment method: this, then the vault id.
+const VAULT_PREFIX: &str = "paypal_vault_";
 /// A token this close to expiry is fetched again rather than used.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
@@ -174,6 +187,21 @@ impl PayPalPayments {
         .await
     }
 
+    /// Makes the payment token of an approved setup token. Keyed by the setup token, so a
+    /// second ask replays the first answer.
+    async fn vault(&self, setup_token: &str) -> Result<PaymentToken, PaymentError> {
+        self.call(Call {
+            method: reqwest::Method::POST,
+            path: "/v3/vault/payment-tokens".into(),
+            body: Some(
+                json!({"payment_source": {"token": {"id": setup_token, "type": "SETUP_TOKEN"}}})
+                    .to_string(),
+            ),
+            request_id: Some(&format!("itn-vault-{setup_token}")),
+        })
+        .await
+    }
+
     /// The payments of the order's one purchase unit, if it has any yet.
     fn payments(order: &Order) -> Option<&Payments> {
         order
@@ -212,6 +240,21 @@ impl PayPalPayments {
             .and_then(|p| p.authorizations.first())
             .map(|a| a.id.clone())
             .ok_or_else(|| rejected("no_authorization", "the PayPal order has no authorization"))
+    }
+}
+
+/// A saved PayPal account as the person recognises it, the address masked: "PayPal a•••@example.com".
+fn wallet_label(token: &PaymentToken) -> String {
+    let email = token
+        .payment_source
+        .as_ref()
+        .and_then(|source| source.paypal.as_ref())
+        .and_then(|wallet| wallet.email_address.as_deref());
+    match email.and_then(|email| email.split_once('@')) {
+        Some((user, domain)) => {
+            format!("PayPal {}•••@{domain}", user.chars().next().unwrap_or('•'))
+        }
+        None => "PayPal account".to_string(),
     }
 }
 
@@ -386,10 +429,14 @@ impl PaymentProvider for PayPalPayments {
     }
 
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {
-        if method.as_str() == "paypal" {
+        let vaulted = method
+            .as_str()
+            .strip_prefix(VAULT_PREFIX)
+            .is_some_and(|id| !id.is_empty());
+        if method.as_str() == "paypal" || vaulted {
             Ok(())
         } else {
-            Err("with PayPal the payer chooses how to pay on PayPal's own page: use the payment method 'paypal'".into())
+            Err("with PayPal the payer chooses how to pay on PayPal's own page: use the payment method 'paypal', or a PayPal account saved with add_payment_method".into())
         }
     }
 
@@ -397,6 +444,15 @@ impl PaymentProvider for PayPalPayments {
         &self,
         request: AuthorizeRequest<'_>,
     ) -> Result<PaymentHandle, PaymentError> {
+        // A saved account pays without the payer; otherwise the payer approves on PayPal.
+        let source = match request.payment_method.as_str().strip_prefix(VAULT_PREFIX) {
+            Some(vault_id) => json!({"vault_id": vault_id}),
+            None => json!({"experience_context": {
+                "return_url": request.return_url,
+                "cancel_url": request.return_url,
+                "user_action": "CONTINUE",
+            }}),
+        };
         let body = json!({
             "intent": "AUTHORIZE",
             "purchase_units": [{
@@ -405,11 +461,7 @@ impl PaymentProvider for PayPalPayments {
                 "description": request.description,
                 "amount": amount(&request.amount),
             }],
-            "payment_source": {"paypal": {"experience_context": {
-                "return_url": request.return_url,
-                "cancel_url": request.return_url,
-                "user_action": "CONTINUE",
-            }}},
+            "payment_source": {"paypal": source},
         });
         let order: Order = self
             .call(Call {
@@ -429,6 +481,80 @@ impl PaymentProvider for PayPalPayments {
     async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
         let order = self.order(payment_id).await?;
         self.state_of(order)
+    }
+
+    fn saves_methods(&self) -> bool {
+        true
+    }
+
+    async fn start_saving_method(
+        &self,
+        request: SaveMethodRequest<'_>,
+    ) -> Result<SaveMethodPage, PaymentError> {
+        let mut body = json!({"payment_source": {"paypal": {
+            "usage_type": "MERCHANT",
+            "experience_context": {
+                "return_url": request.return_url,
+                "cancel_url": request.return_url,
+            },
+        }}});
+        if let Some(customer) = request.customer {
+            body["customer"] = json!({"id": customer});
+        }
+        let token: SetupToken = self
+            .call(Call {
+                method: reqwest::Method::POST,
+                path: "/v3/vault/setup-tokens".into(),
+                body: Some(body.to_string()),
+                request_id: Some(IdempotencyKey::for_setup(request.setup_id, "session").as_str()),
+            })
+            .await?;
+        let url = token
+            .links
+            .iter()
+            .find(|link| link.rel == "approve")
+            .map(|link| link.href.clone())
+            .ok_or_else(|| rejected("no_approve_link", "PayPal gave no page to approve saving"))?;
+        Ok(SaveMethodPage {
+            session_id: token.id,
+            url,
+            customer: token.customer.map(|c| c.id),
+            // PayPal does not say how long the approval link lasts.
+            expires_at: None,
+        })
+    }
+
+    async fn saved_method_state(&self, session_id: &str) -> Result<SaveMethodState, PaymentError> {
+        let token: SetupToken = self
+            .call(Call {
+                method: reqwest::Method::GET,
+                path: format!("/v3/vault/setup-tokens/{session_id}"),
+                body: None,
+                request_id: None,
+            })
+            .await?;
+        match token.status {
+            SetupTokenStatus::Created | SetupTokenStatus::PayerActionRequired => {
+                Ok(SaveMethodState::Pending)
+            }
+            // Vaulted already (by an earlier ask whose answer was lost): the same request id
+            // replays the payment token.
+            SetupTokenStatus::Approved
+            | SetupTokenStatus::Vaulted
+            | SetupTokenStatus::Tokenized => {
+                let saved = self.vault(&token.id).await?;
+                Ok(SaveMethodState::Saved {
+                    token: PaymentMethodToken::parse(&format!("{VAULT_PREFIX}{}", saved.id))
+                        .map_err(|_| unknown())?,
+                    label: wallet_label(&saved),
+                    customer: saved
+                        .customer
+                        .as_ref()
+                        .or(token.customer.as_ref())
+                        .map(|c| c.id.clone()),
+                })
+            }
+        }
     }
 
     async fn complete_action(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {

@@ -127,3 +127,48 @@ pub struct Detail {
     pub issue: Option<String>,
     pub description: Option<String>,
 }
+
+/// A Vault v3 setup token's (and payment token's) status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SetupTokenStatus {
+    Created,
+    PayerActionRequired,
+    Approved,
+    Vaulted,
+    Tokenized,
+}
+
+/// `POST /v3/vault/setup-tokens`: the payer approves saving PayPal at its `approve` link.
+#[derive(Debug, Deserialize)]
+pub struct SetupToken {
+    pub status: SetupTokenStatus,
+    pub customer: Option<VaultCustomer>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    pub id: String,
+}
+
+/// The payer as PayPal's vault knows them.
+#[derive(Debug, Deserialize)]
+pub struct VaultCustomer {
+    pub id: String,
+}
+
+/// `POST /v3/vault/payment-tokens`: the saved PayPal account, charged later by `vault_id`.
+#[derive(Debug, Deserialize)]
+pub struct PaymentToken {
+    pub id: String,
+    pub customer: Option<VaultCustomer>,
+    pub payment_source: Option<VaultedSource>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VaultedSource {
+    pub paypal: Option<VaultedWallet>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VaultedWallet {
+    pub email_address: Option<String>,
+}

@@ -1,6 +1,15 @@
 //! Stripe: a hold is a PaymentIntent with `capture_method=manual`, confirmed at creation; capture
 //! takes `amount_to_capture`, a void cancels the intent, refunds go through `/v1/refunds`.
 //!
+//! Saving a card is a Checkout Session in `mode=setup` for the person's Customer (created once,
+//! `metadata[itinera_owner]`), with `payment_method_types[0]=card` (setup mode needs either that
+//! or `currency`). The person types the card on Stripe's page; the session then reads `complete`
+//! with a SetupIntent whose `payment_method` is the saved `pm_…`, attached to the Customer, and
+//! whose card (brand, last4, expiry) makes the label. A charge with that method must name the
+//! Customer (`customer=cus_…`), or Stripe refuses it. Verified against Stripe's API reference
+//! (Checkout Sessions create/retrieve, SetupIntents, PaymentMethods) and its "Set up future
+//! payments" guide for Checkout's setup mode.
+//!
 //! Small typed wire structs over reqwest rather than a client crate: Itinera calls five
 //! endpoints, and the maintained crates (async-stripe) generate the whole API, which costs
 //! minutes of build on two cores for code that would go unused. Every POST carries the saga's
@@ -19,10 +28,14 @@ use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
     AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
-    PaymentState, RefundReceipt,
+    PaymentState, RefundReceipt, SaveMethodPage, SaveMethodRequest, SaveMethodState,
 };
+use chrono::DateTime;
 
-use wire::{ChargeField, ErrorBody, IntentStatus, PaymentIntent, Refund, RefundStatus};
+use wire::{
+    CardDetails, ChargeField, CheckoutSession, Customer, ErrorBody, IntentStatus, PaymentIntent,
+    PaymentMethod, Refund, RefundStatus, SessionStatus, SetupIntent, SetupIntentStatus,
+};
 
 const NAME: &str = "stripe";
 /// Stripe takes at most eight digits of minor units in one payment, in every currency
@@ -214,6 +227,25 @@ fn minor(amount: &Money) -> Result<String, PaymentError> {
     })
 }
 
+/// A saved card as the person recognises it: "Visa •••• 4242, expires 12/2030".
+fn card_label(card: &CardDetails) -> String {
+    let brand = match card.brand.as_str() {
+        "amex" => "American Express".to_string(),
+        "diners" => "Diners Club".to_string(),
+        "unionpay" => "UnionPay".to_string(),
+        other => {
+            let mut chars = other.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        }
+    };
+    format!(
+        "{brand} •••• {}, expires {:02}/{}",
+        card.last4, card.exp_month, card.exp_year
+    )
+}
+
 /// What a PaymentIntent's status means for the order.
 fn state_of(intent: &PaymentIntent) -> Result<PaymentState, PaymentError> {
     Ok(match intent.status {
@@ -300,7 +332,7 @@ impl PaymentProvider for StripePayments {
         &self,
         request: AuthorizeRequest<'_>,
     ) -> Result<PaymentHandle, PaymentError> {
-        let form = [
+        let mut form = vec![
             ("amount", minor(&request.amount)?),
             (
                 "currency",
@@ -317,12 +349,120 @@ impl PaymentProvider for StripePayments {
             ("description", request.description.to_string()),
             ("metadata[order_id]", request.order_id.to_string()),
         ];
+        if let Some(customer) = request.customer {
+            form.push(("customer", customer.to_string()));
+        }
         let intent: PaymentIntent = self
             .post("/v1/payment_intents", &form, request.idempotency_key)
             .await?;
         Ok(PaymentHandle {
             state: state_of(&intent)?,
             payment_id: intent.id,
+        })
+    }
+
+    fn saves_methods(&self) -> bool {
+        true
+    }
+
+    async fn start_saving_method(
+        &self,
+        request: SaveMethodRequest<'_>,
+    ) -> Result<SaveMethodPage, PaymentError> {
+        let customer = match request.customer {
+            Some(customer) => customer.to_string(),
+            None => {
+                let created: Customer = self
+                    .post(
+                        "/v1/customers",
+                        &[(
+                            "metadata[itinera_owner]",
+                            request.owner.as_str().to_string(),
+                        )],
+                        &IdempotencyKey::for_setup(request.setup_id, "customer"),
+                    )
+                    .await?;
+                created.id
+            }
+        };
+        let session: CheckoutSession = self
+            .post(
+                "/v1/checkout/sessions",
+                &[
+                    ("mode", "setup".to_string()),
+                    ("customer", customer.clone()),
+                    ("payment_method_types[0]", "card".to_string()),
+                    ("success_url", request.return_url.to_string()),
+                    ("cancel_url", request.return_url.to_string()),
+                    ("client_reference_id", request.setup_id.to_string()),
+                    ("metadata[itinera_setup]", request.setup_id.to_string()),
+                ],
+                &IdempotencyKey::for_setup(request.setup_id, "session"),
+            )
+            .await?;
+        let url = session.url.ok_or_else(|| {
+            ProviderError::rejected(NAME, "no_url", "Stripe opened a page without a URL")
+        })?;
+        Ok(SaveMethodPage {
+            session_id: session.id,
+            url,
+            customer: Some(session.customer.unwrap_or(customer)),
+            expires_at: DateTime::from_timestamp(session.expires_at, 0),
+        })
+    }
+
+    async fn saved_method_state(&self, session_id: &str) -> Result<SaveMethodState, PaymentError> {
+        let session: CheckoutSession = self
+            .get(&format!("/v1/checkout/sessions/{session_id}"), &[])
+            .await?;
+        let setup_intent = match (session.status, session.setup_intent) {
+            (Some(SessionStatus::Open) | None, _) => return Ok(SaveMethodState::Pending),
+            (Some(SessionStatus::Expired), _) => {
+                return Ok(SaveMethodState::Abandoned {
+                    reason: "the Stripe page expired or was left before a card was saved".into(),
+                });
+            }
+            (Some(SessionStatus::Complete), Some(id)) => id,
+            (Some(SessionStatus::Complete), None) => {
+                return Err(ProviderError::rejected(
+                    NAME,
+                    "no_setup_intent",
+                    "the Stripe page completed without a SetupIntent",
+                )
+                .into());
+            }
+        };
+        let intent: SetupIntent = self
+            .get(&format!("/v1/setup_intents/{setup_intent}"), &[])
+            .await?;
+        let method = match (intent.status, intent.payment_method) {
+            (SetupIntentStatus::Succeeded, Some(method)) => method,
+            (SetupIntentStatus::Canceled, _) => {
+                return Ok(SaveMethodState::Abandoned {
+                    reason: "Stripe cancelled the card's setup".into(),
+                });
+            }
+            // The bank is still checking the card (3-D Secure, processing).
+            (
+                SetupIntentStatus::RequiresPaymentMethod
+                | SetupIntentStatus::RequiresConfirmation
+                | SetupIntentStatus::RequiresAction
+                | SetupIntentStatus::Processing
+                | SetupIntentStatus::Succeeded,
+                _,
+            ) => return Ok(SaveMethodState::Pending),
+        };
+        let method: PaymentMethod = self
+            .get(&format!("/v1/payment_methods/{method}"), &[])
+            .await?;
+        let label = method.card.as_ref().map_or_else(
+            || "a payment method saved at Stripe".to_string(),
+            card_label,
+        );
+        Ok(SaveMethodState::Saved {
+            token: PaymentMethodToken::parse(&method.id).map_err(|_| unknown())?,
+            label,
+            customer: session.customer,
         })
     }
 

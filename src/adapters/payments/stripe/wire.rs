@@ -90,3 +90,66 @@ pub struct StripeError {
     pub decline_code: Option<String>,
     pub message: Option<String>,
 }
+
+/// A Customer: the person at Stripe, whom saved PaymentMethods are attached to.
+#[derive(Debug, Deserialize)]
+pub struct Customer {
+    pub id: String,
+}
+
+/// A Checkout Session's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Open,
+    Complete,
+    Expired,
+}
+
+/// A Checkout Session in `mode=setup`: Stripe's page where the person saves a card.
+#[derive(Debug, Deserialize)]
+pub struct CheckoutSession {
+    pub id: String,
+    /// The page; null once the session is complete or expired.
+    pub url: Option<String>,
+    pub status: Option<SessionStatus>,
+    /// The customer's id (not expanded).
+    pub customer: Option<String>,
+    /// The SetupIntent's id (not expanded).
+    pub setup_intent: Option<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetupIntentStatus {
+    RequiresPaymentMethod,
+    RequiresConfirmation,
+    RequiresAction,
+    Processing,
+    Canceled,
+    Succeeded,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetupIntent {
+    pub status: SetupIntentStatus,
+    /// The PaymentMethod's id (not expanded).
+    pub payment_method: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PaymentMethod {
+    pub id: String,
+    pub card: Option<CardDetails>,
+}
+
+/// What Stripe tells of a card: never its number.
+#[derive(Debug, Deserialize)]
+pub struct CardDetails {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: u32,
+    pub exp_year: u32,
+}
