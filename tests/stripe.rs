@@ -122,6 +122,39 @@ async fn a_hold_is_a_confirmed_manual_capture_intent_in_minor_units() {
 }
 
 #[tokio::test]
+async fn icelandic_kronur_go_in_stripe_s_hundredths_and_kuwaiti_fils_stripe_cannot_take_are_refused()
+ {
+    let fake = FakeStripe::start().await;
+    let stripe = adapter(&fake, KEY);
+    let isk = Money::parse("45000", "ISK").unwrap();
+    let handle = Call::new()
+        .authorize(&stripe, isk, "pm_card_visa")
+        .await
+        .unwrap();
+    assert_eq!(
+        handle.state,
+        PaymentState::Authorized { amount: isk },
+        "read back in krónur"
+    );
+    assert_eq!(fake.received()[0].field("amount"), Some("4500000"));
+    assert_eq!(fake.received()[0].field("currency"), Some("isk"));
+
+    let refused = Call::new()
+        .authorize(
+            &stripe,
+            Money::parse("12.345", "KWD").unwrap(),
+            "pm_card_visa",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("whole hundredths"),
+        "{refused}"
+    );
+    assert_eq!(fake.received().len(), 1, "refused before any call");
+}
+
+#[tokio::test]
 async fn a_lost_answer_sent_again_under_the_same_key_holds_once() {
     let fake = FakeStripe::start().await;
     let stripe = adapter(&fake, KEY);

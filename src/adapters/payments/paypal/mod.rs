@@ -322,13 +322,33 @@ fn money(amount: &Amount) -> Result<Money, PaymentError> {
     Money::parse(&amount.value, &amount.currency_code).map_err(|_| unknown())
 }
 
-/// Our amount in PayPal's form: a decimal string with exactly the currency's decimals.
-fn amount(money: &Money) -> Amount {
-    let decimals = money.currency().exponent() as usize;
-    Amount {
-        currency_code: money.currency().code().to_string(),
-        value: format!("{:.*}", decimals, money.amount()),
+/// Currencies PayPal takes in whole units only, whatever their ISO decimals
+/// (developer.paypal.com/reference/currency-codes: "does not support decimals").
+const WHOLE_UNITS_ONLY: [&str; 3] = ["HUF", "JPY", "TWD"];
+
+/// Our amount in PayPal's form: a decimal string with exactly the decimals PayPal takes for the
+/// currency. An amount PayPal cannot take (forints with fillér) is refused before any call,
+/// never rounded: a rounded hold or capture is not what the person approved.
+fn amount(money: &Money) -> Result<Amount, PaymentError> {
+    let code = money.currency().code();
+    let whole = WHOLE_UNITS_ONLY.contains(&code);
+    if whole && !money.amount().fract().is_zero() {
+        return Err(ProviderError::rejected(
+            NAME,
+            "amount",
+            format!("PayPal takes {code} in whole units only, and {money} is not: pay with another provider"),
+        )
+        .into());
     }
+    let decimals = if whole {
+        0
+    } else {
+        money.currency().exponent() as usize
+    };
+    Ok(Amount {
+        currency_code: code.to_string(),
+        value: format!("{:.*}", decimals, money.amount()),
+    })
 }
 
 /// Reads an answer: the body on success (an empty 204 reads as `null`), our error otherwise.
@@ -459,7 +479,7 @@ impl PaymentProvider for PayPalPayments {
                 "reference_id": request.order_id.as_str(),
                 "custom_id": request.order_id.as_str(),
                 "description": request.description,
-                "amount": amount(&request.amount),
+                "amount": amount(&request.amount)?,
             }],
             "payment_source": {"paypal": source},
         });
@@ -590,7 +610,7 @@ impl PaymentProvider for PayPalPayments {
                 method: reqwest::Method::POST,
                 path: format!("/v2/payments/authorizations/{authorization}/capture"),
                 body: Some(
-                    json!({"amount": amount(&amount_to_capture), "final_capture": true})
+                    json!({"amount": amount(&amount_to_capture)?, "final_capture": true})
                         .to_string(),
                 ),
                 request_id: Some(idempotency_key.as_str()),
@@ -648,7 +668,7 @@ impl PaymentProvider for PayPalPayments {
             .call(Call {
                 method: reqwest::Method::POST,
                 path: format!("/v2/payments/captures/{capture}/refund"),
-                body: Some(json!({"amount": amount(&refund_amount)}).to_string()),
+                body: Some(json!({"amount": amount(&refund_amount)?}).to_string()),
                 request_id: Some(idempotency_key.as_str()),
             })
             .await?;
@@ -672,9 +692,21 @@ mod tests {
     #[test]
     fn amounts_carry_exactly_the_currencys_decimals() {
         let eur = Money::parse("12.5", "EUR").unwrap();
-        assert_eq!(amount(&eur).value, "12.50");
+        assert_eq!(amount(&eur).unwrap().value, "12.50");
         let jpy = Money::parse("1200", "JPY").unwrap();
-        assert_eq!(amount(&jpy).value, "1200");
-        assert_eq!(money(&amount(&eur)).unwrap(), eur);
+        assert_eq!(amount(&jpy).unwrap().value, "1200");
+        assert_eq!(money(&amount(&eur).unwrap()).unwrap(), eur);
+    }
+
+    #[test]
+    fn forints_and_new_taiwan_dollars_go_in_whole_units_and_fractions_are_refused() {
+        let huf = Money::parse("1500", "HUF").unwrap();
+        assert_eq!(amount(&huf).unwrap().value, "1500");
+        assert_eq!(money(&amount(&huf).unwrap()).unwrap(), huf);
+        let twd = Money::parse("320", "TWD").unwrap();
+        assert_eq!(amount(&twd).unwrap().value, "320");
+        let fillér = Money::parse("1500.50", "HUF").unwrap();
+        let refused = amount(&fillér).unwrap_err().to_string();
+        assert!(refused.contains("whole units"), "{refused}");
     }
 }

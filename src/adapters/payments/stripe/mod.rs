@@ -15,6 +15,7 @@
 //! minutes of build on two cores for code that would go unused. Every POST carries the saga's
 //! `Idempotency-Key`, so a request sent again after a lost answer replays what Stripe did.
 
+mod amount;
 mod wire;
 
 use async_trait::async_trait;
@@ -214,17 +215,14 @@ fn refusal(status: StatusCode, should_retry: Option<bool>, body: &str) -> Paymen
 /// may be to a call that already moved money.
 fn money(minor: i64, currency: &str) -> Result<Money, PaymentError> {
     let currency = Currency::parse(&currency.to_ascii_uppercase()).map_err(|_| unknown())?;
-    Money::from_minor_units(minor, currency).map_err(|_| unknown())
+    amount::from_stripe(minor, currency).map_err(|_| unknown())
 }
 
+/// An amount as Stripe takes it; one it cannot take is refused before any call.
 fn minor(amount: &Money) -> Result<String, PaymentError> {
-    amount.minor_units().map(|m| m.to_string()).map_err(|e| {
-        PaymentError::Provider(ProviderError::Rejected {
-            provider: NAME.to_string(),
-            code: "amount".into(),
-            message: e.to_string(),
-        })
-    })
+    amount::to_stripe(amount)
+        .map(|minor| minor.to_string())
+        .map_err(|message| ProviderError::rejected(NAME, "amount", message).into())
 }
 
 /// A saved card as the person recognises it: "Visa •••• 4242, expires 12/2030".
