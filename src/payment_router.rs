@@ -269,7 +269,7 @@ fn consider(
         return Ok(plan.payment_method.clone());
     }
     profile
-        .open_method
+        .open_method_for(plan.payment_preference.region.as_deref(), plan.currency)
         .and_then(|method| PaymentMethodToken::parse(method).ok())
         .ok_or_else(|| "needs a saved payment method, and the plan says auto".to_string())
 }
@@ -427,6 +427,7 @@ mod tests {
                         currencies,
                         home_regions,
                         open_method,
+                        regional_open_methods: &[],
                         methods: &[],
                         max_minor_units: None,
                     },
@@ -644,6 +645,7 @@ mod tests {
                 currencies: None,
                 home_regions: &[],
                 open_method: Some("pm_capped"),
+                regional_open_methods: &[],
                 methods: &[],
                 max_minor_units: Some(10_000),
             },
@@ -676,5 +678,48 @@ mod tests {
         let route = super::route(&providers, &split, healthy);
         assert_eq!(route.split[0].provider, "capped", "{route:?}");
         assert!(route.is_payable(), "{route:?}");
+    }
+
+    #[test]
+    fn a_payer_from_hong_kong_paying_in_hong_kong_dollars_is_routed_to_alipay_hk() {
+        let antom: Arc<dyn PaymentProvider> = Arc::new(Listed {
+            name: "antom",
+            profile: PaymentProfile {
+                currencies: None,
+                home_regions: &["CN", "HK"],
+                open_method: Some("antom_ALIPAY_CN"),
+                regional_open_methods: &[crate::ports::payment::RegionalMethod {
+                    region: "HK",
+                    currency: "HKD",
+                    method: "antom_ALIPAY_HK",
+                }],
+                methods: &[],
+                max_minor_units: None,
+            },
+            charges: "antom_",
+        });
+        let providers = [antom];
+        let from_hong_kong = route(
+            &providers,
+            &plan(AUTO_METHOD, "HKD", None, Some("HK")),
+            healthy,
+        );
+        assert_eq!(order_of(&from_hong_kong), [("antom", "antom_ALIPAY_HK")]);
+        let in_euros = route(
+            &providers,
+            &plan(AUTO_METHOD, "EUR", None, Some("HK")),
+            healthy,
+        );
+        assert_eq!(
+            order_of(&in_euros),
+            [("antom", "antom_ALIPAY_CN")],
+            "AlipayHK pays in Hong Kong dollars only"
+        );
+        let from_china = route(
+            &providers,
+            &plan(AUTO_METHOD, "HKD", None, Some("CN")),
+            healthy,
+        );
+        assert_eq!(order_of(&from_china), [("antom", "antom_ALIPAY_CN")]);
     }
 }

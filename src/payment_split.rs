@@ -195,6 +195,7 @@ impl PaymentProvider for SplitPayment {
             currencies: None,
             home_regions: &[],
             open_method: None,
+            regional_open_methods: &[],
             methods: &[],
             max_minor_units: None,
         }

@@ -261,4 +261,47 @@ mod flow {
         assert_eq!(money(&cancelled["refunded"]), expected);
         assert_eq!(fake.payment(&id).2, expected.minor_units().unwrap());
     }
+
+    #[tokio::test]
+    async fn auto_from_hong_kong_in_hong_kong_dollars_pays_with_alipay_hk_and_the_list_says_so() {
+        let fake = FakeAntom::start().await;
+        let h = Harness::with(Options {
+            payment: PaymentSettings::Antom {
+                client_id: CLIENT_ID.into(),
+                keys: FakeAntom::merchant_keys(),
+                base_url: fake.base_url.clone(),
+                notify_url: None,
+            },
+            ..Options::default()
+        })
+        .await;
+        let listed = h.ok("list_payment_methods", json!({})).await;
+        let methods = listed["providers"][0]["methods"].as_array().unwrap();
+        let hk = methods
+            .iter()
+            .find(|m| m["method"] == "antom_ALIPAY_HK")
+            .unwrap();
+        assert_eq!(hk["used_by_auto_for"], json!(["HK paying HKD"]), "{listed}");
+
+        let offers = h.paris_offers_in("HKD").await;
+        let plan = h
+            .ok(
+                "create_travel_plan",
+                json!({
+                    "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+                    "payment_method": "auto",
+                    "payment_preference": {"region": "HK"},
+                    "items": [{"offer_id": offers[1]["id"]}],
+                }),
+            )
+            .await;
+        let approval = h
+            .ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+            .await;
+        let choice = &approval["payment_route"]["choices"][0];
+        assert_eq!(
+            choice["method_shown"], "AlipayHK: the payer pays in the wallet",
+            "{approval}"
+        );
+    }
 }

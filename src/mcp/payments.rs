@@ -98,6 +98,9 @@ pub struct MethodView {
     pub label: String,
     /// What a plan paying `auto` uses with this provider.
     pub used_by_auto: bool,
+    /// Payers for whom `auto` uses this method instead, e.g. "HK paying HKD".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub used_by_auto_for: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -240,6 +243,12 @@ fn provider_methods(provider: &dyn PaymentProvider, working: bool) -> ProviderMe
                 method: listed.token.to_string(),
                 label: listed.label.to_string(),
                 used_by_auto: profile.open_method == Some(listed.token),
+                used_by_auto_for: profile
+                    .regional_open_methods
+                    .iter()
+                    .filter(|regional| regional.method == listed.token)
+                    .map(|regional| format!("{} paying {}", regional.region, regional.currency))
+                    .collect(),
             })
             .collect(),
     }

@@ -131,11 +131,23 @@ pub struct PaymentProfile {
     /// A method anyone can pay with here without saving one first (a wallet the payer approves
     /// each time): what a plan paying `auto` is routed to.
     pub open_method: Option<&'static str>,
+    /// Open methods that take the place of `open_method` for a payer from a region paying in
+    /// the wallet's currency (AlipayHK in Hong Kong, GCash in the Philippines).
+    pub regional_open_methods: &'static [RegionalMethod],
     /// The methods listed to the person (list_payment_methods): tokens only, never card details.
     pub methods: &'static [ListedMethod],
     /// The most one payment may be, in minor units of its currency, where the provider's API
     /// sets a limit whatever the account (Stripe: eight digits); `None` where it sets none.
     pub max_minor_units: Option<i64>,
+}
+
+/// The open method people use in one region, for payments in its currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionalMethod {
+    /// ISO 3166 alpha-2.
+    pub region: &'static str,
+    pub currency: &'static str,
+    pub method: &'static str,
 }
 
 /// A payment method token a provider takes, with what it is in words.
@@ -149,6 +161,21 @@ impl PaymentProfile {
     pub fn takes(&self, currency: Currency) -> bool {
         self.currencies
             .is_none_or(|codes| codes.contains(&currency.code()))
+    }
+
+    /// The method a plan paying `auto` goes to, for a payer from `region` paying in `currency`.
+    pub fn open_method_for(
+        &self,
+        region: Option<&str>,
+        currency: Currency,
+    ) -> Option<&'static str> {
+        self.regional_open_methods
+            .iter()
+            .find(|regional| {
+                Some(regional.region) == region && regional.currency == currency.code()
+            })
+            .map(|regional| regional.method)
+            .or(self.open_method)
     }
 
     /// Whether one payment of `amount` is within the provider's limit; `Err` says the limit.

@@ -269,6 +269,7 @@ impl PaymentProvider for SandboxPayments {
             currencies: None,
             home_regions: &[],
             open_method: Some(SUCCEEDS),
+            regional_open_methods: &[],
             methods: &[
                 ListedMethod {
                     token: SUCCEEDS,

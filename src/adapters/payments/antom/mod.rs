@@ -24,7 +24,7 @@ use crate::domain::money::{Currency, Money};
 use crate::ports::ProviderError;
 use crate::ports::payment::{
     AuthorizeRequest, ListedMethod, PaymentError, PaymentHandle, PaymentProfile, PaymentProvider,
-    PaymentState, RefundReceipt,
+    PaymentState, RefundReceipt, RegionalMethod,
 };
 
 pub use signing::{KeyError, Keys};
@@ -243,6 +243,18 @@ impl PaymentProvider for AntomPayments {
             ]),
             home_regions: &["CN", "HK", "MO", "PH", "MY", "ID", "TH", "KR"],
             open_method: Some("antom_ALIPAY_CN"),
+            regional_open_methods: &[
+                RegionalMethod {
+                    region: "HK",
+                    currency: "HKD",
+                    method: "antom_ALIPAY_HK",
+                },
+                RegionalMethod {
+                    region: "PH",
+                    currency: "PHP",
+                    method: "antom_GCASH",
+                },
+            ],
             methods: &[
                 ListedMethod {
                     token: "antom_ALIPAY_CN",

@@ -440,6 +440,7 @@ impl PaymentProvider for PayPalPayments {
             ]),
             home_regions: &[],
             open_method: Some("paypal"),
+            regional_open_methods: &[],
             methods: &[ListedMethod {
                 token: "paypal",
                 label: "PayPal: the payer approves on PayPal's page",

@@ -305,6 +305,7 @@ impl PaymentProvider for StripePayments {
             currencies: None,
             home_regions: &[],
             open_method: None,
+            regional_open_methods: &[],
             // Only test keys are taken for now, and Stripe's test methods work with any.
             methods: &[ListedMethod {
                 token: "pm_card_visa",

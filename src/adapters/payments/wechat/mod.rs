@@ -490,6 +490,7 @@ impl PaymentProvider for WeChatPayments {
             currencies: Some(&[CNY]),
             home_regions: &["CN"],
             open_method: Some(NATIVE),
+            regional_open_methods: &[],
             methods: &[ListedMethod {
                 token: NATIVE,
                 label: "WeChat Pay: the payer scans a QR code (CNY only)",
