@@ -78,11 +78,34 @@ fn diagnose(
         )),
         ("refund", StepState::Failed) => Some((
             format!("a refund failed: {detail}"),
-            format!(
-                "Call cancel_booking on order {} again to retry; if it keeps failing, refund payment {payment_reference} at {payment_provider} by hand",
-                order.id
-            ),
+            match order.goodwill_pending {
+                Some(pending) => format!(
+                    "The owner's refund of {pending} is unsettled: call refund_payment on order {} with that amount to retry; if it keeps failing, refund payment {payment_reference} at {payment_provider} by hand",
+                    order.id
+                ),
+                None => format!(
+                    "Call cancel_booking on order {} again to retry a cancellation's refund (an owner's refund the provider refused was reported to the owner and needs nothing); if it keeps failing, refund payment {payment_reference} at {payment_provider} by hand",
+                    order.id
+                ),
+            },
         )),
+        ("refund", StepState::Intent | StepState::PendingReconciliation)
+            if now - step.started_at > stale_after && order.goodwill_pending.is_some() =>
+        {
+            order.goodwill_pending.map(|pending| {
+                (
+                    format!(
+                        "the owner's refund of {pending} was sent {} time(s) since {} with no answer",
+                        step.attempts,
+                        step.started_at.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                    format!(
+                        "Call refund_payment on order {} with amount {pending} to send it again (same key, it cannot refund twice); if the provider cannot say, look up idempotency key {} at {payment_provider}",
+                        order.id, step.key
+                    ),
+                )
+            })
+        }
         (operation, StepState::Intent | StepState::PendingReconciliation)
             if now - step.started_at > stale_after =>
         {

@@ -104,3 +104,26 @@ async fn a_call_unanswered_for_too_long_is_reported_with_its_key() {
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn an_owner_s_refund_left_unanswered_is_reported_with_how_to_settle_it() {
+    let h = Harness::start().await;
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    h.set_faults("payment.refund=lost");
+    h.err(
+        "refund_payment",
+        json!({"order_id": order["order_id"], "amount": {"amount": "25.00", "currency": "EUR"}, "reason": "late check-in"}),
+    )
+    .await;
+    let (code, report) = doctor(&h, &["--stale-after-minutes", "0"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains("the owner's refund of EUR 25.00")
+            && report.contains("refund_payment")
+            && report.contains("amount EUR 25.00"),
+        "{report}"
+    );
+}

@@ -135,3 +135,91 @@ async fn more_than_is_left_another_currency_or_another_order_is_refused_and_noth
         "nothing was refunded"
     );
 }
+
+/// The provider refunds but its answer is lost: the order keeps the refund as unsettled, nothing
+/// else may be refunded or cancelled until it is settled, and asking again with the same amount
+/// settles it once.
+#[tokio::test]
+async fn a_refund_whose_answer_was_lost_stays_on_the_order_until_it_is_settled_once() {
+    let h = Harness::start().await;
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    let order_id = order["order_id"].clone();
+    let forty = json!({"amount": "40.00", "currency": "EUR"});
+
+    h.set_faults("payment.refund=lost");
+    let unclear = h
+        .err(
+            "refund_payment",
+            json!({"order_id": order_id, "amount": forty, "reason": "noisy room"}),
+        )
+        .await;
+    assert!(
+        unclear.contains("may or may not have gone through"),
+        "{unclear}"
+    );
+    h.set_faults("");
+    assert_eq!(
+        ledger_refunded(&h, &order).await,
+        eur("40.00"),
+        "the sandbox did refund"
+    );
+    let status = h
+        .ok("get_booking_status", json!({"order_id": order_id}))
+        .await;
+    assert!(
+        status["timeline"]
+            .to_string()
+            .contains("Refunding EUR 40.00"),
+        "the attempt is on the order: {status}"
+    );
+
+    let other = h
+        .err(
+            "refund_payment",
+            json!({"order_id": order_id, "amount": {"amount": "10.00", "currency": "EUR"}, "reason": "more"}),
+        )
+        .await;
+    assert!(other.contains("amount EUR 40.00 first"), "{other}");
+    let cancel = h.err("cancel_booking", json!({"order_id": order_id})).await;
+    assert!(cancel.contains("amount EUR 40.00 first"), "{cancel}");
+
+    let settled = h
+        .ok(
+            "refund_payment",
+            json!({"order_id": order_id, "amount": forty, "reason": "noisy room"}),
+        )
+        .await;
+    assert_eq!(money(&settled["refunded"]), eur("40.00"), "{settled}");
+    assert_eq!(
+        ledger_refunded(&h, &order).await,
+        eur("40.00"),
+        "refunded once, not twice"
+    );
+    let cancelled = h.ok("cancel_booking", json!({"order_id": order_id})).await;
+    assert_eq!(cancelled["status"], "refunded", "{cancelled}");
+}
+
+#[tokio::test]
+async fn another_person_cannot_refund_someone_s_order() {
+    let ada = Harness::start().await;
+    let (plan_id, _) = ada.approved_paris_plan("pm_sandbox_visa").await;
+    let order = ada
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    let bob = ada.another_person("bob").await;
+    let refused = bob
+        .err(
+            "refund_payment",
+            json!({"order_id": order["order_id"], "amount": {"amount": "10.00", "currency": "EUR"}, "reason": "mine now"}),
+        )
+        .await;
+    assert!(refused.contains("there is no order"), "{refused}");
+    assert_eq!(ledger_refunded(&ada, &order).await, eur("0.00"));
+    let after = ada
+        .ok("get_booking_status", json!({"order_id": order["order_id"]}))
+        .await;
+    assert_eq!(money(&after["refunded"]), eur("0.00"));
+}

@@ -76,6 +76,7 @@ fn order(plan: &TravelPlan, approval: &Approval) -> Order {
         captured: eur("0"),
         refunded: eur("0"),
         goodwill_refunded: eur("0"),
+        goodwill_pending: None,
         payment_via: "stripe".into(),
         payment_return_url: Some("http://127.0.0.1:9/payment-complete".into()),
         payment_due_by: None,

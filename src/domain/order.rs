@@ -239,6 +239,11 @@ pub struct Order {
     /// The part of `refunded` given at the owner's request (refund_payment), not for cancelled
     /// items: kept apart so a later cancellation still refunds what its policies owe.
     pub goodwill_refunded: Money,
+    /// A refund the owner asked for (refund_payment) that was sent but whose outcome is not
+    /// known yet: recorded before it is sent, so a crash or a lost answer never leaves money
+    /// returned without a trace; it is settled by sending it again, same amount, same key,
+    /// before any other refund of the order.
+    pub goodwill_pending: Option<Money>,
     /// The payment provider the order was created to pay through: every later call for its
     /// money (capture, void, refund, lookup) goes there, whatever is configured by then.
     pub payment_via: String,

@@ -32,6 +32,9 @@ impl Orchestrator {
         items: Option<&[ItemId]>,
     ) -> Result<Order, ExecutionError> {
         let order = self.order(owner, order_id).await?;
+        if let Some(pending) = order.goodwill_pending {
+            return Err(super::refund::unsettled(&order, pending));
+        }
         match order.status {
             OrderStatus::Confirmed | OrderStatus::PartiallyConfirmed => {}
             // A refund that failed earlier: retry it with the same key.

@@ -194,6 +194,7 @@ fn new_order(
         captured: Money::zero(plan.currency),
         refunded: Money::zero(plan.currency),
         goodwill_refunded: Money::zero(plan.currency),
+        goodwill_pending: None,
         payment_via: if payment_parts.is_empty() {
             choice.provider.clone()
         } else {

@@ -49,11 +49,35 @@ impl Orchestrator {
                 order.id
             )));
         };
+        match order.goodwill_pending {
+            Some(pending) if pending != amount => {
+                return Err(unsettled(&order, pending));
+            }
+            Some(_) => {}
+            None => {
+                order.goodwill_pending = Some(amount);
+                let message = format!("Refunding {amount} at the owner's request: {reason}");
+                self.record(&mut order, message).await?;
+            }
+        }
         let group = format!("goodwill-{}", order.goodwill_refunded.minor_units()?);
-        let receipt = self
+        let sent = self
             .send_refund(&order, &payment.reference, amount, &group)
-            .await?
-            .map_err(|error| refund_failed(error, amount))?;
+            .await?;
+        let receipt = match sent {
+            Ok(receipt) => receipt,
+            // Unsettled: it stays pending, to be sent again as it was.
+            Err(error) if error.outcome_unknown() || error.retryable() => {
+                return Err(refund_failed(error, amount));
+            }
+            Err(error) => {
+                order.goodwill_pending = None;
+                let message = format!("The payment provider refused the refund of {amount}");
+                self.record(&mut order, message).await?;
+                return Err(refund_failed(error, amount));
+            }
+        };
+        order.goodwill_pending = None;
         order.refunded = order.refunded.checked_add(&receipt.amount)?;
         order.goodwill_refunded = order.goodwill_refunded.checked_add(&receipt.amount)?;
         let message = format!(
@@ -85,6 +109,14 @@ fn refundable(order: &Order) -> Result<Money, ExecutionError> {
             }
         ))),
     }
+}
+
+/// Why another refund must wait: the one asked before may have gone through.
+pub(super) fn unsettled(order: &Order, pending: Money) -> ExecutionError {
+    ExecutionError::NotRefundable(format!(
+        "a refund of {pending} asked for order {} with refund_payment has not been answered yet and may have gone through: call refund_payment with amount {pending} first — it is sent again under the same key, so it cannot refund twice",
+        order.id
+    ))
 }
 
 fn refund_failed(error: PaymentError, amount: Money) -> ExecutionError {

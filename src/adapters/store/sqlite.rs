@@ -320,6 +320,9 @@ impl SqliteStore {
                 &get::<String>(row, "goodwill_refunded")?,
                 currency,
             )?,
+            goodwill_pending: get::<Option<String>>(row, "goodwill_pending")?
+                .map(|amount| money("goodwill_pending", &amount, currency))
+                .transpose()?,
             payment_via: get(row, "payment_via")?,
             payment_return_url: get(row, "payment_return_url")?,
             payment_due_by: get(row, "payment_due_by")?,
@@ -639,7 +642,7 @@ impl Store for SqliteStore {
             "UPDATE orders SET status = ?, authorized = ?, captured = ?, refunded = ?, payment_provider = ?, \
              payment_reference = ?, payment_action_url = ?, payment_due_by = ?, payment_via = ?, \
              payment_method = ?, payment_failed_over = ?, payment_parts = ?, goodwill_refunded = ?, \
-             failure = ?, updated_at = ? \
+             goodwill_pending = ?, failure = ?, updated_at = ? \
              WHERE id = ? AND owner = ? AND status = ?",
         )
         .bind(order.status.as_str())
@@ -655,6 +658,7 @@ impl Store for SqliteStore {
         .bind(order.payment_failed_over.join(","))
         .bind(to_json(&order.payment_parts)?)
         .bind(order.goodwill_refunded.amount().to_string())
+        .bind(order.goodwill_pending.map(|amount| amount.amount().to_string()))
         .bind(&order.failure)
         .bind(order.updated_at)
         .bind(order.id.as_str())
@@ -818,7 +822,8 @@ impl Store for SqliteStore {
                  SELECT 1 FROM saga_steps s WHERE s.order_id = o.id AND ( \
                      (s.operation IN ('cancel', 'void', 'refund') AND s.state = 'failed') \
                      OR (s.state IN ('intent', 'pending_reconciliation') \
-                         AND o.status IN ('draft', 'payment_pending', 'payment_processing', 'refund_requested')))) \
+                         AND (o.status IN ('draft', 'payment_pending', 'payment_processing', 'refund_requested') \
+                              OR (s.operation = 'refund' AND o.goodwill_pending IS NOT NULL))))) \
              ORDER BY o.created_at, o.rowid",
         )
         .fetch_all(&self.pool)
