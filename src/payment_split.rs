@@ -93,10 +93,22 @@ impl SplitPayment {
 
     /// Each part's state as its provider has it now: replayed answers can be stale, a part
     /// released after another was refused answers its replayed hold as still held.
-    async fn states(&self, references: &[String]) -> Result<Vec<PaymentState>, PaymentError> {
+    /// `refunds` are the whole payment's refund keys; each part's refund was sent under its
+    /// part of the key.
+    async fn states(
+        &self,
+        references: &[String],
+        refunds: &[IdempotencyKey],
+    ) -> Result<Vec<PaymentState>, PaymentError> {
         let mut states = Vec::with_capacity(references.len());
-        for (leg, reference) in self.legs.iter().zip(references) {
-            states.push(leg.provider.status(reference).await?);
+        for (index, (leg, reference)) in self.legs.iter().zip(references).enumerate() {
+            let part_refunds: Vec<IdempotencyKey> =
+                refunds.iter().map(|key| key.part(index)).collect();
+            states.push(
+                leg.provider
+                    .status_given_refunds(reference, &part_refunds)
+                    .await?,
+            );
         }
         Ok(states)
     }
@@ -243,7 +255,7 @@ impl PaymentProvider for SplitPayment {
             self.release(&references).await?;
             return Err(self.refused(index, failure));
         }
-        let states = self.states(&references).await?;
+        let states = self.states(&references, &[]).await?;
         if states.contains(&PaymentState::Voided) {
             return Err(rejected(
                 "this split payment was released after one of its parts was refused: confirm the plan again to pay anew".into(),
@@ -257,8 +269,16 @@ impl PaymentProvider for SplitPayment {
     }
 
     async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        self.status_given_refunds(payment_id, &[]).await
+    }
+
+    async fn status_given_refunds(
+        &self,
+        payment_id: &str,
+        refunds: &[IdempotencyKey],
+    ) -> Result<PaymentState, PaymentError> {
         let references = self.references(payment_id)?;
-        let states = self.states(&references).await?;
+        let states = self.states(&references, refunds).await?;
         combined(&states, self.captured.currency())
     }
 

@@ -24,6 +24,10 @@ async fn the_providers_figures_are_shown_beside_the_record_through_the_orders_li
         money(&order["captured"])
     );
     assert_eq!(status["agrees"], true, "{status}");
+    assert!(
+        status["recorded"]["held"].is_null(),
+        "once captured nothing is held: {status}"
+    );
 
     let cancelled = h.ok("cancel_booking", json!({"order_id": order_id})).await;
     let status = h
@@ -81,4 +85,23 @@ async fn a_payment_waiting_for_the_customer_and_an_unknown_order_are_told_apart(
     assert!(unknown.contains("no order"), "{unknown}");
     let bad = h.err("get_payment_status", json!({"order_id": "42"})).await;
     assert!(bad.contains("not a valid"), "{bad}");
+}
+
+#[tokio::test]
+async fn a_hold_waiting_for_its_capture_is_shown_held_on_both_sides() {
+    let h = Harness::start().await;
+    h.set_faults("payment.capture=lost");
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "payment_processing", "{order}");
+    let status = h
+        .ok("get_payment_status", json!({"order_id": order["order_id"]}))
+        .await;
+    assert_eq!(
+        money(&status["recorded"]["held"]),
+        money(&order["authorized"]),
+        "{status}"
+    );
 }

@@ -302,3 +302,37 @@ async fn only_what_was_booked_is_charged_when_an_optional_item_fails() {
     assert_eq!(order["status"], "partially_confirmed", "{order}");
     assert_eq!(money(&order["captured"]), booked);
 }
+
+/// WeChat Pay has no list of an order's refunds: after a restart, Itinera tells the adapter the
+/// refunds its saga log holds, so the provider's account still agrees with the order's.
+#[tokio::test]
+async fn a_refund_is_still_seen_at_wechat_pay_after_a_restart() {
+    let fake = FakeWeChat::start().await;
+    let options = || Options {
+        payment: PaymentSettings::WeChat {
+            settings: Box::new(fake.settings()),
+            api_v3_key: Box::new(ApiV3Key::parse(API_V3_KEY).unwrap()),
+        },
+        ..Options::default()
+    };
+    let before = Harness::with(options()).await;
+    let (plan_id, _, waiting) = booked_and_waiting(&before).await;
+    assert!(fake.scan(waiting["payment"]["action_url"].as_str().unwrap()));
+    let order = before
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    let cancelled = before
+        .ok("cancel_booking", json!({"order_id": order["order_id"]}))
+        .await;
+    assert!(!money(&cancelled["refunded"]).is_zero(), "{cancelled}");
+
+    let after = Harness::start_in(before.dir, options()).await;
+    let status = after
+        .ok("get_payment_status", json!({"order_id": order["order_id"]}))
+        .await;
+    assert_eq!(status["agrees"], true, "{status}");
+    assert_eq!(
+        status["provider_amounts"]["refunded"], cancelled["refunded"],
+        "{status}"
+    );
+}

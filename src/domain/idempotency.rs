@@ -68,6 +68,11 @@ impl IdempotencyKey {
         IdempotencyKey(format!("itn_{}", &digest[..32]))
     }
 
+    /// A key read back from the saga log, where every key was derived before it was sent.
+    pub fn recorded(key: String) -> IdempotencyKey {
+        IdempotencyKey(key)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

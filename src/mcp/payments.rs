@@ -105,6 +105,8 @@ pub struct MethodView {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Amounts {
+    /// Held on the payment method and not yet taken; absent when nothing is held (before the
+    /// hold, once captured or released, or with a provider that charges after booking).
     pub held: Option<Money>,
     pub captured: Money,
     pub refunded: Money,
@@ -256,8 +258,12 @@ fn provider_methods(provider: &dyn PaymentProvider, working: bool) -> ProviderMe
 
 fn status_of(check: PaymentCheck) -> PaymentStatus {
     let order = check.order;
+    // A hold is placed once the customer's step is done, and gone once captured or released.
+    let holding = check.settlement == Settlement::HoldThenCapture
+        && order.status == OrderStatus::PaymentProcessing
+        && order.payment.is_some();
     let recorded = Amounts {
-        held: Some(order.authorized),
+        held: holding.then_some(order.authorized),
         captured: order.captured,
         refunded: order.refunded,
     };

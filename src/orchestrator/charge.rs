@@ -85,9 +85,8 @@ impl Orchestrator {
             return Ok(Next::Wait(order));
         };
         let state = self
-            .payments_of(&order)?
-            .status(&payment.reference)
-            .await
+            .provider_status(&order, &payment.reference)
+            .await?
             .map_err(ExecutionError::PaymentLookup)?;
         self.apply_charge_state(order, state).await
     }
@@ -172,11 +171,7 @@ impl Orchestrator {
                 self.record(&mut order, message).await?;
                 Ok(Next::Wait(order))
             }
-            Err(refusal) => match self
-                .payments_of(&order)?
-                .status(&payment.reference)
-                .await
-            {
+            Err(refusal) => match self.provider_status(&order, &payment.reference).await? {
                 Ok(PaymentState::Captured { amount, .. }) => {
                     self.settle_captured(order, amount).await
                 }

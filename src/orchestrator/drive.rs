@@ -478,7 +478,7 @@ impl Orchestrator {
         refusal: PaymentError,
     ) -> Result<Result<Money, PaymentError>, ExecutionError> {
         let payments = self.payments_of(order)?;
-        Ok(match payments.status(reference).await {
+        Ok(match self.provider_status(order, reference).await? {
             Ok(PaymentState::Captured { amount, .. }) if !amount.is_zero() => {
                 self.record(
                     order,

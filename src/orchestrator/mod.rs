@@ -29,7 +29,7 @@ use crate::domain::order::{Order, OrderEvent, OrderStatus, TransitionError};
 use crate::domain::plan::{PlanError, TravelPlan};
 use crate::payment_router::{self, PaymentRoute};
 use crate::payment_split::{SplitLeg, SplitPayment};
-use crate::ports::payment::PaymentState;
+use crate::ports::payment::{PaymentState, Settlement};
 use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
@@ -272,6 +272,9 @@ pub struct PaymentCheck {
     pub order: Order,
     /// `None` when the order has no payment yet.
     pub at_provider: Option<PaymentState>,
+    /// Whether the order's provider holds money before taking it, or charges after booking
+    /// (then nothing is ever held).
+    pub settlement: Settlement,
 }
 
 impl Orchestrator {
@@ -285,12 +288,16 @@ impl Orchestrator {
         let at_provider = match &order.payment {
             None => None,
             Some(payment) => Some(
-                self.payments_of(&order)?
-                    .status(&payment.reference)
-                    .await
+                self.provider_status(&order, &payment.reference)
+                    .await?
                     .map_err(ExecutionError::PaymentLookup)?,
             ),
         };
-        Ok(PaymentCheck { order, at_provider })
+        let settlement = self.payments_of(&order)?.settlement();
+        Ok(PaymentCheck {
+            order,
+            at_provider,
+            settlement,
+        })
     }
 }

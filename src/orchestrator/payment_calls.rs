@@ -8,7 +8,7 @@ use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::money::Money;
 use crate::domain::order::Order;
 use crate::domain::plan::TravelPlan;
-use crate::ports::payment::{AuthorizeRequest, PaymentHandle, RefundReceipt};
+use crate::ports::payment::{AuthorizeRequest, PaymentHandle, PaymentState, RefundReceipt};
 use crate::ports::{PaymentError, ProviderError};
 
 use super::{ExecutionError, Orchestrator};
@@ -68,6 +68,27 @@ impl Orchestrator {
             || payments.authorize(request),
         )
         .await
+    }
+
+    /// Where the order's payment stands at its provider, told every refund the saga sent for
+    /// it, so a provider that looks refunds up one by one reports them all.
+    pub(super) async fn provider_status(
+        &self,
+        order: &Order,
+        reference: &str,
+    ) -> Result<Result<PaymentState, PaymentError>, ExecutionError> {
+        let refunds: Vec<IdempotencyKey> = self
+            .store
+            .steps(&order.owner, &order.id)
+            .await?
+            .into_iter()
+            .filter(|step| step.operation == Operation::Refund.as_str())
+            .map(|step| IdempotencyKey::recorded(step.key))
+            .collect();
+        Ok(self
+            .payments_of(order)?
+            .status_given_refunds(reference, &refunds)
+            .await)
     }
 
     /// Captures `amount` of the order's hold; one capture per order.

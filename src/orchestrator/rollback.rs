@@ -119,7 +119,7 @@ impl Orchestrator {
         reference: &str,
         refusal: PaymentError,
     ) -> Result<Option<String>, ExecutionError> {
-        let state = match self.payments_of(order)?.status(reference).await {
+        let state = match self.provider_status(order, reference).await? {
             Ok(state) => state,
             Err(error) => {
                 let message = format!(

@@ -217,6 +217,17 @@ pub trait PaymentProvider: Send + Sync {
     /// Looks the payment up, changing nothing: used to reconcile and to report.
     async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError>;
 
+    /// The same, told the keys of every refund the saga sent for this payment: a provider that
+    /// has no list of a payment's refunds (WeChat Pay looks each up by its number) learns them
+    /// here, so what it reports refunded survives a restart. Others need only `status`.
+    async fn status_given_refunds(
+        &self,
+        payment_id: &str,
+        _refunds: &[IdempotencyKey],
+    ) -> Result<PaymentState, PaymentError> {
+        self.status(payment_id).await
+    }
+
     /// Where the payment stands after the customer acted (3-D Secure, payer approval). Most
     /// providers need only a lookup; one that needs a call to place the hold then (PayPal
     /// authorizes the approved order) makes it here, under a key of its own, so it happens once

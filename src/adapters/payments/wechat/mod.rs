@@ -90,8 +90,9 @@ pub struct WeChatSettings {
 pub struct WeChatPayments {
     http: reqwest::Client,
     settings: WeChatSettings,
-    /// The refund numbers made through this adapter, by order number: how `status` learns what
-    /// was refunded, WeChat Pay having no list of a transaction's refunds.
+    /// The refund numbers made through this adapter or told by the saga's log, by order number:
+    /// how `status` learns what was refunded, WeChat Pay having no list of a transaction's
+    /// refunds.
     refunds: Mutex<HashMap<String, BTreeSet<String>>>,
 }
 
@@ -535,6 +536,20 @@ impl PaymentProvider for WeChatPayments {
             }
             Err(error) => Err(error.into()),
         }
+    }
+
+    async fn status_given_refunds(
+        &self,
+        payment_id: &str,
+        refunds: &[IdempotencyKey],
+    ) -> Result<PaymentState, PaymentError> {
+        self.refunds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(payment_id.to_string())
+            .or_default()
+            .extend(refunds.iter().map(merchant_number));
+        self.status(payment_id).await
     }
 
     async fn status(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
