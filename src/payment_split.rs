@@ -77,18 +77,50 @@ impl SplitPayment {
     /// release asked again later (a rollback, a recovery) replays this one.
     async fn release(&self, references: &[String]) -> Result<(), PaymentError> {
         let key = IdempotencyKey::derive(&self.order_id, None, Operation::Void, "1");
+        self.give_back_all(references, &key).await
+    }
+
+    /// Gives back whatever each part holds or took: a hold is released; a part whose release is
+    /// refused is looked up, and money it shows taken is refunded (a rollback after another
+    /// part's capture was refused). Every part is tried whatever the others answer; one that may
+    /// still hold or have taken money is reported afterwards as unsettled, so the caller comes
+    /// back rather than report the money returned.
+    async fn give_back_all(
+        &self,
+        references: &[String],
+        key: &IdempotencyKey,
+    ) -> Result<(), PaymentError> {
+        let mut unsettled = None;
         for (index, (leg, reference)) in self.legs.iter().zip(references).enumerate() {
-            leg.provider
-                .void(reference, &key.part(index))
-                .await
-                .map_err(|error| {
-                    // Still held: the caller must come back rather than report a refusal.
-                    PaymentError::Provider(ProviderError::OutcomeUnknown {
-                        provider: format!("{} (releasing part {index}: {error})", leg.name()),
-                    })
-                })?;
+            let part_key = key.part(index);
+            let Err(refusal) = leg.provider.void(reference, &part_key).await else {
+                continue;
+            };
+            let outcome = match leg.provider.status(reference).await {
+                Ok(PaymentState::Voided | PaymentState::Failed { .. }) => Ok(()),
+                Ok(PaymentState::Captured { amount, refunded }) if amount > refunded => {
+                    let left = amount.saturating_sub(&refunded).map_err(money_error)?;
+                    leg.provider
+                        .refund(reference, left, &part_key.then("refund"))
+                        .await
+                        .map(|_| ())
+                }
+                Ok(PaymentState::Captured { .. }) => Ok(()),
+                Ok(PaymentState::Authorized { .. } | PaymentState::ActionRequired { .. }) => {
+                    Err(refusal)
+                }
+                Err(error) => Err(error),
+            };
+            if let Err(error) = outcome {
+                unsettled.get_or_insert_with(|| {
+                    still_unsettled(format!(
+                        "{} (giving back part {index}: {error})",
+                        leg.provider.name()
+                    ))
+                });
+            }
         }
-        Ok(())
+        unsettled.map_or(Ok(()), Err)
     }
 
     /// Each part's state as its provider has it now: replayed answers can be stale, a part
@@ -138,12 +170,6 @@ impl SplitPayment {
     }
 }
 
-impl SplitLeg {
-    fn name(&self) -> &str {
-        self.provider.name()
-    }
-}
-
 fn rejected(message: String) -> PaymentError {
     rejected_with("split_payment".into(), message)
 }
@@ -152,12 +178,17 @@ fn rejected_with(code: String, message: String) -> PaymentError {
     PaymentError::Provider(ProviderError::rejected(SPLIT_PAYMENT, code, message))
 }
 
+/// A part may still hold or have taken money: not a refusal the caller could move on from.
+fn still_unsettled(what: String) -> PaymentError {
+    PaymentError::Provider(ProviderError::OutcomeUnknown { provider: what })
+}
+
 fn money_error(error: MoneyError) -> PaymentError {
     rejected(format!("the split's amounts do not add up: {error}"))
 }
 
-/// The whole split's state from its parts': money taken anywhere makes it captured; then a part
-/// waiting for the person, then a failed part; otherwise what is still held, or released.
+/// The whole split's state from its parts': money taken anywhere makes it captured; then a
+/// failed part, then a part waiting for the person; otherwise what is still held, or released.
 fn combined(states: &[PaymentState], currency: Currency) -> Result<PaymentState, PaymentError> {
     let mut captured: Option<(Money, Money)> = None;
     let mut held = Money::zero(currency);
@@ -182,13 +213,15 @@ fn combined(states: &[PaymentState], currency: Currency) -> Result<PaymentState,
     if let Some((amount, refunded)) = captured {
         return Ok(PaymentState::Captured { amount, refunded });
     }
-    let waiting = states.iter().find(|state| {
-        matches!(
-            state,
-            PaymentState::ActionRequired { .. } | PaymentState::Failed { .. }
-        )
-    });
-    Ok(match waiting {
+    // A failed part fails the split: sending the person to another part's page would be for
+    // nothing.
+    let failed = states
+        .iter()
+        .find(|state| matches!(state, PaymentState::Failed { .. }));
+    let waiting = states
+        .iter()
+        .find(|state| matches!(state, PaymentState::ActionRequired { .. }));
+    Ok(match failed.or(waiting) {
         Some(state) => state.clone(),
         None if held.is_zero() => PaymentState::Voided,
         None => PaymentState::Authorized { amount: held },
@@ -247,7 +280,7 @@ impl PaymentProvider for SplitPayment {
                 // recovery) and settles it, as an unanswered hold of one method would.
                 Err(PaymentError::Provider(error)) if error.is_retryable() => {
                     return Err(PaymentError::Provider(ProviderError::OutcomeUnknown {
-                        provider: leg.name().to_string(),
+                        provider: leg.provider.name().to_string(),
                     }));
                 }
                 Err(error) => error,
@@ -255,16 +288,23 @@ impl PaymentProvider for SplitPayment {
             self.release(&references).await?;
             return Err(self.refused(index, failure));
         }
-        let states = self.states(&references, &[]).await?;
+        // Every part is held from here on: whatever goes wrong leaves the split unsettled, to be
+        // sent again, never failed with parts held.
+        let states = self.states(&references, &[]).await.map_err(|error| {
+            still_unsettled(format!("{SPLIT_PAYMENT} (looking the parts up: {error})"))
+        })?;
         if states.contains(&PaymentState::Voided) {
+            self.release(&references).await?;
             return Err(rejected(
                 "this split payment was released after one of its parts was refused: confirm the plan again to pay anew".into(),
             ));
         }
+        let unsettled = |what: String| still_unsettled(format!("{SPLIT_PAYMENT} ({what})"));
         Ok(PaymentHandle {
             payment_id: serde_json::to_string(&references)
-                .map_err(|e| rejected(format!("the parts' ids cannot be kept: {e}")))?,
-            state: combined(&states, request.amount.currency())?,
+                .map_err(|e| unsettled(format!("the parts' ids cannot be kept: {e}")))?,
+            state: combined(&states, request.amount.currency())
+                .map_err(|e| unsettled(e.to_string()))?,
         })
     }
 
@@ -335,18 +375,14 @@ impl PaymentProvider for SplitPayment {
         Ok(captured)
     }
 
+    /// Gives back everything the parts hold or took (see `give_back_all`).
     async fn void(
         &self,
         payment_id: &str,
         idempotency_key: &IdempotencyKey,
     ) -> Result<(), PaymentError> {
         let references = self.references(payment_id)?;
-        for (index, (leg, reference)) in self.legs.iter().zip(&references).enumerate() {
-            leg.provider
-                .void(reference, &idempotency_key.part(index))
-                .await?;
-        }
-        Ok(())
+        self.give_back_all(&references, idempotency_key).await
     }
 
     /// Refunds `amount` last part first; each part gives back at most what it took.
@@ -370,10 +406,22 @@ impl PaymentProvider for SplitPayment {
             if share.is_zero() {
                 continue;
             }
-            let receipt = leg
+            let sent = leg
                 .provider
                 .refund(reference, share, &idempotency_key.part(index))
-                .await?;
+                .await;
+            let receipt = match sent {
+                Ok(receipt) => receipt,
+                // Parts before it gave money back: the refund is not refused, it is half done,
+                // and only sending it again (same keys, same shares) finishes it.
+                Err(error) if !ids.is_empty() => {
+                    return Err(still_unsettled(format!(
+                        "{} (refunding part {index} after earlier parts refunded: {error})",
+                        leg.provider.name()
+                    )));
+                }
+                Err(error) => return Err(error),
+            };
             refunded = refunded.checked_add(&receipt.amount).map_err(money_error)?;
             ids.push(receipt.refund_id);
         }

@@ -68,6 +68,12 @@ impl IdempotencyKey {
         IdempotencyKey(format!("itn_{}", &digest[..32]))
     }
 
+    /// The key of a further call made on behalf of this one (refunding what a part whose
+    /// release was refused shows taken): never the same key for two different requests.
+    pub fn then(&self, step: &str) -> IdempotencyKey {
+        hashed(&[self.0.as_str(), "then", step])
+    }
+
     /// A key read back from the saga log, where every key was derived before it was sent.
     pub fn recorded(key: String) -> IdempotencyKey {
         IdempotencyKey(key)
@@ -125,5 +131,7 @@ mod tests {
         assert_ne!(key.part(0), key.part(1));
         assert_ne!(key.part(0), key);
         assert_eq!(key.part(0).as_str().len(), 36);
+        assert_ne!(key.then("refund"), key);
+        assert_ne!(key.then("refund"), key.part(0));
     }
 }

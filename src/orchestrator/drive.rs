@@ -390,7 +390,7 @@ impl Orchestrator {
             .await?
         {
             Err(error) if !(error.outcome_unknown() || error.retryable()) => {
-                self.settle_refused_capture(&mut order, &payment.reference, error)
+                self.settle_refused_capture(&mut order, &payment.reference, amount, error)
                     .await?
             }
             other => other,
@@ -470,16 +470,18 @@ impl Orchestrator {
 
     /// A refused capture may still have been made (the provider forgot our key, or a capture at
     /// the same moment won): before rolling back booked items, the provider is asked. Money it
-    /// shows captured is taken as the capture; if it cannot answer, the order waits.
+    /// shows captured for all that was asked is taken as the capture; less (a split whose later
+    /// part refused) is given back by the rollback; if it cannot answer, the order waits.
     async fn settle_refused_capture(
         &self,
         order: &mut Order,
         reference: &str,
+        asked: Money,
         refusal: PaymentError,
     ) -> Result<Result<Money, PaymentError>, ExecutionError> {
         let payments = self.payments_of(order)?;
         Ok(match self.provider_status(order, reference).await? {
-            Ok(PaymentState::Captured { amount, .. }) if !amount.is_zero() => {
+            Ok(PaymentState::Captured { amount, .. }) if amount >= asked => {
                 self.record(
                     order,
                     format!(
