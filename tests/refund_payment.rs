@@ -223,3 +223,29 @@ async fn another_person_cannot_refund_someone_s_order() {
         .await;
     assert_eq!(money(&after["refunded"]), eur("0.00"));
 }
+
+#[tokio::test]
+async fn after_a_refused_refund_another_amount_goes_through_on_its_own() {
+    let h = Harness::start().await;
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    h.set_faults("payment.refund=fail");
+    let refused = h
+        .err(
+            "refund_payment",
+            json!({"order_id": order["order_id"], "amount": {"amount": "50.00", "currency": "EUR"}, "reason": "first try"}),
+        )
+        .await;
+    assert!(refused.contains("Nothing was refunded"), "{refused}");
+    h.set_faults("");
+    let refunded = h
+        .ok(
+            "refund_payment",
+            json!({"order_id": order["order_id"], "amount": {"amount": "30.00", "currency": "EUR"}, "reason": "settled for less"}),
+        )
+        .await;
+    assert_eq!(money(&refunded["refunded"]), eur("30.00"), "{refunded}");
+    assert_eq!(ledger_refunded(&h, &order).await, eur("30.00"));
+}

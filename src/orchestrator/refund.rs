@@ -6,6 +6,7 @@ use crate::domain::ids::{OrderId, OwnerId};
 use crate::domain::money::Money;
 use crate::domain::order::{Order, OrderStatus};
 use crate::ports::PaymentError;
+use crate::ports::payment::PaymentState;
 
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
@@ -53,14 +54,29 @@ impl Orchestrator {
             Some(pending) if pending != amount => {
                 return Err(unsettled(&order, pending));
             }
-            Some(_) => {}
+            Some(_) => {
+                // The provider may have forgotten the key by now (Stripe keeps keys a day):
+                // what it shows refunded settles the pending refund without sending it again.
+                if let Some(order) = self
+                    .settled_at_provider(&order, &payment.reference, amount, reason)
+                    .await?
+                {
+                    return Ok((order, amount));
+                }
+            }
             None => {
                 order.goodwill_pending = Some(amount);
                 let message = format!("Refunding {amount} at the owner's request: {reason}");
                 self.record(&mut order, message).await?;
             }
         }
-        let group = format!("goodwill-{}", order.goodwill_refunded.minor_units()?);
+        // What was refunded this way before and this amount: a new refund after a refused one
+        // of another amount is a new request, never the refused one's key with other figures.
+        let group = format!(
+            "goodwill-{}-{}",
+            order.goodwill_refunded.minor_units()?,
+            amount.minor_units()?
+        );
         let sent = self
             .send_refund(&order, &payment.reference, amount, &group)
             .await?;
@@ -77,18 +93,52 @@ impl Orchestrator {
                 return Err(refund_failed(error, amount));
             }
         };
+        let order = self
+            .settle_goodwill(order, receipt.amount, &receipt.refund_id, reason)
+            .await?;
+        Ok((order, receipt.amount))
+    }
+
+    /// Records an owner's refund the provider made, in the timeline and the audit log.
+    async fn settle_goodwill(
+        &self,
+        mut order: Order,
+        amount: Money,
+        refund_id: &str,
+        reason: &str,
+    ) -> Result<Order, ExecutionError> {
         order.goodwill_pending = None;
-        order.refunded = order.refunded.checked_add(&receipt.amount)?;
-        order.goodwill_refunded = order.goodwill_refunded.checked_add(&receipt.amount)?;
-        let message = format!(
-            "Refunded {} at the owner's request ({}): {reason}",
-            receipt.amount, receipt.refund_id
-        );
+        order.refunded = order.refunded.checked_add(&amount)?;
+        order.goodwill_refunded = order.goodwill_refunded.checked_add(&amount)?;
+        let message = format!("Refunded {amount} at the owner's request ({refund_id}): {reason}");
         self.record(&mut order, message.clone()).await?;
         self.store
             .record_audit(&order.owner, "payment.refund", order.id.as_str(), &message)
             .await?;
-        Ok((order, receipt.amount))
+        Ok(order)
+    }
+
+    /// The pending refund, settled from what the provider shows refunded, if it shows it: more
+    /// refunded than the order records by at least the pending amount. `None` to send it again.
+    async fn settled_at_provider(
+        &self,
+        order: &Order,
+        reference: &str,
+        pending: Money,
+        reason: &str,
+    ) -> Result<Option<Order>, ExecutionError> {
+        let Ok(PaymentState::Captured { refunded, .. }) =
+            self.provider_status(order, reference).await?
+        else {
+            return Ok(None);
+        };
+        if refunded < order.refunded.checked_add(&pending)? {
+            return Ok(None);
+        }
+        let order = self
+            .settle_goodwill(order.clone(), pending, "seen at the provider", reason)
+            .await?;
+        Ok(Some(order))
     }
 }
 
