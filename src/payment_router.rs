@@ -160,7 +160,7 @@ fn place_split(
             .enumerate()
             .filter(|(_, provider)| {
                 match can_hold(provider.as_ref(), plan.currency)
-                    .and_then(|()| provider.profile().takes_amount(part.amount))
+                    .and_then(|()| provider.check_amount(part.amount))
                     .and_then(|()| merchants_take(provider.as_ref(), plan))
                     .and_then(|()| provider.check_method(&part.method))
                 {
@@ -261,7 +261,7 @@ fn consider(
         return Err(format!("does not take {}", plan.currency.code()));
     }
     if let Some(amount) = amount {
-        profile.takes_amount(amount)?;
+        provider.check_amount(amount)?;
     }
     merchants_take(provider, plan)?;
     if plan.payment_method.as_str() != AUTO_METHOD {
@@ -373,6 +373,8 @@ mod tests {
         profile: PaymentProfile,
         /// The method prefix it charges.
         charges: &'static str,
+        /// The most it takes in one payment, if it has a limit.
+        limit: Option<&'static str>,
     }
 
     #[async_trait]
@@ -382,6 +384,17 @@ mod tests {
         }
         fn profile(&self) -> PaymentProfile {
             self.profile
+        }
+        fn check_amount(&self, amount: Money) -> Result<(), String> {
+            match self
+                .limit
+                .map(|limit| Money::parse(limit, amount.currency().code()).unwrap())
+            {
+                Some(limit) if amount > limit => {
+                    Err(format!("takes at most {limit}, not {amount}"))
+                }
+                _ => Ok(()),
+            }
         }
         fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {
             if method.as_str().starts_with(self.charges) {
@@ -429,9 +442,9 @@ mod tests {
                         open_method,
                         regional_open_methods: &[],
                         methods: &[],
-                        max_minor_units: None,
                     },
                     charges,
+                    limit: None,
                 })
             };
         vec![
@@ -647,9 +660,9 @@ mod tests {
                 open_method: Some("pm_capped"),
                 regional_open_methods: &[],
                 methods: &[],
-                max_minor_units: Some(10_000),
             },
             charges: "pm_",
+            limit: Some("100.00"),
         })
     }
 
@@ -660,10 +673,7 @@ mod tests {
         assert!(route.choices.is_empty());
         assert_eq!(
             route.passed_over[0].reason,
-            format!(
-                "takes at most EUR 100.00 in one payment, not {}",
-                plan.total().unwrap()
-            )
+            format!("takes at most EUR 100.00, not {}", plan.total().unwrap())
         );
 
         // Split, the card's share fits and the rest goes elsewhere.
@@ -694,9 +704,9 @@ mod tests {
                     method: "antom_ALIPAY_HK",
                 }],
                 methods: &[],
-                max_minor_units: None,
             },
             charges: "antom_",
+            limit: None,
         });
         let providers = [antom];
         let from_hong_kong = route(

@@ -242,7 +242,6 @@ impl PaymentProvider for SplitPayment {
             open_method: None,
             regional_open_methods: &[],
             methods: &[],
-            max_minor_units: None,
         }
     }
 

@@ -287,3 +287,56 @@ async fn an_antom_notification_signed_by_antom_continues_the_order() {
         "a redelivery is acknowledged and changes nothing"
     );
 }
+
+/// An event for one part of a split payment finds its order through the part.
+#[tokio::test]
+async fn a_stripe_event_for_one_part_of_a_split_continues_its_order() {
+    let fake = FakeStripe::start().await;
+    let h = Harness::with(Options {
+        fallback_payments: vec![PaymentSettings::Stripe {
+            secret_key: KEY.to_string().into(),
+            base_url: fake.base_url.clone(),
+            webhook_secret: Some(STRIPE_SECRET.to_string().into()),
+        }],
+        ..Options::default()
+    })
+    .await;
+    let url = format!("{}/webhooks/stripe", endpoint(&h).await);
+    let offers = h.paris_offers().await;
+    let items: Vec<Value> = offers
+        .iter()
+        .map(|offer| json!({"offer_id": offer["id"]}))
+        .collect();
+    let plan = h
+        .ok(
+            "create_travel_plan",
+            json!({
+                "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+                "payment_method": "pm_sandbox_visa",
+                "payment_split": [{"method": "pm_card_threeDSecure2Required", "amount": {"amount": "100.00", "currency": "EUR"}}],
+                "items": items,
+            }),
+        )
+        .await;
+    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(order["status"], "payment_action_required", "{order}");
+    let parts: Vec<String> =
+        serde_json::from_str(order["payment"]["reference"].as_str().unwrap()).unwrap();
+    reqwest::get(order["payment"]["action_url"].as_str().unwrap())
+        .await
+        .unwrap();
+
+    let body = stripe_event("evt_split", &parts[0]);
+    let now = chrono::Utc::now().timestamp();
+    let signed = [(
+        "stripe-signature",
+        sign(body.as_bytes(), STRIPE_SECRET, now),
+    )];
+    let (code, said) = deliver(&url, &signed, &body).await;
+    assert_eq!(code, 200, "{said}");
+    assert_eq!(status(&h, &order).await, "confirmed");
+}

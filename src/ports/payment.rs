@@ -136,9 +136,6 @@ pub struct PaymentProfile {
     pub regional_open_methods: &'static [RegionalMethod],
     /// The methods listed to the person (list_payment_methods): tokens only, never card details.
     pub methods: &'static [ListedMethod],
-    /// The most one payment may be, in minor units of its currency, where the provider's API
-    /// sets a limit whatever the account (Stripe: eight digits); `None` where it sets none.
-    pub max_minor_units: Option<i64>,
 }
 
 /// The open method people use in one region, for payments in its currency.
@@ -177,22 +174,6 @@ impl PaymentProfile {
             .map(|regional| regional.method)
             .or(self.open_method)
     }
-
-    /// Whether one payment of `amount` is within the provider's limit; `Err` says the limit.
-    pub fn takes_amount(&self, amount: Money) -> Result<(), String> {
-        let Some(max) = self.max_minor_units else {
-            return Ok(());
-        };
-        let too_much = amount.minor_units().map_or(true, |minor| minor > max);
-        if !too_much {
-            return Ok(());
-        }
-        let limit = Money::from_minor_units(max, amount.currency())
-            .map_or_else(|_| format!("{max} minor units"), |limit| limit.to_string());
-        Err(format!(
-            "takes at most {limit} in one payment, not {amount}"
-        ))
-    }
 }
 
 #[async_trait]
@@ -210,6 +191,13 @@ pub trait PaymentProvider: Send + Sync {
     /// Whether this provider can charge the payment method, checked when a plan is made so a
     /// wrong token is told before the person is asked to approve; `Err` says what it takes.
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String>;
+
+    /// Whether this provider can take `amount` in one payment, in its own form (a limit on
+    /// its figure, decimals it does not take), checked by the router before any call so
+    /// another provider can be chosen; `Err` says why not. Most take any amount.
+    fn check_amount(&self, _amount: Money) -> Result<(), String> {
+        Ok(())
+    }
 
     async fn authorize(&self, request: AuthorizeRequest<'_>)
     -> Result<PaymentHandle, PaymentError>;

@@ -288,7 +288,6 @@ impl PaymentProvider for SandboxPayments {
                     label: "sandbox card without enough funds",
                 },
             ],
-            max_minor_units: None,
         }
     }
 

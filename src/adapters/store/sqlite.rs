@@ -865,11 +865,19 @@ impl Store for SqliteStore {
         provider: &str,
         reference: &str,
     ) -> Result<Option<Order>, StoreError> {
+        // A split order keeps its parts' ids as a JSON array beside the parts, in the same
+        // order: an event for one part finds the order through it.
         let row = sqlx::query(
-            "SELECT * FROM orders WHERE payment_provider = ? AND payment_reference = ?",
+            "SELECT * FROM orders o WHERE (o.payment_provider = ? AND o.payment_reference = ?) \
+             OR (o.payment_provider = 'split' AND EXISTS ( \
+                 SELECT 1 FROM json_each(o.payment_reference) AS id \
+                 JOIN json_each(o.payment_parts) AS part ON part.key = id.key \
+                 WHERE id.value = ? AND json_extract(part.value, '$.provider') = ?))",
         )
         .bind(provider)
         .bind(reference)
+        .bind(reference)
+        .bind(provider)
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;

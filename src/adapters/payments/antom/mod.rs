@@ -269,7 +269,6 @@ impl PaymentProvider for AntomPayments {
                     label: "GCash (Philippines): the payer pays in the wallet",
                 },
             ],
-            max_minor_units: None,
         }
     }
 

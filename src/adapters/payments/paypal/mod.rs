@@ -445,8 +445,13 @@ impl PaymentProvider for PayPalPayments {
                 token: "paypal",
                 label: "PayPal: the payer approves on PayPal's page",
             }],
-            max_minor_units: None,
         }
+    }
+
+    fn check_amount(&self, money: Money) -> Result<(), String> {
+        amount(&money)
+            .map(|_| ())
+            .map_err(|error| error.to_string())
     }
 
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {

@@ -11,11 +11,26 @@
 
 use crate::domain::money::{Currency, Money, MoneyError};
 
+/// Stripe takes at most eight digits in one payment, in every currency and counted in its own
+/// figure (stripe.com/docs/currencies#minimum-and-maximum-charge-amounts): 999,999.99 EUR,
+/// ¥99,999,999, but only 999,999 ISK.
+const MAX_FIGURE: i64 = 99_999_999;
+
 /// Currencies Stripe counts in hundredths although ISO 4217 gives them no decimals.
 const HUNDREDTHS_ALTHOUGH_WHOLE: [&str; 1] = ["ISK"];
 
 /// Our amount as Stripe's integer, or why Stripe cannot take it.
 pub(super) fn to_stripe(amount: &Money) -> Result<i64, String> {
+    let figure = figure(amount)?;
+    if figure > MAX_FIGURE {
+        return Err(format!(
+            "Stripe takes at most eight digits in one payment, and {amount} is more"
+        ));
+    }
+    Ok(figure)
+}
+
+fn figure(amount: &Money) -> Result<i64, String> {
     let minor = amount.minor_units().map_err(|e| e.to_string())?;
     let currency = amount.currency();
     if HUNDREDTHS_ALTHOUGH_WHOLE.contains(&currency.code()) {
@@ -72,6 +87,17 @@ mod tests {
         assert_eq!(to_stripe(&isk), Ok(50_000));
         assert_eq!(from_stripe(50_000, isk.currency()).unwrap(), isk);
         assert!(from_stripe(50_050, isk.currency()).is_err());
+    }
+
+    #[test]
+    fn eight_digits_are_the_most_counted_in_stripe_s_figure() {
+        assert_eq!(to_stripe(&money("999999.99", "EUR")), Ok(99_999_999));
+        assert!(to_stripe(&money("1000000.00", "EUR")).is_err());
+        assert_eq!(to_stripe(&money("999999", "ISK")), Ok(99_999_900));
+        assert_eq!(
+            to_stripe(&money("1000000", "ISK")),
+            Err("Stripe takes at most eight digits in one payment, and ISK 1000000 is more".into())
+        );
     }
 
     #[test]

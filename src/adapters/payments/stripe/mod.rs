@@ -39,9 +39,6 @@ use wire::{
 };
 
 const NAME: &str = "stripe";
-/// Stripe takes at most eight digits of minor units in one payment, in every currency
-/// (stripe.com/docs/currencies#minimum-and-maximum-charge-amounts): 999,999.99 EUR, ¥99,999,999.
-const MAX_MINOR_UNITS: i64 = 99_999_999;
 /// The API version the wire structs were written against.
 pub const API_VERSION: &str = "2026-07-29.dahlia";
 
@@ -311,8 +308,11 @@ impl PaymentProvider for StripePayments {
                 token: "pm_card_visa",
                 label: "Stripe's test Visa (test mode)",
             }],
-            max_minor_units: Some(MAX_MINOR_UNITS),
         }
+    }
+
+    fn check_amount(&self, amount: Money) -> Result<(), String> {
+        amount::to_stripe(&amount).map(|_| ())
     }
 
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {

@@ -496,7 +496,6 @@ impl PaymentProvider for WeChatPayments {
                 token: NATIVE,
                 label: "WeChat Pay: the payer scans a QR code (CNY only)",
             }],
-            max_minor_units: None,
         }
     }
 
