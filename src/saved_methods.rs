@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::domain::ids::{OwnerId, SetupId};
+use crate::domain::ids::{OwnerId, PaymentMethodToken, SetupId};
 use crate::domain::saved_method::{MethodSetup, SavedMethod, SetupStatus};
 use crate::ports::payment::{SaveMethodRequest, SaveMethodState};
 use crate::ports::store::SetupOutcome;
@@ -43,6 +43,40 @@ pub enum SaveMethodError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a person may not pay with a method: it is someone else's.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnershipError {
+    #[error(
+        "the payment method {0} was saved by someone else, or by no one here, and cannot pay for this person: use one of the person's own methods from list_payment_methods, or add one with add_payment_method"
+    )]
+    NotYours(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The person's own saved method a token names; `None` for a method nobody saves (a test card,
+/// a wallet approved each time). Refused when someone else saved it, or when it is of a kind only
+/// a saving page mints and nobody saved it for this person.
+pub async fn own_method(
+    store: &dyn Store,
+    providers: &Providers,
+    owner: &OwnerId,
+    method: &PaymentMethodToken,
+) -> Result<Option<SavedMethod>, OwnershipError> {
+    match store.saved_method(method).await? {
+        Some(saved) if &saved.owner == owner => Ok(Some(saved)),
+        Some(_) => Err(OwnershipError::NotYours(method.masked())),
+        None if providers
+            .payments()
+            .iter()
+            .any(|provider| provider.only_saved(method)) =>
+        {
+            Err(OwnershipError::NotYours(method.masked()))
+        }
+        None => Ok(None),
+    }
 }
 
 /// The person's saved methods, and the recent setups that saved nothing (yet).

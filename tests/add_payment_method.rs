@@ -223,3 +223,23 @@ async fn a_provider_that_cannot_save_or_does_not_exist_is_refused_with_the_ones_
     assert_eq!(h.rows("payment_method_setups").await, 0, "nothing stored");
     assert_eq!(h.ledger_rows("card_setups").await, 0);
 }
+
+/// A token shaped like a saved sandbox card that nobody saved here is refused: the sandbox binds
+/// it to no customer it would check, so only Itinera's record says whose it is.
+#[tokio::test]
+async fn a_saved_looking_token_nobody_saved_is_refused() {
+    let h = Harness::start().await;
+    let offers = h.paris_offers().await;
+    let refused = h
+        .err(
+            "create_travel_plan",
+            json!({
+                "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+                "payment_method": "pm_sandbox_saved_0123456789abcdef",
+                "items": [{"offer_id": offers[0]["id"]}],
+            }),
+        )
+        .await;
+    assert!(refused.contains("by no one here"), "{refused}");
+    assert_eq!(h.rows("plans").await, 0);
+}

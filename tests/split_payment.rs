@@ -103,6 +103,7 @@ async fn the_person_approves_the_split_and_each_method_is_charged_its_part() {
     let parts = order["payment_parts"].as_array().unwrap();
     assert_eq!(parts.len(), 2, "{order}");
     assert_eq!(parts[0]["provider"], "stripe");
+    assert_eq!(parts[0]["method"], "pm_…visa", "masked");
     assert_eq!(
         money(&parts[1]["amount"]),
         total.saturating_sub(&eur("200.00")).unwrap()

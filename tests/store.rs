@@ -354,6 +354,17 @@ mod saved_methods {
             .unwrap();
         assert_eq!(pending[0].status, SetupStatus::Pending);
         assert!(store.saved_methods(&bob).await.unwrap().is_empty());
+
+        // Alice saving the same method again settles her setup and lists it once.
+        let again = setup(&alice, Some("cus_alice"));
+        store.insert_method_setup(&again).await.unwrap();
+        assert!(
+            store
+                .settle_method_setup(&alice, &again.id, &saved(&again, "pm_1"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.saved_methods(&alice).await.unwrap().len(), 1);
     }
 
     #[tokio::test]

@@ -642,7 +642,7 @@ mod saving {
         assert_eq!(listed["saved"][0]["token"], coming.as_str(), "{listed}");
 
         let failure = bob.failed_execution(&plan_id).await;
-        assert!(failure.contains("saved by another person"), "{failure}");
+        assert!(failure.contains("saved by someone else"), "{failure}");
         assert!(
             sent(&fake, "/v1/payment_intents").is_empty(),
             "nothing was sent to Stripe"

@@ -138,6 +138,24 @@ pub struct Document {
     pub provider_reference: Option<String>,
 }
 
+/// One part of a split payment as the person sees it: the method masked, no provider-side ids.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PaymentPartView {
+    pub provider: String,
+    pub method: String,
+    pub amount: Money,
+}
+
+impl PaymentPartView {
+    fn new(part: &PaymentPart) -> PaymentPartView {
+        PaymentPartView {
+            provider: part.provider.clone(),
+            method: part.method.masked(),
+            amount: part.amount,
+        }
+    }
+}
+
 /// An order with its items, payment, documents and timeline.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OrderView {
@@ -154,7 +172,7 @@ pub struct OrderView {
     pub payment: Option<PaymentRecord>,
     /// With a split payment: what each method holds, in the order they are captured.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub payment_parts: Vec<PaymentPart>,
+    pub payment_parts: Vec<PaymentPartView>,
     pub items: Vec<OrderItem>,
     pub documents: Vec<Document>,
     pub failure: Option<String>,
@@ -372,7 +390,11 @@ impl OrderView {
             captured: order.captured,
             refunded: order.refunded,
             payment: order.payment,
-            payment_parts: order.payment_parts,
+            payment_parts: order
+                .payment_parts
+                .iter()
+                .map(PaymentPartView::new)
+                .collect(),
             items: order.items,
             documents,
             failure: order.failure,

@@ -12,6 +12,7 @@ use crate::domain::risk::RiskFlag;
 use crate::domain::split;
 use crate::payment_router::{PaymentRoute, RouteChoice};
 use crate::ports::store::{Created, OrderFilter};
+use crate::saved_methods::own_method;
 
 use super::{ExecutionError, Orchestrator};
 
@@ -89,12 +90,9 @@ impl Orchestrator {
         owner: &OwnerId,
     ) -> Result<(), ExecutionError> {
         for part in parts {
-            if let Some(saved) = self.store.saved_method(&part.method).await? {
-                if &saved.owner != owner {
-                    return Err(ExecutionError::NotYourMethod(part.method.masked()));
-                }
-                part.customer = saved.customer;
-            }
+            let saved =
+                own_method(self.store.as_ref(), &self.providers, owner, &part.method).await?;
+            part.customer = saved.and_then(|saved| saved.customer);
         }
         Ok(())
     }

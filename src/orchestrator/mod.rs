@@ -33,6 +33,7 @@ use crate::ports::payment::{PaymentState, Settlement};
 use crate::ports::store::OrderFilter;
 use crate::ports::{Clock, PaymentError, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
+use crate::saved_methods::OwnershipError;
 use crate::spending::{GuardError, SpendingGuard};
 pub use charge::payment_window;
 use keyed_lock::KeyedLocks;
@@ -83,10 +84,8 @@ pub enum ExecutionError {
         "nothing was charged: no configured payment provider can take this payment now ({0}). Change the plan's payment method with update_travel_plan, or try again later"
     )]
     NoPaymentRoute(String),
-    #[error(
-        "nothing was charged: the payment method {0} was saved by someone else. Use one of the person's own methods (list_payment_methods) with update_travel_plan, confirm and execute again"
-    )]
-    NotYourMethod(String),
+    #[error("nothing was charged: {0}")]
+    NotYourMethod(#[from] OwnershipError),
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error(transparent)]

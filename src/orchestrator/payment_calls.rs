@@ -10,6 +10,7 @@ use crate::domain::order::Order;
 use crate::domain::plan::TravelPlan;
 use crate::ports::payment::{AuthorizeRequest, PaymentHandle, PaymentState, RefundReceipt};
 use crate::ports::{PaymentError, ProviderError};
+use crate::saved_methods::{OwnershipError, own_method};
 
 use super::{ExecutionError, Orchestrator};
 
@@ -32,20 +33,20 @@ impl Orchestrator {
             .unwrap_or(&plan.payment_method);
         // Planning refused someone else's saved method already; this holds the line should a
         // plan have been made before the method was saved, or by a path that skipped the check.
-        let saved = self.store.saved_method(method).await?;
-        let customer = match &saved {
-            Some(saved) if saved.owner != order.owner => {
-                return Ok(Err(ProviderError::rejected(
-                    payments.name(),
-                    "payment_method_not_yours",
-                    "this payment method was saved by another person; nothing was charged. \
-                     Use one of the person's own methods (list_payment_methods)",
-                )
-                .into()));
-            }
-            Some(saved) => saved.customer.as_deref(),
-            None => None,
-        };
+        let saved =
+            match own_method(self.store.as_ref(), &self.providers, &order.owner, method).await {
+                Ok(saved) => saved,
+                Err(OwnershipError::Store(error)) => return Err(error.into()),
+                Err(refusal) => {
+                    let refusal = ProviderError::rejected(
+                        payments.name(),
+                        "payment_method_not_yours",
+                        format!("{refusal}; nothing was charged"),
+                    );
+                    return Ok(Err(refusal.into()));
+                }
+            };
+        let customer = saved.as_ref().and_then(|saved| saved.customer.as_deref());
         let request = AuthorizeRequest {
             order_id: &order.id,
             amount,

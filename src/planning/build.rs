@@ -12,6 +12,7 @@ use crate::domain::plan::{
 };
 use crate::payment_router;
 use crate::ports::store::OrderFilter;
+use crate::saved_methods::own_method;
 
 use super::pick::Pick;
 use super::{Planner, PlanningError};
@@ -135,11 +136,7 @@ impl Planner {
         let methods = std::iter::once(&plan.payment_method)
             .chain(plan.payment_split.iter().map(|part| &part.method));
         for method in methods {
-            if let Some(saved) = self.store.saved_method(method).await?
-                && saved.owner != plan.owner
-            {
-                return Err(PlanningError::NotYourMethod(method.masked()));
-            }
+            own_method(self.store.as_ref(), &self.providers, &plan.owner, method).await?;
         }
         if let Some(region) = &plan.payment_preference.region
             && (region.len() != 2 || !region.chars().all(|c| c.is_ascii_uppercase()))

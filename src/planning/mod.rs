@@ -11,6 +11,7 @@ use crate::domain::order::OrderStatus;
 use crate::domain::plan::PlanError;
 use crate::ports::{BookingError, Clock, Store, StoreError};
 use crate::providers::Providers;
+use crate::saved_methods::OwnershipError;
 
 pub use build::{ItemRequest, ItemSource, NewPlan, PlanChanges};
 pub use pick::Pick;
@@ -50,10 +51,8 @@ pub enum PlanningError {
         currency: String,
         reasons: String,
     },
-    #[error(
-        "the payment method {0} was saved by someone else and cannot pay for this plan: use one of the person's own methods from list_payment_methods, or add one with add_payment_method"
-    )]
-    NotYourMethod(String),
+    #[error(transparent)]
+    NotYourMethod(#[from] OwnershipError),
     #[error(
         "the payment region '{0}' is not a country code: use two capital letters (ISO 3166), e.g. CN or FR"
     )]

@@ -192,6 +192,13 @@ pub trait PaymentProvider: Send + Sync {
     /// wrong token is told before the person is asked to approve; `Err` says what it takes.
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String>;
 
+    /// Whether the method is of a kind only this provider's saving page mints (a PayPal vault
+    /// id, a sandbox saved card): Itinera then charges it only for the person who saved it,
+    /// the provider binding it to no customer of ours that it would check.
+    fn only_saved(&self, _method: &PaymentMethodToken) -> bool {
+        false
+    }
+
     /// Whether this provider can take `amount` in one payment, in its own form (a limit on
     /// its figure, decimals it does not take), checked by the router before any call so
     /// another provider can be chosen; `Err` says why not. Most take any amount.

@@ -291,6 +291,10 @@ impl PaymentProvider for SandboxPayments {
         }
     }
 
+    fn only_saved(&self, method: &PaymentMethodToken) -> bool {
+        method.as_str().starts_with(SAVED_PREFIX)
+    }
+
     fn check_method(&self, method: &PaymentMethodToken) -> Result<(), String> {
         Self::method_known(method)
     }

@@ -87,8 +87,15 @@ pub(super) async fn settle(
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?;
-        if taken.is_some() {
-            return Err(StoreError::MethodTaken);
+        match taken {
+            // The same method saved again by the same person (PayPal vaults a payer once): the
+            // setup is done and the method is listed already.
+            Some(saver) if saver == owner.as_str() => {
+                tx.commit().await.map_err(db)?;
+                return Ok(true);
+            }
+            Some(_) => return Err(StoreError::MethodTaken),
+            None => {}
         }
         sqlx::query(
             "INSERT INTO saved_payment_methods (token, owner, provider, label, customer, setup_id, added_at) \

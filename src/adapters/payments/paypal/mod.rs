@@ -448,6 +448,10 @@ impl PaymentProvider for PayPalPayments {
         }
     }
 
+    fn only_saved(&self, method: &PaymentMethodToken) -> bool {
+        method.as_str().starts_with(VAULT_PREFIX)
+    }
+
     fn check_amount(&self, money: Money) -> Result<(), String> {
         amount(&money)
             .map(|_| ())
