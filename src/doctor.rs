@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::{OrderId, OwnerId};
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::saga::{SagaStep, StepState};
@@ -54,12 +55,7 @@ fn diagnose(
     let item = step.item_id.as_ref().and_then(|id| order.item(id));
     let title = item.map_or("the order", |item| item.title.as_str());
     let detail = step.detail.as_deref().unwrap_or("no detail");
-    let (payment_provider, payment_reference) = order
-        .payment
-        .as_ref()
-        .map_or(("the payment provider", "(none)"), |p| {
-            (p.provider.as_str(), p.reference.as_str())
-        });
+    let payment = payment_at(order, &step.key);
     match (step.operation.as_str(), step.state) {
         ("cancel", StepState::Failed) => Some((
             format!("cancelling {title} failed: {detail}"),
@@ -73,18 +69,18 @@ fn diagnose(
         ("void", StepState::Failed) => Some((
             format!("releasing the payment hold failed: {detail}"),
             format!(
-                "Void authorization {payment_reference} at {payment_provider}, so the customer's funds are released"
+                "Void {payment}, so the customer's funds are released"
             ),
         )),
         ("refund", StepState::Failed) => Some((
             format!("a refund failed: {detail}"),
             match order.goodwill_pending {
                 Some(pending) => format!(
-                    "The owner's refund of {pending} is unsettled: call refund_payment on order {} with that amount to retry; if it keeps failing, refund payment {payment_reference} at {payment_provider} by hand",
+                    "The owner's refund of {pending} is unsettled: call refund_payment on order {} with that amount to retry; if it keeps failing, refund {payment} by hand",
                     order.id
                 ),
                 None => format!(
-                    "Call cancel_booking on order {} again to retry a cancellation's refund (an owner's refund the provider refused was reported to the owner and needs nothing); if it keeps failing, refund payment {payment_reference} at {payment_provider} by hand",
+                    "Call cancel_booking on order {} again to retry a cancellation's refund (an owner's refund the provider refused was reported to the owner and needs nothing); if it keeps failing, refund {payment} by hand",
                     order.id
                 ),
             },
@@ -100,8 +96,8 @@ fn diagnose(
                         step.started_at.format("%Y-%m-%d %H:%M UTC")
                     ),
                     format!(
-                        "Call refund_payment on order {} with amount {pending} to send it again (same key, it cannot refund twice); if the provider cannot say, look up idempotency key {} at {payment_provider}",
-                        order.id, step.key
+                        "Call refund_payment on order {} with amount {pending} to send it again (same key, it cannot refund twice); if the provider cannot say, look up {payment}",
+                        order.id
                     ),
                 )
             })
@@ -115,14 +111,52 @@ fn diagnose(
                     step.attempts,
                     step.started_at.format("%Y-%m-%d %H:%M UTC")
                 ),
-                format!(
-                    "Recovery keeps asking. Look the call up at the provider with idempotency key {}; if the provider cannot say, settle it there and in the order by hand",
-                    step.key
-                ),
+                if step.item_id.is_none() && !order.payment_parts.is_empty() {
+                    format!(
+                        "Recovery keeps asking. Look the call up at each part's provider — {payment}; if a provider cannot say, settle it there and in the order by hand"
+                    )
+                } else {
+                    format!(
+                        "Recovery keeps asking. Look the call up at the provider with idempotency key {}; if the provider cannot say, settle it there and in the order by hand",
+                        step.key
+                    )
+                },
             ))
         }
         _ => None,
     }
+}
+
+/// Where the order's money is, for a person to act on at the provider: the payment and the key
+/// the call went under, or, for a split, each part with its own provider, reference and the key
+/// that part was sent under (the providers never saw the split's own key).
+fn payment_at(order: &Order, key: &str) -> String {
+    let Some(payment) = &order.payment else {
+        return "the payment at the payment provider (none recorded)".into();
+    };
+    let parts: Vec<String> = serde_json::from_str(&payment.reference).unwrap_or_default();
+    if order.payment_parts.is_empty() || parts.len() != order.payment_parts.len() {
+        return format!(
+            "payment {} at {} (idempotency key {key})",
+            payment.reference, payment.provider
+        );
+    }
+    let key = IdempotencyKey::recorded(key.to_string());
+    order
+        .payment_parts
+        .iter()
+        .zip(parts)
+        .enumerate()
+        .map(|(index, (part, reference))| {
+            format!(
+                "part {index}: payment {reference} at {} for {} (idempotency key {})",
+                part.provider,
+                part.amount,
+                key.part(index)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The report as text for a terminal.

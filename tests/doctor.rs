@@ -72,7 +72,7 @@ async fn a_rollback_the_providers_refused_is_reported_with_what_to_do() {
     );
     assert!(
         report.contains(&format!(
-            "Void authorization {}",
+            "Void payment {} at sandbox_payments",
             order["payment"]["reference"].as_str().unwrap()
         )),
         "{report}"
@@ -124,6 +124,55 @@ async fn an_owner_s_refund_left_unanswered_is_reported_with_how_to_settle_it() {
         report.contains("the owner's refund of EUR 25.00")
             && report.contains("refund_payment")
             && report.contains("amount EUR 25.00"),
+        "{report}"
+    );
+}
+
+/// A split whose release is stuck names each part where the providers know it: their own
+/// payment, amount and the key that part went under.
+#[tokio::test]
+async fn a_stuck_split_release_names_each_part_at_its_provider() {
+    let fake = common::stripe_fake::FakeStripe::start().await;
+    let h = Harness::with(Options {
+        faults: "hotel.book=fail,payment.void=fail",
+        fallback_payments: vec![itinera::config::PaymentSettings::Stripe {
+            secret_key: common::stripe_fake::KEY.to_string().into(),
+            base_url: fake.base_url.clone(),
+            webhook_secret: None,
+        }],
+        ..Options::default()
+    })
+    .await;
+    let offers = h.paris_offers().await;
+    let items: Vec<serde_json::Value> = offers
+        .iter()
+        .map(|offer| json!({"offer_id": offer["id"]}))
+        .collect();
+    let plan = h
+        .ok(
+            "create_travel_plan",
+            json!({
+                "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+                "payment_method": "pm_card_visa",
+                "payment_split": [{"method": "pm_sandbox_visa", "amount": {"amount": "100.00", "currency": "EUR"}}],
+                "items": items,
+            }),
+        )
+        .await;
+    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    let parts: Vec<String> =
+        serde_json::from_str(order["payment"]["reference"].as_str().unwrap()).unwrap();
+    let (code, report) = doctor(&h, &["--stale-after-minutes", "0"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains(&format!(
+            "part 0: payment {} at sandbox_payments for EUR 100.00 (idempotency key itn_",
+            parts[0]
+        )) && report.contains(&format!("part 1: payment {} at stripe", parts[1])),
         "{report}"
     );
 }
