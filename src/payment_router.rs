@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::domain::ids::PaymentMethodToken;
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::Money;
 use crate::domain::plan::{PaymentPreference, TravelPlan};
 use crate::ports::PaymentProvider;
 use crate::ports::payment::Settlement;
@@ -159,9 +159,7 @@ fn place_split(
             .iter()
             .enumerate()
             .filter(|(_, provider)| {
-                match can_hold(provider.as_ref(), plan.currency)
-                    .and_then(|()| provider.check_amount(part.amount))
-                    .and_then(|()| merchants_take(provider.as_ref(), plan))
+                match eligible(provider.as_ref(), plan, true, Some(part.amount))
                     .and_then(|()| provider.check_method(&part.method))
                 {
                     Ok(()) => true,
@@ -200,18 +198,28 @@ fn place_split(
     (placed, unplaced)
 }
 
-/// Whether the provider can hold `currency` apart from taking it, as a part of a split must:
-/// a part that fails releases the others, and a charge taken at once cannot be released.
-fn can_hold(provider: &dyn PaymentProvider, currency: Currency) -> Result<(), String> {
-    if !provider.profile().takes(currency) {
-        return Err(format!("does not take {}", currency.code()));
+/// Whether the provider can take part of this plan's payment whatever the method: the
+/// currency, `amount` in one payment, every merchant taking it, and — when the payment is split
+/// (`holds`) — a hold apart from the charge, since a part that fails releases the others and a
+/// charge taken at once cannot be released.
+fn eligible(
+    provider: &dyn PaymentProvider,
+    plan: &TravelPlan,
+    holds: bool,
+    amount: Option<Money>,
+) -> Result<(), String> {
+    if !provider.profile().takes(plan.currency) {
+        return Err(format!("does not take {}", plan.currency.code()));
     }
-    match provider.settlement() {
-        Settlement::HoldThenCapture => Ok(()),
-        Settlement::ChargeAfterBooking => {
-            Err("takes the money at once, so it cannot share a payment with other methods".into())
-        }
+    if holds && provider.settlement() == Settlement::ChargeAfterBooking {
+        return Err(
+            "takes the money at once, so it cannot share a payment with other methods".into(),
+        );
     }
+    if let Some(amount) = amount {
+        provider.check_amount(amount)?;
+    }
+    merchants_take(provider, plan)
 }
 
 /// What the plan's own method pays: the total, less the parts of a split. `None` when the
@@ -253,22 +261,13 @@ fn consider(
     splits: bool,
     amount: Option<Money>,
 ) -> Result<PaymentMethodToken, String> {
-    if splits {
-        can_hold(provider, plan.currency)?;
-    }
-    let profile = provider.profile();
-    if !profile.takes(plan.currency) {
-        return Err(format!("does not take {}", plan.currency.code()));
-    }
-    if let Some(amount) = amount {
-        provider.check_amount(amount)?;
-    }
-    merchants_take(provider, plan)?;
+    eligible(provider, plan, splits, amount)?;
     if plan.payment_method.as_str() != AUTO_METHOD {
         provider.check_method(&plan.payment_method)?;
         return Ok(plan.payment_method.clone());
     }
-    profile
+    provider
+        .profile()
         .open_method_for(plan.payment_preference.region.as_deref(), plan.currency)
         .and_then(|method| PaymentMethodToken::parse(method).ok())
         .ok_or_else(|| "needs a saved payment method, and the plan says auto".to_string())

@@ -430,3 +430,78 @@ impl PaymentProvider for SplitPayment {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eur(amount: &str) -> Money {
+        Money::parse(amount, "EUR").unwrap()
+    }
+
+    fn currency() -> Currency {
+        eur("0").currency()
+    }
+
+    #[test]
+    fn a_failed_part_fails_the_split_even_while_another_waits_for_the_person() {
+        let states = [
+            PaymentState::ActionRequired {
+                url: "https://bank.example/3ds".into(),
+            },
+            PaymentState::Failed {
+                reason: "declined".into(),
+            },
+        ];
+        assert_eq!(
+            combined(&states, currency()).unwrap(),
+            PaymentState::Failed {
+                reason: "declined".into()
+            }
+        );
+    }
+
+    #[test]
+    fn what_is_still_held_is_reported_until_every_part_is_released() {
+        let partly = [
+            PaymentState::Voided,
+            PaymentState::Authorized {
+                amount: eur("120.00"),
+            },
+        ];
+        assert_eq!(
+            combined(&partly, currency()).unwrap(),
+            PaymentState::Authorized {
+                amount: eur("120.00")
+            }
+        );
+        assert_eq!(
+            combined(&[PaymentState::Voided, PaymentState::Voided], currency()).unwrap(),
+            PaymentState::Voided
+        );
+    }
+
+    #[test]
+    fn money_taken_by_any_part_makes_the_split_captured_with_the_parts_sums() {
+        let states = [
+            PaymentState::Captured {
+                amount: eur("200.00"),
+                refunded: eur("20.00"),
+            },
+            PaymentState::Authorized {
+                amount: eur("50.00"),
+            },
+            PaymentState::Captured {
+                amount: eur("100.00"),
+                refunded: eur("0.00"),
+            },
+        ];
+        assert_eq!(
+            combined(&states, currency()).unwrap(),
+            PaymentState::Captured {
+                amount: eur("300.00"),
+                refunded: eur("20.00")
+            }
+        );
+    }
+}

@@ -241,3 +241,81 @@ fn split_parts(
         .collect();
     Ok(parts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::PaymentMethodToken;
+    use crate::payment_router::SplitChoice;
+
+    fn eur(amount: &str) -> Money {
+        Money::parse(amount, "EUR").unwrap()
+    }
+
+    fn route(parts: &[(&str, &str)]) -> (PaymentRoute, RouteChoice) {
+        let split = parts
+            .iter()
+            .map(|(provider, amount)| SplitChoice {
+                provider: provider.to_string(),
+                method: PaymentMethodToken::parse("pm_card_visa").unwrap(),
+                method_shown: "card".into(),
+                amount: eur(amount),
+                reasons: Vec::new(),
+            })
+            .collect();
+        let choice = RouteChoice {
+            provider: "sandbox_payments".into(),
+            method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
+            method_shown: "sandbox card".into(),
+            reasons: Vec::new(),
+        };
+        let route = PaymentRoute {
+            choices: vec![choice.clone()],
+            split,
+            ..PaymentRoute::default()
+        };
+        (route, choice)
+    }
+
+    fn amounts(parts: &[PaymentPart]) -> Vec<(&str, Money)> {
+        parts
+            .iter()
+            .map(|part| (part.provider.as_str(), part.amount))
+            .collect()
+    }
+
+    #[test]
+    fn the_plan_s_own_method_pays_what_the_parts_leave() {
+        let (route, choice) = route(&[("stripe", "200.00")]);
+        let parts = split_parts(&route, &choice, eur("500.00")).unwrap();
+        assert_eq!(
+            amounts(&parts),
+            [
+                ("stripe", eur("200.00")),
+                ("sandbox_payments", eur("300.00"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_lower_requote_comes_off_the_last_parts_first_and_drops_an_empty_one() {
+        let (route, choice) = route(&[("stripe", "200.00"), ("paypal", "100.00")]);
+        let lower = split_parts(&route, &choice, eur("250.00")).unwrap();
+        assert_eq!(
+            amounts(&lower),
+            [("stripe", eur("200.00")), ("paypal", eur("50.00"))],
+            "the rest had nothing left to pay and is dropped"
+        );
+    }
+
+    #[test]
+    fn a_plan_paid_with_one_method_has_no_parts() {
+        let (mut route, choice) = route(&[]);
+        route.split.clear();
+        assert!(
+            split_parts(&route, &choice, eur("80.00"))
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -97,11 +97,16 @@ async fn complete(
 }
 
 pub(super) fn page(title: &str, message: &str) -> Html<String> {
+    page_with(title, message, "")
+}
+
+/// A sandbox page whose message is followed by `controls` (the card page's buttons).
+pub(super) fn page_with(title: &str, message: &str, controls: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · Itinera sandbox</title></head>\
          <body style=\"font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem\">\
-         <h1>{title}</h1><p>{message}</p><p><small>Itinera sandbox bank: no real money moves.</small></p></body></html>"
+         <h1>{title}</h1><p>{message}</p>{controls}<p><small>Itinera sandbox bank: no real money moves.</small></p></body></html>"
     ))
 }

@@ -2,8 +2,9 @@
 //! the test cards (no card number is typed anywhere) or cancels. Picking one saves a fresh token
 //! that behaves like that test card.
 //!
-//! The page takes a plain form post without a CSRF token: it is on loopback, moves no money, and
-//! stands for a provider's page, whose own protections are the provider's business.
+//! The page takes a plain form post without a CSRF token: it listens on loopback only, and its
+//! address carries a session id nobody can guess (from the setup's random id), so another site cannot
+//! aim a form at it; it stands for a provider's page, whose own protections are the provider's.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use axum::response::Html;
 use serde::Deserialize;
 
 use super::Sandbox;
-use super::action_page::page;
+use super::action_page::{page, page_with};
 use super::card_ledger::CardSetup;
 use super::payment::{DECLINED, INSUFFICIENT_FUNDS, SUCCEEDS, THREE_D_SECURE};
 
@@ -149,14 +150,11 @@ fn choices(session: &str) -> Html<String> {
             "Cancel: save no card",
         )))
         .collect();
-    let Html(mut body) = page(
+    page_with(
         "Save a card",
         "Choose the test card to save. This sandbox never asks for a card number.",
-    );
-    if let Some(at) = body.find("<p><small>") {
-        body.insert_str(at, &buttons);
-    }
-    Html(body)
+        &buttons,
+    )
 }
 
 fn button(session: &str, choice: &str, label: &str) -> String {
