@@ -224,8 +224,8 @@ mod flow {
     use itinera::config::PaymentSettings;
     use serde_json::json;
 
-    #[tokio::test]
-    async fn the_customer_pays_in_the_wallet_then_the_trip_is_booked_charged_and_refunded() {
+    /// The app paying through the Alipay+ fake.
+    async fn with_antom() -> (Harness, FakeAntom) {
         let fake = FakeAntom::start().await;
         let h = Harness::with(Options {
             payment: PaymentSettings::Antom {
@@ -237,6 +237,12 @@ mod flow {
             ..Options::default()
         })
         .await;
+        (h, fake)
+    }
+
+    #[tokio::test]
+    async fn the_customer_pays_in_the_wallet_then_the_trip_is_booked_charged_and_refunded() {
+        let (h, fake) = with_antom().await;
         let (plan_id, offers) = h.approved_paris_plan("antom_ALIPAY_CN").await;
         let waiting = h
             .ok("execute_travel_plan", json!({"plan_id": plan_id}))
@@ -264,17 +270,7 @@ mod flow {
 
     #[tokio::test]
     async fn auto_from_hong_kong_in_hong_kong_dollars_pays_with_alipay_hk_and_the_list_says_so() {
-        let fake = FakeAntom::start().await;
-        let h = Harness::with(Options {
-            payment: PaymentSettings::Antom {
-                client_id: CLIENT_ID.into(),
-                keys: FakeAntom::merchant_keys(),
-                base_url: fake.base_url.clone(),
-                notify_url: None,
-            },
-            ..Options::default()
-        })
-        .await;
+        let (h, _fake) = with_antom().await;
         let listed = h.ok("list_payment_methods", json!({})).await;
         let methods = listed["providers"][0]["methods"].as_array().unwrap();
         let hk = methods

@@ -143,21 +143,8 @@ async fn a_stuck_split_release_names_each_part_at_its_provider() {
         ..Options::default()
     })
     .await;
-    let offers = h.paris_offers().await;
-    let items: Vec<serde_json::Value> = offers
-        .iter()
-        .map(|offer| json!({"offer_id": offer["id"]}))
-        .collect();
-    let plan = h
-        .ok(
-            "create_travel_plan",
-            json!({
-                "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
-                "payment_method": "pm_card_visa",
-                "payment_split": [{"method": "pm_sandbox_visa", "amount": {"amount": "100.00", "currency": "EUR"}}],
-                "items": items,
-            }),
-        )
+    let (plan, _) = h
+        .split_plan(&["must_have"; 4], "pm_card_visa", json!([{"method": "pm_sandbox_visa", "amount": {"amount": "100.00", "currency": "EUR"}}]))
         .await;
     h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;

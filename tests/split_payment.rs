@@ -29,35 +29,23 @@ fn eur(amount: &str) -> Money {
     Money::parse(amount, "EUR").unwrap()
 }
 
-/// Plans the four Paris offers with `priorities`, paid by `method` after `split`: the plan.
-async fn split_plan(
+const ALL_MUST: [&str; 4] = ["must_have"; 4];
+
+/// The split plan, approved by the person and executed: (plan, order, offers).
+async fn executed_split(
     h: &Harness,
     priorities: &[&str],
     method: &str,
     split: Value,
-) -> (Value, Vec<Value>) {
-    let offers = h.paris_offers().await;
-    let items: Vec<Value> = offers
-        .iter()
-        .zip(priorities)
-        .map(|(offer, priority)| json!({"offer_id": offer["id"], "priority": priority}))
-        .collect();
-    let plan = h
-        .ok(
-            "create_travel_plan",
-            json!({
-                "title": "Paris, half on the voucher",
-                "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
-                "payment_method": method,
-                "payment_split": split,
-                "items": items,
-            }),
-        )
+) -> (Value, Value, Vec<Value>) {
+    let (plan, offers) = h.split_plan(priorities, method, split).await;
+    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
-    (plan, offers)
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    (plan, order, offers)
 }
-
-const ALL_MUST: [&str; 4] = ["must_have"; 4];
 
 /// The sandbox ledger's view of one of its payments: (status, held, captured, refunded).
 async fn sandbox_payment(h: &Harness, id: &str) -> (String, Money, Money, Money) {
@@ -80,7 +68,7 @@ async fn the_person_approves_the_split_and_each_method_is_charged_its_part() {
     let (h, fake) = sandbox_and_stripe().await;
     let split =
         json!([{"method": "pm_card_visa", "amount": {"amount": "200.00", "currency": "EUR"}}]);
-    let (plan, offers) = split_plan(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
+    let (plan, offers) = h.split_plan(&ALL_MUST, "pm_sandbox_visa", split).await;
     let total = sum(offers.iter().map(|o| money(&o["price"])));
     assert_eq!(plan["payment_split"][0]["amount"]["amount"], "200.00");
 
@@ -141,12 +129,7 @@ async fn a_refused_part_releases_the_parts_already_held_and_charges_nothing() {
     // The sandbox part is held first; Stripe's card is declined after it.
     let split =
         json!([{"method": "pm_sandbox_visa", "amount": {"amount": "150.00", "currency": "EUR"}}]);
-    let (plan, _) = split_plan(&h, &ALL_MUST, "pm_card_visa_chargeDeclined", split).await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
+    let (_, order, _) = executed_split(&h, &ALL_MUST, "pm_card_visa_chargeDeclined", split).await;
     assert_eq!(order["status"], "failed", "{order}");
     let failure = order["failure"].as_str().unwrap();
     assert!(
@@ -176,12 +159,7 @@ async fn what_is_not_booked_comes_off_the_last_part_and_refunds_go_back_last_par
     let split =
         json!([{"method": "pm_card_visa", "amount": {"amount": "100.00", "currency": "EUR"}}]);
     let priorities = ["must_have", "must_have", "optional", "must_have"];
-    let (plan, offers) = split_plan(&h, &priorities, "pm_sandbox_visa", split).await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
+    let (_, order, offers) = executed_split(&h, &priorities, "pm_sandbox_visa", split).await;
     assert_eq!(order["status"], "partially_confirmed", "{order}");
     let booked = sum([0, 1, 3].iter().map(|&i| money(&offers[i]["price"])));
     let total = sum(offers.iter().map(|o| money(&o["price"])));
@@ -227,12 +205,7 @@ async fn a_part_that_needs_three_d_secure_waits_for_the_person_then_the_order_go
     let (h, fake) = sandbox_and_stripe().await;
     let split =
         json!([{"method": "pm_sandbox_3ds", "amount": {"amount": "120.00", "currency": "EUR"}}]);
-    let (plan, _) = split_plan(&h, &ALL_MUST, "pm_card_visa", split).await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let waiting = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
+    let (plan, waiting, _) = executed_split(&h, &ALL_MUST, "pm_card_visa", split).await;
     assert_eq!(waiting["status"], "payment_action_required", "{waiting}");
     assert!(h.ledger_bookings().await.is_empty());
     let url = waiting["payment"]["action_url"]
@@ -303,12 +276,7 @@ async fn a_rollback_releases_every_part() {
     h.set_faults("hotel.book=fail");
     let split =
         json!([{"method": "pm_card_visa", "amount": {"amount": "100.00", "currency": "EUR"}}]);
-    let (plan, _) = split_plan(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
+    let (_, order, _) = executed_split(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
     assert_eq!(order["status"], "failed", "{order}");
     let references = part_references(&order);
     assert_eq!(fake.intent(&references[0]), ("canceled".into(), 0, 0));
@@ -320,7 +288,7 @@ async fn a_part_whose_provider_blinks_is_sent_again_under_its_key_with_one_hold_
     let (h, fake) = sandbox_and_stripe().await;
     let split =
         json!([{"method": "pm_sandbox_visa", "amount": {"amount": "100.00", "currency": "EUR"}}]);
-    let (plan, _) = split_plan(&h, &ALL_MUST, "pm_card_visa", split).await;
+    let (plan, _) = h.split_plan(&ALL_MUST, "pm_card_visa", split).await;
     h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
     fake.fail_next(503, None);
@@ -353,7 +321,7 @@ async fn a_split_whose_answer_was_lost_is_replayed_after_a_restart_without_a_sec
     let before = Harness::with(options()).await;
     let split =
         json!([{"method": "pm_sandbox_visa", "amount": {"amount": "100.00", "currency": "EUR"}}]);
-    let (plan, offers) = split_plan(&before, &ALL_MUST, "pm_card_visa", split).await;
+    let (plan, offers) = before.split_plan(&ALL_MUST, "pm_card_visa", split).await;
     before
         .ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
@@ -394,12 +362,7 @@ async fn a_part_paid_with_a_saved_card_names_the_card_s_customer() {
     let token = listed["saved"][0]["token"].as_str().unwrap().to_string();
 
     let split = json!([{"method": token, "amount": {"amount": "200.00", "currency": "EUR"}}]);
-    let (plan, _) = split_plan(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
+    let (_, order, _) = executed_split(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
     assert_eq!(order["status"], "confirmed", "{order}");
     let holds: Vec<_> = fake
         .received()
@@ -419,12 +382,7 @@ async fn a_rollback_whose_first_release_is_refused_still_releases_the_others_and
     h.set_faults("hotel.book=fail,payment.void=fail");
     let split =
         json!([{"method": "pm_sandbox_visa", "amount": {"amount": "100.00", "currency": "EUR"}}]);
-    let (plan, _) = split_plan(&h, &ALL_MUST, "pm_card_visa", split).await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let stuck = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
+    let (plan, stuck, _) = executed_split(&h, &ALL_MUST, "pm_card_visa", split).await;
     assert_ne!(
         stuck["status"], "failed",
         "not failed while the sandbox part is still held: {stuck}"
@@ -453,12 +411,7 @@ async fn a_capture_refused_on_a_later_part_gives_back_what_earlier_parts_took() 
     h.set_faults("payment.capture=fail");
     let split =
         json!([{"method": "pm_card_visa", "amount": {"amount": "200.00", "currency": "EUR"}}]);
-    let (plan, _) = split_plan(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
+    let (_, order, _) = executed_split(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
     assert_eq!(order["status"], "failed", "{order}");
     let references = part_references(&order);
     assert_eq!(
@@ -479,12 +432,7 @@ async fn a_cancellation_of_a_split_order_refunds_the_last_part_first() {
     let (h, fake) = sandbox_and_stripe().await;
     let split =
         json!([{"method": "pm_card_visa", "amount": {"amount": "300.00", "currency": "EUR"}}]);
-    let (plan, offers) = split_plan(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
+    let (_, order, offers) = executed_split(&h, &ALL_MUST, "pm_sandbox_visa", split).await;
     assert_eq!(order["status"], "confirmed", "{order}");
     let now = chrono::Utc::now();
     let expected = sum(offers.iter().map(|o| common::expected_refund(o, now)));
@@ -509,12 +457,8 @@ async fn two_parts_that_need_the_person_show_one_page_after_the_other() {
     let (h, fake) = sandbox_and_stripe().await;
     let split =
         json!([{"method": "pm_sandbox_3ds", "amount": {"amount": "120.00", "currency": "EUR"}}]);
-    let (plan, _) = split_plan(&h, &ALL_MUST, "pm_card_threeDSecure2Required", split).await;
-    h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
-    let first = h
-        .ok("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
-        .await;
+    let (plan, first, _) =
+        executed_split(&h, &ALL_MUST, "pm_card_threeDSecure2Required", split).await;
     assert_eq!(first["status"], "payment_action_required", "{first}");
     let sandbox_page = first["payment"]["action_url"].as_str().unwrap().to_string();
     assert!(sandbox_page.contains("/sandbox/3ds/"), "{sandbox_page}");

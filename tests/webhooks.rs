@@ -302,21 +302,8 @@ async fn a_stripe_event_for_one_part_of_a_split_continues_its_order() {
     })
     .await;
     let url = format!("{}/webhooks/stripe", endpoint(&h).await);
-    let offers = h.paris_offers().await;
-    let items: Vec<Value> = offers
-        .iter()
-        .map(|offer| json!({"offer_id": offer["id"]}))
-        .collect();
-    let plan = h
-        .ok(
-            "create_travel_plan",
-            json!({
-                "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
-                "payment_method": "pm_sandbox_visa",
-                "payment_split": [{"method": "pm_card_threeDSecure2Required", "amount": {"amount": "100.00", "currency": "EUR"}}],
-                "items": items,
-            }),
-        )
+    let (plan, _) = h
+        .split_plan(&["must_have"; 4], "pm_sandbox_visa", json!([{"method": "pm_card_threeDSecure2Required", "amount": {"amount": "100.00", "currency": "EUR"}}]))
         .await;
     h.ok("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;

@@ -407,6 +407,35 @@ impl Harness {
             .collect()
     }
 
+    /// Plans the four Paris offers with `priorities`, paid by `method` after the `split` parts
+    /// (payment_split): the plan and the offers.
+    pub async fn split_plan(
+        &self,
+        priorities: &[&str],
+        method: &str,
+        split: Value,
+    ) -> (Value, Vec<Value>) {
+        let offers = self.paris_offers().await;
+        let items: Vec<Value> = offers
+            .iter()
+            .zip(priorities)
+            .map(|(offer, priority)| json!({"offer_id": offer["id"], "priority": priority}))
+            .collect();
+        let plan = self
+            .ok(
+                "create_travel_plan",
+                json!({
+                    "title": "Paris, half on the voucher",
+                    "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
+                    "payment_method": method,
+                    "payment_split": split,
+                    "items": items,
+                }),
+            )
+            .await;
+        (plan, offers)
+    }
+
     /// Creates a plan from offers with the given priorities and payment method.
     pub async fn plan_of(&self, offers: &[(Value, &str)], payment_method: &str) -> Value {
         let items: Vec<Value> = offers
