@@ -114,7 +114,8 @@ impl App {
                 Arc::clone(&store),
                 Arc::clone(&providers),
                 Arc::clone(&clock),
-            ),
+            )
+            .with_search_deadline(config.search_deadline),
             approvals,
             in_flight: TaskTracker::new(),
             trail: AuditTrail::new(Arc::clone(&store)),

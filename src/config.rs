@@ -66,6 +66,7 @@ Environment variables (each also has the flag shown above):
   ITINERA_POLICY_CURRENCIES      spending policy: the only currencies allowed, e.g. EUR,USD
   ITINERA_POLICY_REFUNDABLE_ONLY spending policy: true to allow refundable items only
   ITINERA_RECOVERY_INTERVAL_SECONDS  seconds between passes that resume unsettled orders (default: 60)
+  ITINERA_SEARCH_DEADLINE_MS     how long one provider may take to answer a search before results are shown without it (default: 8000)
   ITINERA_PAUSE_AT_STEP          testing only: pause forever after the Nth saga log write (crash tests)
   RUST_LOG                       log filter for stderr, e.g. info or itinera=debug (default: info)
 
@@ -330,6 +331,14 @@ pub struct Settings {
         global = true
     )]
     pub recovery_interval_seconds: u64,
+    /// Milliseconds one provider may take to answer a search; results come without it after.
+    #[arg(
+        long,
+        env = "ITINERA_SEARCH_DEADLINE_MS",
+        default_value_t = 8000,
+        global = true
+    )]
+    pub search_deadline_ms: u64,
     /// Spending policy: the most one order may cost, e.g. "1500 EUR".
     #[arg(long, env = "ITINERA_POLICY_MAX_PER_ORDER", global = true)]
     pub policy_max_per_order: Option<String>,
@@ -452,6 +461,8 @@ pub enum ConfigError {
     ApprovalTtl(u32),
     #[error("ITINERA_RECOVERY_INTERVAL_SECONDS must be at least 1")]
     RecoveryInterval,
+    #[error("ITINERA_SEARCH_DEADLINE_MS must be 100 to 60000, not {0}")]
+    SearchDeadline(u64),
     #[error("ITINERA_MASTER_KEY: {0}")]
     MasterKey(CryptoError),
     #[error("{variable} '{value}': {problem}")]
@@ -517,6 +528,8 @@ pub struct Config {
     pub pause_at_step: Option<u32>,
     /// How often unsettled orders are resumed while serving.
     pub recovery_interval: std::time::Duration,
+    /// How long one provider may take to answer a search.
+    pub search_deadline: std::time::Duration,
     /// How provider calls are retried.
     pub retry: RetryPolicy,
     /// The person's spending limits.
@@ -550,6 +563,7 @@ impl Config {
             },
             pause_at_step: None,
             recovery_interval: std::time::Duration::from_secs(60),
+            search_deadline: crate::planning::SEARCH_DEADLINE,
             retry: RetryPolicy::default(),
             policy: SpendingPolicy::default(),
             risk: RiskRules::default(),
@@ -594,6 +608,10 @@ impl Config {
         }
         config.recovery_interval =
             std::time::Duration::from_secs(settings.recovery_interval_seconds);
+        if !(100..=60_000).contains(&settings.search_deadline_ms) {
+            return Err(ConfigError::SearchDeadline(settings.search_deadline_ms));
+        }
+        config.search_deadline = std::time::Duration::from_millis(settings.search_deadline_ms);
         config.pause_at_step = settings.pause_at_step;
         config.policy = settings.policy()?;
         config.risk = settings.risk()?;

@@ -257,15 +257,23 @@ impl ItineraServer {
         &self,
         query: Result<SearchQuery, String>,
     ) -> Result<Json<SearchResults>, String> {
-        let offers = self
+        let found = self
             .services
             .planner
-            .search(&self.owner, &query?)
+            .search_all(&self.owner, &query?)
             .await
             .map_err(|e| e.to_string())?;
+        let next_step = if found.missing.is_empty() {
+            NEXT_STEP.to_string()
+        } else {
+            format!(
+                "Some providers did not answer (providers_missing): these offers are from the others; search again later for theirs. {NEXT_STEP}"
+            )
+        };
         Ok(Json(SearchResults {
-            offers,
-            next_step: NEXT_STEP.into(),
+            offers: found.offers,
+            providers_missing: found.missing,
+            next_step,
         }))
     }
 }

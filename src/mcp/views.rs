@@ -16,11 +16,17 @@ use crate::domain::personal;
 use crate::domain::plan::{PlanError, Priority, SplitPart, TravelPlan, Traveller, TravellerKind};
 use crate::domain::risk::RiskFlag;
 use crate::payment_router::PaymentRoute;
+use crate::planning::search::ProviderShortfall;
 
 /// Offers found by a search.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SearchResults {
+    /// Offers from every provider that answered, best first (flights by the design document's
+    /// score, everything else cheapest first).
     pub offers: Vec<Offer>,
+    /// Providers that did not answer in time or failed, and why; their offers are missing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub providers_missing: Vec<ProviderShortfall>,
     /// How to use the results.
     pub next_step: String,
 }

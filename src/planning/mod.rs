@@ -15,6 +15,7 @@ use crate::saved_methods::OwnershipError;
 
 pub use build::{ItemRequest, ItemSource, NewPlan, PlanChanges};
 pub use pick::Pick;
+pub use search::{Found, ProviderShortfall};
 
 /// Why a search or a plan change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +74,13 @@ pub struct Planner {
     store: Arc<dyn Store>,
     providers: Arc<Providers>,
     clock: Arc<dyn Clock>,
+    /// How long one provider may take to answer a search before the others' offers are shown
+    /// without it.
+    search_deadline: std::time::Duration,
 }
+
+/// The search deadline unless configured (`ITINERA_SEARCH_DEADLINE_MS`).
+pub const SEARCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
 
 impl Planner {
     pub fn new(store: Arc<dyn Store>, providers: Arc<Providers>, clock: Arc<dyn Clock>) -> Self {
@@ -81,6 +88,12 @@ impl Planner {
             store,
             providers,
             clock,
+            search_deadline: SEARCH_DEADLINE,
         }
+    }
+
+    pub fn with_search_deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.search_deadline = deadline;
+        self
     }
 }

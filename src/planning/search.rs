@@ -2,7 +2,13 @@
 
 use chrono::{Duration, NaiveDate};
 
-use crate::domain::offer::Offer;
+use futures::future::join_all;
+use rust_decimal::prelude::ToPrimitive;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::domain::offer::{ItemKind, Offer};
+use crate::domain::scoring::{FlightPreferences, score};
 use crate::ports::booking::SearchQuery;
 
 use super::{Planner, PlanningError};
@@ -94,26 +100,89 @@ impl Planner {
         owner: &crate::domain::ids::OwnerId,
         query: &SearchQuery,
     ) -> Result<Vec<Offer>, PlanningError> {
+        Ok(self.search_all(owner, query).await?.offers)
+    }
+
+    /// Asks every provider of the kind at once, each within the search deadline: what the ones
+    /// that answered offer, best first, and which did not answer or failed. Fails only when no
+    /// provider answered and one failed, so a slow or broken provider never hides the others.
+    pub async fn search_all(
+        &self,
+        owner: &crate::domain::ids::OwnerId,
+        query: &SearchQuery,
+    ) -> Result<Found, PlanningError> {
         validate(query, self.clock.now().date_naive())?;
+        let providers: Vec<_> = self.providers.for_kind(query.kind()).collect();
+        let answers =
+            join_all(providers.iter().map(|provider| {
+                tokio::time::timeout(self.search_deadline, provider.search(query))
+            }))
+            .await;
         let mut offers = Vec::new();
+        let mut missing = Vec::new();
         let mut first_error = None;
-        for provider in self.providers.for_kind(query.kind()) {
-            match provider.search(query).await {
-                Ok(found) => offers.extend(found),
-                Err(error) => {
-                    tracing::warn!(provider = provider.name(), %error, "search failed");
-                    first_error.get_or_insert(error);
+        for (provider, answer) in providers.iter().zip(answers) {
+            let reason = match answer {
+                Ok(Ok(found)) => {
+                    offers.extend(found);
+                    continue;
                 }
-            }
+                Ok(Err(error)) => {
+                    let reason = error.to_string();
+                    first_error.get_or_insert(error);
+                    reason
+                }
+                Err(_) => format!(
+                    "did not answer within {} ms",
+                    self.search_deadline.as_millis()
+                ),
+            };
+            tracing::warn!(provider = provider.name(), %reason, "search incomplete");
+            missing.push(ProviderShortfall {
+                provider: provider.name().to_string(),
+                reason,
+            });
         }
         if offers.is_empty()
             && let Some(error) = first_error
         {
             return Err(PlanningError::Provider(error));
         }
+        rank(&mut offers);
         self.store.remember_offers(owner, &offers).await?;
-        Ok(offers)
+        Ok(Found { offers, missing })
     }
+}
+
+/// What a search found from the providers that answered, and the ones that did not.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub offers: Vec<Offer>,
+    pub missing: Vec<ProviderShortfall>,
+}
+
+/// A provider left out of a search result, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ProviderShortfall {
+    pub provider: String,
+    pub reason: String,
+}
+
+/// Offers from every provider in one order: flights by the design document's score (price,
+/// departure time, airline, stops), everything else cheapest first; ties keep the providers'
+/// order.
+fn rank(offers: &mut [Offer]) {
+    let preferences = FlightPreferences::default();
+    let ceiling = offers
+        .iter()
+        .filter_map(|offer| offer.price.amount().to_f64())
+        .fold(0.0, f64::max);
+    offers.sort_by(|a, b| match (a.kind, b.kind) {
+        (ItemKind::Flight, ItemKind::Flight) => {
+            score(b, &preferences, ceiling).total_cmp(&score(a, &preferences, ceiling))
+        }
+        _ => a.price.amount().cmp(&b.price.amount()),
+    });
 }
 
 #[cfg(test)]
