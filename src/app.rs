@@ -19,10 +19,10 @@ use crate::approval_page::{PageListener, PageServerError};
 use crate::config::{Config, PaymentSettings};
 use crate::crypto::CryptoError;
 use crate::domain::ids::OwnerId;
+use crate::domain::offer::ItemKind;
 use crate::mcp::ItineraServer;
 use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
 use crate::planning::Planner;
-use crate::domain::offer::ItemKind;
 use crate::ports::{BookingProvider, Clock, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
 use crate::saved_methods::MethodSaver;
@@ -89,7 +89,7 @@ impl App {
         // The sandbox stays reachable so orders it holds money for can still be settled.
         let providers = Arc::new(
             Providers::new(booking_providers(config, &sandbox, &clock)?, payments)
-            .keeping_reachable(Arc::new(SandboxPayments::new(Arc::clone(&sandbox)))),
+                .keeping_reachable(Arc::new(SandboxPayments::new(Arc::clone(&sandbox)))),
         );
         let guard = SpendingGuard::new(
             config.policy.clone(),

@@ -46,7 +46,9 @@ impl Client {
         &self,
         path: &str,
     ) -> Result<Option<T>, BookingError> {
-        let answer = self.answer(self.request(reqwest::Method::GET, path)).await?;
+        let answer = self
+            .answer(self.request(reqwest::Method::GET, path))
+            .await?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }

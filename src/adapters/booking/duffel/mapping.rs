@@ -236,8 +236,8 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let departs = NaiveDateTime::parse_from_str("2026-12-10T08:00:00", "%Y-%m-%dT%H:%M:%S")
-            .unwrap();
+        let departs =
+            NaiveDateTime::parse_from_str("2026-12-10T08:00:00", "%Y-%m-%dT%H:%M:%S").unwrap();
         let price = eur("200");
         let free = policy(
             Some(&condition(true, Some(("0.00", "EUR")))),

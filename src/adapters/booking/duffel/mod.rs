@@ -214,9 +214,11 @@ fn confirmation(order: Order) -> BookingConfirmation {
 /// to spend with it, not money Itinera can return to the person; an order never paid has
 /// nothing to give back.
 fn refund_of(cancellation: &Cancellation) -> Result<CancellationReceipt, BookingError> {
-    let amount =
-        crate::domain::money::Money::parse(&cancellation.refund_amount, &cancellation.refund_currency)
-            .map_err(|_| unknown())?;
+    let amount = crate::domain::money::Money::parse(
+        &cancellation.refund_amount,
+        &cancellation.refund_currency,
+    )
+    .map_err(|_| unknown())?;
     let refund = match cancellation.refund_to {
         RefundTo::Balance | RefundTo::Card | RefundTo::ArcBspCash => amount,
         RefundTo::Voucher | RefundTo::AirlineCredits | RefundTo::AwaitingPayment => {
@@ -297,14 +299,14 @@ impl BookingProvider for DuffelFlights {
 
     async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
         let Some(lead) = request.travellers.first() else {
-            return Err(
-                ProviderError::rejected(NAME, "no_travellers", "a booking needs travellers").into(),
-            );
+            return Err(ProviderError::rejected(
+                NAME,
+                "no_travellers",
+                "a booking needs travellers",
+            )
+            .into());
         };
-        if let Some(order) = self
-            .order_made_under(request.idempotency_key, lead)
-            .await?
-        {
+        if let Some(order) = self.order_made_under(request.idempotency_key, lead).await? {
             tracing::info!(order = %order.id, "Duffel already booked this; not booking again");
             return Ok(confirmation(order));
         }
