@@ -553,6 +553,19 @@ mod flow {
     }
 
     #[tokio::test]
+    async fn a_flight_whose_answer_was_lost_is_found_again_not_bought_twice() {
+        let (h, fake) = with_duffel().await;
+        let (plan_id, _) = approved_trip(&h).await;
+        fake.lose_answer_to("/air/orders");
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed", "{order}");
+        assert_eq!(fake.orders().len(), 1, "one order at Duffel");
+        assert_eq!(fake.received_on("POST", "/air/orders").len(), 1);
+    }
+
+    #[tokio::test]
     async fn a_failed_must_have_hotel_cancels_the_flight_booked_at_duffel() {
         let (h, fake) = with_duffel().await;
         h.set_faults("hotel.book=fail");
