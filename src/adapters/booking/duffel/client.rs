@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::NAME;
 use super::wire::{ApiError, Envelope, ErrorBody, ErrorType, Page};
-use crate::adapters::http;
+use crate::adapters::http::{self, Answer};
 use crate::ports::ProviderError;
 use crate::ports::booking::BookingError;
 
@@ -83,28 +83,12 @@ impl Client {
 
     /// The answer, unless the call got none or its status alone says what went wrong.
     async fn answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, BookingError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| http::transport_error(NAME, &e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        if let Some(error) = http::status_error(NAME, status, &headers) {
-            return Err(with_reset(error, &headers, Utc::now()).into());
+        let answer = http::send(NAME, request).await?;
+        if let Some(error) = http::status_error(NAME, answer.status, &answer.headers) {
+            return Err(with_reset(error, &answer.headers, Utc::now()).into());
         }
-        let body = response.text().await.map_err(|_| unknown())?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        Ok(answer)
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
 }
 
 /// A success read as `T`, or Duffel's refusal.
