@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 use tokio_util::task::TaskTracker;
 
+use crate::adapters::booking::duffel::DuffelFlights;
 use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
 use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
 use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
@@ -18,10 +19,11 @@ use crate::approval_page::{PageListener, PageServerError};
 use crate::config::{Config, PaymentSettings};
 use crate::crypto::CryptoError;
 use crate::domain::ids::OwnerId;
+use crate::domain::offer::ItemKind;
 use crate::mcp::ItineraServer;
 use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
 use crate::planning::Planner;
-use crate::ports::{Clock, PaymentProvider, Store, StoreError};
+use crate::ports::{BookingProvider, Clock, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
 use crate::saved_methods::MethodSaver;
 use crate::spending::SpendingGuard;
@@ -86,11 +88,8 @@ impl App {
         let (payments, webhook_secrets) = payment_providers(config, &sandbox)?;
         // The sandbox stays reachable so orders it holds money for can still be settled.
         let providers = Arc::new(
-            Providers::new(
-                vec![Arc::new(SandboxBooking::new(Arc::clone(&sandbox)))],
-                payments,
-            )
-            .keeping_reachable(Arc::new(SandboxPayments::new(Arc::clone(&sandbox)))),
+            Providers::new(booking_providers(config, &sandbox, &clock)?, payments)
+                .keeping_reachable(Arc::new(SandboxPayments::new(Arc::clone(&sandbox)))),
         );
         let guard = SpendingGuard::new(
             config.policy.clone(),
@@ -201,6 +200,22 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The travel providers: the sandbox, less the flights when Duffel sells them.
+fn booking_providers(
+    config: &Config,
+    sandbox: &Arc<Sandbox>,
+    clock: &Arc<dyn Clock>,
+) -> Result<Vec<Arc<dyn BookingProvider>>, AppError> {
+    let sandbox_booking = SandboxBooking::new(Arc::clone(sandbox));
+    Ok(match &config.duffel {
+        Some(settings) => vec![
+            Arc::new(DuffelFlights::new(settings, Arc::clone(clock))?),
+            Arc::new(sandbox_booking.except(ItemKind::Flight)),
+        ],
+        None => vec![Arc::new(sandbox_booking)],
+    })
 }
 
 /// The configured payment providers, in the operator's order, and what verifies their webhooks.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use chrono::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::adapters::booking::duffel::DuffelSettings;
 use crate::adapters::sandbox::SandboxSettings;
 use crate::adapters::sandbox::faults::Faults;
 use std::sync::Arc;
@@ -37,6 +38,8 @@ Environment variables (each also has the flag shown above):
   ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode
   ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
   ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
+  ITINERA_DUFFEL_ACCESS_TOKEN    Duffel access token (duffel_test_… in sandbox mode): flights are searched and booked at Duffel
+  ITINERA_DUFFEL_BASE_URL        Duffel's API address (default: https://api.duffel.com)
   ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
   ITINERA_WEBHOOK_PUBLIC_URL     public address of `itinera webhooks`, told to providers that ask (Antom)
   ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode)
@@ -266,6 +269,18 @@ pub struct Settings {
         global = true
     )]
     pub wechat_base_url: String,
+    /// Duffel access token; set, flights are searched and booked at Duffel instead of the
+    /// sandbox. In sandbox mode a test token (`duffel_test_…`). Prefer the variable.
+    #[arg(long, env = "ITINERA_DUFFEL_ACCESS_TOKEN", global = true)]
+    pub duffel_access_token: Option<Secret>,
+    /// Duffel's API address; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_DUFFEL_BASE_URL",
+        default_value = "https://api.duffel.com",
+        global = true
+    )]
+    pub duffel_base_url: String,
     /// PayPal REST app client id; in sandbox mode, a sandbox app's.
     #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
     pub paypal_client_id: Option<String>,
@@ -509,6 +524,10 @@ pub enum ConfigError {
         "ITINERA_STRIPE_SECRET_KEY is not a test key (sk_test_… or rk_test_…): in sandbox mode Itinera never uses live keys"
     )]
     StripeLiveKey,
+    #[error(
+        "ITINERA_DUFFEL_ACCESS_TOKEN is not a test token (duffel_test_…): in sandbox mode Itinera never uses live tokens"
+    )]
+    DuffelLiveToken,
     #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
     RiskWindow(u32),
     #[error(transparent)]
@@ -542,6 +561,8 @@ pub struct Config {
     pub code_channel: Arc<dyn CodeChannel>,
     /// Who holds and charges the money, in the operator's order of preference; never empty.
     pub payments: Vec<PaymentSettings>,
+    /// Duffel, when configured: it sells the flights instead of the sandbox.
+    pub duffel: Option<DuffelSettings>,
 }
 
 impl Config {
@@ -570,6 +591,7 @@ impl Config {
             approval_page_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             code_channel: Arc::new(LogChannel),
             payments: vec![PaymentSettings::Sandbox],
+            duffel: None,
         }
     }
 
@@ -617,11 +639,26 @@ impl Config {
         config.risk = settings.risk()?;
         config.approval_page_addr = settings.approval_page_addr;
         config.payments = settings.payments()?;
+        config.duffel = settings.duffel()?;
         Ok(config)
     }
 }
 
 impl Settings {
+    /// Duffel, if its token is set; a live token is refused (live mode does not exist yet).
+    fn duffel(&self) -> Result<Option<DuffelSettings>, ConfigError> {
+        let Some(token) = &self.duffel_access_token else {
+            return Ok(None);
+        };
+        if !token.expose().starts_with("duffel_test_") {
+            return Err(ConfigError::DuffelLiveToken);
+        }
+        Ok(Some(DuffelSettings {
+            access_token: token.expose().to_string(),
+            base_url: self.duffel_base_url.clone(),
+        }))
+    }
+
     /// The payment providers in the operator's order, each named once.
     fn payments(&self) -> Result<Vec<PaymentSettings>, ConfigError> {
         let mut names: Vec<PaymentProviderName> = Vec::new();
@@ -949,6 +986,25 @@ mod tests {
             error.contains("ITINERA_POLICY_MAX_ITEM") && error.contains("unknown kind 'boat'"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn duffel_takes_a_test_token_only_and_is_off_without_one() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["itinera", "--data-dir", "/data"];
+            all.extend_from_slice(args);
+            Config::from_settings(&Cli::parse_from(all).settings)
+        };
+        assert!(parse(&[]).unwrap().duffel.is_none());
+        let config = parse(&["--duffel-access-token", "duffel_test_abc"]).unwrap();
+        let duffel = config.duffel.unwrap();
+        assert_eq!(duffel.base_url, "https://api.duffel.com");
+        assert_eq!(duffel.access_token, "duffel_test_abc");
+        assert!(!format!("{duffel:?}").contains("duffel_test_abc"));
+        assert!(matches!(
+            parse(&["--duffel-access-token", "duffel_live_abc"]),
+            Err(ConfigError::DuffelLiveToken)
+        ));
     }
 
     #[test]

@@ -155,6 +155,8 @@ fn help_documents_every_environment_variable() {
         "ITINERA_PAYPAL_CLIENT_ID",
         "ITINERA_PAYPAL_CLIENT_SECRET",
         "ITINERA_PAYPAL_BASE_URL",
+        "ITINERA_DUFFEL_ACCESS_TOKEN",
+        "ITINERA_DUFFEL_BASE_URL",
         "ITINERA_RISK_VELOCITY_MAX_ORDERS",
         "ITINERA_RISK_VELOCITY_WINDOW_MINUTES",
         "ITINERA_RISK_UNUSUAL_MULTIPLE",
@@ -167,6 +169,21 @@ fn help_documents_every_environment_variable() {
         );
     }
     assert!(help.contains("serve") && help.contains("doctor") && help.contains("audit"));
+}
+
+#[test]
+fn a_live_duffel_token_is_refused_in_sandbox_mode() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+        .env("ITINERA_DUFFEL_ACCESS_TOKEN", "duffel_live_not_for_tests")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("ITINERA_DUFFEL_ACCESS_TOKEN is not a test token")
+            && !stderr.contains("duffel_live_not_for_tests"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -26,6 +26,39 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
         .map_err(|e| ClientError(e.to_string()))
 }
 
+/// An answer read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+/// Sends `request` and reads its whole answer. No answer, or one cut short, is a transport
+/// error: nothing happened, or the outcome is unknown.
+pub async fn send(
+    provider: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<Answer, ProviderError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(provider, &e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .text()
+        .await
+        .map_err(|_| ProviderError::OutcomeUnknown {
+            provider: provider.to_string(),
+        })?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
 /// A request that got no answer. Before the request was sent (no connection), nothing can have
 /// happened; after, the provider may have acted.
 pub fn transport_error(provider: &str, error: &reqwest::Error) -> ProviderError {

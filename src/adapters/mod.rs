@@ -1,5 +1,6 @@
 //! Implementations of the ports: the sandbox providers, real providers over HTTP, and the stores.
 
+pub mod booking;
 pub mod http;
 pub mod payments;
 pub mod sandbox;

@@ -167,6 +167,8 @@ pub struct Options {
     pub profile: &'static str,
     /// Serve over the databases of another harness (another person on the same Itinera).
     pub shared_dir: Option<std::path::PathBuf>,
+    /// Duffel (a local fake) selling the flights instead of the sandbox.
+    pub duffel: Option<itinera::adapters::booking::duffel::DuffelSettings>,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -207,6 +209,7 @@ impl Default for Options {
             fallback_payments: Vec::new(),
             profile: "local",
             shared_dir: None,
+            duffel: None,
         }
     }
 }
@@ -228,6 +231,7 @@ impl Harness {
         config.sandbox.fault_seed = options.fault_seed;
         config.policy = options.policy;
         config.risk = options.risk;
+        config.duffel = options.duffel;
         config.payments = std::iter::once(options.payment)
             .chain(options.fallback_payments)
             .collect();
@@ -517,6 +521,7 @@ async fn count_rows(url: &str, table: &str) -> i64 {
 }
 
 pub mod antom_fake;
+pub mod duffel_fake;
 pub mod fake_http;
 pub mod paypal_fake;
 pub mod stripe_fake;

@@ -27,11 +27,23 @@ use crate::ports::booking::{
 #[derive(Clone)]
 pub struct SandboxBooking {
     sandbox: Arc<Sandbox>,
+    /// What searches ask it for: every kind, less those a real provider sells instead.
+    kinds: Vec<ItemKind>,
 }
 
 impl SandboxBooking {
     pub fn new(sandbox: Arc<Sandbox>) -> Self {
-        Self { sandbox }
+        Self {
+            sandbox,
+            kinds: ItemKind::ALL.to_vec(),
+        }
+    }
+
+    /// The sandbox, no longer searched for `kind` (a real provider sells it). Its earlier
+    /// bookings of that kind can still be cancelled: it is still found by name.
+    pub fn except(mut self, kind: ItemKind) -> Self {
+        self.kinds.retain(|k| *k != kind);
+        self
     }
 }
 
@@ -207,7 +219,7 @@ impl BookingProvider for SandboxBooking {
     }
 
     fn kinds(&self) -> &[ItemKind] {
-        &ItemKind::ALL
+        &self.kinds
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {

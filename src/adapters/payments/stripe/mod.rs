@@ -110,16 +110,14 @@ impl StripePayments {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, PaymentError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| http::transport_error(NAME, &e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
+        let http::Answer {
+            status,
+            headers,
+            body,
+        } = http::send(NAME, request).await?;
         if let Some(error) = http::status_error(NAME, status, &headers) {
             return Err(error.into());
         }
-        let body = response.text().await.map_err(|_| unknown())?;
         if status.is_success() {
             // Stripe acted but we cannot read what it did: only a lookup can tell.
             return serde_json::from_str(&body).map_err(|error| {

@@ -1,0 +1,353 @@
+//! Duffel flights: a search is an offer request with its offers returned at once
+//! (`return_offers=true`), a re-quote fetches the offer again, a booking is an `instant` order
+//! paid from the Duffel balance, and a cancellation is Duffel's two steps: a quote, then its
+//! confirmation, the refund being the quote's `refund_amount`.
+//!
+//! Duffel takes no idempotency key (none in its SDKs or docs). An order therefore carries the
+//! saga's key in its `metadata`, and a booking first lists the orders of the lead traveller's
+//! family name (`passenger_name[]`, the only filter near a reference that Duffel offers) for
+//! one made under that key: a booking sent again after a lost answer finds the first order
+//! instead of buying a second. A cancellation likewise first lists the order's cancellations
+//! (`?order_id=`): a confirmed one is the answer, a pending quote is confirmed rather than
+//! quoted anew.
+//!
+//! Verified against `shared/provider-apis.md` §1 and the JS SDK's types (`OrdersTypes.ts`:
+//! `ListParamsOrders`, `CreateOrderPassenger`, `OrderPayment`; `shared.d.ts`:
+//! `FlightsConditions`). What Itinera lacks for Duffel is in the README's provider table.
+
+mod client;
+mod mapping;
+mod wire;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::adapters::http::{self, ClientError};
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::offer::{ItemKind, Offer};
+use crate::domain::places::City;
+use crate::domain::plan::Traveller;
+use crate::ports::booking::{
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
+    SearchQuery,
+};
+use crate::ports::{Clock, ProviderError};
+
+pub use client::API_VERSION;
+use client::{Client, unknown};
+use mapping::UnreadableOffer;
+use wire::{
+    Cancellation, CreateCancellation, CreateOrder, Metadata, OfferRequest, OfferRequestAnswer,
+    Order, PassengerRequest, Payment, RefundTo, SliceRequest,
+};
+
+const NAME: &str = "duffel";
+/// Duffel's largest page of orders.
+const PAGE_LIMIT: &str = "200";
+/// How many pages of a traveller's orders are searched for an earlier booking.
+const MAX_PAGES: usize = 10;
+
+/// Where Duffel is and how to sign in. `Debug` hides the token.
+#[derive(Clone)]
+pub struct DuffelSettings {
+    /// `duffel_test_…` (sandbox mode).
+    pub access_token: String,
+    /// `https://api.duffel.com`, or a local fake in tests.
+    pub base_url: String,
+}
+
+impl std::fmt::Debug for DuffelSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuffelSettings")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct DuffelFlights {
+    client: Client,
+    clock: Arc<dyn Clock>,
+}
+
+impl DuffelFlights {
+    pub fn new(settings: &DuffelSettings, clock: Arc<dyn Clock>) -> Result<Self, ClientError> {
+        Ok(DuffelFlights {
+            client: Client::new(
+                http::client(http::CALL_TIMEOUT)?,
+                &settings.base_url,
+                &settings.access_token,
+            ),
+            clock,
+        })
+    }
+
+    /// The offer as Duffel sells it now. A missing offer is gone; an expired one says so.
+    async fn current_offer(&self, offer: &Offer) -> Result<wire::Offer, BookingError> {
+        let path = format!("/air/offers/{}", offer.id.as_str());
+        self.client
+            .get_if_found::<wire::Offer>(&path)
+            .await?
+            .ok_or_else(|| BookingError::NoLongerAvailable {
+                provider: NAME.into(),
+                offer: offer.id.to_string(),
+            })
+    }
+
+    /// The order an earlier attempt of this booking made, if it reached Duffel.
+    async fn order_made_under(
+        &self,
+        key: &IdempotencyKey,
+        lead: &Traveller,
+    ) -> Result<Option<Order>, BookingError> {
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut query = vec![
+                ("passenger_name[]", lead.family_name.as_str()),
+                ("limit", PAGE_LIMIT),
+            ];
+            if let Some(cursor) = &after {
+                query.push(("after", cursor.as_str()));
+            }
+            let page: wire::Page<Order> = self.client.get_page("/air/orders", &query).await?;
+            if let Some(order) = page
+                .data
+                .into_iter()
+                .find(|order| order.made_under(key.as_str()))
+            {
+                return Ok(Some(order));
+            }
+            match page.meta.after {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(None),
+            }
+        }
+        // Too many orders to be sure none is ours: booking again could buy a second one.
+        tracing::warn!(
+            "more than {MAX_PAGES} pages of Duffel orders for the traveller; not booking blind"
+        );
+        Err(unknown().into())
+    }
+
+    async fn create_order(
+        &self,
+        request: BookingRequest<'_>,
+    ) -> Result<BookingConfirmation, BookingError> {
+        let offer = request.offer;
+        let current = self.current_offer(offer).await?;
+        let fresh = read(&current, offer.city)?;
+        if fresh.is_expired(self.clock.now()) {
+            return Err(BookingError::OfferExpired {
+                offer: offer.id.to_string(),
+            });
+        }
+        if fresh.price != offer.price {
+            return Err(ProviderError::rejected(
+                NAME,
+                "price_changed",
+                format!(
+                    "the offer now costs {}, not the {} approved",
+                    fresh.price, offer.price
+                ),
+            )
+            .into());
+        }
+        let passengers = mapping::passengers(&current, request.travellers)
+            .map_err(|e| ProviderError::rejected(NAME, "passenger_details", e.to_string()))?;
+        let body = CreateOrder {
+            kind: "instant",
+            selected_offers: vec![current.id],
+            passengers,
+            payments: vec![Payment {
+                kind: "balance",
+                amount: offer.price.amount().to_string(),
+                currency: offer.price.currency().code().to_string(),
+            }],
+            metadata: Metadata {
+                itinera_key: request.idempotency_key.as_str().to_string(),
+                itinera_order: request.order_id.to_string(),
+            },
+        };
+        let order: Order = self.client.post("/air/orders", Some(&body)).await?;
+        Ok(confirmation(order))
+    }
+
+    /// The cancellation of this order already under way or done, if an earlier attempt made one.
+    async fn earlier_cancellation(
+        &self,
+        order_id: &str,
+    ) -> Result<Option<Cancellation>, BookingError> {
+        let page: wire::Page<Cancellation> = self
+            .client
+            .get_page("/air/order_cancellations", &[("order_id", order_id)])
+            .await?;
+        let now = self.clock.now();
+        Ok(page.data.into_iter().find(|cancellation| {
+            cancellation.confirmed_at.is_some() || !quote_expired(cancellation, now)
+        }))
+    }
+}
+
+fn quote_expired(cancellation: &Cancellation, now: chrono::DateTime<chrono::Utc>) -> bool {
+    cancellation
+        .expires_at
+        .as_deref()
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .is_some_and(|at| at <= now)
+}
+
+/// An offer in an answer Duffel gave: one we cannot read leaves us unable to sell it.
+fn read(offer: &wire::Offer, city: City) -> Result<Offer, BookingError> {
+    mapping::offer(offer, city).map_err(|e: UnreadableOffer| {
+        ProviderError::rejected(NAME, "unreadable_offer", e.to_string()).into()
+    })
+}
+
+fn confirmation(order: Order) -> BookingConfirmation {
+    BookingConfirmation {
+        reference: order.id,
+        confirmation: order.booking_reference,
+    }
+}
+
+/// What a confirmed cancellation gives back in money. Credits and vouchers are the airline's
+/// to spend with it, not money Itinera can return to the person; an order never paid has
+/// nothing to give back.
+fn refund_of(cancellation: &Cancellation) -> Result<CancellationReceipt, BookingError> {
+    let amount = crate::domain::money::Money::parse(
+        &cancellation.refund_amount,
+        &cancellation.refund_currency,
+    )
+    .map_err(|_| unknown())?;
+    let refund = match cancellation.refund_to {
+        RefundTo::Balance | RefundTo::Card | RefundTo::ArcBspCash => amount,
+        RefundTo::Voucher | RefundTo::AirlineCredits | RefundTo::AwaitingPayment => {
+            tracing::warn!(
+                refund_to = ?cancellation.refund_to,
+                cancellation = %cancellation.id,
+                "Duffel's refund is not money back"
+            );
+            crate::domain::money::Money::zero(amount.currency())
+        }
+    };
+    Ok(CancellationReceipt { refund })
+}
+
+#[async_trait]
+impl BookingProvider for DuffelFlights {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn kinds(&self) -> &[ItemKind] {
+        &[ItemKind::Flight]
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
+        let SearchQuery::Flights {
+            origin,
+            destination,
+            date,
+            passengers,
+            cabin,
+            // Duffel prices in the account's billing currency; offers keep it.
+            currency: _,
+        } = query
+        else {
+            return Err(ProviderError::rejected(
+                NAME,
+                "flights_only",
+                "Itinera's Duffel adapter sells flights only",
+            )
+            .into());
+        };
+        let body = OfferRequest {
+            slices: vec![SliceRequest {
+                origin: origin.code.to_string(),
+                destination: destination.code.to_string(),
+                departure_date: date.format("%Y-%m-%d").to_string(),
+            }],
+            passengers: (0..*passengers)
+                .map(|_| PassengerRequest { kind: "adult" })
+                .collect(),
+            cabin_class: cabin.as_str(),
+        };
+        let answer: OfferRequestAnswer = self
+            .client
+            .post("/air/offer_requests?return_offers=true", Some(&body))
+            .await?;
+        Ok(answer
+            .offers
+            .iter()
+            .filter_map(|offer| {
+                mapping::offer(offer, destination.city)
+                    .inspect_err(|error| tracing::warn!(%error, "Duffel offer skipped"))
+                    .ok()
+            })
+            .collect())
+    }
+
+    async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
+        let fresh = read(&self.current_offer(offer).await?, offer.city)?;
+        if fresh.is_expired(self.clock.now()) {
+            return Err(BookingError::OfferExpired {
+                offer: offer.id.to_string(),
+            });
+        }
+        Ok(fresh)
+    }
+
+    async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
+        let Some(lead) = request.travellers.first() else {
+            return Err(ProviderError::rejected(
+                NAME,
+                "no_travellers",
+                "a booking needs travellers",
+            )
+            .into());
+        };
+        if let Some(order) = self.order_made_under(request.idempotency_key, lead).await? {
+            tracing::info!(order = %order.id, "Duffel already booked this; not booking again");
+            return Ok(confirmation(order));
+        }
+        self.create_order(request).await
+    }
+
+    async fn cancel(
+        &self,
+        reference: &str,
+        _idempotency_key: &IdempotencyKey,
+    ) -> Result<CancellationReceipt, BookingError> {
+        let quote = match self.earlier_cancellation(reference).await? {
+            Some(done) if done.confirmed_at.is_some() => return refund_of(&done),
+            Some(pending) => pending,
+            None => {
+                self.client
+                    .post(
+                        "/air/order_cancellations",
+                        Some(&CreateCancellation {
+                            order_id: reference.to_string(),
+                        }),
+                    )
+                    .await?
+            }
+        };
+        let confirmed: Cancellation = self
+            .client
+            .post::<(), _>(
+                &format!("/air/order_cancellations/{}/actions/confirm", quote.id),
+                None,
+            )
+            .await?;
+        if confirmed.refund_amount != quote.refund_amount
+            || confirmed.refund_currency != quote.refund_currency
+        {
+            tracing::warn!(
+                quoted = %quote.refund_amount,
+                confirmed = %confirmed.refund_amount,
+                "Duffel confirmed another refund than it quoted"
+            );
+        }
+        refund_of(&quote)
+    }
+}

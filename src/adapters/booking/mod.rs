@@ -1,0 +1,3 @@
+//! Booking providers reached over HTTP, one folder each (trait impl, wire types, mapping).
+
+pub mod duffel;
