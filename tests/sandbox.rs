@@ -63,6 +63,7 @@ async fn a_repeated_booking_replays_and_a_reused_key_is_refused() {
         offer,
         travellers: &travellers,
         idempotency_key: &key,
+        first_sent_at: None,
     };
 
     let first = provider.book(request(&offers[0])).await.unwrap();

@@ -46,12 +46,18 @@ pub async fn send(
         .map_err(|e| transport_error(provider, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .text()
-        .await
-        .map_err(|_| ProviderError::OutcomeUnknown {
-            provider: provider.to_string(),
-        })?;
+    let body = match response.text().await {
+        Ok(body) => body,
+        // A status that decides on its own (429, 5xx) still does; any other answer whose body
+        // was lost leaves the outcome unknown.
+        Err(_) => {
+            return Err(status_error(provider, status, &headers).unwrap_or(
+                ProviderError::OutcomeUnknown {
+                    provider: provider.to_string(),
+                },
+            ));
+        }
+    };
     Ok(Answer {
         status,
         headers,

@@ -48,6 +48,8 @@ pub struct Texts {
     non_refundable: &'static str,
     free_until: &'static str,
     then_fee: &'static str,
+    refundable_until: &'static str,
+    less_fee: &'static str,
 }
 
 pub const ENGLISH: Texts = Texts {
@@ -91,6 +93,8 @@ pub const ENGLISH: Texts = Texts {
     non_refundable: "Non-refundable",
     free_until: "Free cancellation until",
     then_fee: "then a fee of",
+    refundable_until: "Refundable until",
+    less_fee: "less a fee of",
 };
 
 pub const CHINESE: Texts = Texts {
@@ -134,6 +138,8 @@ pub const CHINESE: Texts = Texts {
     non_refundable: "不可退款",
     free_until: "免费取消截止",
     then_fee: "之后收取手续费",
+    refundable_until: "可退款截止",
+    less_fee: "扣除手续费",
 };
 
 impl Texts {
@@ -161,6 +167,13 @@ impl Texts {
                 self.free_until,
                 utc(free_until),
                 self.then_fee,
+                amount(penalty)
+            ),
+            CancellationPolicy::RefundableUntil { deadline, penalty } => format!(
+                "{} {}, {} {}",
+                self.refundable_until,
+                utc(deadline),
+                self.less_fee,
                 amount(penalty)
             ),
         }

@@ -55,6 +55,12 @@ pub enum CancellationPolicy {
         free_until: DateTime<Utc>,
         penalty: Money,
     },
+    /// Refundable less `penalty` until `deadline`, nothing after (an airline fare with a fee
+    /// from booking, refundable only before departure).
+    RefundableUntil {
+        deadline: DateTime<Utc>,
+        penalty: Money,
+    },
 }
 
 impl CancellationPolicy {
@@ -64,11 +70,18 @@ impl CancellationPolicy {
             CancellationPolicy::NonRefundable => Ok(Money::zero(paid.currency())),
             CancellationPolicy::Refundable { free_until, .. } if at <= *free_until => Ok(*paid),
             CancellationPolicy::Refundable { penalty, .. } => paid.saturating_sub(penalty),
+            CancellationPolicy::RefundableUntil { deadline, penalty } if at <= *deadline => {
+                paid.saturating_sub(penalty)
+            }
+            CancellationPolicy::RefundableUntil { .. } => Ok(Money::zero(paid.currency())),
         }
     }
 
     pub fn is_refundable(&self) -> bool {
-        matches!(self, CancellationPolicy::Refundable { .. })
+        matches!(
+            self,
+            CancellationPolicy::Refundable { .. } | CancellationPolicy::RefundableUntil { .. }
+        )
     }
 
     /// One line a person can read, e.g. "free cancellation until 2026-12-01 12:00 UTC, then EUR 50.00 fee".
@@ -82,6 +95,10 @@ impl CancellationPolicy {
                 "free cancellation until {} UTC, then a {} fee",
                 free_until.format("%Y-%m-%d %H:%M"),
                 penalty
+            ),
+            CancellationPolicy::RefundableUntil { deadline, penalty } => format!(
+                "refundable until {} UTC less a {penalty} fee, nothing after",
+                deadline.format("%Y-%m-%d %H:%M")
             ),
         }
     }
@@ -168,6 +185,27 @@ impl Offer {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_fee_from_booking_is_kept_and_nothing_comes_back_after_the_deadline() {
+        let paid = Money::parse("200", "EUR").unwrap();
+        let deadline = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let policy = CancellationPolicy::RefundableUntil {
+            deadline,
+            penalty: Money::parse("50", "EUR").unwrap(),
+        };
+        assert_eq!(
+            policy.refund_for(&paid, deadline).unwrap(),
+            Money::parse("150", "EUR").unwrap()
+        );
+        let after = deadline + chrono::Duration::seconds(1);
+        assert!(policy.refund_for(&paid, after).unwrap().is_zero());
+        assert!(policy.is_refundable());
+        assert_eq!(
+            policy.describe(),
+            "refundable until 2026-12-01 12:00 UTC less a EUR 50.00 fee, nothing after"
+        );
+    }
 
     #[test]
     fn refunds_follow_the_policy_deadline() {

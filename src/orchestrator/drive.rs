@@ -4,6 +4,7 @@
 //! twice never books or charges twice.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, PoisonError};
 
 use futures::future::join_all;
 
@@ -14,6 +15,7 @@ use crate::domain::money::Money;
 use crate::domain::offer::Offer;
 use crate::domain::order::{ItemStatus, Order, OrderStatus, PaymentPart, PaymentRecord};
 use crate::domain::plan::{Priority, TravelPlan};
+use crate::domain::saga::StepState;
 use crate::ports::ProviderError;
 use crate::ports::booking::{BookingConfirmation, BookingError, BookingRequest};
 use crate::ports::payment::{PaymentError, PaymentState};
@@ -359,21 +361,53 @@ impl Orchestrator {
             ..plan_item.offer.clone()
         };
         let key = IdempotencyKey::derive(&order.id, Some(id), Operation::Book, "1");
-        let request = BookingRequest {
-            order_id: &order.id,
-            offer: &offer,
-            travellers: &plan.travellers,
-            idempotency_key: &key,
-        };
+        // When the booking was first sent: by an earlier run (the saga log) or by this one's
+        // first attempt, so every later attempt tells the provider it is a send again.
+        let first_sent = Mutex::new(self.first_sent(order, id, Operation::Book).await?);
         self.step(
             provider.name(),
             &order.id,
             Some(id),
             Operation::Book,
             &key,
-            || provider.book(request),
+            || {
+                let mut first = first_sent.lock().unwrap_or_else(PoisonError::into_inner);
+                let first_sent_at = *first;
+                first.get_or_insert(self.clock.now());
+                let request = BookingRequest {
+                    order_id: &order.id,
+                    offer: &offer,
+                    travellers: &plan.travellers,
+                    idempotency_key: &key,
+                    first_sent_at,
+                };
+                provider.book(request)
+            },
         )
         .await
+    }
+
+    /// When the call for `item` was sent with no answer kept, if it was: its first send.
+    async fn first_sent(
+        &self,
+        order: &Order,
+        item: &ItemId,
+        operation: Operation,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ExecutionError> {
+        Ok(self
+            .store
+            .steps(&order.owner, &order.id)
+            .await?
+            .into_iter()
+            .find(|step| {
+                step.item_id.as_ref() == Some(item)
+                    && step.operation == operation.as_str()
+                    && matches!(
+                        step.state,
+                        StepState::Intent | StepState::PendingReconciliation
+                    )
+            })
+            .map(|step| step.started_at))
     }
 
     /// Captures what was booked and confirms the order; with nothing booked, rolls back.

@@ -1,7 +1,7 @@
 //! What the core needs from a travel provider: search, re-quote, book, cancel.
 
 use async_trait::async_trait;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::OrderId;
@@ -93,6 +93,10 @@ pub struct BookingRequest<'a> {
     pub offer: &'a Offer,
     pub travellers: &'a [Traveller],
     pub idempotency_key: &'a IdempotencyKey,
+    /// When this booking was first sent, if this is not the first send: a provider without
+    /// idempotency keys (Duffel) looks for what that attempt made, and gives it time to show
+    /// before it books again. `None` on the first send.
+    pub first_sent_at: Option<DateTime<Utc>>,
 }
 
 /// What the provider gives back for a booking.

@@ -629,6 +629,14 @@ pub fn money(value: &Value) -> Money {
 pub fn expected_refund(offer: &Value, at: DateTime<Utc>) -> Money {
     let price = money(&offer["price"]);
     let policy = &offer["cancellation"];
+    if policy["type"] == "refundable_until" {
+        let deadline: DateTime<Utc> = policy["deadline"].as_str().unwrap().parse().unwrap();
+        return if at <= deadline {
+            price.saturating_sub(&money(&policy["penalty"])).unwrap()
+        } else {
+            Money::zero(price.currency())
+        };
+    }
     if policy["type"] != "refundable" {
         return Money::zero(price.currency());
     }

@@ -127,10 +127,12 @@ fn with_reset(error: ProviderError, headers: &HeaderMap, now: DateTime<Utc>) -> 
 fn reset_in(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let text = headers.get("ratelimit-reset")?.to_str().ok()?;
     let reset = DateTime::parse_from_rfc2822(text.trim()).ok()?;
+    // The date has whole seconds: a second more, as the Ruby SDK waits, lands after the reset.
     Some(
         (reset.with_timezone(&Utc) - now)
             .to_std()
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            + Duration::from_secs(1),
     )
 }
 
@@ -221,10 +223,10 @@ mod tests {
         };
         assert_eq!(
             with_reset(limited, &headers, now).retry_after(),
-            Some(Duration::from_secs(7))
+            Some(Duration::from_secs(8))
         );
         let past = now + chrono::Duration::minutes(1);
-        assert_eq!(reset_in(&headers, past), Some(Duration::ZERO));
+        assert_eq!(reset_in(&headers, past), Some(Duration::from_secs(1)));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::domain::ids::OfferId;
 use crate::domain::money::Money;
 use crate::domain::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
 use crate::domain::places::City;
-use crate::domain::plan::Traveller;
+use crate::domain::plan::{Traveller, TravellerKind};
 
 /// Why a Duffel offer could not be read as ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +36,10 @@ pub enum PassengerError {
         "the airline requires passports with issuing country and expiry date, which Itinera does not collect yet: pick another offer"
     )]
     IdentityDocuments,
+    #[error(
+        "traveller {index} ({name}) is a child, and flights are searched and booked for adults only here: book the child's flight directly with the airline, or leave the flight out of the plan"
+    )]
+    Child { index: usize, name: String },
 }
 
 /// The latest a departure given in local time can be in UTC is 14 hours earlier (UTC+14), so a
@@ -129,9 +133,8 @@ fn local_time(text: &str) -> Result<NaiveDateTime, String> {
 /// `refund_before_departure` as our policy, which is only Itinera's estimate: what a
 /// cancellation gives back is Duffel's quote. Silence, a refusal, an unknown penalty or one in
 /// another currency count as non-refundable, so nothing more is promised than the airline gives.
-/// A refund without penalty is free until departure. One with a penalty keeps it from the
-/// start: our policy has no variant for that, so its free period ends at the Unix epoch, a
-/// fixed instant (a re-quote must read the same terms, or the plan stops as changed).
+/// A refund without penalty is free until departure; one with a penalty keeps it; both end at
+/// departure.
 fn policy(
     refund: Option<&Condition>,
     price: &Money,
@@ -158,8 +161,8 @@ fn policy(
             penalty: *price,
         }
     } else {
-        CancellationPolicy::Refundable {
-            free_until: DateTime::UNIX_EPOCH,
+        CancellationPolicy::RefundableUntil {
+            deadline: departure,
             penalty,
         }
     }
@@ -186,9 +189,14 @@ pub fn passengers(
         .zip(travellers)
         .enumerate()
         .map(|(index, (passenger, traveller))| {
+            let name = format!("{} {}", traveller.given_name, traveller.family_name);
+            if traveller.kind == TravellerKind::Child {
+                // The search asked for adults: a child in an adult's seat is the wrong fare.
+                return Err(PassengerError::Child { index, name });
+            }
             let missing = |missing| PassengerError::Missing {
                 index,
-                name: format!("{} {}", traveller.given_name, traveller.family_name),
+                name: name.clone(),
                 missing,
             };
             Ok(OrderPassenger {

@@ -65,6 +65,11 @@ impl std::fmt::Debug for DuffelSettings {
     }
 }
 
+/// How long an order Duffel was asked to create may take to appear in its order list (the
+/// airline confirms it first). A booking sent again that finds nothing before this has passed
+/// is left unsettled rather than bought again.
+const ORDER_SETTLES_WITHIN: chrono::Duration = chrono::Duration::minutes(3);
+
 pub struct DuffelFlights {
     client: Client,
     clock: Arc<dyn Clock>,
@@ -169,7 +174,7 @@ impl DuffelFlights {
             },
         };
         let order: Order = self.client.post("/air/orders", Some(&body)).await?;
-        Ok(confirmation(order))
+        confirmation(order)
     }
 
     /// The cancellation of this order already under way or done, if an earlier attempt made one.
@@ -203,11 +208,27 @@ fn read(offer: &wire::Offer, city: City) -> Result<Offer, BookingError> {
     })
 }
 
-fn confirmation(order: Order) -> BookingConfirmation {
-    BookingConfirmation {
-        reference: order.id,
-        confirmation: order.booking_reference,
+/// What the traveller holds for an order Duffel made: its PNR. An order cancelled since is no
+/// booking; one the airline has not confirmed yet (no PNR) is not settled.
+fn confirmation(order: Order) -> Result<BookingConfirmation, BookingError> {
+    if order.cancelled_at.is_some() {
+        return Err(ProviderError::rejected(
+            NAME,
+            "order_cancelled",
+            format!(
+                "Duffel shows order {} made for this booking as cancelled: search again and book another flight",
+                order.id
+            ),
+        )
+        .into());
     }
+    let Some(pnr) = order.booking_reference else {
+        return Err(unknown().into());
+    };
+    Ok(BookingConfirmation {
+        reference: order.id,
+        confirmation: pnr,
+    })
 }
 
 /// What a confirmed cancellation gives back in money. Credits and vouchers are the airline's
@@ -250,8 +271,7 @@ impl BookingProvider for DuffelFlights {
             date,
             passengers,
             cabin,
-            // Duffel prices in the account's billing currency; offers keep it.
-            currency: _,
+            currency,
         } = query
         else {
             return Err(ProviderError::rejected(
@@ -276,7 +296,7 @@ impl BookingProvider for DuffelFlights {
             .client
             .post("/air/offer_requests?return_offers=true", Some(&body))
             .await?;
-        Ok(answer
+        let offers: Vec<Offer> = answer
             .offers
             .iter()
             .filter_map(|offer| {
@@ -284,7 +304,24 @@ impl BookingProvider for DuffelFlights {
                     .inspect_err(|error| tracing::warn!(%error, "Duffel offer skipped"))
                     .ok()
             })
-            .collect())
+            .collect();
+        // Duffel prices in the account's billing currency, whatever was asked: offers in
+        // another currency could never join the plan, so the search says which one works.
+        if let Some(other) = offers
+            .iter()
+            .map(|offer| offer.price.currency())
+            .find(|priced| priced != currency)
+        {
+            return Err(ProviderError::rejected(
+                NAME,
+                "billing_currency",
+                format!(
+                    "Duffel prices flights in {other}, its account's currency, not {currency}: search flights with currency {other}"
+                ),
+            )
+            .into());
+        }
+        Ok(offers)
     }
 
     async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
@@ -306,9 +343,19 @@ impl BookingProvider for DuffelFlights {
             )
             .into());
         };
+        // A first send cannot have made an order yet: nothing to look for.
+        let Some(first_sent_at) = request.first_sent_at else {
+            return self.create_order(request).await;
+        };
         if let Some(order) = self.order_made_under(request.idempotency_key, lead).await? {
             tracing::info!(order = %order.id, "Duffel already booked this; not booking again");
-            return Ok(confirmation(order));
+            return confirmation(order);
+        }
+        // The first attempt may still be booking with the airline, its order not listed yet:
+        // buying now could buy twice. It is sent again (retries, recovery) until it has had
+        // time to show.
+        if chrono::Utc::now() - first_sent_at < ORDER_SETTLES_WITHIN {
+            return Err(unknown().into());
         }
         self.create_order(request).await
     }
@@ -339,15 +386,24 @@ impl BookingProvider for DuffelFlights {
                 None,
             )
             .await?;
+        if confirmed.confirmed_at.is_none() {
+            // Not confirmed: the booking may still stand; say so rather than refund for it.
+            return Err(ProviderError::OutcomeUnknown {
+                provider: NAME.to_string(),
+            }
+            .into());
+        }
         if confirmed.refund_amount != quote.refund_amount
             || confirmed.refund_currency != quote.refund_currency
         {
             tracing::warn!(
                 quoted = %quote.refund_amount,
                 confirmed = %confirmed.refund_amount,
-                "Duffel confirmed another refund than it quoted"
+                "Duffel confirmed another refund than it quoted; the confirmed one is what comes back"
             );
         }
-        refund_of(&quote)
+        // What Duffel confirmed is what it returns: refunding the quote instead would pay the
+        // difference out of the merchant's pocket (or keep the customer's).
+        refund_of(&confirmed)
     }
 }

@@ -168,8 +168,12 @@ pub struct Metadata {
 #[derive(Debug, Deserialize)]
 pub struct Order {
     pub id: String,
-    /// The airline's PNR.
-    pub booking_reference: String,
+    /// The airline's PNR; absent on orders not confirmed by the airline.
+    #[serde(default)]
+    pub booking_reference: Option<String>,
+    /// Set once the order was cancelled.
+    #[serde(default)]
+    pub cancelled_at: Option<String>,
     /// Free-form; only ours is read.
     pub metadata: Option<serde_json::Value>,
 }
