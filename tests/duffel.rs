@@ -58,6 +58,8 @@ fn ada() -> Traveller {
         "date_of_birth": "1990-05-17",
         "email": "ada@example.com",
         "phone": "+33 6 12 34 56 78",
+        "title": "ms",
+        "gender": "f",
     }))
     .unwrap()
 }
@@ -433,6 +435,13 @@ async fn refusals_keep_duffel_s_code_and_message_and_missing_details_are_asked_f
         message.contains("date_of_birth") && message.contains("Ada Lovelace"),
         "{message}"
     );
+    let no_gender = Traveller {
+        gender: None,
+        ..ada()
+    };
+    let (code, message) = rejected_code(Booking::new().book(&duffel, &offer, &[no_gender]).await);
+    assert_eq!(code, "passenger_details");
+    assert!(message.contains("gender"), "{message}");
     assert_eq!(
         fake.received_on("POST", "/air/orders").len(),
         1,
@@ -538,7 +547,7 @@ mod flow {
                 "create_travel_plan",
                 json!({
                     "title": "Paris by Duffel",
-                    "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1990-05-17", "email": "ada@example.com", "phone": "+33 6 12 34 56 78"}],
+                    "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1990-05-17", "email": "ada@example.com", "phone": "+33 6 12 34 56 78", "title": "ms", "gender": "f"}],
                     "payment_method": "pm_sandbox_visa",
                     "items": [{"offer_id": flight["id"]}, {"offer_id": hotels["offers"][0]["id"]}],
                 }),

@@ -55,6 +55,8 @@ async fn a_repeated_booking_replays_and_a_reused_key_is_refused() {
         date_of_birth: None,
         phone: None,
         email: None,
+        title: None,
+        gender: None,
     }];
     let order = OrderId::generate();
     let key = IdempotencyKey::derive(&order, None, Operation::Book, "1");

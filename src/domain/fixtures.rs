@@ -142,6 +142,8 @@ pub fn paris_plan() -> super::plan::TravelPlan {
             date_of_birth: None,
             phone: None,
             email: None,
+            title: None,
+            gender: None,
         }],
         items: vec![item(flight("LHR", "CDG", 1)), item(hotel("PAR", 1, 3))],
         budget: None,

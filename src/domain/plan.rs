@@ -32,6 +32,25 @@ pub enum TravellerKind {
     Child,
 }
 
+/// How airlines address a passenger (Duffel: `mr`, `ms`, `mrs`, `miss`, `dr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Title {
+    Mr,
+    Ms,
+    Mrs,
+    Miss,
+    Dr,
+}
+
+/// Gender as printed on the passport, which airlines require to book ("m" or "f").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Gender {
+    M,
+    F,
+}
+
 /// A person travelling on the plan. Providers need the personal details to book (airlines ask
 /// for passport and date of birth on many routes); Itinera stores them encrypted and shows them
 /// masked.
@@ -57,6 +76,14 @@ pub struct Traveller {
     /// E-mail address for the providers' confirmations, e.g. "ada@example.com". Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Title as the airline addresses the traveller: mr, ms, mrs, miss or dr. Optional; airlines
+    /// booked through Duffel require it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Title>,
+    /// Gender as on the passport, "m" or "f". Optional; airlines booked through Duffel require
+    /// it. Stored encrypted like the other details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
 }
 
 /// One thing to book, with the offer (and so the price) the person saw.

@@ -13,7 +13,9 @@ use crate::domain::order::{
     ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentPart, PaymentRecord,
 };
 use crate::domain::personal;
-use crate::domain::plan::{PlanError, Priority, SplitPart, TravelPlan, Traveller, TravellerKind};
+use crate::domain::plan::{
+    PlanError, Priority, SplitPart, Title, TravelPlan, Traveller, TravellerKind,
+};
 use crate::domain::risk::RiskFlag;
 use crate::payment_router::PaymentRoute;
 use crate::planning::search::ProviderShortfall;
@@ -62,6 +64,11 @@ pub struct TravellerView {
     /// The first character and the domain, e.g. "a•••@example.com".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<Title>,
+    /// "•" when given: kept for the airline, not shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
 }
 
 impl TravellerView {
@@ -77,6 +84,8 @@ impl TravellerView {
             date_of_birth: traveller.date_of_birth.map(personal::mask_date_of_birth),
             phone: traveller.phone.as_deref().map(personal::mask_phone),
             email: traveller.email.as_deref().map(personal::mask_email),
+            title: traveller.title,
+            gender: traveller.gender.map(|_| "•".to_string()),
         }
     }
 }

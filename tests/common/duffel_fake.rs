@@ -8,8 +8,8 @@
 //!
 //! Its own wording where the contract is silent (the error codes below, a 404 as
 //! `invalid_request_error`/`not_found`): tests assert the error types and the adapter's reading,
-//! not these strings. Duffel's create-order schema marks `gender` and `title` as required;
-//! Itinera does not collect them, so this fake does not ask for them (see the README).
+//! not these strings. Like Duffel's create-order schema, it requires each passenger's `title`
+//! and `gender`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -495,9 +495,15 @@ fn create_order(books: &mut Books, data: Option<&Value>) -> Response {
     json_response(201, &json!({"data": body}))
 }
 
-/// What Duffel checks of a passenger an order names (beyond what this fake leaves out).
+/// What Duffel checks of a passenger an order names.
 fn passenger_problem(passenger: &Value, offered: &[&str]) -> Option<String> {
     let text = |field: &str| passenger[field].as_str().unwrap_or_default();
+    if !["mr", "ms", "mrs", "miss", "dr"].contains(&text("title")) {
+        return Some("title must be one of mr, ms, mrs, miss, dr".into());
+    }
+    if !["m", "f"].contains(&text("gender")) {
+        return Some("gender must be m or f".into());
+    }
     if !offered.contains(&text("id")) {
         return Some(format!(
             "passenger id '{}' is not one of the offer's",

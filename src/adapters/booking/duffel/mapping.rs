@@ -201,6 +201,8 @@ pub fn passengers(
             };
             Ok(OrderPassenger {
                 id: passenger.id.clone(),
+                title: traveller.title.ok_or_else(|| missing("title"))?,
+                gender: traveller.gender.ok_or_else(|| missing("gender"))?,
                 given_name: traveller.given_name.clone(),
                 family_name: traveller.family_name.clone(),
                 born_on: traveller

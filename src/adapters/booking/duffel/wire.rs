@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::plan::{Gender, Title};
+
 /// Every request body and every answer: `{"data": …}`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Envelope<T> {
@@ -139,6 +141,10 @@ pub struct CreateOrder {
 #[derive(Debug, Serialize)]
 pub struct OrderPassenger {
     pub id: String,
+    /// `mr`, `ms`, `mrs`, `miss` or `dr`.
+    pub title: Title,
+    /// `m` or `f`.
+    pub gender: Gender,
     pub given_name: String,
     pub family_name: String,
     /// `YYYY-MM-DD`.
