@@ -49,7 +49,11 @@ impl Client {
         let answer = self
             .answer(self.request(reqwest::Method::GET, path))
             .await?;
-        if answer.status == StatusCode::NOT_FOUND {
+        // Gone only when Duffel says so: a 404 without its error body is another server (a
+        // wrong ITINERA_DUFFEL_BASE_URL), reported as such rather than as a vanished offer.
+        if answer.status == StatusCode::NOT_FOUND
+            && serde_json::from_str::<ErrorBody>(&answer.body).is_ok()
+        {
             return Ok(None);
         }
         decode::<Envelope<T>>(answer).map(|envelope| Some(envelope.data))
@@ -143,10 +147,10 @@ fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> BookingError 
         .ok()
         .and_then(|body| body.errors.into_iter().next())
     else {
-        let hint = if status == StatusCode::UNAUTHORIZED {
-            ": check ITINERA_DUFFEL_ACCESS_TOKEN"
-        } else {
-            ""
+        let hint = match status {
+            StatusCode::UNAUTHORIZED => ": check ITINERA_DUFFEL_ACCESS_TOKEN",
+            StatusCode::NOT_FOUND => ": not Duffel's answer; check ITINERA_DUFFEL_BASE_URL",
+            _ => "",
         };
         return ProviderError::rejected(
             NAME,
