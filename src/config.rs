@@ -656,6 +656,7 @@ impl Settings {
         Ok(Some(DuffelSettings {
             access_token: token.expose().to_string(),
             base_url: self.duffel_base_url.clone(),
+            supplier_timeout: supplier_timeout(self.search_deadline_ms),
         }))
     }
 
@@ -889,6 +890,12 @@ impl Settings {
     }
 }
 
+/// What Duffel may wait for airlines: the search deadline less a second and a half for the
+/// answer to travel, never under a second.
+fn supplier_timeout(search_deadline_ms: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(search_deadline_ms.saturating_sub(1500).max(1000))
+}
+
 fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}", path.display())
 }
@@ -1001,6 +1008,22 @@ mod tests {
         assert_eq!(duffel.base_url, "https://api.duffel.com");
         assert_eq!(duffel.access_token, "duffel_test_abc");
         assert!(!format!("{duffel:?}").contains("duffel_test_abc"));
+        assert_eq!(
+            duffel.supplier_timeout,
+            std::time::Duration::from_millis(6500)
+        );
+        let quick = parse(&[
+            "--duffel-access-token",
+            "duffel_test_abc",
+            "--search-deadline-ms",
+            "2000",
+        ])
+        .unwrap();
+        assert_eq!(
+            quick.duffel.unwrap().supplier_timeout,
+            std::time::Duration::from_millis(1000),
+            "never under a second"
+        );
         assert!(matches!(
             parse(&["--duffel-access-token", "duffel_live_abc"]),
             Err(ConfigError::DuffelLiveToken)

@@ -25,6 +25,7 @@ fn settings(fake: &FakeDuffel, token: &str) -> DuffelSettings {
     DuffelSettings {
         access_token: token.to_string(),
         base_url: fake.base_url.clone(),
+        supplier_timeout: Duration::from_millis(6500),
     }
 }
 
@@ -168,6 +169,11 @@ async fn a_search_is_an_offer_request_and_its_offers_keep_duffel_s_ids_and_price
         ("POST", "/air/offer_requests")
     );
     assert_eq!(sent.field("return_offers"), Some("true"));
+    assert_eq!(
+        sent.field("supplier_timeout"),
+        Some("6500"),
+        "Duffel answers within Itinera's search deadline"
+    );
     assert_duffel_headers(sent);
     assert!(
         sent.header("content-type")

@@ -55,6 +55,10 @@ pub struct DuffelSettings {
     pub access_token: String,
     /// `https://api.duffel.com`, or a local fake in tests.
     pub base_url: String,
+    /// How long Duffel may wait for airlines when searching (`supplier_timeout`): a little less
+    /// than Itinera's search deadline, so Duffel answers with the airlines that did answer
+    /// rather than being left out of the results.
+    pub supplier_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for DuffelSettings {
@@ -73,6 +77,7 @@ const ORDER_SETTLES_WITHIN: chrono::Duration = chrono::Duration::minutes(3);
 pub struct DuffelFlights {
     client: Client,
     clock: Arc<dyn Clock>,
+    supplier_timeout: std::time::Duration,
 }
 
 impl DuffelFlights {
@@ -84,6 +89,7 @@ impl DuffelFlights {
                 &settings.access_token,
             ),
             clock,
+            supplier_timeout: settings.supplier_timeout,
         })
     }
 
@@ -294,7 +300,13 @@ impl BookingProvider for DuffelFlights {
         };
         let answer: OfferRequestAnswer = self
             .client
-            .post("/air/offer_requests?return_offers=true", Some(&body))
+            .post(
+                &format!(
+                    "/air/offer_requests?return_offers=true&supplier_timeout={}",
+                    self.supplier_timeout.as_millis()
+                ),
+                Some(&body),
+            )
             .await?;
         let offers: Vec<Offer> = answer
             .offers
@@ -354,7 +366,7 @@ impl BookingProvider for DuffelFlights {
         // The first attempt may still be booking with the airline, its order not listed yet:
         // buying now could buy twice. It is sent again (retries, recovery) until it has had
         // time to show.
-        if chrono::Utc::now() - first_sent_at < ORDER_SETTLES_WITHIN {
+        if self.clock.now() - first_sent_at < ORDER_SETTLES_WITHIN {
             return Err(unknown().into());
         }
         self.create_order(request).await
