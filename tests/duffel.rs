@@ -393,6 +393,31 @@ async fn a_cancellation_sent_again_after_a_lost_answer_neither_quotes_nor_confir
     }
 }
 
+/// A quote left pending (its confirmation's answer lost) that Duffel no longer takes by the
+/// time the cancellation is sent again: quoted anew, once, and confirmed.
+#[tokio::test]
+async fn a_pending_quote_duffel_no_longer_takes_is_quoted_again_once() {
+    let fake = FakeDuffel::start().await;
+    let duffel = adapter(&fake, TOKEN);
+    let booking = Booking::new();
+    let order = booking
+        .book(&duffel, &offer_at(&duffel, "350.00").await, &[ada()])
+        .await
+        .unwrap();
+    let key = booking.key(Operation::Cancel);
+    fake.lose_answer_to("/air/order_cancellations");
+    assert!(duffel.cancel(&order.reference, &key).await.is_err());
+    fake.withdraw_quotes();
+    let receipt = duffel.cancel(&order.reference, &key).await.unwrap();
+    assert_eq!(receipt.refund, eur("300.00"));
+    assert_eq!(fake.orders(), [(order.reference, true)]);
+    assert_eq!(
+        fake.received_on("POST", "/air/order_cancellations").len(),
+        2,
+        "quoted again once"
+    );
+}
+
 #[tokio::test]
 async fn a_non_refundable_fare_cancels_for_nothing_back() {
     let fake = FakeDuffel::start().await;

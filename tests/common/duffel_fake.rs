@@ -66,6 +66,9 @@ struct Books {
     lose_answer_to: Option<&'static str>,
     /// The next request is refused with 429 and a reset this many seconds ahead.
     rate_limit_next: Option<i64>,
+    /// Cancellation quotes made before this many were made are refused at confirmation, as
+    /// when their time ran out by Duffel's clock.
+    quotes_refused_below: usize,
 }
 
 impl Books {
@@ -129,6 +132,13 @@ impl FakeDuffel {
     /// back).
     pub fn lose_answer_to(&self, path_end: &'static str) {
         self.books.lock().unwrap().lose_answer_to = Some(path_end);
+    }
+
+    /// Every cancellation quote made so far is refused when confirmed (expired by Duffel's
+    /// clock though its `expires_at` still reads ahead).
+    pub fn withdraw_quotes(&self) {
+        let mut books = self.books.lock().unwrap();
+        books.quotes_refused_below = books.cancellations.len();
     }
 
     /// The offer's `expires_at` moves into the past, as when its time is up.
@@ -644,6 +654,14 @@ fn confirm_cancellation(books: &mut Books, id: &str) -> Response {
             "invalid_state_error",
             "already_confirmed",
             "The cancellation is already confirmed",
+        );
+    }
+    if index < books.quotes_refused_below {
+        return error(
+            422,
+            "invalid_state_error",
+            "quote_expired",
+            "The order cancellation quote has expired",
         );
     }
     let now = timestamp(Utc::now());

@@ -184,6 +184,30 @@ impl DuffelFlights {
     }
 
     /// The cancellation of this order already under way or done, if an earlier attempt made one.
+    /// Asks Duffel what cancelling the order gives back: a quote to confirm.
+    async fn quote_cancellation(&self, order_id: &str) -> Result<Cancellation, BookingError> {
+        self.client
+            .post(
+                "/air/order_cancellations",
+                Some(&CreateCancellation {
+                    order_id: order_id.to_string(),
+                }),
+            )
+            .await
+    }
+
+    async fn confirm_cancellation(
+        &self,
+        quote: &Cancellation,
+    ) -> Result<Cancellation, BookingError> {
+        self.client
+            .post::<(), _>(
+                &format!("/air/order_cancellations/{}/actions/confirm", quote.id),
+                None,
+            )
+            .await
+    }
+
     async fn earlier_cancellation(
         &self,
         order_id: &str,
@@ -377,27 +401,20 @@ impl BookingProvider for DuffelFlights {
         reference: &str,
         _idempotency_key: &IdempotencyKey,
     ) -> Result<CancellationReceipt, BookingError> {
-        let quote = match self.earlier_cancellation(reference).await? {
+        let (quote, reused) = match self.earlier_cancellation(reference).await? {
             Some(done) if done.confirmed_at.is_some() => return refund_of(&done),
-            Some(pending) => pending,
-            None => {
-                self.client
-                    .post(
-                        "/air/order_cancellations",
-                        Some(&CreateCancellation {
-                            order_id: reference.to_string(),
-                        }),
-                    )
-                    .await?
-            }
+            Some(pending) => (pending, true),
+            None => (self.quote_cancellation(reference).await?, false),
         };
-        let confirmed: Cancellation = self
-            .client
-            .post::<(), _>(
-                &format!("/air/order_cancellations/{}/actions/confirm", quote.id),
-                None,
-            )
-            .await?;
+        let confirmed = match self.confirm_cancellation(&quote).await {
+            // An earlier quote Duffel no longer takes (its clock ran out before ours): a refused
+            // confirmation moved nothing, so the cancellation is quoted again, once.
+            Err(BookingError::Provider(ProviderError::Rejected { .. })) if reused => {
+                let fresh = self.quote_cancellation(reference).await?;
+                self.confirm_cancellation(&fresh).await?
+            }
+            answer => answer?,
+        };
         if confirmed.confirmed_at.is_none() {
             // Not confirmed: the booking may still stand; say so rather than refund for it.
             return Err(ProviderError::OutcomeUnknown {
