@@ -127,6 +127,27 @@ async fn offer_at(duffel: &DuffelFlights, amount: &str) -> Offer {
         .unwrap()
 }
 
+/// A fake Duffel with Ada booked on its flight at `price`: the fake, the adapter, the booking's
+/// confirmation and the key its cancellation goes under.
+async fn booked_at(
+    price: &str,
+) -> (
+    FakeDuffel,
+    DuffelFlights,
+    itinera::ports::booking::BookingConfirmation,
+    IdempotencyKey,
+) {
+    let fake = FakeDuffel::start().await;
+    let duffel = adapter(&fake, TOKEN);
+    let booking = Booking::new();
+    let order = booking
+        .book(&duffel, &offer_at(&duffel, price).await, &[ada()])
+        .await
+        .unwrap();
+    let key = booking.key(Operation::Cancel);
+    (fake, duffel, order, key)
+}
+
 fn assert_duffel_headers(sent: &common::duffel_fake::Received) {
     assert_eq!(
         sent.header("authorization"),
@@ -319,12 +340,7 @@ async fn a_booking_sent_again_too_soon_waits_for_the_first_attempt_to_show() {
 
 #[tokio::test]
 async fn a_cancellation_is_quoted_then_confirmed_and_refunds_what_was_confirmed() {
-    let fake = FakeDuffel::start().await;
-    let duffel = adapter(&fake, TOKEN);
-    let offer = offer_at(&duffel, "350.00").await;
-    let booking = Booking::new();
-    let order = booking.book(&duffel, &offer, &[ada()]).await.unwrap();
-    let key = booking.key(Operation::Cancel);
+    let (fake, duffel, order, key) = booked_at("350.00").await;
     let receipt = duffel.cancel(&order.reference, &key).await.unwrap();
     assert_eq!(
         receipt.refund,
@@ -365,14 +381,7 @@ fn confirmations(fake: &FakeDuffel) -> Vec<common::duffel_fake::Received> {
 #[tokio::test]
 async fn a_cancellation_sent_again_after_a_lost_answer_neither_quotes_nor_confirms_twice() {
     for lost in ["/air/order_cancellations", "/actions/confirm"] {
-        let fake = FakeDuffel::start().await;
-        let duffel = adapter(&fake, TOKEN);
-        let booking = Booking::new();
-        let order = booking
-            .book(&duffel, &offer_at(&duffel, "350.00").await, &[ada()])
-            .await
-            .unwrap();
-        let key = booking.key(Operation::Cancel);
+        let (fake, duffel, order, key) = booked_at("350.00").await;
         fake.lose_answer_to(lost);
         assert_eq!(
             duffel.cancel(&order.reference, &key).await,
@@ -397,14 +406,7 @@ async fn a_cancellation_sent_again_after_a_lost_answer_neither_quotes_nor_confir
 /// time the cancellation is sent again: quoted anew, once, and confirmed.
 #[tokio::test]
 async fn a_pending_quote_duffel_no_longer_takes_is_quoted_again_once() {
-    let fake = FakeDuffel::start().await;
-    let duffel = adapter(&fake, TOKEN);
-    let booking = Booking::new();
-    let order = booking
-        .book(&duffel, &offer_at(&duffel, "350.00").await, &[ada()])
-        .await
-        .unwrap();
-    let key = booking.key(Operation::Cancel);
+    let (fake, duffel, order, key) = booked_at("350.00").await;
     fake.lose_answer_to("/air/order_cancellations");
     assert!(duffel.cancel(&order.reference, &key).await.is_err());
     fake.withdraw_quotes();
@@ -420,15 +422,8 @@ async fn a_pending_quote_duffel_no_longer_takes_is_quoted_again_once() {
 
 #[tokio::test]
 async fn a_non_refundable_fare_cancels_for_nothing_back() {
-    let fake = FakeDuffel::start().await;
-    let duffel = adapter(&fake, TOKEN);
-    let offer = offer_at(&duffel, "189.99").await;
-    let booking = Booking::new();
-    let order = booking.book(&duffel, &offer, &[ada()]).await.unwrap();
-    let receipt = duffel
-        .cancel(&order.reference, &booking.key(Operation::Cancel))
-        .await
-        .unwrap();
+    let (_fake, duffel, order, key) = booked_at("189.99").await;
+    let receipt = duffel.cancel(&order.reference, &key).await.unwrap();
     assert!(receipt.refund.is_zero());
 }
 
