@@ -1,0 +1,392 @@
+//! The command line: every setting has a flag and an `ITINERA_*` variable, read by clap.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use super::providers::PaymentProviderName;
+
+const AFTER_HELP: &str = "\
+Environment variables (each also has the flag shown above):
+  ITINERA_DATABASE_URL           order store, e.g. sqlite:///home/me/itinera.db (default: itinera.db in the data dir)
+  ITINERA_DATA_DIR               where the default databases and the key file live (default: the user's data dir + /itinera)
+  ITINERA_PROFILE                whose plans and orders a stdio session sees (default: local)
+  ITINERA_MASTER_KEY             key that encrypts travellers' personal data: 64 hex digits or base64 of 32 bytes
+                                 (default: the key file master.key in the data dir, created on first run)
+  ITINERA_MODE                   sandbox (default) or live
+  ITINERA_SANDBOX_LEDGER_URL     the sandbox providers' own ledger (default: sandbox-ledger.db in the data dir)
+  ITINERA_SANDBOX_FAULTS         injected faults, e.g. hotel.book=fail,flight.book=lost@20%,*.latency=200ms,hotel.quote=price+15%
+  ITINERA_SANDBOX_FAULT_SEED     seed of the rolls for faults given with a chance, e.g. hotel.book=lost@20% (default: 0)
+  ITINERA_SANDBOX_ACTION_ADDR    address of the sandbox 3-D Secure page (default: 127.0.0.1:0, a free port)
+  ITINERA_AUTO_APPROVE_LIMIT     approve plans up to this total without asking, e.g. \"150 EUR\" (default: 0, never)
+  ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
+  ITINERA_APPROVAL_PAGE_ADDR     loopback address of the approval page (default: 127.0.0.1:0, a free port)
+  ITINERA_PAYMENT_PROVIDER       who takes payments, in order of preference: sandbox (default), stripe, paypal, antom, wechat (comma-separated)
+  ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode
+  ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
+  ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
+  ITINERA_DUFFEL_ACCESS_TOKEN    Duffel access token (duffel_test_… in sandbox mode): flights are searched and booked at Duffel
+  ITINERA_DUFFEL_BASE_URL        Duffel's API address (default: https://api.duffel.com)
+  ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
+  ITINERA_WEBHOOK_PUBLIC_URL     public address of `itinera webhooks`, told to providers that ask (Antom)
+  ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode)
+  ITINERA_ANTOM_PRIVATE_KEY      the merchant's RSA private key for Antom (PKCS#8, PEM or base64)
+  ITINERA_ANTOM_PUBLIC_KEY       Antom's RSA public key, to verify its answers (PEM or base64)
+  ITINERA_ANTOM_BASE_URL         Antom's gateway (default: https://open-sea-global.alipay.com)
+  ITINERA_WECHAT_MCH_ID          WeChat Pay merchant number (mchid)
+  ITINERA_WECHAT_APP_ID          the app id (appid) bound to the merchant
+  ITINERA_WECHAT_PRIVATE_KEY     the merchant API private key (apiclient_key.pem; PKCS#8, PEM or base64)
+  ITINERA_WECHAT_MERCHANT_SERIAL_NO  the serial number of the merchant API certificate
+  ITINERA_WECHAT_PUBLIC_KEY      WeChat Pay's public key (pub_key.pem), to verify its answers and notifications
+  ITINERA_WECHAT_PUBLIC_KEY_ID   its id, PUB_KEY_ID_…
+  ITINERA_WECHAT_API_V3_KEY      the 32-character APIv3 key that decrypts notifications
+  ITINERA_WECHAT_BASE_URL        WeChat Pay's API address (default: https://api.mch.weixin.qq.com; refused in sandbox mode)
+  ITINERA_PAYPAL_CLIENT_ID       PayPal REST app client id (sandbox app in sandbox mode)
+  ITINERA_PAYPAL_CLIENT_SECRET   PayPal REST app secret
+  ITINERA_PAYPAL_BASE_URL        PayPal's API address (default: https://api-m.sandbox.paypal.com)
+  ITINERA_RISK_VELOCITY_MAX_ORDERS   this many orders within the window asks the person again (default: 10; 0 off)
+  ITINERA_RISK_VELOCITY_WINDOW_MINUTES  the velocity window (default: 60)
+  ITINERA_RISK_UNUSUAL_MULTIPLE  a total above this multiple of the largest paid order asks again (default: 5; 0 off)
+  ITINERA_RISK_NEW_METHOD_AMOUNTS  a new payment method at or above these asks again (default: \"500 EUR,500 USD,400 GBP,500 CHF,3500 CNY,75000 JPY\"; off)
+  ITINERA_POLICY_MAX_PER_ORDER   spending policy: the most one order may cost, e.g. \"1500 EUR\"
+  ITINERA_POLICY_MAX_PER_DAY     spending policy: the most the last 24 hours of orders may cost
+  ITINERA_POLICY_MAX_PER_30_DAYS spending policy: the most the last 30 days of orders may cost
+  ITINERA_POLICY_MAX_ITEM        spending policy: per-kind item caps, e.g. \"hotel=300 EUR,flight=800 EUR\"
+  ITINERA_POLICY_PROVIDERS       spending policy: the only providers allowed, e.g. sandbox
+  ITINERA_POLICY_CURRENCIES      spending policy: the only currencies allowed, e.g. EUR,USD
+  ITINERA_POLICY_REFUNDABLE_ONLY spending policy: true to allow refundable items only
+  ITINERA_RECOVERY_INTERVAL_SECONDS  seconds between passes that resume unsettled orders (default: 60)
+  ITINERA_SEARCH_DEADLINE_MS     how long one provider may take to answer a search before results are shown without it (default: 8000)
+  ITINERA_PAUSE_AT_STEP          testing only: pause forever after the Nth saga log write (crash tests)
+  RUST_LOG                       log filter for stderr, e.g. info or itinera=debug (default: info)
+
+Logs go to stderr; stdout carries only the MCP protocol.";
+
+/// Itinera: an MCP server that books and pays for a trip a person approved.
+#[derive(Debug, Parser)]
+#[command(name = "itinera", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over stdin/stdout (what running with no subcommand does).
+    Serve,
+    /// List the orders that need a person (a cancellation, release or refund a provider refused,
+    /// or a call still unanswered), each with what to do; exits 1 when there are any.
+    Doctor {
+        /// Calls unanswered for longer than this many minutes are reported.
+        #[arg(long, default_value_t = 10)]
+        stale_after_minutes: u32,
+    },
+    /// Receive payment providers' webhooks (Stripe, PayPal, Antom) on ADDR at /webhooks/{provider}:
+    /// verified events move their orders on at once.
+    Webhooks {
+        /// Address to listen on, e.g. 127.0.0.1:8787 (behind a tunnel or proxy for the provider).
+        #[arg(long)]
+        listen: SocketAddr,
+    },
+    /// Work with the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain; exits 1 and names the first broken entry if any was edited,
+    /// inserted or deleted.
+    Verify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Built-in sandbox providers: no keys, no real money.
+    Sandbox,
+    /// Real providers only.
+    Live,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Order store URL (SQLite).
+    #[arg(long, env = "ITINERA_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Folder of the default databases.
+    #[arg(long, env = "ITINERA_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Whose plans and orders this session sees.
+    #[arg(long, env = "ITINERA_PROFILE", default_value = "local", global = true)]
+    pub profile: String,
+    /// Key that encrypts travellers' personal data (prefer the variable: a flag shows in the
+    /// process list).
+    #[arg(
+        long,
+        env = "ITINERA_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub master_key: Option<Secret>,
+    #[arg(
+        long,
+        env = "ITINERA_MODE",
+        value_enum,
+        default_value = "sandbox",
+        global = true
+    )]
+    pub mode: Mode,
+    /// The sandbox providers' ledger URL (SQLite).
+    #[arg(long, env = "ITINERA_SANDBOX_LEDGER_URL", global = true)]
+    pub sandbox_ledger_url: Option<String>,
+    /// Faults the sandbox injects (see below).
+    #[arg(
+        long,
+        env = "ITINERA_SANDBOX_FAULTS",
+        default_value = "",
+        global = true
+    )]
+    pub sandbox_faults: String,
+    /// Address of the sandbox 3-D Secure page.
+    #[arg(
+        long,
+        env = "ITINERA_SANDBOX_ACTION_ADDR",
+        default_value = "127.0.0.1:0",
+        global = true
+    )]
+    pub sandbox_action_addr: SocketAddr,
+    /// Approve totals up to this amount without asking, e.g. "150 EUR"; 0 never.
+    #[arg(
+        long,
+        env = "ITINERA_AUTO_APPROVE_LIMIT",
+        default_value = "0",
+        global = true
+    )]
+    pub auto_approve_limit: String,
+    /// Minutes an approval stays valid.
+    #[arg(
+        long,
+        env = "ITINERA_APPROVAL_TTL_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub approval_ttl_minutes: u32,
+    /// Which payment providers take payments, in the operator's order of preference, comma-
+    /// separated: the built-in sandbox, Stripe, PayPal, Antom (Alipay+), WeChat Pay. The router chooses
+    /// among them for each plan and fails over down the list.
+    #[arg(
+        long,
+        env = "ITINERA_PAYMENT_PROVIDER",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "sandbox",
+        global = true
+    )]
+    pub payment_provider: Vec<PaymentProviderName>,
+    /// Stripe secret key (sk_test_… or rk_test_… in sandbox mode). Prefer the variable: a flag
+    /// shows in the process list.
+    #[arg(long, env = "ITINERA_STRIPE_SECRET_KEY", global = true)]
+    pub stripe_secret_key: Option<Secret>,
+    /// Stripe's API address; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_STRIPE_BASE_URL",
+        default_value = "https://api.stripe.com",
+        global = true
+    )]
+    pub stripe_base_url: String,
+    /// Stripe webhook endpoint secret (`whsec_…`), for `itinera webhooks`.
+    #[arg(long, env = "ITINERA_STRIPE_WEBHOOK_SECRET", global = true)]
+    pub stripe_webhook_secret: Option<Secret>,
+    /// The id PayPal gave Itinera's webhook endpoint, for `itinera webhooks`.
+    #[arg(long, env = "ITINERA_PAYPAL_WEBHOOK_ID", global = true)]
+    pub paypal_webhook_id: Option<String>,
+    /// The public address of `itinera webhooks` (behind a tunnel or proxy), e.g.
+    /// https://pay.example.com/itinera: providers that are told where to notify get it.
+    #[arg(long, env = "ITINERA_WEBHOOK_PUBLIC_URL", global = true)]
+    pub webhook_public_url: Option<String>,
+    /// Antom merchant client id; in sandbox mode a SANDBOX_… id.
+    #[arg(long, env = "ITINERA_ANTOM_CLIENT_ID", global = true)]
+    pub antom_client_id: Option<String>,
+    /// The merchant's RSA private key for Antom (PKCS#8, PEM or base64). Prefer the variable.
+    #[arg(long, env = "ITINERA_ANTOM_PRIVATE_KEY", global = true)]
+    pub antom_private_key: Option<Secret>,
+    /// Antom's RSA public key (PEM or base64), to verify its answers.
+    #[arg(long, env = "ITINERA_ANTOM_PUBLIC_KEY", global = true)]
+    pub antom_public_key: Option<String>,
+    /// Antom's gateway; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_ANTOM_BASE_URL",
+        default_value = "https://open-sea-global.alipay.com",
+        global = true
+    )]
+    pub antom_base_url: String,
+    /// WeChat Pay merchant number (`mchid`).
+    #[arg(long, env = "ITINERA_WECHAT_MCH_ID", global = true)]
+    pub wechat_mch_id: Option<String>,
+    /// The app id (`appid`) bound to the WeChat Pay merchant.
+    #[arg(long, env = "ITINERA_WECHAT_APP_ID", global = true)]
+    pub wechat_app_id: Option<String>,
+    /// The merchant API private key (PKCS#8, PEM or base64). Prefer the variable.
+    #[arg(long, env = "ITINERA_WECHAT_PRIVATE_KEY", global = true)]
+    pub wechat_private_key: Option<Secret>,
+    /// The serial number of the merchant API certificate, sent with every signature.
+    #[arg(long, env = "ITINERA_WECHAT_MERCHANT_SERIAL_NO", global = true)]
+    pub wechat_merchant_serial_no: Option<String>,
+    /// WeChat Pay's public key (PEM or base64), to verify its answers and notifications.
+    #[arg(long, env = "ITINERA_WECHAT_PUBLIC_KEY", global = true)]
+    pub wechat_public_key: Option<String>,
+    /// The id of WeChat Pay's public key, `PUB_KEY_ID_…`.
+    #[arg(long, env = "ITINERA_WECHAT_PUBLIC_KEY_ID", global = true)]
+    pub wechat_public_key_id: Option<String>,
+    /// The APIv3 key (32 characters) that decrypts WeChat Pay's notifications. Prefer the variable.
+    #[arg(long, env = "ITINERA_WECHAT_API_V3_KEY", global = true)]
+    pub wechat_api_v3_key: Option<Secret>,
+    /// WeChat Pay's API address; it has no sandbox, so sandbox mode takes only another address
+    /// (a local fake in tests).
+    #[arg(
+        long,
+        env = "ITINERA_WECHAT_BASE_URL",
+        default_value = "https://api.mch.weixin.qq.com",
+        global = true
+    )]
+    pub wechat_base_url: String,
+    /// Duffel access token; set, flights are searched and booked at Duffel instead of the
+    /// sandbox. In sandbox mode a test token (`duffel_test_…`). Prefer the variable.
+    #[arg(long, env = "ITINERA_DUFFEL_ACCESS_TOKEN", global = true)]
+    pub duffel_access_token: Option<Secret>,
+    /// Duffel's API address; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_DUFFEL_BASE_URL",
+        default_value = "https://api.duffel.com",
+        global = true
+    )]
+    pub duffel_base_url: String,
+    /// PayPal REST app client id; in sandbox mode, a sandbox app's.
+    #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
+    pub paypal_client_id: Option<String>,
+    /// PayPal REST app secret. Prefer the variable: a flag shows in the process list.
+    #[arg(long, env = "ITINERA_PAYPAL_CLIENT_SECRET", global = true)]
+    pub paypal_client_secret: Option<Secret>,
+    /// PayPal's API address: the sandbox host in sandbox mode; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_PAYPAL_BASE_URL",
+        default_value = "https://api-m.sandbox.paypal.com",
+        global = true
+    )]
+    pub paypal_base_url: String,
+    /// Loopback address of the approval page; port 0 picks a free one.
+    #[arg(
+        long,
+        env = "ITINERA_APPROVAL_PAGE_ADDR",
+        default_value = "127.0.0.1:0",
+        global = true
+    )]
+    pub approval_page_addr: SocketAddr,
+    /// Risk: this many orders started within the window flags the next one (0 turns it off).
+    #[arg(
+        long,
+        env = "ITINERA_RISK_VELOCITY_MAX_ORDERS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub risk_velocity_max_orders: u32,
+    /// Risk: the velocity window in minutes.
+    #[arg(
+        long,
+        env = "ITINERA_RISK_VELOCITY_WINDOW_MINUTES",
+        default_value_t = 60,
+        global = true
+    )]
+    pub risk_velocity_window_minutes: u32,
+    /// Risk: a total above this multiple of the largest paid order is flagged (0 turns it off).
+    #[arg(
+        long,
+        env = "ITINERA_RISK_UNUSUAL_MULTIPLE",
+        default_value_t = 5,
+        global = true
+    )]
+    pub risk_unusual_multiple: u32,
+    /// Risk: a never-used payment method at or above these amounts is flagged ("off" turns it off).
+    #[arg(long, env = "ITINERA_RISK_NEW_METHOD_AMOUNTS", global = true)]
+    pub risk_new_method_amounts: Option<String>,
+    /// Seed for faults given with a chance, so a fault schedule repeats.
+    #[arg(
+        long,
+        env = "ITINERA_SANDBOX_FAULT_SEED",
+        default_value_t = 0,
+        global = true
+    )]
+    pub sandbox_fault_seed: u64,
+    /// Seconds between recovery passes over unsettled orders.
+    #[arg(
+        long,
+        env = "ITINERA_RECOVERY_INTERVAL_SECONDS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub recovery_interval_seconds: u64,
+    /// Milliseconds one provider may take to answer a search; results come without it after.
+    #[arg(
+        long,
+        env = "ITINERA_SEARCH_DEADLINE_MS",
+        default_value_t = 8000,
+        global = true
+    )]
+    pub search_deadline_ms: u64,
+    /// Spending policy: the most one order may cost, e.g. "1500 EUR".
+    #[arg(long, env = "ITINERA_POLICY_MAX_PER_ORDER", global = true)]
+    pub policy_max_per_order: Option<String>,
+    /// Spending policy: the most all orders of the last 24 hours may cost.
+    #[arg(long, env = "ITINERA_POLICY_MAX_PER_DAY", global = true)]
+    pub policy_max_per_day: Option<String>,
+    /// Spending policy: the most all orders of the last 30 days may cost.
+    #[arg(long, env = "ITINERA_POLICY_MAX_PER_30_DAYS", global = true)]
+    pub policy_max_per_30_days: Option<String>,
+    /// Spending policy: the most one item of a kind may cost, e.g. "hotel=300 EUR,flight=800 EUR".
+    #[arg(long, env = "ITINERA_POLICY_MAX_ITEM", global = true)]
+    pub policy_max_item: Option<String>,
+    /// Spending policy: the only providers that may be booked, e.g. "sandbox".
+    #[arg(long, env = "ITINERA_POLICY_PROVIDERS", global = true)]
+    pub policy_providers: Option<String>,
+    /// Spending policy: the only currencies that may be paid in, e.g. "EUR,USD".
+    #[arg(long, env = "ITINERA_POLICY_CURRENCIES", global = true)]
+    pub policy_currencies: Option<String>,
+    /// Spending policy: refundable items only.
+    #[arg(long, env = "ITINERA_POLICY_REFUNDABLE_ONLY", global = true)]
+    pub policy_refundable_only: bool,
+    /// Testing: pause forever after the Nth saga log write, so a test can kill the process there.
+    #[arg(long, env = "ITINERA_PAUSE_AT_STEP", global = true)]
+    pub pause_at_step: Option<u32>,
+}
+
+/// A setting that is a secret: `Debug` does not show it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Secret(text)
+    }
+}
+
+impl Secret {
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}

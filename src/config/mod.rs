@@ -1,0 +1,486 @@
+//! Command line and environment: every setting has a flag and an `ITINERA_*` variable.
+//!
+//! [`cli`] declares them, [`providers`] reads the providers' settings, [`rules`] the spending
+//! policy and risk rules; this module turns them into the [`Config`] the app runs with.
+
+mod cli;
+mod providers;
+mod rules;
+
+pub use cli::{AuditCommand, Cli, Command, Mode, Secret, Settings};
+pub use providers::{PaymentProviderName, PaymentSettings};
+use rules::parse_limit;
+
+use std::net::SocketAddr;
+
+use chrono::Duration;
+
+use crate::adapters::booking::duffel::DuffelSettings;
+use crate::adapters::sandbox::SandboxSettings;
+use crate::adapters::sandbox::faults::Faults;
+use std::sync::Arc;
+
+use crate::approval::{ApprovalSettings, CodeChannel, LogChannel};
+use crate::crypto::{CryptoError, KeySource, MasterKey};
+use crate::domain::policy::SpendingPolicy;
+use crate::domain::risk::RiskRules;
+use crate::orchestrator::RetryPolicy;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "ITINERA_MODE=live needs real providers, and this version has none configured: use ITINERA_MODE=sandbox"
+    )]
+    LiveUnavailable,
+    #[error("no data directory could be found for this user: set ITINERA_DATA_DIR")]
+    NoDataDir,
+    #[error(
+        "ITINERA_AUTO_APPROVE_LIMIT '{value}': {problem}. Write it like \"150 EUR\", or 0 to always ask"
+    )]
+    AutoApproveLimit { value: String, problem: String },
+    #[error("ITINERA_APPROVAL_TTL_MINUTES must be 1 to 1440, not {0}")]
+    ApprovalTtl(u32),
+    #[error("ITINERA_RECOVERY_INTERVAL_SECONDS must be at least 1")]
+    RecoveryInterval,
+    #[error("ITINERA_SEARCH_DEADLINE_MS must be 100 to 60000, not {0}")]
+    SearchDeadline(u64),
+    #[error("ITINERA_MASTER_KEY: {0}")]
+    MasterKey(CryptoError),
+    #[error("{variable} '{value}': {problem}")]
+    Policy {
+        variable: &'static str,
+        value: String,
+        problem: String,
+    },
+    #[error("ITINERA_PAYMENT_PROVIDER=stripe needs ITINERA_STRIPE_SECRET_KEY")]
+    StripeKeyMissing,
+    #[error(
+        "ITINERA_PAYMENT_PROVIDER=paypal needs ITINERA_PAYPAL_CLIENT_ID and ITINERA_PAYPAL_CLIENT_SECRET"
+    )]
+    PayPalCredentialsMissing,
+    #[error(
+        "ITINERA_PAYPAL_BASE_URL points at PayPal's live host: in sandbox mode Itinera uses the sandbox host (api-m.sandbox.paypal.com)"
+    )]
+    PayPalLiveHost,
+    #[error(
+        "ITINERA_PAYMENT_PROVIDER=antom needs ITINERA_ANTOM_CLIENT_ID, ITINERA_ANTOM_PRIVATE_KEY and ITINERA_ANTOM_PUBLIC_KEY"
+    )]
+    AntomSettingsMissing,
+    #[error(
+        "ITINERA_ANTOM_CLIENT_ID is not a sandbox id (SANDBOX_…): in sandbox mode Itinera never uses live credentials"
+    )]
+    AntomLiveClient,
+    #[error(
+        "ITINERA_PAYMENT_PROVIDER=wechat needs ITINERA_WECHAT_MCH_ID, ITINERA_WECHAT_APP_ID, ITINERA_WECHAT_PRIVATE_KEY, ITINERA_WECHAT_MERCHANT_SERIAL_NO, ITINERA_WECHAT_PUBLIC_KEY, ITINERA_WECHAT_PUBLIC_KEY_ID, ITINERA_WECHAT_API_V3_KEY and ITINERA_WEBHOOK_PUBLIC_URL (WeChat Pay must be told where to notify, over HTTPS)"
+    )]
+    WeChatSettingsMissing,
+    #[error(
+        "ITINERA_WECHAT_BASE_URL points at WeChat Pay itself, which has no sandbox: in sandbox mode Itinera takes no real money"
+    )]
+    WeChatLiveHost,
+    #[error("ITINERA_WECHAT_PRIVATE_KEY or ITINERA_WECHAT_PUBLIC_KEY: {0}")]
+    WeChatKey(#[from] crate::adapters::payments::wechat::KeyError),
+    #[error(
+        "ITINERA_WECHAT_API_V3_KEY must be the 32 characters set in the WeChat Pay merchant platform"
+    )]
+    WeChatApiV3Key,
+    #[error("{0}")]
+    AntomKey(#[from] crate::adapters::payments::antom::KeyError),
+    #[error(
+        "ITINERA_STRIPE_SECRET_KEY is not a test key (sk_test_… or rk_test_…): in sandbox mode Itinera never uses live keys"
+    )]
+    StripeLiveKey,
+    #[error(
+        "ITINERA_DUFFEL_ACCESS_TOKEN is not a test token (duffel_test_…): in sandbox mode Itinera never uses live tokens"
+    )]
+    DuffelLiveToken,
+    #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
+    RiskWindow(u32),
+    #[error(transparent)]
+    Faults(#[from] crate::adapters::sandbox::faults::FaultSpecError),
+}
+
+/// Everything the app needs, resolved and validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub profile: String,
+    /// The key that seals travellers' personal data in the store.
+    pub master_key: KeySource,
+    pub sandbox: SandboxSettings,
+    pub approvals: ApprovalSettings,
+    /// Testing only: pause forever after this many saga log writes (see `ITINERA_PAUSE_AT_STEP`).
+    pub pause_at_step: Option<u32>,
+    /// How often unsettled orders are resumed while serving.
+    pub recovery_interval: std::time::Duration,
+    /// How long one provider may take to answer a search.
+    pub search_deadline: std::time::Duration,
+    /// How provider calls are retried.
+    pub retry: RetryPolicy,
+    /// The person's spending limits.
+    pub policy: SpendingPolicy,
+    /// When a payment goes back to the person for a fresh approval.
+    pub risk: RiskRules,
+    /// Where the approval page listens (loopback only).
+    pub approval_page_addr: SocketAddr,
+    /// Where out-of-band approval codes go.
+    pub code_channel: Arc<dyn CodeChannel>,
+    /// Who holds and charges the money, in the operator's order of preference; never empty.
+    pub payments: Vec<PaymentSettings>,
+    /// Duffel, when configured: it sells the flights instead of the sandbox.
+    pub duffel: Option<DuffelSettings>,
+}
+
+impl Config {
+    /// The default configuration with both databases and the key file in `dir`.
+    pub fn in_dir(dir: &std::path::Path) -> Config {
+        Config {
+            database_url: sqlite_url(&dir.join("itinera.db")),
+            profile: "local".into(),
+            master_key: KeySource::File(dir.join("master.key")),
+            sandbox: SandboxSettings {
+                ledger_url: sqlite_url(&dir.join("sandbox-ledger.db")),
+                faults: Faults::none(),
+                action_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+                fault_seed: 0,
+            },
+            approvals: ApprovalSettings {
+                ttl: Duration::minutes(30),
+                auto_approve_limit: None,
+            },
+            pause_at_step: None,
+            recovery_interval: std::time::Duration::from_secs(60),
+            search_deadline: crate::planning::SEARCH_DEADLINE,
+            retry: RetryPolicy::default(),
+            policy: SpendingPolicy::default(),
+            risk: RiskRules::default(),
+            approval_page_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            code_channel: Arc::new(LogChannel),
+            payments: vec![PaymentSettings::Sandbox],
+            duffel: None,
+        }
+    }
+
+    pub fn from_settings(settings: &Settings) -> Result<Config, ConfigError> {
+        if settings.mode == Mode::Live {
+            return Err(ConfigError::LiveUnavailable);
+        }
+        let dir = match &settings.data_dir {
+            Some(dir) => dir.clone(),
+            None => dirs::data_dir()
+                .ok_or(ConfigError::NoDataDir)?
+                .join("itinera"),
+        };
+        let mut config = Config::in_dir(&dir);
+        if let Some(url) = &settings.database_url {
+            config.database_url = url.clone();
+        }
+        if let Some(url) = &settings.sandbox_ledger_url {
+            config.sandbox.ledger_url = url.clone();
+        }
+        config.profile = settings.profile.clone();
+        if let Some(key) = &settings.master_key {
+            config.master_key =
+                KeySource::Given(MasterKey::parse(key.expose()).map_err(ConfigError::MasterKey)?);
+        }
+        config.sandbox.faults = Faults::parse(&settings.sandbox_faults)?;
+        config.sandbox.action_addr = settings.sandbox_action_addr;
+        config.sandbox.fault_seed = settings.sandbox_fault_seed;
+        config.approvals.auto_approve_limit = parse_limit(&settings.auto_approve_limit)?;
+        if !(1..=1440).contains(&settings.approval_ttl_minutes) {
+            return Err(ConfigError::ApprovalTtl(settings.approval_ttl_minutes));
+        }
+        config.approvals.ttl = Duration::minutes(i64::from(settings.approval_ttl_minutes));
+        if settings.recovery_interval_seconds == 0 {
+            return Err(ConfigError::RecoveryInterval);
+        }
+        config.recovery_interval =
+            std::time::Duration::from_secs(settings.recovery_interval_seconds);
+        if !(100..=60_000).contains(&settings.search_deadline_ms) {
+            return Err(ConfigError::SearchDeadline(settings.search_deadline_ms));
+        }
+        config.search_deadline = std::time::Duration::from_millis(settings.search_deadline_ms);
+        config.pause_at_step = settings.pause_at_step;
+        config.policy = settings.policy()?;
+        config.risk = settings.risk()?;
+        config.approval_page_addr = settings.approval_page_addr;
+        config.payments = settings.payments()?;
+        config.duffel = settings.duffel()?;
+        Ok(config)
+    }
+}
+
+fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    use crate::domain::money::{Currency, Money};
+    use crate::domain::offer::ItemKind;
+
+    #[test]
+    fn auto_approve_limits_parse_either_way_round() {
+        assert_eq!(parse_limit("0").unwrap(), None);
+        assert_eq!(
+            parse_limit("150 EUR").unwrap(),
+            Some(Money::parse("150", "EUR").unwrap())
+        );
+        assert_eq!(
+            parse_limit("EUR 150.50").unwrap(),
+            Some(Money::parse("150.50", "EUR").unwrap())
+        );
+        assert!(parse_limit("150").is_err());
+        assert!(parse_limit("150 XXX").is_err());
+    }
+
+    #[test]
+    fn the_spending_policy_reads_every_rule() {
+        let cli = Cli::parse_from([
+            "itinera",
+            "--policy-max-per-order",
+            "1500 EUR",
+            "--policy-max-per-day",
+            "EUR 2000",
+            "--policy-max-item",
+            "hotel=300 EUR, flight=800 EUR",
+            "--policy-providers",
+            "sandbox,duffel",
+            "--policy-currencies",
+            "EUR,usd",
+            "--policy-refundable-only",
+        ]);
+        let policy = cli.settings.policy().unwrap();
+        assert_eq!(
+            policy.max_per_order,
+            Some(Money::parse("1500", "EUR").unwrap())
+        );
+        assert_eq!(
+            policy.max_per_day,
+            Some(Money::parse("2000", "EUR").unwrap())
+        );
+        assert_eq!(
+            policy.max_per_item.get(&ItemKind::Flight),
+            Some(&Money::parse("800", "EUR").unwrap())
+        );
+        assert_eq!(policy.providers.unwrap().len(), 2);
+        assert!(
+            policy
+                .currencies
+                .unwrap()
+                .contains(&Currency::parse("USD").unwrap())
+        );
+        assert!(policy.refundable_only);
+
+        let bad = Cli::parse_from(["itinera", "--policy-max-item", "boat=10 EUR"]);
+        let error = Config::from_settings(&bad.settings)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("ITINERA_POLICY_MAX_ITEM") && error.contains("unknown kind 'boat'"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn duffel_takes_a_test_token_only_and_is_off_without_one() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["itinera", "--data-dir", "/data"];
+            all.extend_from_slice(args);
+            Config::from_settings(&Cli::parse_from(all).settings)
+        };
+        assert!(parse(&[]).unwrap().duffel.is_none());
+        let config = parse(&["--duffel-access-token", "duffel_test_abc"]).unwrap();
+        let duffel = config.duffel.unwrap();
+        assert_eq!(duffel.base_url, "https://api.duffel.com");
+        assert_eq!(duffel.access_token, "duffel_test_abc");
+        assert!(!format!("{duffel:?}").contains("duffel_test_abc"));
+        assert_eq!(
+            duffel.supplier_timeout,
+            std::time::Duration::from_millis(6500)
+        );
+        let quick = parse(&[
+            "--duffel-access-token",
+            "duffel_test_abc",
+            "--search-deadline-ms",
+            "2000",
+        ])
+        .unwrap();
+        assert_eq!(
+            quick.duffel.unwrap().supplier_timeout,
+            std::time::Duration::from_millis(1000),
+            "never under a second"
+        );
+        assert!(matches!(
+            parse(&["--duffel-access-token", "duffel_live_abc"]),
+            Err(ConfigError::DuffelLiveToken)
+        ));
+    }
+
+    #[test]
+    fn payment_providers_take_test_credentials_and_never_live_ones_in_sandbox_mode() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["itinera", "--data-dir", "/data"];
+            all.extend_from_slice(args);
+            Config::from_settings(&Cli::parse_from(all).settings)
+        };
+        let config = parse(&[
+            "--payment-provider",
+            "stripe",
+            "--stripe-secret-key",
+            "sk_test_abc",
+        ])
+        .unwrap();
+        assert!(matches!(
+            config.payments.as_slice(),
+            [PaymentSettings::Stripe { base_url, .. }] if base_url == "https://api.stripe.com"
+        ));
+        assert!(
+            !format!("{config:?}").contains("sk_test_abc"),
+            "Debug hides the key"
+        );
+        assert!(matches!(
+            parse(&["--payment-provider", "stripe"]),
+            Err(ConfigError::StripeKeyMissing)
+        ));
+        let live = parse(&[
+            "--payment-provider",
+            "stripe",
+            "--stripe-secret-key",
+            "sk_live_abc",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            live.contains("never uses live keys") && !live.contains("sk_live_abc"),
+            "{live}"
+        );
+        assert!(matches!(
+            parse(&[]).unwrap().payments.as_slice(),
+            [PaymentSettings::Sandbox]
+        ));
+        let several = parse(&[
+            "--payment-provider",
+            "stripe,sandbox,stripe",
+            "--stripe-secret-key",
+            "sk_test_abc",
+        ])
+        .unwrap();
+        assert!(
+            matches!(
+                several.payments.as_slice(),
+                [PaymentSettings::Stripe { .. }, PaymentSettings::Sandbox]
+            ),
+            "in the order given, each once: {:?}",
+            several.payments
+        );
+    }
+
+    #[test]
+    fn wechat_pay_needs_every_setting_and_never_reaches_wechat_itself_in_sandbox_mode() {
+        let private = include_str!("../../tests/fixtures/wechat/merchant-private.pem");
+        let public = include_str!("../../tests/fixtures/wechat/platform-public.pem");
+        // Joined to their flags: a PEM's leading dashes would read as another flag.
+        let private_flag = format!("--wechat-private-key={private}");
+        let public_flag = format!("--wechat-public-key={public}");
+        let parse = |base_url: &str, public_url: Option<&str>| {
+            let mut all = vec![
+                "itinera",
+                "--data-dir",
+                "/data",
+                "--payment-provider",
+                "wechat",
+                "--wechat-mch-id",
+                "1900000109",
+                "--wechat-app-id",
+                "wxd678efh567hg6787",
+                &private_flag,
+                "--wechat-merchant-serial-no",
+                "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+                &public_flag,
+                "--wechat-public-key-id",
+                "PUB_KEY_ID_0119000001092026112500112233000000",
+                "--wechat-api-v3-key",
+                "ItineraFakeWeChatPayApiV3Key0032",
+                "--wechat-base-url",
+                base_url,
+            ];
+            if let Some(url) = public_url {
+                all.extend(["--webhook-public-url", url]);
+            }
+            Config::from_settings(&Cli::parse_from(all).settings)
+        };
+        let config = parse(
+            "http://127.0.0.1:9",
+            Some("https://pay.example.com/itinera/"),
+        )
+        .unwrap();
+        assert!(matches!(
+            config.payments.as_slice(),
+            [PaymentSettings::WeChat { settings, .. }]
+                if settings.notify_url == "https://pay.example.com/itinera/webhooks/wechat"
+        ));
+        assert!(!format!("{config:?}").contains("ItineraFakeWeChatPayApiV3Key0032"));
+        assert!(matches!(
+            parse("http://127.0.0.1:9", None),
+            Err(ConfigError::WeChatSettingsMissing)
+        ));
+        for own in [
+            "https://api.mch.weixin.qq.com",
+            "https://api2.mch.weixin.qq.com",
+            "https://api.wechatpay.cn",
+            "https://API2.WECHATPAY.CN/",
+            "not a url",
+        ] {
+            assert!(
+                matches!(
+                    parse(own, Some("https://pay.example.com")),
+                    Err(ConfigError::WeChatLiveHost)
+                ),
+                "{own} is refused in sandbox mode"
+            );
+        }
+    }
+
+    #[test]
+    fn the_master_key_comes_from_the_setting_or_else_the_data_dir() {
+        let hex = "00".repeat(32);
+        let given = Cli::parse_from(["itinera", "--data-dir", "/data", "--master-key", &hex]);
+        let config = Config::from_settings(&given.settings).unwrap();
+        assert!(
+            matches!(&config.master_key, KeySource::Given(key) if *key == MasterKey::parse(&hex).unwrap())
+        );
+        assert!(
+            !format!("{given:?}{config:?}").contains(&hex),
+            "Debug never shows the key"
+        );
+
+        let default = Cli::parse_from(["itinera", "--data-dir", "/data"]);
+        let config = Config::from_settings(&default.settings).unwrap();
+        assert!(
+            matches!(&config.master_key, KeySource::File(path) if path == std::path::Path::new("/data/master.key"))
+        );
+
+        let bad = Cli::parse_from(["itinera", "--master-key", "hunter2hunter2"]);
+        let error = Config::from_settings(&bad.settings)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("ITINERA_MASTER_KEY: a master key must be 64 hex digits")
+                && !error.contains("hunter2"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn live_mode_is_refused_until_real_providers_exist() {
+        let cli = Cli::parse_from(["itinera", "--mode", "live"]);
+        assert!(matches!(
+            Config::from_settings(&cli.settings),
+            Err(ConfigError::LiveUnavailable)
+        ));
+    }
+}

@@ -1,0 +1,206 @@
+//! The providers' settings: which payment providers, with what credentials, and Duffel. Test
+//! credentials only in sandbox mode; a provider's own production address is refused there.
+
+use clap::ValueEnum;
+
+use super::{ConfigError, Secret, Settings};
+use crate::adapters::booking::duffel::DuffelSettings;
+
+/// Whether `url` reaches WeChat Pay's own servers (any of its domains, or an address that cannot
+/// be read, which is not trusted either).
+fn is_wechat_pay_itself(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return true;
+    };
+    let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+    ["weixin.qq.com", "wechatpay.cn", "tenpay.com"]
+        .iter()
+        .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
+}
+
+/// The payment providers Itinera can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PaymentProviderName {
+    Sandbox,
+    Stripe,
+    #[value(name = "paypal")]
+    PayPal,
+    Antom,
+    #[value(name = "wechat")]
+    WeChat,
+}
+
+/// Which payment provider, with what it needs. The return page comes from the running app.
+#[derive(Debug, Clone)]
+pub enum PaymentSettings {
+    Sandbox,
+    Stripe {
+        secret_key: Secret,
+        base_url: String,
+        /// The webhook endpoint's signing secret, `whsec_…`.
+        webhook_secret: Option<Secret>,
+    },
+    PayPal {
+        client_id: String,
+        client_secret: Secret,
+        base_url: String,
+        /// The id PayPal gave the webhook endpoint, needed to verify deliveries.
+        webhook_id: Option<String>,
+    },
+    Antom {
+        client_id: String,
+        keys: crate::adapters::payments::antom::Keys,
+        base_url: String,
+        /// Where Antom sends payment notifications (`…/webhooks/antom`), if Itinera's webhook
+        /// endpoint is reachable (`ITINERA_WEBHOOK_PUBLIC_URL`).
+        notify_url: Option<String>,
+    },
+    /// WeChat Pay v3, charged after booking.
+    WeChat {
+        settings: Box<crate::adapters::payments::wechat::WeChatSettings>,
+        /// Decrypts notifications, for `itinera webhooks` (an AES key schedule: boxed, it is large).
+        api_v3_key: Box<crate::adapters::payments::wechat::ApiV3Key>,
+    },
+}
+
+impl Settings {
+    /// Duffel, if its token is set; a live token is refused (live mode does not exist yet).
+    pub(super) fn duffel(&self) -> Result<Option<DuffelSettings>, ConfigError> {
+        let Some(token) = &self.duffel_access_token else {
+            return Ok(None);
+        };
+        if !token.expose().starts_with("duffel_test_") {
+            return Err(ConfigError::DuffelLiveToken);
+        }
+        Ok(Some(DuffelSettings {
+            access_token: token.expose().to_string(),
+            base_url: self.duffel_base_url.clone(),
+            supplier_timeout: supplier_timeout(self.search_deadline_ms),
+        }))
+    }
+
+    /// The payment providers in the operator's order, each named once.
+    pub(super) fn payments(&self) -> Result<Vec<PaymentSettings>, ConfigError> {
+        let mut names: Vec<PaymentProviderName> = Vec::new();
+        for name in &self.payment_provider {
+            if !names.contains(name) {
+                names.push(*name);
+            }
+        }
+        names.into_iter().map(|name| self.payment(name)).collect()
+    }
+
+    /// One payment provider, refusing a live key outside live mode.
+    fn payment(&self, name: PaymentProviderName) -> Result<PaymentSettings, ConfigError> {
+        match name {
+            PaymentProviderName::Sandbox => Ok(PaymentSettings::Sandbox),
+            PaymentProviderName::Stripe => {
+                let key = self
+                    .stripe_secret_key
+                    .clone()
+                    .ok_or(ConfigError::StripeKeyMissing)?;
+                if !["sk_test_", "rk_test_"]
+                    .iter()
+                    .any(|prefix| key.expose().starts_with(prefix))
+                {
+                    return Err(ConfigError::StripeLiveKey);
+                }
+                Ok(PaymentSettings::Stripe {
+                    secret_key: key,
+                    base_url: self.stripe_base_url.clone(),
+                    webhook_secret: self.stripe_webhook_secret.clone(),
+                })
+            }
+            PaymentProviderName::PayPal => {
+                let (Some(client_id), Some(client_secret)) =
+                    (&self.paypal_client_id, &self.paypal_client_secret)
+                else {
+                    return Err(ConfigError::PayPalCredentialsMissing);
+                };
+                if self.paypal_base_url.contains("api-m.paypal.com")
+                    || self.paypal_base_url.contains("api.paypal.com")
+                {
+                    return Err(ConfigError::PayPalLiveHost);
+                }
+                Ok(PaymentSettings::PayPal {
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    base_url: self.paypal_base_url.clone(),
+                    webhook_id: self.paypal_webhook_id.clone(),
+                })
+            }
+            PaymentProviderName::Antom => {
+                let (Some(client_id), Some(private), Some(public)) = (
+                    &self.antom_client_id,
+                    &self.antom_private_key,
+                    &self.antom_public_key,
+                ) else {
+                    return Err(ConfigError::AntomSettingsMissing);
+                };
+                if !client_id.starts_with("SANDBOX_") {
+                    return Err(ConfigError::AntomLiveClient);
+                }
+                Ok(PaymentSettings::Antom {
+                    client_id: client_id.clone(),
+                    keys: crate::adapters::payments::antom::Keys::parse(private.expose(), public)?,
+                    base_url: self.antom_base_url.clone(),
+                    notify_url: self
+                        .webhook_public_url
+                        .as_ref()
+                        .map(|base| format!("{}/webhooks/antom", base.trim_end_matches('/'))),
+                })
+            }
+            PaymentProviderName::WeChat => self.wechat(),
+        }
+    }
+
+    /// WeChat Pay: every setting is needed, and — with no sandbox of its own — only another
+    /// address than WeChat Pay's in sandbox mode.
+    fn wechat(&self) -> Result<PaymentSettings, ConfigError> {
+        use crate::adapters::payments::wechat::{ApiV3Key, Signer, Verifier, WeChatSettings};
+        let (
+            Some(mch_id),
+            Some(app_id),
+            Some(private),
+            Some(serial),
+            Some(public),
+            Some(public_id),
+            Some(api_v3_key),
+            Some(public_url),
+        ) = (
+            &self.wechat_mch_id,
+            &self.wechat_app_id,
+            &self.wechat_private_key,
+            &self.wechat_merchant_serial_no,
+            &self.wechat_public_key,
+            &self.wechat_public_key_id,
+            &self.wechat_api_v3_key,
+            &self.webhook_public_url,
+        )
+        else {
+            return Err(ConfigError::WeChatSettingsMissing);
+        };
+        if is_wechat_pay_itself(&self.wechat_base_url) {
+            return Err(ConfigError::WeChatLiveHost);
+        }
+        Ok(PaymentSettings::WeChat {
+            settings: Box::new(WeChatSettings {
+                mch_id: mch_id.clone(),
+                app_id: app_id.clone(),
+                merchant: Signer::parse(private.expose(), serial)?,
+                platform: Verifier::parse(public, public_id)?,
+                base_url: self.wechat_base_url.clone(),
+                notify_url: format!("{}/webhooks/wechat", public_url.trim_end_matches('/')),
+            }),
+            api_v3_key: Box::new(
+                ApiV3Key::parse(api_v3_key.expose()).map_err(|_| ConfigError::WeChatApiV3Key)?,
+            ),
+        })
+    }
+}
+
+/// What Duffel may wait for airlines: the search deadline less a second and a half for the
+/// answer to travel, never under a second.
+fn supplier_timeout(search_deadline_ms: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(search_deadline_ms.saturating_sub(1500).max(1000))
+}
