@@ -19,7 +19,6 @@ use crate::approval_page::{PageListener, PageServerError};
 use crate::config::{Config, PaymentSettings};
 use crate::crypto::CryptoError;
 use crate::domain::ids::OwnerId;
-use crate::domain::offer::ItemKind;
 use crate::mcp::ItineraServer;
 use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
 use crate::planning::Planner;
@@ -202,20 +201,23 @@ impl App {
     }
 }
 
-/// The travel providers: the sandbox, less the flights when Duffel sells them.
+/// The travel providers: every configured real one, then the sandbox for the kinds none of them
+/// sells.
 fn booking_providers(
     config: &Config,
     sandbox: &Arc<Sandbox>,
     clock: &Arc<dyn Clock>,
 ) -> Result<Vec<Arc<dyn BookingProvider>>, AppError> {
-    let sandbox_booking = SandboxBooking::new(Arc::clone(sandbox));
-    Ok(match &config.duffel {
-        Some(settings) => vec![
-            Arc::new(DuffelFlights::new(settings, Arc::clone(clock))?),
-            Arc::new(sandbox_booking.except(ItemKind::Flight)),
-        ],
-        None => vec![Arc::new(sandbox_booking)],
-    })
+    let mut providers: Vec<Arc<dyn BookingProvider>> = Vec::new();
+    if let Some(settings) = &config.duffel {
+        providers.push(Arc::new(DuffelFlights::new(settings, Arc::clone(clock))?));
+    }
+    let mut sandbox_booking = SandboxBooking::new(Arc::clone(sandbox));
+    for kind in providers.iter().flat_map(|provider| provider.kinds()) {
+        sandbox_booking = sandbox_booking.except(*kind);
+    }
+    providers.push(Arc::new(sandbox_booking));
+    Ok(providers)
 }
 
 /// The configured payment providers, in the operator's order, and what verifies their webhooks.
