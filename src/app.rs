@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 use tokio_util::task::TaskTracker;
 
+use crate::adapters::booking::amadeus::AmadeusHotels;
 use crate::adapters::booking::duffel::DuffelFlights;
 use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
 use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
@@ -211,6 +212,9 @@ fn booking_providers(
     let mut providers: Vec<Arc<dyn BookingProvider>> = Vec::new();
     if let Some(settings) = &config.duffel {
         providers.push(Arc::new(DuffelFlights::new(settings, Arc::clone(clock))?));
+    }
+    if let Some(settings) = &config.amadeus {
+        providers.push(Arc::new(AmadeusHotels::new(settings, Arc::clone(clock))?));
     }
     let mut sandbox_booking = SandboxBooking::new(Arc::clone(sandbox));
     for kind in providers.iter().flat_map(|provider| provider.kinds()) {

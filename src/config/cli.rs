@@ -28,6 +28,14 @@ Environment variables (each also has the flag shown above):
   ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
   ITINERA_DUFFEL_ACCESS_TOKEN    Duffel access token (duffel_test_… in sandbox mode): flights are searched and booked at Duffel
   ITINERA_DUFFEL_BASE_URL        Duffel's API address (default: https://api.duffel.com)
+  ITINERA_AMADEUS_CLIENT_ID      Amadeus Self-Service API key: set with the rest below, hotels are searched and booked at Amadeus
+  ITINERA_AMADEUS_CLIENT_SECRET  Amadeus API secret
+  ITINERA_AMADEUS_BASE_URL       Amadeus's API address (default: https://test.api.amadeus.com; api.amadeus.com refused in sandbox mode)
+  ITINERA_AMADEUS_AGENCY_EMAIL   the travel agent's e-mail Amadeus requires on every hotel order
+  ITINERA_AMADEUS_CARD_NUMBER    the agency's card that guarantees Amadeus hotel orders (a test card in sandbox mode)
+  ITINERA_AMADEUS_CARD_EXPIRY    its expiry, YYYY-MM
+  ITINERA_AMADEUS_CARD_HOLDER    the name on it
+  ITINERA_AMADEUS_CARD_CVC       its security code (optional, recommended)
   ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
   ITINERA_WEBHOOK_PUBLIC_URL     public address of `itinera webhooks`, told to providers that ask (Antom)
   ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode)
@@ -269,6 +277,36 @@ pub struct Settings {
         global = true
     )]
     pub duffel_base_url: String,
+    /// Amadeus Self-Service API key; with the secret, agency e-mail and card set, hotels are
+    /// searched and booked at Amadeus instead of the sandbox.
+    #[arg(long, env = "ITINERA_AMADEUS_CLIENT_ID", global = true)]
+    pub amadeus_client_id: Option<String>,
+    /// Amadeus API secret. Prefer the variable: a flag shows in the process list.
+    #[arg(long, env = "ITINERA_AMADEUS_CLIENT_SECRET", global = true)]
+    pub amadeus_client_secret: Option<Secret>,
+    /// Amadeus's API address: its test environment by default; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_AMADEUS_BASE_URL",
+        default_value = "https://test.api.amadeus.com",
+        global = true
+    )]
+    pub amadeus_base_url: String,
+    /// The travel agent's e-mail, which Amadeus requires on every hotel order.
+    #[arg(long, env = "ITINERA_AMADEUS_AGENCY_EMAIL", global = true)]
+    pub amadeus_agency_email: Option<String>,
+    /// The agency's card number that guarantees Amadeus hotel orders. Prefer the variable.
+    #[arg(long, env = "ITINERA_AMADEUS_CARD_NUMBER", global = true)]
+    pub amadeus_card_number: Option<Secret>,
+    /// The card's expiry, YYYY-MM.
+    #[arg(long, env = "ITINERA_AMADEUS_CARD_EXPIRY", global = true)]
+    pub amadeus_card_expiry: Option<String>,
+    /// The name on the card.
+    #[arg(long, env = "ITINERA_AMADEUS_CARD_HOLDER", global = true)]
+    pub amadeus_card_holder: Option<String>,
+    /// The card's security code. Prefer the variable.
+    #[arg(long, env = "ITINERA_AMADEUS_CARD_CVC", global = true)]
+    pub amadeus_card_cvc: Option<Secret>,
     /// PayPal REST app client id; in sandbox mode, a sandbox app's.
     #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
     pub paypal_client_id: Option<String>,

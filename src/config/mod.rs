@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 
 use chrono::Duration;
 
+use crate::adapters::booking::amadeus::AmadeusSettings;
 use crate::adapters::booking::duffel::DuffelSettings;
 use crate::adapters::sandbox::SandboxSettings;
 use crate::adapters::sandbox::faults::Faults;
@@ -94,6 +95,16 @@ pub enum ConfigError {
         "ITINERA_DUFFEL_ACCESS_TOKEN is not a test token (duffel_test_…): in sandbox mode Itinera never uses live tokens"
     )]
     DuffelLiveToken,
+    #[error(
+        "Amadeus needs ITINERA_AMADEUS_CLIENT_ID, ITINERA_AMADEUS_CLIENT_SECRET, ITINERA_AMADEUS_AGENCY_EMAIL, ITINERA_AMADEUS_CARD_NUMBER, ITINERA_AMADEUS_CARD_EXPIRY and ITINERA_AMADEUS_CARD_HOLDER; missing: {0}"
+    )]
+    AmadeusSettingsMissing(String),
+    #[error(
+        "ITINERA_AMADEUS_BASE_URL points at Amadeus's production host: in sandbox mode Itinera uses its test environment (test.api.amadeus.com)"
+    )]
+    AmadeusLiveHost,
+    #[error(transparent)]
+    AmadeusCard(#[from] crate::adapters::booking::amadeus::CardError),
     #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
     RiskWindow(u32),
     #[error(transparent)]
@@ -129,6 +140,8 @@ pub struct Config {
     pub payments: Vec<PaymentSettings>,
     /// Duffel, when configured: it sells the flights instead of the sandbox.
     pub duffel: Option<DuffelSettings>,
+    /// Amadeus, when configured: it sells the hotels instead of the sandbox.
+    pub amadeus: Option<AmadeusSettings>,
 }
 
 impl Config {
@@ -158,6 +171,7 @@ impl Config {
             code_channel: Arc::new(LogChannel),
             payments: vec![PaymentSettings::Sandbox],
             duffel: None,
+            amadeus: None,
         }
     }
 
@@ -206,6 +220,7 @@ impl Config {
         config.approval_page_addr = settings.approval_page_addr;
         config.payments = settings.payments()?;
         config.duffel = settings.duffel()?;
+        config.amadeus = settings.amadeus()?;
         Ok(config)
     }
 }
@@ -285,13 +300,58 @@ mod tests {
         );
     }
 
+    /// The configuration the command line `itinera --data-dir /data <args>` gives.
+    fn parse_args(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut all = vec!["itinera", "--data-dir", "/data"];
+        all.extend_from_slice(args);
+        Config::from_settings(&Cli::parse_from(all).settings)
+    }
+
+    #[test]
+    fn amadeus_needs_every_setting_and_never_its_production_host() {
+        assert!(parse_args(&[]).unwrap().amadeus.is_none());
+        let complete = [
+            "--amadeus-client-id",
+            "key",
+            "--amadeus-client-secret",
+            "shh",
+            "--amadeus-agency-email",
+            "desk@agency.example",
+            "--amadeus-card-number",
+            "4111111111111111",
+            "--amadeus-card-expiry",
+            "2027-08",
+            "--amadeus-card-holder",
+            "AGENCY DESK",
+        ];
+        let amadeus = parse_args(&complete).unwrap().amadeus.unwrap();
+        assert_eq!(amadeus.base_url, "https://test.api.amadeus.com");
+        let shown = format!("{amadeus:?}");
+        assert!(!shown.contains("shh") && !shown.contains("4111111111111111"));
+        match parse_args(&complete[..4]) {
+            Err(ConfigError::AmadeusSettingsMissing(missing)) => assert_eq!(
+                missing,
+                "ITINERA_AMADEUS_AGENCY_EMAIL, ITINERA_AMADEUS_CARD_NUMBER, ITINERA_AMADEUS_CARD_EXPIRY, ITINERA_AMADEUS_CARD_HOLDER"
+            ),
+            other => panic!("expected the missing settings named, got {other:?}"),
+        }
+        let mut live = complete.to_vec();
+        live.extend(["--amadeus-base-url", "https://api.amadeus.com"]);
+        assert!(matches!(
+            parse_args(&live),
+            Err(ConfigError::AmadeusLiveHost)
+        ));
+        let mut bad_card = complete.to_vec();
+        bad_card[11] = "";
+        assert!(matches!(
+            parse_args(&bad_card),
+            Err(ConfigError::AmadeusCard(_))
+        ));
+    }
+
     #[test]
     fn duffel_takes_a_test_token_only_and_is_off_without_one() {
-        let parse = |args: &[&str]| {
-            let mut all = vec!["itinera", "--data-dir", "/data"];
-            all.extend_from_slice(args);
-            Config::from_settings(&Cli::parse_from(all).settings)
-        };
+        let parse = parse_args;
         assert!(parse(&[]).unwrap().duffel.is_none());
         let config = parse(&["--duffel-access-token", "duffel_test_abc"]).unwrap();
         let duffel = config.duffel.unwrap();
@@ -322,11 +382,7 @@ mod tests {
 
     #[test]
     fn payment_providers_take_test_credentials_and_never_live_ones_in_sandbox_mode() {
-        let parse = |args: &[&str]| {
-            let mut all = vec!["itinera", "--data-dir", "/data"];
-            all.extend_from_slice(args);
-            Config::from_settings(&Cli::parse_from(all).settings)
-        };
+        let parse = parse_args;
         let config = parse(&[
             "--payment-provider",
             "stripe",

@@ -4,6 +4,7 @@
 use clap::ValueEnum;
 
 use super::{ConfigError, Secret, Settings};
+use crate::adapters::booking::amadeus::{AgencyCard, AmadeusSettings, Credentials};
 use crate::adapters::booking::duffel::DuffelSettings;
 
 /// Whether `url` reaches WeChat Pay's own servers (any of its domains, or an address that cannot
@@ -76,6 +77,68 @@ impl Settings {
             access_token: token.expose().to_string(),
             base_url: self.duffel_base_url.clone(),
             supplier_timeout: supplier_timeout(self.search_deadline_ms),
+        }))
+    }
+
+    /// Amadeus, if its client id is set: then everything a hotel order needs must be too, and
+    /// its production host is refused (live mode does not exist yet).
+    pub(super) fn amadeus(&self) -> Result<Option<AmadeusSettings>, ConfigError> {
+        let Some(client_id) = &self.amadeus_client_id else {
+            return Ok(None);
+        };
+        let missing: Vec<&str> = [
+            (
+                "ITINERA_AMADEUS_CLIENT_SECRET",
+                self.amadeus_client_secret.is_none(),
+            ),
+            (
+                "ITINERA_AMADEUS_AGENCY_EMAIL",
+                self.amadeus_agency_email.is_none(),
+            ),
+            (
+                "ITINERA_AMADEUS_CARD_NUMBER",
+                self.amadeus_card_number.is_none(),
+            ),
+            (
+                "ITINERA_AMADEUS_CARD_EXPIRY",
+                self.amadeus_card_expiry.is_none(),
+            ),
+            (
+                "ITINERA_AMADEUS_CARD_HOLDER",
+                self.amadeus_card_holder.is_none(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, absent)| absent.then_some(name))
+        .collect();
+        let (Some(secret), Some(email), Some(number), Some(expiry), Some(holder)) = (
+            &self.amadeus_client_secret,
+            &self.amadeus_agency_email,
+            &self.amadeus_card_number,
+            &self.amadeus_card_expiry,
+            &self.amadeus_card_holder,
+        ) else {
+            return Err(ConfigError::AmadeusSettingsMissing(missing.join(", ")));
+        };
+        let host = reqwest::Url::parse(&self.amadeus_base_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
+        if host.as_deref().is_none_or(|host| host == "api.amadeus.com") {
+            return Err(ConfigError::AmadeusLiveHost);
+        }
+        Ok(Some(AmadeusSettings {
+            credentials: Credentials {
+                client_id: client_id.clone(),
+                client_secret: secret.expose().to_string(),
+            },
+            base_url: self.amadeus_base_url.clone(),
+            card: AgencyCard::parse(
+                number.expose(),
+                expiry,
+                holder,
+                self.amadeus_card_cvc.as_ref().map(Secret::expose),
+            )?,
+            agency_email: email.clone(),
         }))
     }
 

@@ -1,0 +1,288 @@
+//! Talking to Amadeus: an OAuth 2.0 client-credentials token fetched once and reused until a
+//! minute before it expires (or until Amadeus says it is no longer valid), the `{"data": …}`
+//! envelope, and the reading of an error answer into the booking port's errors, keeping
+//! Amadeus's numeric code and its title.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+
+use super::NAME;
+use super::wire::{ApiError, Envelope, ErrorBody, Token, TokenError};
+use crate::adapters::http::{self, Answer};
+use crate::ports::ProviderError;
+use crate::ports::booking::BookingError;
+
+/// Amadeus's code for an access token it no longer takes.
+const INVALID_ACCESS_TOKEN: u32 = 38190;
+/// A token is renewed this long before Amadeus would stop taking it.
+const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(60);
+
+/// The client id and secret, and where to send them. `Debug` hides the secret.
+#[derive(Clone)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+struct CachedToken {
+    value: String,
+    renew_at: Instant,
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    credentials: Credentials,
+    /// One token for every call; the lock also makes concurrent calls share one fetch.
+    token: Mutex<Option<CachedToken>>,
+}
+
+impl Client {
+    pub fn new(http: reqwest::Client, base_url: &str, credentials: Credentials) -> Client {
+        Client {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            credentials,
+            token: Mutex::new(None),
+        }
+    }
+
+    /// A GET of `path` with `query`, read as `{"data": T}`.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, Failure> {
+        let answer = self
+            .authorised(|| self.http.get(self.url(path)).query(query))
+            .await?;
+        decode::<Envelope<T>>(answer).map(|envelope| envelope.data)
+    }
+
+    /// A POST of `{"data": body}`, read as `{"data": T}`.
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Failure> {
+        let answer = self
+            .authorised(|| {
+                self.http
+                    .post(self.url(path))
+                    .json(&Envelope { data: body })
+            })
+            .await?;
+        decode::<Envelope<T>>(answer).map(|envelope| envelope.data)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends the request with the current token; when Amadeus says the token is no longer
+    /// valid (it was revoked, or its clock ran ahead of ours), fetches a new one and sends once
+    /// more. Such a refusal happens before Amadeus acts, so sending again books nothing twice.
+    async fn authorised(
+        &self,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Answer, BookingError> {
+        let token = self.token(false).await?;
+        let answer = self.answer(request().bearer_auth(&token)).await?;
+        if !is_invalid_token(&answer) {
+            return Ok(answer);
+        }
+        let token = self.token(true).await?;
+        self.answer(request().bearer_auth(&token)).await
+    }
+
+    /// The cached token, or a new one when there is none, it is about to expire, or `renew`.
+    async fn token(&self, renew: bool) -> Result<String, BookingError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached
+            .as_ref()
+            .filter(|t| !renew && Instant::now() < t.renew_at)
+        {
+            return Ok(token.value.clone());
+        }
+        let fresh = self.fetch_token().await?;
+        let lifetime = Duration::from_secs(fresh.expires_in).saturating_sub(RENEW_BEFORE_EXPIRY);
+        *cached = Some(CachedToken {
+            value: fresh.access_token.clone(),
+            renew_at: Instant::now() + lifetime,
+        });
+        Ok(fresh.access_token)
+    }
+
+    async fn fetch_token(&self) -> Result<Token, BookingError> {
+        let request = self
+            .http
+            .post(self.url("/v1/security/oauth2/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", self.credentials.client_id.as_str()),
+                ("client_secret", self.credentials.client_secret.as_str()),
+            ]);
+        let answer = self.answer(request).await?;
+        if answer.status.is_success() {
+            return serde_json::from_str(&answer.body).map_err(|error| {
+                ProviderError::unavailable(NAME, format!("unreadable token answer: {error}")).into()
+            });
+        }
+        let refusal: Option<TokenError> = serde_json::from_str(&answer.body).ok();
+        let (code, reason) = match refusal {
+            Some(refusal) => {
+                let reason = refusal.error_description.unwrap_or_default();
+                (refusal.error, reason)
+            }
+            None => (format!("http_{}", answer.status.as_u16()), String::new()),
+        };
+        Err(ProviderError::rejected(
+            NAME,
+            code,
+            format!(
+                "Amadeus refused Itinera's sign-in{}{reason}: check ITINERA_AMADEUS_CLIENT_ID and ITINERA_AMADEUS_CLIENT_SECRET",
+                if reason.is_empty() { "" } else { ": " }
+            ),
+        )
+        .into())
+    }
+
+    /// The answer, unless the call got none or its status alone says what went wrong.
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, BookingError> {
+        let answer = http::send(NAME, request).await?;
+        if let Some(error) = http::status_error(NAME, answer.status, &answer.headers) {
+            return Err(error.into());
+        }
+        Ok(answer)
+    }
+}
+
+fn is_invalid_token(answer: &Answer) -> bool {
+    answer.status == StatusCode::UNAUTHORIZED
+        && first_error(&answer.body).is_some_and(|e| e.code == Some(INVALID_ACCESS_TOKEN))
+}
+
+fn first_error(body: &str) -> Option<ApiError> {
+    serde_json::from_str::<ErrorBody>(body)
+        .ok()?
+        .errors
+        .into_iter()
+        .next()
+}
+
+/// A call that did not give its answer: Amadeus refused it (what it said is kept, for the caller
+/// to tell a vanished offer from a bad request), or it failed on the way.
+#[derive(Debug)]
+pub enum Failure {
+    Refused(Refusal),
+    Failed(BookingError),
+}
+
+impl From<BookingError> for Failure {
+    fn from(error: BookingError) -> Failure {
+        Failure::Failed(error)
+    }
+}
+
+impl From<Failure> for BookingError {
+    fn from(failure: Failure) -> BookingError {
+        match failure {
+            Failure::Refused(refusal) => BookingError::Provider(refusal.into()),
+            Failure::Failed(error) => error,
+        }
+    }
+}
+
+/// A success read as `T`, or Amadeus's refusal.
+fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, Failure> {
+    if !answer.status.is_success() {
+        return Err(Failure::Refused(Refusal::read(&answer)));
+    }
+    // Amadeus acted but we cannot read what it did: only the hotel can tell.
+    serde_json::from_str(&answer.body).map_err(|error| {
+        tracing::warn!(%error, "unreadable answer from Amadeus");
+        Failure::Failed(unknown().into())
+    })
+}
+
+pub fn unknown() -> ProviderError {
+    ProviderError::OutcomeUnknown {
+        provider: NAME.to_string(),
+    }
+}
+
+/// Amadeus's refusal: its status, its numeric code and what it said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Whether the body was Amadeus's error list.
+    readable: bool,
+    pub status: StatusCode,
+    pub code: Option<u32>,
+    pub message: String,
+}
+
+impl Refusal {
+    /// Whether Amadeus answered with one of these codes.
+    pub fn is_one_of(&self, codes: &[u32]) -> bool {
+        self.code.is_some_and(|code| codes.contains(&code))
+    }
+
+    /// Not found, by Amadeus itself: a 404 with Amadeus's error body. A 404 without one is
+    /// another server (a wrong ITINERA_AMADEUS_BASE_URL), not a vanished offer.
+    pub fn is_not_found(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND && self.readable
+    }
+
+    fn read(answer: &Answer) -> Refusal {
+        let Some(error) = first_error(&answer.body) else {
+            return Refusal {
+                readable: false,
+                status: answer.status,
+                code: None,
+                message: format!("HTTP {} without a readable error", answer.status.as_u16()),
+            };
+        };
+        let message = match (error.title, error.detail) {
+            (Some(title), Some(detail)) => format!("{title}: {detail}"),
+            (Some(text), None) | (None, Some(text)) => text,
+            (None, None) => format!("HTTP {}", answer.status.as_u16()),
+        };
+        Refusal {
+            readable: true,
+            status: answer.status,
+            code: error.code,
+            message,
+        }
+    }
+}
+
+impl From<Refusal> for ProviderError {
+    fn from(refusal: Refusal) -> ProviderError {
+        let code = match refusal.code {
+            Some(code) => code.to_string(),
+            None => format!("http_{}", refusal.status.as_u16()),
+        };
+        let hint = match refusal.status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                " (check ITINERA_AMADEUS_CLIENT_ID and ITINERA_AMADEUS_CLIENT_SECRET)"
+            }
+            StatusCode::NOT_FOUND if !refusal.readable => {
+                ": not Amadeus's answer; check ITINERA_AMADEUS_BASE_URL"
+            }
+            _ => "",
+        };
+        ProviderError::rejected(NAME, code, format!("{}{hint}", refusal.message))
+    }
+}

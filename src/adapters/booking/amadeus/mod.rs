@@ -1,0 +1,420 @@
+//! Amadeus hotels (Self-Service APIs): a search lists the city's hotels (Hotel List v1) and asks
+//! for their offers (Hotel Search v3), a re-quote prices the one offer again, and a booking is a
+//! hotel order (Hotel Booking v2) guaranteed with the agency's card.
+//!
+//! Amadeus has no cancellation API for hotel orders, no way to look one up, and no idempotency
+//! key. So a cancellation is refused with what the person needs to cancel with the hotel
+//! (Itinera never reports a booking cancelled that is not), and a booking whose first send got
+//! no answer is never sent again: Itinera cannot know whether the hotel holds it, and a second
+//! send could book the room twice. Sends that Amadeus answered without booking (a rate limit,
+//! an outage) are sent again as usual.
+//!
+//! Verified against `shared/provider-apis.md` §6a and Amadeus's published OpenAPI specifications
+//! (`HotelList_v1`, `HotelSearch_v3`, `HotelBooking_v2`, `Authorizaton_v1`). What Itinera lacks
+//! for Amadeus is in the README's provider table.
+
+mod card;
+mod client;
+mod mapping;
+mod wire;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+
+use crate::adapters::http::{self, ClientError};
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::offer::{ItemKind, Offer, OfferDetails};
+use crate::domain::places::City;
+use crate::ports::booking::{
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
+    SearchQuery,
+};
+use crate::ports::{Clock, ProviderError};
+
+pub use card::{AgencyCard, CardError};
+pub use client::Credentials;
+use client::{Client, Failure};
+use wire::{
+    AgentContact, BookingStatus, CreateOrder, GuestReference, HotelOffers, HotelOrder, ListedHotel,
+    Payment, PaymentCard, RoomAssociation, TravelAgent,
+};
+
+const NAME: &str = "amadeus";
+/// How many of a city's hotels one search asks offers for (the ids go in the query string).
+const HOTELS_PER_SEARCH: usize = 20;
+/// Amadeus's most adults in one room.
+const MAX_ADULTS_PER_ROOM: u8 = 9;
+/// "NO HOTELS FOUND WHICH MATCH THIS INPUT": an empty search, not a failure.
+const NO_HOTELS_FOUND: u32 = 424;
+/// "OFFER NOT FOUND" and "INVALID OFFER ID": the offer expired or never was.
+const OFFER_GONE: [u32; 2] = [38420, 36801];
+/// Codes of the refusals after which the hotel may hold a booking.
+const ON_REQUEST: &str = "on_request";
+const NOT_CONFIRMED: &str = "not_confirmed";
+
+/// Where Amadeus is, how to sign in, and the card and address hotel orders are made with.
+#[derive(Debug, Clone)]
+pub struct AmadeusSettings {
+    pub credentials: Credentials,
+    /// `https://test.api.amadeus.com`, or a local fake in tests.
+    pub base_url: String,
+    pub card: AgencyCard,
+    /// The travel agent's e-mail Amadeus requires on every hotel order.
+    pub agency_email: String,
+}
+
+pub struct AmadeusHotels {
+    client: Client,
+    clock: Arc<dyn Clock>,
+    card: AgencyCard,
+    agency_email: String,
+    /// Bookings (by idempotency key) whose every send so far in this process was answered
+    /// without a booking: sending them again cannot book twice.
+    answered_unbooked: Mutex<HashSet<String>>,
+}
+
+impl AmadeusHotels {
+    pub fn new(settings: &AmadeusSettings, clock: Arc<dyn Clock>) -> Result<Self, ClientError> {
+        Ok(AmadeusHotels {
+            client: Client::new(
+                http::client(http::CALL_TIMEOUT)?,
+                &settings.base_url,
+                settings.credentials.clone(),
+            ),
+            clock,
+            card: settings.card.clone(),
+            agency_email: settings.agency_email.clone(),
+            answered_unbooked: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// The city's hotels, as many as one search asks offers for.
+    async fn hotels_in(&self, city: City) -> Result<Vec<String>, BookingError> {
+        let listed: Vec<ListedHotel> = self
+            .client
+            .get(
+                "/v1/reference-data/locations/hotels/by-city",
+                &[("cityCode", city.code.to_string())],
+            )
+            .await?;
+        Ok(listed
+            .into_iter()
+            .take(HOTELS_PER_SEARCH)
+            .map(|hotel| hotel.hotel_id)
+            .collect())
+    }
+
+    /// The offer as Amadeus prices it now, with its hotel. A vanished offer is gone.
+    async fn current_offer(&self, offer: &Offer) -> Result<HotelOffers, BookingError> {
+        let gone = || BookingError::NoLongerAvailable {
+            provider: NAME.into(),
+            offer: offer.id.to_string(),
+        };
+        let priced: HotelOffers = self
+            .client
+            .get(
+                &format!("/v3/shopping/hotel-offers/{}", offer.id.as_str()),
+                &[],
+            )
+            .await
+            .map_err(|failure| match failure {
+                Failure::Refused(refusal)
+                    if refusal.is_not_found() || refusal.is_one_of(&OFFER_GONE) =>
+                {
+                    gone()
+                }
+                other => other.into(),
+            })?;
+        if priced.offers.is_empty() || priced.available == Some(false) {
+            return Err(gone());
+        }
+        Ok(priced)
+    }
+
+    fn read(&self, priced: &HotelOffers, city: City) -> Result<Offer, BookingError> {
+        let Some(first) = priced.offers.first() else {
+            return Err(unreadable("no offer in the answer"));
+        };
+        mapping::offer(&priced.hotel, first, city, self.clock.now())
+            .map_err(|e| unreadable(&e.to_string()))
+    }
+
+    async fn create_order(
+        &self,
+        request: BookingRequest<'_>,
+    ) -> Result<BookingConfirmation, BookingError> {
+        let offer = request.offer;
+        let priced = self.current_offer(offer).await?;
+        let fresh = self.read(&priced, offer.city)?;
+        if fresh.price != offer.price {
+            return Err(ProviderError::rejected(
+                NAME,
+                "price_changed",
+                format!(
+                    "the room now costs {}, not the {} approved",
+                    fresh.price, offer.price
+                ),
+            )
+            .into());
+        }
+        let guests = mapping::guests(request.travellers);
+        let body = CreateOrder {
+            kind: "hotel-order",
+            room_associations: vec![RoomAssociation {
+                guest_references: guests
+                    .iter()
+                    .map(|guest| GuestReference {
+                        guest_reference: guest.tid.to_string(),
+                    })
+                    .collect(),
+                hotel_offer_id: fresh.id.to_string(),
+            }],
+            guests,
+            travel_agent: TravelAgent {
+                contact: AgentContact {
+                    email: self.agency_email.clone(),
+                },
+            },
+            payment: Payment {
+                method: "CREDIT_CARD",
+                payment_card: PaymentCard {
+                    payment_card_info: self.card.wire(),
+                },
+            },
+        };
+        let order: HotelOrder = self
+            .client
+            .post("/v2/booking/hotel-orders", &body)
+            .await
+            .map_err(|failure| match failure {
+                Failure::Refused(refusal) if refusal.is_one_of(&OFFER_GONE) => {
+                    BookingError::NoLongerAvailable {
+                        provider: NAME.into(),
+                        offer: offer.id.to_string(),
+                    }
+                }
+                other => other.into(),
+            })?;
+        confirmation(order, &hotel_name(offer))
+    }
+
+    fn answered_unbooked(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.answered_unbooked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What the traveller holds for an order Amadeus made: the hotel's confirmation number (or the
+/// PNR). On request, or refused by the hotel, it is no booking to count on: said with the
+/// references a person needs to follow it up with the hotel.
+fn confirmation(order: HotelOrder, hotel: &str) -> Result<BookingConfirmation, BookingError> {
+    let Some(booking) = order.hotel_bookings.first() else {
+        return Err(client::unknown().into());
+    };
+    let number = booking
+        .hotel_provider_information
+        .iter()
+        .find_map(|info| info.confirmation_number.clone())
+        .or_else(|| {
+            order
+                .associated_records
+                .first()
+                .map(|record| record.reference.clone())
+        })
+        .unwrap_or_else(|| order.id.clone());
+    match booking.booking_status {
+        BookingStatus::Confirmed | BookingStatus::OnHold => Ok(BookingConfirmation {
+            reference: order.id,
+            confirmation: number,
+        }),
+        BookingStatus::Pending => Err(ProviderError::rejected(
+            NAME,
+            ON_REQUEST,
+            format!(
+                "{hotel} only took the booking on request (confirmation {number}, Amadeus order {}) and Amadeus offers no way to follow it up, so it is not counted as booked: ask the hotel to release it, and choose another hotel",
+                order.id
+            ),
+        )
+        .into()),
+        status @ (BookingStatus::Cancelled
+        | BookingStatus::Unconfirmed
+        | BookingStatus::Denied
+        | BookingStatus::Deleted
+        | BookingStatus::Past
+        | BookingStatus::Ghost
+        | BookingStatus::Other) => Err(ProviderError::rejected(
+            NAME,
+            NOT_CONFIRMED,
+            format!(
+                "{hotel} did not confirm the booking (Amadeus status {status:?}, confirmation {number}, Amadeus order {}): choose another hotel",
+                order.id
+            ),
+        )
+        .into()),
+    }
+}
+
+/// Whether Amadeus, answering `error`, certainly booked nothing.
+fn booked_nothing(error: &BookingError) -> bool {
+    match error {
+        BookingError::NoLongerAvailable { .. } | BookingError::OfferExpired { .. } => true,
+        BookingError::Provider(ProviderError::Rejected { code, .. }) => {
+            code != ON_REQUEST && code != NOT_CONFIRMED
+        }
+        BookingError::Provider(ProviderError::Unavailable { .. })
+        | BookingError::Provider(ProviderError::RateLimited { .. }) => true,
+        BookingError::Provider(ProviderError::OutcomeUnknown { .. }) => false,
+    }
+}
+
+fn hotel_name(offer: &Offer) -> String {
+    match &offer.details {
+        OfferDetails::Hotel { hotel_name, .. } => hotel_name.clone(),
+        _ => offer.title.clone(),
+    }
+}
+
+fn unreadable(problem: &str) -> BookingError {
+    ProviderError::rejected(NAME, "unreadable_offer", problem).into()
+}
+
+/// The refusal to send a booking again that may already have been made.
+fn unverifiable(request: &BookingRequest<'_>) -> BookingError {
+    let guest = request
+        .travellers
+        .first()
+        .map(|t| format!("{} {}", t.given_name, t.family_name))
+        .unwrap_or_default();
+    ProviderError::rejected(
+        NAME,
+        "unverifiable_resend",
+        format!(
+            "the booking of {} ({} to {}) got no answer from Amadeus, which offers no way to look a booking up: Itinera will not send it again and risk booking the room twice. The hotel may hold a booking under {guest}: ask the hotel before booking it again",
+            hotel_name(request.offer),
+            request.offer.starts_on,
+            request.offer.ends_on,
+        ),
+    )
+    .into()
+}
+
+#[async_trait]
+impl BookingProvider for AmadeusHotels {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn kinds(&self) -> &[ItemKind] {
+        &[ItemKind::Hotel]
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
+        let SearchQuery::Hotels {
+            city,
+            check_in,
+            check_out,
+            guests,
+            currency,
+        } = query
+        else {
+            return Err(ProviderError::rejected(
+                NAME,
+                "hotels_only",
+                "Itinera's Amadeus adapter sells hotels only",
+            )
+            .into());
+        };
+        if *guests > MAX_ADULTS_PER_ROOM {
+            return Err(ProviderError::rejected(
+                NAME,
+                "too_many_guests",
+                format!(
+                    "Amadeus books one room for at most {MAX_ADULTS_PER_ROOM} guests: search for fewer guests"
+                ),
+            )
+            .into());
+        }
+        let hotels = self.hotels_in(*city).await?;
+        if hotels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = [
+            ("hotelIds", hotels.join(",")),
+            ("adults", guests.to_string()),
+            ("checkInDate", check_in.format("%Y-%m-%d").to_string()),
+            ("checkOutDate", check_out.format("%Y-%m-%d").to_string()),
+            ("roomQuantity", "1".to_string()),
+            ("currency", currency.code().to_string()),
+            ("bestRateOnly", "true".to_string()),
+        ];
+        let found: Vec<HotelOffers> =
+            match self.client.get("/v3/shopping/hotel-offers", &query).await {
+                Ok(found) => found,
+                Err(Failure::Refused(refusal)) if refusal.is_one_of(&[NO_HOTELS_FOUND]) => {
+                    Vec::new()
+                }
+                Err(other) => return Err(other.into()),
+            };
+        let now = self.clock.now();
+        Ok(found
+            .iter()
+            .filter(|hotel| hotel.available != Some(false))
+            .flat_map(|hotel| hotel.offers.iter().map(move |offer| (hotel, offer)))
+            .filter_map(|(hotel, offer)| {
+                mapping::offer(&hotel.hotel, offer, *city, now)
+                    .inspect_err(|error| tracing::warn!(%error, "Amadeus offer skipped"))
+                    .ok()
+            })
+            // Amadeus converts to the currency asked where it can; an offer it left in the
+            // hotel's own currency could not join the plan.
+            .filter(|offer| offer.price.currency() == *currency)
+            .collect())
+    }
+
+    async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
+        let priced = self.current_offer(offer).await?;
+        self.read(&priced, offer.city)
+    }
+
+    async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
+        if request.travellers.is_empty() {
+            return Err(ProviderError::rejected(
+                NAME,
+                "no_travellers",
+                "a booking needs travellers",
+            )
+            .into());
+        }
+        let key = request.idempotency_key.as_str();
+        let sent_before_unanswered =
+            request.first_sent_at.is_some() && !self.answered_unbooked().contains(key);
+        if sent_before_unanswered {
+            return Err(unverifiable(&request));
+        }
+        let outcome = self.create_order(request).await;
+        let mut answered_unbooked = self.answered_unbooked();
+        match &outcome {
+            Err(error) if booked_nothing(error) => answered_unbooked.insert(key.to_string()),
+            _ => answered_unbooked.remove(key),
+        };
+        outcome
+    }
+
+    async fn cancel(
+        &self,
+        reference: &str,
+        _idempotency_key: &IdempotencyKey,
+    ) -> Result<CancellationReceipt, BookingError> {
+        Err(ProviderError::rejected(
+            NAME,
+            "cancel_with_hotel",
+            format!(
+                "Amadeus has no cancellation for hotel bookings, so Itinera cannot cancel this one: contact the hotel and cancel it quoting the confirmation number on the order (Amadeus order {reference}); the hotel's own terms decide what comes back"
+            ),
+        )
+        .into())
+    }
+}
