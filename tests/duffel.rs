@@ -10,15 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use common::booking_attempt::Booking;
 use common::duffel_fake::{CURRENCY, FakeDuffel, TOKEN};
 use itinera::adapters::booking::duffel::{API_VERSION, DuffelFlights, DuffelSettings};
 use itinera::domain::idempotency::{IdempotencyKey, Operation};
-use itinera::domain::ids::{ItemId, OrderId};
 use itinera::domain::money::{Currency, Money};
 use itinera::domain::offer::{CancellationPolicy, Offer};
 use itinera::domain::places::{Airport, City};
 use itinera::domain::plan::Traveller;
-use itinera::ports::booking::{BookingError, BookingRequest, Cabin, SearchQuery};
+use itinera::ports::booking::{BookingError, Cabin, SearchQuery};
 use itinera::ports::{BookingProvider, ProviderError, SystemClock};
 
 fn settings(fake: &FakeDuffel, token: &str) -> DuffelSettings {
@@ -63,57 +63,6 @@ fn ada() -> Traveller {
         "gender": "f",
     }))
     .unwrap()
-}
-
-/// One booking attempt group of one item of one order: the key a retry reuses.
-struct Booking {
-    order: OrderId,
-    item: ItemId,
-    /// When it was first sent, as the saga log keeps it.
-    first_sent: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
-}
-
-impl Booking {
-    fn new() -> Booking {
-        Booking {
-            order: OrderId::generate(),
-            item: ItemId::generate(),
-            first_sent: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// The booking was first sent `ago`, as after a restart.
-    fn first_sent_ago(&self, ago: chrono::Duration) {
-        *self.first_sent.lock().unwrap() = Some(chrono::Utc::now() - ago);
-    }
-
-    fn key(&self, operation: Operation) -> IdempotencyKey {
-        IdempotencyKey::derive(&self.order, Some(&self.item), operation, "0")
-    }
-
-    async fn book(
-        &self,
-        duffel: &DuffelFlights,
-        offer: &Offer,
-        travellers: &[Traveller],
-    ) -> Result<itinera::ports::booking::BookingConfirmation, BookingError> {
-        let key = self.key(Operation::Book);
-        let first_sent_at = {
-            let mut first = self.first_sent.lock().unwrap();
-            let earlier = *first;
-            first.get_or_insert(chrono::Utc::now());
-            earlier
-        };
-        duffel
-            .book(BookingRequest {
-                order_id: &self.order,
-                offer,
-                travellers,
-                idempotency_key: &key,
-                first_sent_at,
-            })
-            .await
-    }
 }
 
 /// The offer of the fake's three priced at `amount` EUR for one passenger.

@@ -520,7 +520,9 @@ async fn count_rows(url: &str, table: &str) -> i64 {
     count
 }
 
+pub mod amadeus_fake;
 pub mod antom_fake;
+pub mod booking_attempt;
 pub mod duffel_fake;
 pub mod fake_http;
 pub mod paypal_fake;

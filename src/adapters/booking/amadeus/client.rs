@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
@@ -16,6 +17,8 @@ use crate::adapters::http::{self, Answer};
 use crate::ports::ProviderError;
 use crate::ports::booking::BookingError;
 
+/// The media type of Amadeus's JSON, which its specifications consume and produce.
+const MEDIA_TYPE: &str = "application/vnd.amadeus+json";
 /// Amadeus's code for an access token it no longer takes.
 const INVALID_ACCESS_TOKEN: u32 = 38190;
 /// A token is renewed this long before Amadeus would stop taking it.
@@ -66,25 +69,38 @@ impl Client {
         query: &[(&str, String)],
     ) -> Result<T, Failure> {
         let answer = self
-            .authorised(|| self.http.get(self.url(path)).query(query))
+            .authorised(|| self.request(reqwest::Method::GET, path).query(query))
             .await?;
         decode::<Envelope<T>>(answer).map(|envelope| envelope.data)
     }
 
-    /// A POST of `{"data": body}`, read as `{"data": T}`.
+    /// A POST of `{"data": body}` in Amadeus's media type, read as `{"data": T}`.
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<T, Failure> {
+        let body = serde_json::to_vec(&Envelope { data: body }).map_err(|error| {
+            BookingError::from(ProviderError::rejected(
+                NAME,
+                "unsendable_request",
+                error.to_string(),
+            ))
+        })?;
         let answer = self
             .authorised(|| {
-                self.http
-                    .post(self.url(path))
-                    .json(&Envelope { data: body })
+                self.request(reqwest::Method::POST, path)
+                    .header(CONTENT_TYPE, MEDIA_TYPE)
+                    .body(body.clone())
             })
             .await?;
         decode::<Envelope<T>>(answer).map(|envelope| envelope.data)
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .header(ACCEPT, format!("{MEDIA_TYPE}, application/json"))
     }
 
     fn url(&self, path: &str) -> String {
