@@ -85,12 +85,8 @@ impl App {
         let store: Arc<dyn Store> = Arc::new(open_store(config).await?);
         let sandbox = Sandbox::open(config.sandbox.clone(), Arc::clone(&clock)).await?;
         let page = PageListener::bind(config.approval_page_addr).await?;
-        let (payments, webhook_secrets) = payment_providers(config, &sandbox)?;
-        // The sandbox stays reachable so orders it holds money for can still be settled.
-        let providers = Arc::new(
-            Providers::new(booking_providers(config, &sandbox, &clock)?, payments)
-                .keeping_reachable(Arc::new(SandboxPayments::new(Arc::clone(&sandbox)))),
-        );
+        let (providers, webhook_secrets) = wire_providers(config, &sandbox, &clock)?;
+        let providers = Arc::new(providers);
         let guard = SpendingGuard::new(
             config.policy.clone(),
             config.risk.clone(),
@@ -200,6 +196,28 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The providers of the configuration (`itinera doctor` checks them without starting the app).
+pub async fn configured_providers(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Providers, AppError> {
+    let sandbox = Sandbox::open(config.sandbox.clone(), Arc::clone(&clock)).await?;
+    Ok(wire_providers(config, &sandbox, &clock)?.0)
+}
+
+/// Every provider, and what verifies the payment providers' webhooks. The sandbox's payments
+/// stay reachable so orders it holds money for can still be settled.
+fn wire_providers(
+    config: &Config,
+    sandbox: &Arc<Sandbox>,
+    clock: &Arc<dyn Clock>,
+) -> Result<(Providers, WebhookSecrets), AppError> {
+    let (payments, webhook_secrets) = payment_providers(config, sandbox)?;
+    let providers = Providers::new(booking_providers(config, sandbox, clock)?, payments)
+        .keeping_reachable(Arc::new(SandboxPayments::new(Arc::clone(sandbox))));
+    Ok((providers, webhook_secrets))
 }
 
 /// The travel providers: every configured real one, then the sandbox for the kinds none of them

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use itinera::app::{App, AppError, open_store};
+use itinera::app::{App, AppError, configured_providers, open_store};
 use itinera::approval::CODE_LOG_TARGET;
 use itinera::config::{AuditCommand, Cli, Command, Config};
 use itinera::ports::SystemClock;
@@ -77,13 +77,17 @@ async fn receive_webhooks(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints what needs a person; exits 1 when anything does.
+/// Prints whether the providers answer and what needs a person; exits 1 when a provider does
+/// not answer or anything needs a person.
 async fn doctor(config: &Config, stale_after_minutes: u32) -> Result<ExitCode, AppError> {
+    let providers = configured_providers(config, Arc::new(SystemClock)).await?;
+    let report = itinera::doctor::providers::check(&providers).await;
+    print!("{}", itinera::doctor::providers::render(&report));
     let store = open_store(config).await?;
     let stale_after = chrono::Duration::minutes(i64::from(stale_after_minutes));
     let findings = itinera::doctor::examine(&store, chrono::Utc::now(), stale_after).await?;
     print!("{}", itinera::doctor::render(&findings));
-    Ok(if findings.is_empty() {
+    Ok(if findings.is_empty() && report.all_answer() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

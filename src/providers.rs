@@ -42,6 +42,11 @@ impl Providers {
             .filter(move |provider| provider.kinds().contains(&kind))
     }
 
+    /// Every booking provider, in configuration order.
+    pub fn booking_all(&self) -> &[Arc<dyn BookingProvider>] {
+        &self.booking
+    }
+
     /// The provider that issued offers carrying this name.
     pub fn booking(&self, name: &str) -> Option<&Arc<dyn BookingProvider>> {
         self.booking.iter().find(|provider| provider.name() == name)

@@ -3,15 +3,23 @@
 
 mod common;
 
+use common::amadeus_fake::{self, FakeAmadeus};
+use common::duffel_fake::{self, FakeDuffel};
 use common::{Harness, Options};
 use serde_json::json;
 
 fn doctor(h: &Harness, args: &[&str]) -> (Option<i32>, String) {
+    doctor_with(h, args, &[])
+}
+
+/// `itinera doctor` on the harness's data, with more settings in the environment.
+fn doctor_with(h: &Harness, args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
         .arg("doctor")
         .args(args)
         .env("ITINERA_DATA_DIR", h.dir.path())
         .env("RUST_LOG", "warn")
+        .envs(envs.iter().copied())
         .output()
         .unwrap();
     (
@@ -26,10 +34,62 @@ async fn nothing_to_report_after_clean_bookings() {
     let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
     h.ok("execute_travel_plan", json!({"plan_id": plan_id}))
         .await;
-    assert_eq!(
-        doctor(&h, &[]),
-        (Some(0), "No order needs a person.\n".to_string())
+    let (code, report) = doctor(&h, &[]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.contains("  sandbox (flight, hotel, activity, car_rental): answers ("),
+        "{report}"
     );
+    assert!(report.ends_with("\nNo order needs a person.\n"), "{report}");
+}
+
+// Two workers: the binary runs on one (a blocking wait) while the fakes answer on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_configured_provider_is_checked_and_one_refusing_the_credentials_says_what_to_fix() {
+    let h = Harness::start().await;
+    let duffel = FakeDuffel::start().await;
+    let amadeus = FakeAmadeus::start().await;
+    let (code, report) = doctor_with(
+        &h,
+        &[],
+        &[
+            ("ITINERA_DUFFEL_ACCESS_TOKEN", duffel_fake::TOKEN),
+            ("ITINERA_DUFFEL_BASE_URL", &duffel.base_url),
+            ("ITINERA_AMADEUS_CLIENT_ID", amadeus_fake::CLIENT_ID),
+            ("ITINERA_AMADEUS_CLIENT_SECRET", "a-secret-amadeus-refuses"),
+            ("ITINERA_AMADEUS_BASE_URL", &amadeus.base_url),
+            ("ITINERA_AMADEUS_AGENCY_EMAIL", "desk@agency.example"),
+            ("ITINERA_AMADEUS_CARD_NUMBER", amadeus_fake::CARD_NUMBER),
+            ("ITINERA_AMADEUS_CARD_EXPIRY", "2027-08"),
+            ("ITINERA_AMADEUS_CARD_HOLDER", "AGENCY DESK"),
+        ],
+    );
+    assert_eq!(
+        code,
+        Some(1),
+        "a provider that does not answer needs a person"
+    );
+    assert!(report.contains("  duffel (flight): answers ("), "{report}");
+    assert!(
+        report.contains(
+            "  amadeus (hotel): DOES NOT ANSWER: amadeus refused the request (invalid_client)"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("check ITINERA_AMADEUS_CLIENT_ID and ITINERA_AMADEUS_CLIENT_SECRET"),
+        "{report}"
+    );
+    assert!(
+        report.contains("  sandbox (activity, car_rental): answers ("),
+        "the sandbox sells what no real provider does: {report}"
+    );
+    assert!(
+        report.contains("Payment providers, in order of preference: sandbox_payments"),
+        "{report}"
+    );
+    assert_eq!(duffel.received_on("GET", "/air/airlines").len(), 1);
+    assert!(!report.contains("a-secret-amadeus-refuses"));
 }
 
 #[tokio::test]

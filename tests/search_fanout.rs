@@ -79,6 +79,10 @@ impl BookingProvider for Airline {
         &[ItemKind::Flight]
     }
 
+    async fn probe(&self) -> Result<(), BookingError> {
+        Ok(())
+    }
+
     async fn search(&self, _query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
         match self.answer {
             Answer::Offers { prices, delay } => {

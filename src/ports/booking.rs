@@ -133,6 +133,10 @@ pub trait BookingProvider: Send + Sync {
     /// The kinds of item this provider sells.
     fn kinds(&self) -> &[ItemKind];
 
+    /// A cheap call that books nothing, proving the provider answers and takes Itinera's
+    /// credentials (`itinera doctor`).
+    async fn probe(&self) -> Result<(), BookingError>;
+
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError>;
 
     /// The offer as the provider would sell it now: current price, availability and expiry.

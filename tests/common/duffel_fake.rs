@@ -92,6 +92,7 @@ impl FakeDuffel {
             base_url,
         };
         let app = Router::new()
+            .route("/air/airlines", get(handle))
             .route("/air/offer_requests", post(handle))
             .route("/air/offers/{id}", get(handle))
             .route("/air/orders", post(handle).get(handle))
@@ -247,6 +248,10 @@ async fn handle(
         ("GET", p) if p.starts_with("/air/offers/") => offer(&books, id.as_deref().unwrap()),
         ("POST", "/air/orders") => create_order(&mut books, data),
         ("GET", "/air/orders") => list_orders(&books, &query),
+        ("GET", "/air/airlines") => json_response(
+            200,
+            &json!({"meta": {"limit": 1, "after": null, "before": null}, "data": [{"id": "arl_00009VME7DAGiJjwomhv32", "name": "Duffel Airways", "iata_code": "ZZ"}]}),
+        ),
         ("POST", "/air/order_cancellations") => create_cancellation(&mut books, data),
         ("GET", "/air/order_cancellations") => list_cancellations(&books, &query),
         ("POST", _) => confirm_cancellation(&mut books, id.as_deref().unwrap()),

@@ -222,6 +222,11 @@ impl BookingProvider for SandboxBooking {
         &self.kinds
     }
 
+    /// Built in: it answers whenever Itinera runs.
+    async fn probe(&self) -> Result<(), BookingError> {
+        Ok(())
+    }
+
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
         let kind = query.kind();
         self.sandbox

@@ -97,6 +97,11 @@ impl Client {
         decode::<Envelope<T>>(answer).map(|envelope| envelope.data)
     }
 
+    /// Signs in again, whatever token is cached.
+    pub async fn sign_in(&self) -> Result<(), BookingError> {
+        self.token(true).await.map(|_| ())
+    }
+
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, self.url(path))

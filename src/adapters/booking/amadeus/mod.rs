@@ -311,6 +311,11 @@ impl BookingProvider for AmadeusHotels {
         &[ItemKind::Hotel]
     }
 
+    /// A fresh token: Amadeus answers and takes the client id and secret.
+    async fn probe(&self) -> Result<(), BookingError> {
+        self.client.sign_in().await
+    }
+
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
         let SearchQuery::Hotels {
             city,

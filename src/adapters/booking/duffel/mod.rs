@@ -294,6 +294,14 @@ impl BookingProvider for DuffelFlights {
         &[ItemKind::Flight]
     }
 
+    /// The first page of one airline: any answer proves the token is taken.
+    async fn probe(&self) -> Result<(), BookingError> {
+        self.client
+            .get_page::<serde::de::IgnoredAny>("/air/airlines", &[("limit", "1")])
+            .await
+            .map(|_| ())
+    }
+
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
         let SearchQuery::Flights {
             origin,

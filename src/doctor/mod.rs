@@ -1,8 +1,11 @@
-//! `itinera doctor`: the orders that need a person, each with what to do.
+//! `itinera doctor`: whether the providers answer (`providers`), and the orders that need a
+//! person, each with what to do.
 //!
 //! Recovery settles whatever the providers let it settle. What is left is for an operator: a
 //! booking a provider would not cancel, a hold it would not release, a refund it refused, or a
 //! call whose outcome the provider still has not confirmed long after it was sent.
+
+pub mod providers;
 
 use chrono::{DateTime, Duration, Utc};
 
