@@ -14,18 +14,41 @@ fn doctor(h: &Harness, args: &[&str]) -> (Option<i32>, String) {
 
 /// `itinera doctor` on the harness's data, with more settings in the environment.
 fn doctor_with(h: &Harness, args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+    let output = doctor_output(h, args, envs);
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+fn doctor_output(h: &Harness, args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
         .arg("doctor")
         .args(args)
         .env("ITINERA_DATA_DIR", h.dir.path())
         .env("RUST_LOG", "warn")
         .envs(envs.iter().copied())
         .output()
-        .unwrap();
-    (
-        output.status.code(),
-        String::from_utf8(output.stdout).unwrap(),
-    )
+        .unwrap()
+}
+
+/// Amadeus (with `secret`) and Duffel configured against their fakes.
+fn real_providers<'a>(
+    duffel: &'a FakeDuffel,
+    amadeus: &'a FakeAmadeus,
+    secret: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("ITINERA_DUFFEL_ACCESS_TOKEN", duffel_fake::TOKEN),
+        ("ITINERA_DUFFEL_BASE_URL", &duffel.base_url),
+        ("ITINERA_AMADEUS_CLIENT_ID", amadeus_fake::CLIENT_ID),
+        ("ITINERA_AMADEUS_CLIENT_SECRET", secret),
+        ("ITINERA_AMADEUS_BASE_URL", &amadeus.base_url),
+        ("ITINERA_AMADEUS_AGENCY_EMAIL", "desk@agency.example"),
+        ("ITINERA_AMADEUS_CARD_NUMBER", amadeus_fake::CARD_NUMBER),
+        ("ITINERA_AMADEUS_CARD_EXPIRY", "2027-08"),
+        ("ITINERA_AMADEUS_CARD_HOLDER", "AGENCY DESK"),
+    ]
 }
 
 #[tokio::test]
@@ -49,21 +72,8 @@ async fn each_configured_provider_is_checked_and_one_refusing_the_credentials_sa
     let h = Harness::start().await;
     let duffel = FakeDuffel::start().await;
     let amadeus = FakeAmadeus::start().await;
-    let (code, report) = doctor_with(
-        &h,
-        &[],
-        &[
-            ("ITINERA_DUFFEL_ACCESS_TOKEN", duffel_fake::TOKEN),
-            ("ITINERA_DUFFEL_BASE_URL", &duffel.base_url),
-            ("ITINERA_AMADEUS_CLIENT_ID", amadeus_fake::CLIENT_ID),
-            ("ITINERA_AMADEUS_CLIENT_SECRET", "a-secret-amadeus-refuses"),
-            ("ITINERA_AMADEUS_BASE_URL", &amadeus.base_url),
-            ("ITINERA_AMADEUS_AGENCY_EMAIL", "desk@agency.example"),
-            ("ITINERA_AMADEUS_CARD_NUMBER", amadeus_fake::CARD_NUMBER),
-            ("ITINERA_AMADEUS_CARD_EXPIRY", "2027-08"),
-            ("ITINERA_AMADEUS_CARD_HOLDER", "AGENCY DESK"),
-        ],
-    );
+    let envs = real_providers(&duffel, &amadeus, "a-secret-amadeus-refuses");
+    let (code, report) = doctor_with(&h, &[], &envs);
     assert_eq!(
         code,
         Some(1),
@@ -90,6 +100,38 @@ async fn each_configured_provider_is_checked_and_one_refusing_the_credentials_sa
     );
     assert_eq!(duffel.received_on("GET", "/air/airlines").len(), 1);
     assert!(!report.contains("a-secret-amadeus-refuses"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_debug_log_shows_every_provider_call_without_its_credentials() {
+    let h = Harness::start().await;
+    let duffel = FakeDuffel::start().await;
+    let amadeus = FakeAmadeus::start().await;
+    let mut envs = real_providers(&duffel, &amadeus, amadeus_fake::CLIENT_SECRET);
+    envs.push(("RUST_LOG", "itinera=debug"));
+    let output = doctor_output(&h, &[], &envs);
+    let log = String::from_utf8(output.stderr).unwrap();
+
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    assert!(
+        log.contains(&format!(
+            "sending GET {}/air/airlines?limit=1",
+            duffel.base_url
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains("grant_type=client_credentials&client_id=[redacted]&client_secret=[redacted]"),
+        "{log}"
+    );
+    assert!(log.contains("status=200"), "{log}");
+    for secret in [
+        duffel_fake::TOKEN,
+        amadeus_fake::CLIENT_SECRET,
+        amadeus_fake::CARD_NUMBER,
+    ] {
+        assert!(!log.contains(secret), "{secret} leaked into the log: {log}");
+    }
 }
 
 #[tokio::test]

@@ -95,7 +95,7 @@ impl AntomPayments {
         let text = body.to_string();
         let time = chrono::Utc::now().timestamp_millis().to_string();
         let client_id = &self.settings.client_id;
-        let response = self
+        let request = self
             .http
             .post(format!(
                 "{}{path}",
@@ -108,10 +108,8 @@ impl AntomPayments {
                 "Signature",
                 self.settings.keys.sign(&path, client_id, &time, &text),
             )
-            .body(text)
-            .send()
-            .await
-            .map_err(|e| http::transport_error(NAME, &e))?;
+            .body(text);
+        let response = http::dispatch(NAME, request).await?;
         let status = response.status();
         if let Some(error) = http::status_error(NAME, status, response.headers()) {
             return Err(error.into());

@@ -106,14 +106,12 @@ impl PayPalPayments {
         {
             return Ok(token.clone());
         }
-        let response = self
+        let request = self
             .http
             .post(self.url("/v1/oauth2/token"))
             .basic_auth(&self.settings.client_id, Some(&self.settings.client_secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .map_err(|e| http::transport_error(NAME, &e))?;
+            .form(&[("grant_type", "client_credentials")]);
+        let response = http::dispatch(NAME, request).await?;
         let token: Token = read(response).await?;
         *cached = Some((
             token.access_token.clone(),
@@ -140,10 +138,7 @@ impl PayPalPayments {
                     .header("Content-Type", "application/json")
                     .body(body.clone());
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| http::transport_error(NAME, &e))?;
+            let response = http::dispatch(NAME, request).await?;
             if response.status() == StatusCode::UNAUTHORIZED && !refresh {
                 refresh = true;
                 continue;

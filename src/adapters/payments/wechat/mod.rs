@@ -180,7 +180,7 @@ impl WeChatPayments {
             url,
             &body,
         );
-        let response = self
+        let request = self
             .http
             .request(
                 method,
@@ -190,10 +190,10 @@ impl WeChatPayments {
             .header("Accept", "application/json")
             .header("Content-Type", "application/json")
             .header("Wechatpay-Serial", self.settings.platform.serial())
-            .body(body)
-            .send()
+            .body(body);
+        let response = http::dispatch(NAME, request)
             .await
-            .map_err(|e| PaymentError::from(http::transport_error(NAME, &e)))?;
+            .map_err(PaymentError::from)?;
         let status = response.status();
         if let Some(error) = http::status_error(NAME, status, response.headers()) {
             return Err(PaymentError::from(error).into());

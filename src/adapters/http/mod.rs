@@ -1,8 +1,12 @@
 //! What every HTTP provider adapter shares: one reqwest client (rustls, a per-call timeout, a user
-//! agent naming Itinera), and the reading of an answer's status into our provider errors. Each
-//! adapter maps its provider's error body; this module decides what the status alone says.
+//! agent naming Itinera), every call sent through `dispatch` (which logs it at debug level with
+//! secrets and personal data redacted), and the reading of an answer's status into our provider
+//! errors. Each adapter maps its provider's error body; this module decides what the status
+//! alone says.
 
-use std::time::Duration;
+mod redact;
+
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -34,16 +38,40 @@ pub struct Answer {
     pub body: String,
 }
 
+/// Sends `request`: the one place every provider call goes out, logged at debug level as
+/// `redact` shows it, with its status and how long it took.
+pub async fn dispatch(
+    provider: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, ProviderError> {
+    let (client, request) = request.build_split();
+    let request = request
+        .map_err(|e| ProviderError::rejected(provider, "unsendable_request", e.to_string()))?;
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(provider, "sending {}", redact::describe(&request));
+    }
+    let started = Instant::now();
+    let sent = client.execute(request).await;
+    let took_ms = started.elapsed().as_millis();
+    match &sent {
+        Ok(response) => tracing::debug!(
+            provider,
+            status = response.status().as_u16(),
+            took_ms,
+            "answered"
+        ),
+        Err(error) => tracing::debug!(provider, took_ms, "no answer: {error}"),
+    }
+    sent.map_err(|e| transport_error(provider, &e))
+}
+
 /// Sends `request` and reads its whole answer. No answer, or one cut short, is a transport
 /// error: nothing happened, or the outcome is unknown.
 pub async fn send(
     provider: &str,
     request: reqwest::RequestBuilder,
 ) -> Result<Answer, ProviderError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| transport_error(provider, &e))?;
+    let response = dispatch(provider, request).await?;
     let status = response.status();
     let headers = response.headers().clone();
     let body = match response.text().await {
