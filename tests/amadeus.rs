@@ -10,11 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use common::amadeus_fake::{CARD_NUMBER, CLIENT_ID, CLIENT_SECRET, FakeAmadeus};
+use common::amadeus_fake::{AGENCY_EMAIL, CARD_NUMBER, CLIENT_ID, CLIENT_SECRET, FakeAmadeus};
 use common::booking_attempt::Booking;
-use itinera::adapters::booking::amadeus::{
-    AgencyCard, AmadeusHotels, AmadeusSettings, Credentials,
-};
+use itinera::adapters::booking::amadeus::AmadeusHotels;
 use itinera::domain::idempotency::Operation;
 use itinera::domain::money::{Currency, Money};
 use itinera::domain::offer::{CancellationPolicy, Offer};
@@ -23,19 +21,8 @@ use itinera::domain::plan::Traveller;
 use itinera::ports::booking::{BookingError, SearchQuery};
 use itinera::ports::{BookingProvider, ProviderError, SystemClock};
 
-const AGENCY_EMAIL: &str = "desk@agency.example";
-
 fn adapter_with(fake: &FakeAmadeus, secret: &str) -> AmadeusHotels {
-    let settings = AmadeusSettings {
-        credentials: Credentials {
-            client_id: CLIENT_ID.into(),
-            client_secret: secret.into(),
-        },
-        base_url: fake.base_url.clone(),
-        card: AgencyCard::parse(CARD_NUMBER, "2027-08", "AGENCY DESK", Some("123")).unwrap(),
-        agency_email: AGENCY_EMAIL.into(),
-    };
-    AmadeusHotels::new(&settings, Arc::new(SystemClock)).unwrap()
+    AmadeusHotels::new(&fake.settings(secret), Arc::new(SystemClock)).unwrap()
 }
 
 fn adapter(fake: &FakeAmadeus) -> AmadeusHotels {

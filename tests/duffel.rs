@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use common::booking_attempt::Booking;
 use common::duffel_fake::{CURRENCY, FakeDuffel, TOKEN};
-use itinera::adapters::booking::duffel::{API_VERSION, DuffelFlights, DuffelSettings};
+use itinera::adapters::booking::duffel::{API_VERSION, DuffelFlights};
 use itinera::domain::idempotency::{IdempotencyKey, Operation};
 use itinera::domain::money::{Currency, Money};
 use itinera::domain::offer::{CancellationPolicy, Offer};
@@ -21,16 +21,8 @@ use itinera::domain::plan::Traveller;
 use itinera::ports::booking::{BookingError, Cabin, SearchQuery};
 use itinera::ports::{BookingProvider, ProviderError, SystemClock};
 
-fn settings(fake: &FakeDuffel, token: &str) -> DuffelSettings {
-    DuffelSettings {
-        access_token: token.to_string(),
-        base_url: fake.base_url.clone(),
-        supplier_timeout: Duration::from_millis(6500),
-    }
-}
-
 fn adapter(fake: &FakeDuffel, token: &str) -> DuffelFlights {
-    DuffelFlights::new(&settings(fake, token), Arc::new(SystemClock)).unwrap()
+    DuffelFlights::new(&fake.settings(token), Arc::new(SystemClock)).unwrap()
 }
 
 fn eur(amount: &str) -> Money {
@@ -485,7 +477,7 @@ mod flow {
     async fn with_duffel() -> (Harness, FakeDuffel) {
         let fake = FakeDuffel::start().await;
         let h = Harness::with(Options {
-            duffel: Some(settings(&fake, TOKEN)),
+            duffel: Some(fake.settings(TOKEN)),
             ..Options::default()
         })
         .await;

@@ -26,6 +26,8 @@ use super::fake_http::{Recorder, json_response};
 pub const CLIENT_ID: &str = "fake-amadeus-key";
 pub const CLIENT_SECRET: &str = "fake-amadeus-secret";
 pub const CURRENCY: &str = "EUR";
+/// The agency's e-mail the tests configure.
+pub const AGENCY_EMAIL: &str = "desk@agency.example";
 /// The agency card the tests configure.
 pub const CARD_NUMBER: &str = "4111111111111111";
 
@@ -106,6 +108,21 @@ impl FakeAmadeus {
             .with_state(fake.clone());
         super::fake_http::serve(listener, app);
         fake
+    }
+
+    /// Itinera's settings for this fake: its client id, the given secret, the agency's test
+    /// card and e-mail.
+    pub fn settings(&self, secret: &str) -> itinera::adapters::booking::amadeus::AmadeusSettings {
+        use itinera::adapters::booking::amadeus::{AgencyCard, AmadeusSettings, Credentials};
+        AmadeusSettings {
+            credentials: Credentials {
+                client_id: CLIENT_ID.into(),
+                client_secret: secret.into(),
+            },
+            base_url: self.base_url.clone(),
+            card: AgencyCard::parse(CARD_NUMBER, "2027-08", "AGENCY DESK", Some("123")).unwrap(),
+            agency_email: AGENCY_EMAIL.into(),
+        }
     }
 
     /// Every request received, oldest first.

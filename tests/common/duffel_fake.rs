@@ -106,6 +106,15 @@ impl FakeDuffel {
         fake
     }
 
+    /// Itinera's settings for this fake, signing in with `token`.
+    pub fn settings(&self, token: &str) -> itinera::adapters::booking::duffel::DuffelSettings {
+        itinera::adapters::booking::duffel::DuffelSettings {
+            access_token: token.to_string(),
+            base_url: self.base_url.clone(),
+            supplier_timeout: std::time::Duration::from_millis(6500),
+        }
+    }
+
     /// Every request received, oldest first.
     pub fn received(&self) -> Vec<Received> {
         self.books.lock().unwrap().recorder.received.clone()

@@ -169,6 +169,8 @@ pub struct Options {
     pub shared_dir: Option<std::path::PathBuf>,
     /// Duffel (a local fake) selling the flights instead of the sandbox.
     pub duffel: Option<itinera::adapters::booking::duffel::DuffelSettings>,
+    /// Amadeus (a local fake) selling the hotels instead of the sandbox.
+    pub amadeus: Option<itinera::adapters::booking::amadeus::AmadeusSettings>,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -210,6 +212,7 @@ impl Default for Options {
             profile: "local",
             shared_dir: None,
             duffel: None,
+            amadeus: None,
         }
     }
 }
@@ -232,6 +235,7 @@ impl Harness {
         config.policy = options.policy;
         config.risk = options.risk;
         config.duffel = options.duffel;
+        config.amadeus = options.amadeus;
         config.payments = std::iter::once(options.payment)
             .chain(options.fallback_payments)
             .collect();

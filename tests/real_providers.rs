@@ -1,0 +1,185 @@
+//! The core flow run against the fakes of real providers instead of the sandbox's travel
+//! inventory: Duffel sells the flight and Amadeus the hotel, over HTTP in their wire formats;
+//! the sandbox only takes the payment. A trip books at both, a cancellation refunds what Duffel
+//! gives back and says to contact the hotel for Amadeus's, and a hotel that fails after the
+//! flight was booked rolls back by cancelling the real (fake) Duffel order.
+
+mod common;
+
+use common::amadeus_fake::{self, FakeAmadeus};
+use common::duffel_fake::{self, FakeDuffel};
+use common::{Harness, Options, money};
+use serde_json::{Value, json};
+
+struct Trip {
+    h: Harness,
+    duffel: FakeDuffel,
+    amadeus: FakeAmadeus,
+}
+
+async fn with_real_providers() -> Trip {
+    let duffel = FakeDuffel::start().await;
+    let amadeus = FakeAmadeus::start().await;
+    let h = Harness::with(Options {
+        duffel: Some(duffel.settings(duffel_fake::TOKEN)),
+        amadeus: Some(amadeus.settings(amadeus_fake::CLIENT_SECRET)),
+        ..Options::default()
+    })
+    .await;
+    Trip { h, duffel, amadeus }
+}
+
+/// A Duffel flight to Paris (free to cancel) and an Amadeus hotel there (free to cancel with
+/// the hotel), approved: the plan id and the two offers.
+async fn approved_trip(h: &Harness) -> (String, Value, Value) {
+    let flights = h
+        .ok(
+            "search_flights",
+            json!({"origin": "LHR", "destination": "CDG", "date": h.day(20), "currency": "EUR"}),
+        )
+        .await;
+    let flight = flights["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["price"]["amount"] == "294.40")
+        .unwrap()
+        .clone();
+    assert_eq!(flight["provider"], "duffel");
+    let hotels = h
+        .ok(
+            "search_hotels",
+            json!({"city": "Paris", "check_in": h.day(20), "check_out": h.day(22), "currency": "EUR"}),
+        )
+        .await;
+    let offers = hotels["offers"].as_array().unwrap();
+    assert!(
+        offers.iter().all(|o| o["provider"] == "amadeus"),
+        "hotels come from Amadeus only: {hotels}"
+    );
+    let hotel = offers
+        .iter()
+        .find(|o| {
+            o["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("HOTEL LUMIERE FAKE")
+        })
+        .unwrap()
+        .clone();
+    assert_eq!(hotel["price"]["amount"], "280.00", "two nights at 140.00");
+    let plan = h
+        .ok(
+            "create_travel_plan",
+            json!({
+                "title": "Paris, really",
+                "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1990-05-17", "email": "ada@example.com", "phone": "+33 6 12 34 56 78", "title": "ms", "gender": "f"}],
+                "payment_method": "pm_sandbox_visa",
+                "items": [{"offer_id": flight["id"]}, {"offer_id": hotel["id"]}],
+            }),
+        )
+        .await;
+    let plan_id = plan["plan_id"].as_str().unwrap().to_string();
+    let approval = h
+        .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(approval["status"], "approved", "{approval}");
+    (plan_id, flight, hotel)
+}
+
+fn item<'a>(order: &'a Value, kind: &str) -> &'a Value {
+    order["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == kind)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_trip_books_its_flight_at_duffel_and_its_hotel_at_amadeus_and_charges_both() {
+    let Trip { h, duffel, amadeus } = with_real_providers().await;
+    let (plan_id, flight, hotel) = approved_trip(&h).await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+
+    let duffel_orders = duffel.orders();
+    let [(duffel_order, false)] = duffel_orders.as_slice() else {
+        panic!("one live order at Duffel: {duffel_orders:?}");
+    };
+    let hotel_orders = amadeus.orders();
+    assert_eq!(hotel_orders.len(), 1, "one hotel order at Amadeus");
+    let status = h
+        .ok("get_booking_status", json!({"order_id": order["order_id"]}))
+        .await;
+    let documents = status["documents"].as_array().unwrap();
+    let confirmation =
+        |kind: &str| documents.iter().find(|d| d["kind"] == kind).unwrap()["confirmation"].clone();
+    assert_eq!(
+        confirmation("hotel"),
+        hotel_orders[0]["hotelBookings"][0]["hotelProviderInformation"][0]["confirmationNumber"],
+        "{status}"
+    );
+    assert!(confirmation("flight").as_str().unwrap().starts_with("ZZ"));
+    assert!(!duffel_order.is_empty());
+    let total = money(&flight["price"])
+        .checked_add(&money(&hotel["price"]))
+        .unwrap();
+    assert_eq!(money(&status["captured"]), total, "{status}");
+    let guest = &hotel_orders[0]["guests"][0];
+    assert_eq!(guest["lastName"], "LOVELACE");
+}
+
+#[tokio::test]
+async fn cancelling_the_trip_refunds_the_flight_and_says_the_hotel_must_be_cancelled_with_it() {
+    let Trip { h, duffel, amadeus } = with_real_providers().await;
+    let (plan_id, flight, _) = approved_trip(&h).await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+
+    let cancelled = h
+        .call("cancel_booking", json!({"order_id": order["order_id"]}))
+        .await;
+    let status = h
+        .ok("get_booking_status", json!({"order_id": order["order_id"]}))
+        .await;
+    assert!(duffel.orders()[0].1, "the flight is cancelled at Duffel");
+    assert_eq!(
+        money(&status["refunded"]),
+        money(&flight["price"]),
+        "only what Duffel gave back is refunded: {cancelled:?} {status}"
+    );
+    let hotel = item(&status, "hotel");
+    assert_eq!(hotel["status"], "cancellation_failed", "{status}");
+    let why = hotel["failure"].as_str().unwrap();
+    assert!(why.contains("contact the hotel"), "{why}");
+    assert!(
+        why.contains(amadeus.orders()[0]["id"].as_str().unwrap()),
+        "names the Amadeus order: {why}"
+    );
+}
+
+#[tokio::test]
+async fn a_hotel_the_hotel_denies_rolls_back_the_flight_booked_at_duffel() {
+    let Trip { h, duffel, amadeus } = with_real_providers().await;
+    let (plan_id, _, _) = approved_trip(&h).await;
+    amadeus.next_order_status("DENIED");
+    let failure = h.failed_execution(&plan_id).await;
+    assert!(failure.contains("did not confirm the booking"), "{failure}");
+    assert!(failure.contains("nothing was charged"), "{failure}");
+
+    let orders = duffel.orders();
+    assert_eq!(orders.len(), 1, "the flight was booked first: {orders:?}");
+    assert!(orders[0].1, "and cancelled at Duffel in the rollback");
+    assert_eq!(
+        duffel.received_on("POST", "/air/order_cancellations")[0]
+            .json
+            .as_ref()
+            .unwrap()["data"]["order_id"],
+        orders[0].0.as_str()
+    );
+}
