@@ -7,7 +7,8 @@ use rmcp::ServiceExt;
 use tokio_util::task::TaskTracker;
 
 use crate::adapters::booking::amadeus::AmadeusHotels;
-use crate::adapters::booking::duffel::DuffelFlights;
+use crate::adapters::booking::duffel::{DuffelFlights, DuffelProduct};
+use crate::adapters::booking::duffel_stays::DuffelStays;
 use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
 use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
 use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
@@ -229,7 +230,12 @@ fn booking_providers(
 ) -> Result<Vec<Arc<dyn BookingProvider>>, AppError> {
     let mut providers: Vec<Arc<dyn BookingProvider>> = Vec::new();
     if let Some(settings) = &config.duffel {
-        providers.push(Arc::new(DuffelFlights::new(settings, Arc::clone(clock))?));
+        if settings.products.contains(&DuffelProduct::Flights) {
+            providers.push(Arc::new(DuffelFlights::new(settings, Arc::clone(clock))?));
+        }
+        if settings.products.contains(&DuffelProduct::Stays) {
+            providers.push(Arc::new(DuffelStays::new(settings, Arc::clone(clock))?));
+        }
     }
     if let Some(settings) = &config.amadeus {
         providers.push(Arc::new(AmadeusHotels::new(settings, Arc::clone(clock))?));

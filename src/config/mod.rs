@@ -351,6 +351,7 @@ mod tests {
 
     #[test]
     fn duffel_takes_a_test_token_only_and_is_off_without_one() {
+        use crate::adapters::booking::duffel::DuffelProduct;
         let parse = parse_args;
         assert!(parse(&[]).unwrap().duffel.is_none());
         let config = parse(&["--duffel-access-token", "duffel_test_abc"]).unwrap();
@@ -358,6 +359,22 @@ mod tests {
         assert_eq!(duffel.base_url, "https://api.duffel.com");
         assert_eq!(duffel.access_token, "duffel_test_abc");
         assert!(!format!("{duffel:?}").contains("duffel_test_abc"));
+        assert_eq!(
+            duffel.products,
+            [DuffelProduct::Flights],
+            "flights by default"
+        );
+        let both = parse(&[
+            "--duffel-access-token",
+            "duffel_test_abc",
+            "--duffel-products",
+            "flights,stays",
+        ])
+        .unwrap();
+        assert_eq!(
+            both.duffel.unwrap().products,
+            [DuffelProduct::Flights, DuffelProduct::Stays]
+        );
         assert_eq!(
             duffel.supplier_timeout,
             std::time::Duration::from_millis(6500)

@@ -76,6 +76,7 @@ impl Settings {
         Ok(Some(DuffelSettings {
             access_token: token.expose().to_string(),
             base_url: self.duffel_base_url.clone(),
+            products: self.duffel_products.clone(),
             supplier_timeout: supplier_timeout(self.search_deadline_ms),
         }))
     }

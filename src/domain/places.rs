@@ -36,43 +36,70 @@ pub struct City {
     pub code: &'static str,
     pub name: &'static str,
     pub country: &'static str,
+    /// Its centre, for providers that search around a point (Duffel Stays).
+    pub centre: Centre,
+}
+
+/// A point on the map in ten-thousandths of a degree (about 11 m): whole numbers, so a city
+/// stays comparable and hashable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Centre {
+    latitude_e4: i32,
+    longitude_e4: i32,
+}
+
+impl Centre {
+    /// Latitude in decimal degrees (WGS 84), north positive.
+    pub fn latitude(&self) -> f64 {
+        f64::from(self.latitude_e4) / 10_000.0
+    }
+
+    /// Longitude in decimal degrees (WGS 84), east positive.
+    pub fn longitude(&self) -> f64 {
+        f64::from(self.longitude_e4) / 10_000.0
+    }
 }
 
 macro_rules! cities {
-    ($($ident:ident = $code:literal, $name:literal, $country:literal;)*) => {
-        $(const $ident: City = City { code: $code, name: $name, country: $country };)*
+    ($($ident:ident = $code:literal, $name:literal, $country:literal, $lat:literal, $lon:literal;)*) => {
+        $(const $ident: City = City {
+            code: $code,
+            name: $name,
+            country: $country,
+            centre: Centre { latitude_e4: $lat, longitude_e4: $lon },
+        };)*
         const CITIES: &[City] = &[$($ident),*];
     };
 }
 
 cities! {
-    AMS = "AMS", "Amsterdam", "NL";
-    BCN = "BCN", "Barcelona", "ES";
-    BER = "BER", "Berlin", "DE";
-    BJS = "BJS", "Beijing", "CN";
-    BKK = "BKK", "Bangkok", "TH";
-    CHI = "CHI", "Chicago", "US";
-    DXB = "DXB", "Dubai", "AE";
-    FRA = "FRA", "Frankfurt", "DE";
-    HKG = "HKG", "Hong Kong", "HK";
-    IST = "IST", "Istanbul", "TR";
-    LAX = "LAX", "Los Angeles", "US";
-    LIS = "LIS", "Lisbon", "PT";
-    LON = "LON", "London", "GB";
-    MAD = "MAD", "Madrid", "ES";
-    MIL = "MIL", "Milan", "IT";
-    NYC = "NYC", "New York", "US";
-    OSA = "OSA", "Osaka", "JP";
-    PAR = "PAR", "Paris", "FR";
-    ROM = "ROM", "Rome", "IT";
-    SEL = "SEL", "Seoul", "KR";
-    SFO = "SFO", "San Francisco", "US";
-    SHA = "SHA", "Shanghai", "CN";
-    SIN = "SIN", "Singapore", "SG";
-    SYD = "SYD", "Sydney", "AU";
-    TYO = "TYO", "Tokyo", "JP";
-    YTO = "YTO", "Toronto", "CA";
-    ZRH = "ZRH", "Zurich", "CH";
+    AMS = "AMS", "Amsterdam", "NL", 523676, 49041;
+    BCN = "BCN", "Barcelona", "ES", 413874, 21686;
+    BER = "BER", "Berlin", "DE", 525200, 134050;
+    BJS = "BJS", "Beijing", "CN", 399042, 1164074;
+    BKK = "BKK", "Bangkok", "TH", 137563, 1005018;
+    CHI = "CHI", "Chicago", "US", 418781, -876298;
+    DXB = "DXB", "Dubai", "AE", 252048, 552708;
+    FRA = "FRA", "Frankfurt", "DE", 501109, 86821;
+    HKG = "HKG", "Hong Kong", "HK", 223193, 1141694;
+    IST = "IST", "Istanbul", "TR", 410082, 289784;
+    LAX = "LAX", "Los Angeles", "US", 340522, -1182437;
+    LIS = "LIS", "Lisbon", "PT", 387223, -91393;
+    LON = "LON", "London", "GB", 515074, -1278;
+    MAD = "MAD", "Madrid", "ES", 404168, -37038;
+    MIL = "MIL", "Milan", "IT", 454642, 91900;
+    NYC = "NYC", "New York", "US", 407128, -740060;
+    OSA = "OSA", "Osaka", "JP", 346937, 1355023;
+    PAR = "PAR", "Paris", "FR", 488566, 23522;
+    ROM = "ROM", "Rome", "IT", 419028, 124964;
+    SEL = "SEL", "Seoul", "KR", 375665, 1269780;
+    SFO = "SFO", "San Francisco", "US", 377749, -1224194;
+    SHA = "SHA", "Shanghai", "CN", 312304, 1214737;
+    SIN = "SIN", "Singapore", "SG", 13521, 1038198;
+    SYD = "SYD", "Sydney", "AU", -338688, 1512093;
+    TYO = "TYO", "Tokyo", "JP", 356762, 1396503;
+    YTO = "YTO", "Toronto", "CA", 436532, -793832;
+    ZRH = "ZRH", "Zurich", "CH", 473769, 85417;
 }
 
 const AIRPORTS: &[Airport] = &[

@@ -2,3 +2,4 @@
 
 pub mod amadeus;
 pub mod duffel;
+pub mod duffel_stays;

@@ -15,6 +15,9 @@ use crate::adapters::http::{self, Answer};
 use crate::ports::ProviderError;
 use crate::ports::booking::BookingError;
 
+/// Duffel's largest page.
+const PAGE_LIMIT: &str = "200";
+
 /// The API version the wire structs follow (the JS SDK's default).
 pub const API_VERSION: &str = "v2";
 
@@ -69,6 +72,36 @@ impl Client {
             .answer(self.request(reqwest::Method::GET, path).query(query))
             .await?;
         decode(answer)
+    }
+
+    /// The first item of a paginated list that `matches`, following the cursor for at most
+    /// `max_pages` pages (`limit` per page). More pages than that leave the answer unknown:
+    /// the item may be on a page not read.
+    pub async fn find_in_pages<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        max_pages: usize,
+        matches: impl Fn(&T) -> bool,
+    ) -> Result<Option<T>, BookingError> {
+        let mut after: Option<String> = None;
+        for _ in 0..max_pages {
+            let mut page_query = query.to_vec();
+            page_query.push(("limit", PAGE_LIMIT));
+            if let Some(cursor) = &after {
+                page_query.push(("after", cursor.as_str()));
+            }
+            let page: Page<T> = self.get_page(path, &page_query).await?;
+            if let Some(found) = page.data.into_iter().find(|item| matches(item)) {
+                return Ok(Some(found));
+            }
+            match page.meta.after {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(None),
+            }
+        }
+        tracing::warn!("more than {max_pages} pages of {path} to search; the answer is unknown");
+        Err(unknown().into())
     }
 
     /// A POST with `body` wrapped in `{"data": …}`, or no body at all (confirm actions).

@@ -15,9 +15,9 @@
 //! `ListParamsOrders`, `CreateOrderPassenger`, `OrderPayment`; `shared.d.ts`:
 //! `FlightsConditions`). What Itinera lacks for Duffel is in the README's provider table.
 
-mod client;
+pub(super) mod client;
 mod mapping;
-mod wire;
+pub(super) mod wire;
 
 use std::sync::Arc;
 
@@ -43,8 +43,6 @@ use wire::{
 };
 
 const NAME: &str = "duffel";
-/// Duffel's largest page of orders.
-const PAGE_LIMIT: &str = "200";
 /// How many pages of a traveller's orders are searched for an earlier booking.
 const MAX_PAGES: usize = 10;
 
@@ -59,12 +57,23 @@ pub struct DuffelSettings {
     /// than Itinera's search deadline, so Duffel answers with the airlines that did answer
     /// rather than being left out of the results.
     pub supplier_timeout: std::time::Duration,
+    /// What Itinera sells through Duffel.
+    pub products: Vec<DuffelProduct>,
+}
+
+/// A Duffel product Itinera can sell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DuffelProduct {
+    Flights,
+    /// Duffel Stays: hotels, where the account has it.
+    Stays,
 }
 
 impl std::fmt::Debug for DuffelSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DuffelSettings")
             .field("base_url", &self.base_url)
+            .field("products", &self.products)
             .finish_non_exhaustive()
     }
 }
@@ -105,39 +114,21 @@ impl DuffelFlights {
             })
     }
 
-    /// The order an earlier attempt of this booking made, if it reached Duffel.
+    /// The order an earlier attempt of this booking made, if it reached Duffel. Too many orders
+    /// to be sure none is ours leaves it unknown: booking again could buy a second one.
     async fn order_made_under(
         &self,
         key: &IdempotencyKey,
         lead: &Traveller,
     ) -> Result<Option<Order>, BookingError> {
-        let mut after: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut query = vec![
-                ("passenger_name[]", lead.family_name.as_str()),
-                ("limit", PAGE_LIMIT),
-            ];
-            if let Some(cursor) = &after {
-                query.push(("after", cursor.as_str()));
-            }
-            let page: wire::Page<Order> = self.client.get_page("/air/orders", &query).await?;
-            if let Some(order) = page
-                .data
-                .into_iter()
-                .find(|order| order.made_under(key.as_str()))
-            {
-                return Ok(Some(order));
-            }
-            match page.meta.after {
-                Some(cursor) => after = Some(cursor),
-                None => return Ok(None),
-            }
-        }
-        // Too many orders to be sure none is ours: booking again could buy a second one.
-        tracing::warn!(
-            "more than {MAX_PAGES} pages of Duffel orders for the traveller; not booking blind"
-        );
-        Err(unknown().into())
+        self.client
+            .find_in_pages(
+                "/air/orders",
+                &[("passenger_name[]", lead.family_name.as_str())],
+                MAX_PAGES,
+                |order: &Order| order.made_under(key.as_str()),
+            )
+            .await
     }
 
     async fn create_order(
@@ -236,6 +227,29 @@ fn read(offer: &wire::Offer, city: City) -> Result<Offer, BookingError> {
     mapping::offer(offer, city).map_err(|e: UnreadableOffer| {
         ProviderError::rejected(NAME, "unreadable_offer", e.to_string()).into()
     })
+}
+
+/// Books through Duffel, which takes no idempotency key, without buying twice. A first send
+/// cannot have made anything yet: `create` runs. A send again first asks what the earlier
+/// attempt made (`earlier`, found by the key kept in the booking's metadata); nothing found
+/// while the first attempt may still be under way at the supplier (`ORDER_SETTLES_WITHIN`)
+/// leaves the outcome unknown rather than buying again.
+pub(super) async fn book_once(
+    now: chrono::DateTime<chrono::Utc>,
+    first_sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    earlier: impl std::future::Future<Output = Result<Option<BookingConfirmation>, BookingError>>,
+    create: impl std::future::Future<Output = Result<BookingConfirmation, BookingError>>,
+) -> Result<BookingConfirmation, BookingError> {
+    let Some(first_sent_at) = first_sent_at else {
+        return create.await;
+    };
+    if let Some(found) = earlier.await? {
+        return Ok(found);
+    }
+    if now - first_sent_at < ORDER_SETTLES_WITHIN {
+        return Err(unknown().into());
+    }
+    create.await
 }
 
 /// What the traveller holds for an order Duffel made: its PNR. An order cancelled since is no
@@ -387,21 +401,21 @@ impl BookingProvider for DuffelFlights {
             )
             .into());
         };
-        // A first send cannot have made an order yet: nothing to look for.
-        let Some(first_sent_at) = request.first_sent_at else {
-            return self.create_order(request).await;
-        };
-        if let Some(order) = self.order_made_under(request.idempotency_key, lead).await? {
-            tracing::info!(order = %order.id, "Duffel already booked this; not booking again");
-            return confirmation(order);
-        }
-        // The first attempt may still be booking with the airline, its order not listed yet:
-        // buying now could buy twice. It is sent again (retries, recovery) until it has had
-        // time to show.
-        if self.clock.now() - first_sent_at < ORDER_SETTLES_WITHIN {
-            return Err(unknown().into());
-        }
-        self.create_order(request).await
+        book_once(
+            self.clock.now(),
+            request.first_sent_at,
+            async {
+                match self.order_made_under(request.idempotency_key, lead).await? {
+                    Some(order) => {
+                        tracing::info!(order = %order.id, "Duffel already booked this; not booking again");
+                        confirmation(order).map(Some)
+                    }
+                    None => Ok(None),
+                }
+            },
+            self.create_order(request),
+        )
+        .await
     }
 
     async fn cancel(

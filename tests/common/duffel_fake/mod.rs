@@ -11,6 +11,8 @@
 //! not these strings. Like Duffel's create-order schema, it requires each passenger's `title`
 //! and `gender`.
 
+mod stays;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -60,6 +62,7 @@ struct Books {
     offers: HashMap<String, StoredOffer>,
     orders: Vec<StoredOrder>,
     cancellations: Vec<Value>,
+    stays: stays::StaysBooks,
     recorder: Recorder,
     next_id: u64,
     /// The next POST to a path ending so acts, but a 500 goes back instead of its answer.
@@ -93,6 +96,15 @@ impl FakeDuffel {
         };
         let app = Router::new()
             .route("/air/airlines", get(handle))
+            .route("/stays/search", post(handle))
+            .route(
+                "/stays/search_results/{id}/actions/fetch_all_rates",
+                post(handle),
+            )
+            .route("/stays/quotes", post(handle))
+            .route("/stays/bookings", post(handle).get(handle))
+            .route("/stays/bookings/{id}", get(handle))
+            .route("/stays/bookings/{id}/actions/cancel", post(handle))
             .route("/air/offer_requests", post(handle))
             .route("/air/offers/{id}", get(handle))
             .route("/air/orders", post(handle).get(handle))
@@ -106,12 +118,13 @@ impl FakeDuffel {
         fake
     }
 
-    /// Itinera's settings for this fake, signing in with `token`.
+    /// Itinera's settings for this fake, signing in with `token`, selling flights.
     pub fn settings(&self, token: &str) -> itinera::adapters::booking::duffel::DuffelSettings {
         itinera::adapters::booking::duffel::DuffelSettings {
             access_token: token.to_string(),
             base_url: self.base_url.clone(),
             supplier_timeout: std::time::Duration::from_millis(6500),
+            products: vec![itinera::adapters::booking::duffel::DuffelProduct::Flights],
         }
     }
 
@@ -156,6 +169,26 @@ impl FakeDuffel {
         let mut books = self.books.lock().unwrap();
         let offer = books.offers.get_mut(id).unwrap();
         offer.body["expires_at"] = json!(timestamp(Utc::now() - Duration::minutes(1)));
+    }
+
+    /// Every stay booking made, oldest first, as Duffel shows it.
+    pub fn stay_bookings(&self) -> Vec<Value> {
+        self.books.lock().unwrap().stays.bookings.clone()
+    }
+
+    /// What the stay bookings took from the balance.
+    pub fn stays_charged(&self) -> Decimal {
+        self.books.lock().unwrap().stays.charged
+    }
+
+    /// The stay rate now costs `total`.
+    pub fn reprice_stay(&self, rate: &str, total: &str) {
+        self.books.lock().unwrap().stays.reprice(rate, total);
+    }
+
+    /// The stay rate is sold out.
+    pub fn withdraw_stay(&self, rate: &str) {
+        self.books.lock().unwrap().stays.withdraw(rate);
     }
 
     /// Every order made, oldest first: (id, cancelled).
@@ -252,19 +285,36 @@ async fn handle(
     }
     let data = json.as_ref().map(|body| &body["data"]);
     let id = path.map(|Path(id)| id);
-    let answer = match (method.as_str(), uri.path()) {
-        ("POST", "/air/offer_requests") => offer_request(&mut books, &query, data),
-        ("GET", p) if p.starts_with("/air/offers/") => offer(&books, id.as_deref().unwrap()),
-        ("POST", "/air/orders") => create_order(&mut books, data),
-        ("GET", "/air/orders") => list_orders(&books, &query),
-        ("GET", "/air/airlines") => json_response(
-            200,
-            &json!({"meta": {"limit": 1, "after": null, "before": null}, "data": [{"id": "arl_00009VME7DAGiJjwomhv32", "name": "Duffel Airways", "iata_code": "ZZ"}]}),
-        ),
-        ("POST", "/air/order_cancellations") => create_cancellation(&mut books, data),
-        ("GET", "/air/order_cancellations") => list_cancellations(&books, &query),
-        ("POST", _) => confirm_cancellation(&mut books, id.as_deref().unwrap()),
-        _ => not_found("the route"),
+    let answer = if uri.path().starts_with("/stays/") {
+        let Books { stays, next_id, .. } = &mut *books;
+        let mut mint = |prefix: &str| {
+            *next_id += 1;
+            format!("{prefix}_0000FAKE{:08}", *next_id)
+        };
+        stays::handle(
+            stays,
+            &mut mint,
+            method.as_str(),
+            uri.path(),
+            id.as_deref(),
+            data,
+            &query,
+        )
+    } else {
+        match (method.as_str(), uri.path()) {
+            ("POST", "/air/offer_requests") => offer_request(&mut books, &query, data),
+            ("GET", p) if p.starts_with("/air/offers/") => offer(&books, id.as_deref().unwrap()),
+            ("POST", "/air/orders") => create_order(&mut books, data),
+            ("GET", "/air/orders") => list_orders(&books, &query),
+            ("GET", "/air/airlines") => json_response(
+                200,
+                &json!({"meta": {"limit": 1, "after": null, "before": null}, "data": [{"id": "arl_00009VME7DAGiJjwomhv32", "name": "Duffel Airways", "iata_code": "ZZ"}]}),
+            ),
+            ("POST", "/air/order_cancellations") => create_cancellation(&mut books, data),
+            ("GET", "/air/order_cancellations") => list_cancellations(&books, &query),
+            ("POST", _) => confirm_cancellation(&mut books, id.as_deref().unwrap()),
+            _ => not_found("the route"),
+        }
     };
     if method == Method::POST
         && books
