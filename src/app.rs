@@ -7,6 +7,7 @@ use rmcp::ServiceExt;
 use tokio_util::task::TaskTracker;
 
 use crate::adapters::booking::duffel::DuffelFlights;
+use crate::adapters::booking::viator::ViatorActivities;
 use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
 use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
 use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
@@ -211,6 +212,12 @@ fn booking_providers(
     let mut providers: Vec<Arc<dyn BookingProvider>> = Vec::new();
     if let Some(settings) = &config.duffel {
         providers.push(Arc::new(DuffelFlights::new(settings, Arc::clone(clock))?));
+    }
+    if let Some(settings) = &config.viator {
+        providers.push(Arc::new(ViatorActivities::new(
+            settings,
+            Arc::clone(clock),
+        )?));
     }
     let mut sandbox_booking = SandboxBooking::new(Arc::clone(sandbox));
     for kind in providers.iter().flat_map(|provider| provider.kinds()) {

@@ -169,6 +169,8 @@ pub struct Options {
     pub shared_dir: Option<std::path::PathBuf>,
     /// Duffel (a local fake) selling the flights instead of the sandbox.
     pub duffel: Option<itinera::adapters::booking::duffel::DuffelSettings>,
+    /// Viator (a local fake) selling the activities instead of the sandbox.
+    pub viator: Option<itinera::adapters::booking::viator::ViatorSettings>,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -210,6 +212,7 @@ impl Default for Options {
             profile: "local",
             shared_dir: None,
             duffel: None,
+            viator: None,
         }
     }
 }
@@ -232,6 +235,7 @@ impl Harness {
         config.policy = options.policy;
         config.risk = options.risk;
         config.duffel = options.duffel;
+        config.viator = options.viator;
         config.payments = std::iter::once(options.payment)
             .chain(options.fallback_payments)
             .collect();
@@ -525,6 +529,7 @@ pub mod duffel_fake;
 pub mod fake_http;
 pub mod paypal_fake;
 pub mod stripe_fake;
+pub mod viator_fake;
 pub mod wechat_fake;
 
 /// The approval page, as the person's browser uses it (the browser test drives a real one).

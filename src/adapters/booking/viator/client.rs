@@ -51,9 +51,8 @@ impl Client {
         body: &B,
     ) -> Result<reqwest::RequestBuilder, BookingError> {
         // `.json()` would set a Content-Type without Viator's version.
-        let body = serde_json::to_vec(body).map_err(|e| {
-            ProviderError::rejected(NAME, "unsendable_request", e.to_string())
-        })?;
+        let body = serde_json::to_vec(body)
+            .map_err(|e| ProviderError::rejected(NAME, "unsendable_request", e.to_string()))?;
         Ok(self
             .request(reqwest::Method::POST, path)
             .header("Content-Type", MEDIA_TYPE)
@@ -61,7 +60,10 @@ impl Client {
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, BookingError> {
-        decode(self.answer(self.request(reqwest::Method::GET, path)).await?)
+        decode(
+            self.answer(self.request(reqwest::Method::GET, path))
+                .await?,
+        )
     }
 
     pub async fn post<B: Serialize, T: DeserializeOwned>(

@@ -279,7 +279,10 @@ impl ViatorActivities {
 
     async fn cancel_quote(&self, reference: &str) -> Result<CancelQuote, BookingError> {
         self.client
-            .get(&format!("/bookings/{}/cancel-quote", path_segment(reference)))
+            .get(&format!(
+                "/bookings/{}/cancel-quote",
+                path_segment(reference)
+            ))
             .await
     }
 }
@@ -458,12 +461,7 @@ impl BookingProvider for ViatorActivities {
             .products
             .iter()
             .take(MAX_PRODUCTS as usize)
-            .map(|summary| {
-                (
-                    summary.product_code.clone(),
-                    Product::from_summary(summary),
-                )
-            })
+            .map(|summary| (summary.product_code.clone(), Product::from_summary(summary)))
             .collect();
         let wanted = Wanted {
             date: *date,
@@ -499,10 +497,7 @@ impl BookingProvider for ViatorActivities {
     async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
         let item = ItemRef::from_offer_id(&offer.id).map_err(|e| unreadable(&e.to_string()))?;
         let adults = mapping::participants(offer);
-        let Some(price) = self
-            .priced(&item, offer.price.currency(), adults)
-            .await?
-        else {
+        let Some(price) = self.priced(&item, offer.price.currency(), adults).await? else {
             return Err(no_longer_available(offer));
         };
         Ok(Offer {
@@ -513,8 +508,8 @@ impl BookingProvider for ViatorActivities {
     }
 
     async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
-        let item = ItemRef::from_offer_id(&request.offer.id)
-            .map_err(|e| unreadable(&e.to_string()))?;
+        let item =
+            ItemRef::from_offer_id(&request.offer.id).map_err(|e| unreadable(&e.to_string()))?;
         let partner_ref = mapping::partner_booking_ref(request.idempotency_key);
         // Sent before with no answer kept: what Viator made under our reference is the answer.
         if request.first_sent_at.is_some()

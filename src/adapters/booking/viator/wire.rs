@@ -16,7 +16,9 @@ impl<'de> Deserialize<'de> for Amount {
         let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
         let text = raw.get().trim();
         if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-            return Err(D::Error::custom(format!("a price must be a number, not {text}")));
+            return Err(D::Error::custom(format!(
+                "a price must be a number, not {text}"
+            )));
         }
         text.parse::<Decimal>()
             .or_else(|_| Decimal::from_scientific(text))
