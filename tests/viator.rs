@@ -43,9 +43,13 @@ fn day() -> NaiveDate {
 }
 
 fn paris(participants: u8, currency: &str) -> SearchQuery {
+    paris_on(day(), participants, currency)
+}
+
+fn paris_on(date: NaiveDate, participants: u8, currency: &str) -> SearchQuery {
     SearchQuery::Activities {
         city: City::parse("PAR").unwrap(),
-        date: day(),
+        date,
         participants,
         currency: Currency::parse(currency).unwrap(),
     }
@@ -194,9 +198,33 @@ async fn a_search_prices_each_bookable_item_of_the_city_s_destination_for_the_pa
         assert_eq!(offer.kind, ItemKind::Activity);
         assert_eq!(offer.city, City::parse("PAR").unwrap());
         assert_eq!((offer.starts_on, offer.ends_on), (date, date));
-        assert_eq!(offer.cancellation, CancellationPolicy::NonRefundable);
         assert!(offer.expires_at > chrono::Utc::now());
     }
+    let free_until = |days: i64, time: &str| CancellationPolicy::Refundable {
+        free_until: date
+            .and_time(chrono::NaiveTime::parse_from_str(time, "%H:%M").unwrap())
+            .and_utc()
+            - chrono::Duration::days(days)
+            - chrono::Duration::hours(14),
+        penalty: offers[0].price,
+    };
+    assert_eq!(
+        offers[0].cancellation,
+        free_until(1, "09:00"),
+        "STANDARD: free until a day before the start (14 h earlier for the time zone)"
+    );
+    assert_eq!(
+        offers[2].cancellation,
+        CancellationPolicy::NonRefundable,
+        "ALL_SALES_FINAL"
+    );
+    assert!(
+        matches!(offers[3].cancellation, CancellationPolicy::Refundable { penalty, .. } if penalty == eur("120.20")),
+        "CUSTOM: only the full refund window is promised"
+    );
+    let terms = fake.received_on("GET", "/products/5010EIFFEL");
+    assert_eq!(terms.len(), 1);
+    assert_viator_headers(&terms[0]);
     assert!(matches!(
         &offers[0].details,
         OfferDetails::Activity { name, start_time, duration_minutes: 120, participants: 2, .. }
@@ -247,7 +275,15 @@ async fn a_search_prices_each_bookable_item_of_the_city_s_destination_for_the_pa
 async fn search_quote_book_and_cancel_refund_viator_s_quote() {
     let fake = FakeViator::start().await;
     let viator = adapter(&fake, API_KEY);
-    let offer = offer_of(&viator, "Louvre", 2).await;
+    // Five days ahead: the Louvre's 50 % window.
+    let soon = chrono::Utc::now().date_naive() + chrono::Duration::days(5);
+    let offer = viator
+        .search(&paris_on(soon, 2, "EUR"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|offer| offer.title.starts_with("Louvre"))
+        .unwrap();
     assert_eq!(offer.price, eur("120.20"));
     assert_eq!(viator.quote(&offer).await.unwrap().price, offer.price);
     let quoted = fake.received_on("POST", "/availability/check");
@@ -257,7 +293,7 @@ async fn search_quote_book_and_cancel_refund_viator_s_quote() {
             "productCode": "3300LOUVRE",
             "productOptionCode": "STD",
             "startTime": "10:00",
-            "travelDate": day().to_string(),
+            "travelDate": soon.to_string(),
             "currency": "EUR",
             "paxMix": [{"ageBand": "ADULT", "numberOfTravelers": 2}],
         }),
@@ -312,7 +348,11 @@ async fn search_quote_book_and_cancel_refund_viator_s_quote() {
 
     let key = booking.key(Operation::Cancel);
     let receipt = viator.cancel(&confirmation.reference, &key).await.unwrap();
-    assert_eq!(receipt.refund, eur("60.10"), "half of 120.20, as quoted");
+    assert_eq!(
+        receipt.refund,
+        eur("60.10"),
+        "half of 120.20, as Viator quoted five days ahead"
+    );
     assert_eq!(fake.bookings()[0].status, "CANCELED");
     let quote = &fake.received_on(
         "GET",

@@ -47,19 +47,35 @@ const CUSTOMER_REASONS: &[&str] = &[
 ];
 const BILLING_CURRENCIES: &[&str] = &["USD", "CAD", "GBP", "AUD", "EUR"];
 
-/// One product of Paris: its code, title, minutes, items (option, start time, price per adult,
-/// available) and the share refunded on cancellation.
+/// A refund window: (dayRangeMin, dayRangeMax, percentageRefundable).
+type Window = (i64, Option<i64>, u32);
+/// A bookable item: (option, start time, price per adult, available).
+type ItemSpec = (
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    bool,
+);
+
+/// One product of Paris: its code, title, minutes, items, its cancellation policy type and
+/// refund windows.
 struct Product {
     code: &'static str,
     title: &'static str,
     minutes: u32,
-    items: &'static [(
-        Option<&'static str>,
-        Option<&'static str>,
-        &'static str,
-        bool,
-    )],
-    refund_percent: u32,
+    items: &'static [ItemSpec],
+    policy: &'static str,
+    windows: &'static [Window],
+}
+
+impl Product {
+    /// The share refunded when cancelling `days` days before the start.
+    fn refund_percent(&self, days: i64) -> u32 {
+        self.windows
+            .iter()
+            .find(|(min, max, _)| days >= *min && max.is_none_or(|max| days < max))
+            .map_or(0, |(_, _, percent)| *percent)
+    }
 }
 
 const PRODUCTS: &[Product] = &[
@@ -71,7 +87,8 @@ const PRODUCTS: &[Product] = &[
             (Some("TG1"), Some("09:00"), "45.50", true),
             (Some("TG1"), Some("14:00"), "45.50", true),
         ],
-        refund_percent: 100,
+        policy: "STANDARD",
+        windows: &[(1, None, 100), (0, Some(1), 0)],
     },
     Product {
         code: "2050SEINE",
@@ -81,14 +98,16 @@ const PRODUCTS: &[Product] = &[
             (None, None, "15.25", true),
             (Some("SUNSET"), Some("20:00"), "29.90", false),
         ],
-        refund_percent: 0,
+        policy: "ALL_SALES_FINAL",
+        windows: &[(0, None, 0)],
     },
     Product {
         code: "3300LOUVRE",
         title: "Louvre Skip-the-Line",
         minutes: 180,
         items: &[(Some("STD"), Some("10:00"), "60.10", true)],
-        refund_percent: 50,
+        policy: "CUSTOM",
+        windows: &[(7, None, 100), (2, Some(7), 50), (0, Some(2), 0)],
     },
 ];
 
@@ -110,8 +129,10 @@ pub struct StoredBooking {
     pub product: String,
     pub total: Decimal,
     pub currency: String,
-    refund_percent: u32,
+    pub travel_date: chrono::NaiveDate,
     not_cancellable: bool,
+    /// Set when cancelled: the share its cancellation refunded.
+    refund_percent: Option<u32>,
     pub booker: Value,
     pub communication: Value,
 }
@@ -161,6 +182,7 @@ impl FakeViator {
         let app = Router::new()
             .route("/partner/destinations", get(handle))
             .route("/partner/products/search", post(handle))
+            .route("/partner/products/{code}", get(handle))
             .route("/partner/availability/check", post(handle))
             .route("/partner/bookings/hold", post(handle))
             .route("/partner/bookings/book", post(handle))
@@ -332,6 +354,7 @@ async fn handle(
     let answer = match (method.as_str(), path) {
         ("GET", "/destinations") => destinations(),
         ("POST", "/products/search") => product_search(&body),
+        ("GET", p) if p.starts_with("/products/") => product(reference(p)),
         ("POST", "/availability/check") => availability(&books, &body),
         ("POST", "/bookings/hold") => hold(&mut books, &body),
         ("POST", "/bookings/book") => book(&mut books, &body),
@@ -351,7 +374,7 @@ async fn handle(
     answer
 }
 
-/// `/bookings/BR-1/cancel` → `BR-1`.
+/// `/bookings/BR-1/cancel` → `BR-1`, `/products/P1` → `P1`.
 fn reference(path: &str) -> &str {
     path.split('/').nth(2).unwrap_or_default()
 }
@@ -433,7 +456,7 @@ fn product_search(body: &Value) -> Response {
                     "pricing": {"summary": {"fromPrice": number(from)}, "currency": currency},
                     "destinations": [{"ref": PARIS.to_string(), "primary": true}],
                     "tags": [21972],
-                    "flags": if p.refund_percent == 100 { json!(["FREE_CANCELLATION"]) } else { json!([]) },
+                    "flags": if p.windows.iter().any(|w| w.2 == 100) { json!(["FREE_CANCELLATION"]) } else { json!([]) },
                     "confirmationType": "INSTANT",
                 })
             })
@@ -443,6 +466,53 @@ fn product_search(body: &Value) -> Response {
     };
     let total = products.len();
     json_response(200, &json!({"products": products, "totalCount": total}))
+}
+
+fn product(code: &str) -> Response {
+    let Some(product) = PRODUCTS.iter().find(|p| p.code == code) else {
+        return not_found(&format!("Product {code} not found"));
+    };
+    let windows: Vec<Value> = product
+        .windows
+        .iter()
+        .map(|(min, max, percent)| {
+            let mut window = json!({"dayRangeMin": min, "percentageRefundable": percent});
+            if let Some(max) = max {
+                window["dayRangeMax"] = json!(max);
+            }
+            window
+        })
+        .collect();
+    json_response(
+        200,
+        &json!({
+            "status": "ACTIVE",
+            "productCode": product.code,
+            "language": "en",
+            "createdAt": "2019-04-03T02:54:29.082753Z",
+            "title": product.title,
+            "timeZone": "Europe/Paris",
+            "description": format!("{} in Paris", product.title),
+            "ticketInfo": {"ticketTypes": ["MOBILE_ONLY"], "ticketsPerBooking": "ONE_PER_BOOKING"},
+            "logistics": {},
+            "additionalInfo": [],
+            "cancellationPolicy": {
+                "type": product.policy,
+                "description": "See the refund windows",
+                "cancelIfBadWeather": false,
+                "cancelIfInsufficientTravelers": false,
+                "refundEligibility": windows,
+            },
+            "bookingConfirmationSettings": {"confirmationType": "INSTANT"},
+            "bookingRequirements": {"minTravelersPerBooking": 1, "maxTravelersPerBooking": 9, "requiresAdultForBooking": false},
+            "bookingQuestions": [],
+            "tags": [21972],
+            "destinations": [{"ref": PARIS.to_string(), "primary": true}],
+            "pricingInfo": {"type": "PER_PERSON", "ageBands": [{"ageBand": "ADULT", "startAge": 18, "endAge": 99, "minTravelersPerBooking": 1, "maxTravelersPerBooking": 9}]},
+            "supplier": {"name": "Fake Paris Tours", "reference": "1234"},
+            "reviews": {"totalReviews": 0, "combinedAverageRating": 0},
+        }),
+    )
 }
 
 /// The item fields availability, hold and book share, checked.
@@ -613,7 +683,7 @@ fn booking_body(booking: &StoredBooking) -> Value {
         "lineItems": [],
         "totalPrice": {"price": price(booking.total)},
         "cancellationPolicy": {
-            "type": if booking.refund_percent == 100 { "STANDARD" } else if booking.refund_percent == 0 { "ALL_SALES_FINAL" } else { "CUSTOM" },
+            "type": product_of(booking).policy,
             "cancelIfBadWeather": false,
             "cancelIfInsufficientTravelers": false,
             "refundEligibility": [],
@@ -634,6 +704,9 @@ fn book(books: &mut Books, body: &Value) -> Response {
         Ok(total) => total,
         Err(refused) => return refused,
     };
+    let travel_date =
+        chrono::NaiveDate::parse_from_str(body["travelDate"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
     let partner_ref = body["partnerBookingRef"].as_str().unwrap_or_default();
     if partner_ref.trim().is_empty() || partner_ref.len() > 100 {
         return bad_request("partnerBookingRef is required, at most 100 characters");
@@ -699,8 +772,9 @@ fn book(books: &mut Books, body: &Value) -> Response {
         product: asked.product.code.to_string(),
         total,
         currency: asked.currency.to_string(),
-        refund_percent: asked.product.refund_percent,
+        travel_date,
         not_cancellable: false,
+        refund_percent: None,
         booker: body["bookerInfo"].clone(),
         communication: body["communication"].clone(),
     };
@@ -726,14 +800,23 @@ fn status(books: &Books, body: &Value) -> Response {
     }
 }
 
+fn product_of(booking: &StoredBooking) -> &'static Product {
+    PRODUCTS.iter().find(|p| p.code == booking.product).unwrap()
+}
+
+/// What cancelling today gives back, by the product's windows. A cancelled booking keeps the
+/// refund of its cancellation.
 fn refund_details(booking: &StoredBooking) -> Value {
     // A booking the supplier has not confirmed reports zeros.
     let (item, refund, percent) = if booking.status == "PENDING" {
         (Decimal::ZERO, Decimal::ZERO, 0)
     } else {
-        let refund = (booking.total * Decimal::from(booking.refund_percent) / Decimal::from(100))
-            .round_dp(2);
-        (booking.total, refund, booking.refund_percent)
+        let percent = booking.refund_percent.unwrap_or_else(|| {
+            let days = (booking.travel_date - Utc::now().date_naive()).num_days();
+            product_of(booking).refund_percent(days)
+        });
+        let refund = (booking.total * Decimal::from(percent) / Decimal::from(100)).round_dp(2);
+        (booking.total, refund, percent)
     };
     json!({
         "itemPrice": number(item),
@@ -784,5 +867,7 @@ fn cancel(books: &mut Books, reference: &str, body: &Value) -> Response {
         return declined("NOT_CANCELLABLE");
     }
     booking.status = "CANCELED";
+    let days = (booking.travel_date - Utc::now().date_naive()).num_days();
+    booking.refund_percent = Some(product_of(booking).refund_percent(days));
     json_response(200, &json!({"bookingId": reference, "status": "ACCEPTED"}))
 }

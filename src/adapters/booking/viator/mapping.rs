@@ -161,16 +161,50 @@ pub fn item_price(item: &wire::BookableItem, currency: &str) -> Result<Money, St
     money(total.price.partner_total_price, currency)
 }
 
-/// One available bookable item as an offer. The cancellation terms are Viator's to tell at
-/// booking (`cancellationPolicy`): availability does not give them, so an offer promises no
-/// refund (`NonRefundable`); what a cancellation gives back is Viator's cancel quote.
+/// The latest a start given in local time can be in UTC is 14 hours earlier (UTC+14), so a
+/// deadline taken 14 hours before the local time never falls after the real one (Viator gives
+/// the product's time zone by name, and Itinera has no time zone table).
+const MAX_UTC_OFFSET_HOURS: i64 = 14;
+
+/// The product's refund windows as our policy, which is only Itinera's estimate: what a
+/// cancellation gives back is Viator's quote. Only a full refund is promised: free until the
+/// end of the last 100 % window, nothing after (a partial window later is not promised). No
+/// terms, or no full refund at any time, is `NonRefundable`.
+pub fn policy(
+    terms: Option<&wire::CancellationTerms>,
+    item: &ItemRef,
+    price: Money,
+) -> CancellationPolicy {
+    let Some(days_before) = terms
+        .into_iter()
+        .flat_map(|terms| &terms.refund_eligibility)
+        .filter(|window| window.percentage_refundable >= 100)
+        .map(|window| window.day_range_min)
+        .min()
+    else {
+        return CancellationPolicy::NonRefundable;
+    };
+    let start = item
+        .start_time
+        .as_deref()
+        .and_then(|time| chrono::NaiveTime::parse_from_str(time, "%H:%M").ok())
+        .unwrap_or(chrono::NaiveTime::MIN);
+    let free_until = item.travel_date.and_time(start).and_utc()
+        - chrono::Duration::days(days_before.max(0))
+        - chrono::Duration::hours(MAX_UTC_OFFSET_HOURS);
+    CancellationPolicy::Refundable {
+        free_until,
+        penalty: price,
+    }
+}
+
+/// One available bookable item as an offer, under the product's cancellation policy.
 pub fn offer(
     item_ref: &ItemRef,
     product: &Product,
     price: Money,
-    city: City,
-    adults: u8,
-    expires_at: DateTime<Utc>,
+    cancellation: CancellationPolicy,
+    (city, adults, expires_at): (City, u8, DateTime<Utc>),
 ) -> Result<Offer, Unreadable> {
     let start_time = item_ref.start_time.clone().unwrap_or_default();
     let mut title = format!("{}, {}", product.title, item_ref.travel_date);
@@ -189,7 +223,7 @@ pub fn offer(
         city,
         starts_on: item_ref.travel_date,
         ends_on: item_ref.travel_date,
-        cancellation: CancellationPolicy::NonRefundable,
+        cancellation,
         expires_at,
         details: OfferDetails::Activity {
             name: product.title.clone(),
@@ -327,6 +361,47 @@ mod tests {
         let long = IdempotencyKey::recorded("k".repeat(200));
         let hashed = partner_booking_ref(&long);
         assert_eq!(hashed.len(), PARTNER_REF_PREFIX.len() + 64);
+    }
+
+    #[test]
+    fn only_a_full_refund_is_promised_and_no_later_than_its_window() {
+        let item = ItemRef {
+            product_code: "P".into(),
+            option_code: None,
+            travel_date: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+            start_time: Some("10:00".into()),
+        };
+        let price = Money::parse("120.20", "EUR").unwrap();
+        let window = |min, percent| wire::RefundWindow {
+            day_range_min: min,
+            percentage_refundable: percent,
+        };
+        // CUSTOM: all back from 7 days before, half from 2 to 7, nothing after.
+        let custom = wire::CancellationTerms {
+            refund_eligibility: vec![window(7, 100), window(2, 50), window(0, 0)],
+        };
+        let free_until = DateTime::parse_from_rfc3339("2026-12-02T20:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            policy(Some(&custom), &item, price),
+            CancellationPolicy::Refundable {
+                free_until,
+                penalty: price
+            },
+            "7 days before 10:00 local, 14 hours earlier for the time zone"
+        );
+        let final_sale = wire::CancellationTerms {
+            refund_eligibility: vec![window(0, 0)],
+        };
+        assert_eq!(
+            policy(Some(&final_sale), &item, price),
+            CancellationPolicy::NonRefundable
+        );
+        assert_eq!(
+            policy(None, &item, price),
+            CancellationPolicy::NonRefundable
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! destination for the city (`/destinations` carries airport codes, read once and kept), lists
 //! the destination's products for the day (`/products/search`), then asks the price of each of
 //! the first few for the party (`/availability/check`, adults only), so every offer is a real
-//! bookable item at Viator's `partnerTotalPrice`. A re-quote asks that price again; a booking
+//! bookable item at Viator's `partnerTotalPrice`, under the product's refund windows
+//! (`GET /products/{code}`, `cancellationPolicy`). A re-quote asks that price again; a booking
 //! checks it, holds the item (`/bookings/hold`) and books it (`/bookings/book`); a cancellation
 //! is Viator's quote (`cancel-quote`), then the cancellation, refunding the quote's amount.
 //!
@@ -178,6 +179,10 @@ impl ViatorActivities {
             .client
             .post("/availability/check", &product_only.item(currency, adults))
             .await?;
+        if !availability.bookable_items.iter().any(|b| b.available) {
+            return Ok(Vec::new());
+        }
+        let terms = self.cancellation_terms(code).await;
         let offers = availability
             .bookable_items
             .iter()
@@ -191,8 +196,15 @@ impl ViatorActivities {
                 let priced = mapping::item_price(bookable, &availability.currency)
                     .map_err(|problem| format!("{code}: {problem}"))
                     .and_then(|price| {
-                        mapping::offer(&item, product, price, city, adults, expires_at)
-                            .map_err(|e| e.to_string())
+                        let cancellation = mapping::policy(terms.as_ref(), &item, price);
+                        mapping::offer(
+                            &item,
+                            product,
+                            price,
+                            cancellation,
+                            (city, adults, expires_at),
+                        )
+                        .map_err(|e| e.to_string())
                     });
                 priced
                     .inspect_err(|error| tracing::warn!(%error, "Viator item skipped"))
@@ -201,6 +213,19 @@ impl ViatorActivities {
             .filter(|offer| offer.price.currency() == currency)
             .collect();
         Ok(offers)
+    }
+
+    /// The product's cancellation terms; without them (a failed call) its offers promise no
+    /// refund rather than go unsold.
+    async fn cancellation_terms(&self, code: &str) -> Option<wire::CancellationTerms> {
+        self.client
+            .get::<wire::ProductDetails>(&format!("/products/{}", path_segment(code)))
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(%error, product = code, "Viator product terms not read; offered as non-refundable");
+            })
+            .ok()
+            .and_then(|details| details.cancellation_policy)
     }
 
     /// The booking made under our reference, if Viator has one.

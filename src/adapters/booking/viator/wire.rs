@@ -102,6 +102,33 @@ impl ProductDuration {
     }
 }
 
+/// `GET /products/{code}`: of the product's content, only its cancellation terms matter here
+/// (an `INACTIVE` product has none).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductDetails {
+    pub cancellation_policy: Option<CancellationTerms>,
+}
+
+/// The policy's `type` (`STANDARD`, `ALL_SALES_FINAL`, `CUSTOM`) is not read: its windows say
+/// the same, exactly.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancellationTerms {
+    #[serde(default)]
+    pub refund_eligibility: Vec<RefundWindow>,
+}
+
+/// A share refunded for cancellations from `dayRangeMax` (absent: any time before) to
+/// `dayRangeMin` days before the start, in the product's time zone. Only where a window ends
+/// matters to Itinera's policy.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundWindow {
+    pub day_range_min: i64,
+    pub percentage_refundable: u32,
+}
+
 /// One bookable item as `/availability/check`, `/bookings/hold` and `/bookings/book` take it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
