@@ -524,17 +524,22 @@ struct Asked<'a> {
     adults: u64,
 }
 
-fn asked(body: &Value) -> Result<Asked<'_>, Response> {
+/// A refusal, boxed: a response is large.
+type Refused = Box<Response>;
+
+fn asked(body: &Value) -> Result<Asked<'_>, Refused> {
     let code = body["productCode"].as_str().unwrap_or_default();
     let Some(product) = PRODUCTS.iter().find(|p| p.code == code) else {
-        return Err(not_found(&format!("Product {code} not found")));
+        return Err(Box::new(not_found(&format!("Product {code} not found"))));
     };
     let date = body["travelDate"].as_str().unwrap_or_default();
     if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
-        return Err(bad_request("travelDate must be a date, YYYY-MM-DD"));
+        return Err(Box::new(bad_request(
+            "travelDate must be a date, YYYY-MM-DD",
+        )));
     }
     let Some(currency) = body["currency"].as_str() else {
-        return Err(bad_request("currency is required"));
+        return Err(Box::new(bad_request("currency is required")));
     };
     let pax = body["paxMix"].as_array().cloned().unwrap_or_default();
     let bands = ["ADULT", "SENIOR", "YOUTH", "CHILD", "INFANT", "TRAVELER"];
@@ -544,9 +549,9 @@ fn asked(body: &Value) -> Result<Asked<'_>, Response> {
                 || p["numberOfTravelers"].as_u64().unwrap_or(0) == 0
         })
     {
-        return Err(bad_request(
+        return Err(Box::new(bad_request(
             "paxMix must list age bands with a numberOfTravelers of at least 1",
-        ));
+        )));
     }
     let adults = pax
         .iter()
@@ -582,7 +587,7 @@ fn price(total: Decimal) -> Value {
 fn availability(books: &Books, body: &Value) -> Response {
     let asked = match asked(body) {
         Ok(asked) => asked,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let items: Vec<Value> = asked
         .product
@@ -624,12 +629,12 @@ fn availability(books: &Books, body: &Value) -> Response {
 }
 
 /// The one item asked, its total, or Viator's refusal.
-fn the_item(books: &Books, asked: &Asked) -> Result<Decimal, Response> {
+fn the_item(books: &Books, asked: &Asked) -> Result<Decimal, Refused> {
     if !BILLING_CURRENCIES.contains(&asked.currency) {
-        return Err(bad_request(&format!(
+        return Err(Box::new(bad_request(&format!(
             "Invalid currency {}: bookings are billed in USD, CAD, GBP, AUD or EUR",
             asked.currency
-        )));
+        ))));
     }
     let matching: Vec<_> = asked
         .product
@@ -638,9 +643,9 @@ fn the_item(books: &Books, asked: &Asked) -> Result<Decimal, Response> {
         .filter(|(option, time, _, _)| asked.option == *option && asked.time == *time)
         .collect();
     let [(_, _, listed, _)] = matching.as_slice() else {
-        return Err(bad_request(
+        return Err(Box::new(bad_request(
             "productOptionCode and startTime must name one bookable item",
-        ));
+        )));
     };
     Ok(per_adult(books, asked.product, listed) * Decimal::from(asked.adults))
 }
@@ -648,11 +653,11 @@ fn the_item(books: &Books, asked: &Asked) -> Result<Decimal, Response> {
 fn hold(books: &mut Books, body: &Value) -> Response {
     let asked = match asked(body) {
         Ok(asked) => asked,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let total = match the_item(books, &asked) {
         Ok(total) => total,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let reference = books.reference();
     books.holds.insert(reference.clone(), body.clone());
@@ -698,11 +703,11 @@ fn booking_body(booking: &StoredBooking) -> Value {
 fn book(books: &mut Books, body: &Value) -> Response {
     let asked = match asked(body) {
         Ok(asked) => asked,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let total = match the_item(books, &asked) {
         Ok(total) => total,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let travel_date =
         chrono::NaiveDate::parse_from_str(body["travelDate"].as_str().unwrap(), "%Y-%m-%d")
