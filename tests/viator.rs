@@ -672,6 +672,45 @@ async fn a_cancellation_whose_answer_was_lost_is_read_back_and_all_sales_final_r
     assert!(receipt.refund.is_zero());
 }
 
+/// A cancellation quoted just before another cancellation landed, or the activity started: Viator
+/// declines, and the adapter reads the earlier cancellation's refund, or refuses.
+#[tokio::test]
+async fn a_declined_cancellation_is_read_for_what_it_says() {
+    let fake = FakeViator::start().await;
+    let viator = adapter(&fake, API_KEY);
+    let offer = offer_of(&viator, "Eiffel", 1).await;
+    let booking = Booking::new();
+    let confirmation = booking.book(&viator, &offer, &[ada()]).await.unwrap();
+    let key = booking.key(Operation::Cancel);
+    viator.cancel(&confirmation.reference, &key).await.unwrap();
+    fake.stale_quote_next();
+    let receipt = viator.cancel(&confirmation.reference, &key).await.unwrap();
+    assert_eq!(
+        receipt.refund, offer.price,
+        "DECLINED + ALREADY_CANCELLED: the earlier cancellation's refund"
+    );
+    let quotes = fake.received_on(
+        "GET",
+        &format!("/bookings/{}/cancel-quote", confirmation.reference),
+    );
+    assert_eq!(quotes.len(), 3, "quoted again after the decline");
+
+    let other = Booking::new();
+    let started = other.book(&viator, &offer, &[ada()]).await.unwrap();
+    fake.start_activity(&started.reference);
+    fake.stale_quote_next();
+    let (code, message) = rejected_code(
+        viator
+            .cancel(&started.reference, &other.key(Operation::Cancel))
+            .await,
+    );
+    assert_eq!(code, "DECLINED");
+    assert!(
+        message.contains("NOT_CANCELLABLE") && message.contains("still stands"),
+        "{message}"
+    );
+}
+
 /// The whole flow with Viator selling the activity and the sandbox the hotel and the payment.
 mod flow {
     use super::*;

@@ -153,6 +153,9 @@ struct Books {
     book_answers: Vec<BookAnswer>,
     /// The next POST to a path ending so acts, but a 500 goes back instead of its answer.
     lose_answer_to: Option<&'static str>,
+    /// The next cancel quote reads `CANCELLABLE` whatever the booking's state, as one read just
+    /// before another cancellation landed.
+    stale_quote_next: bool,
     /// The next request is refused with 429: (Retry-After, RateLimit-Reset).
     rate_limit_next: Option<(Option<u64>, u64)>,
 }
@@ -274,6 +277,11 @@ impl FakeViator {
         booking.not_cancellable = true;
     }
 
+    /// The next cancel quote is read as if just before another cancellation or the start.
+    pub fn stale_quote_next(&self) {
+        self.books.lock().unwrap().stale_quote_next = true;
+    }
+
     /// Every booking made, oldest first.
     pub fn bookings(&self) -> Vec<StoredBooking> {
         self.books.lock().unwrap().bookings.clone()
@@ -359,7 +367,10 @@ async fn handle(
         ("POST", "/bookings/hold") => hold(&mut books, &body),
         ("POST", "/bookings/book") => book(&mut books, &body),
         ("POST", "/bookings/status") => status(&books, &body),
-        ("GET", p) if p.ends_with("/cancel-quote") => cancel_quote(&books, reference(p)),
+        ("GET", p) if p.ends_with("/cancel-quote") => {
+            let stale = std::mem::take(&mut books.stale_quote_next);
+            cancel_quote(&books, reference(p), stale)
+        }
         ("POST", p) if p.ends_with("/cancel") => cancel(&mut books, reference(p), &body),
         _ => not_found("The specified resource was not found"),
     };
@@ -831,11 +842,13 @@ fn refund_details(booking: &StoredBooking) -> Value {
     })
 }
 
-fn cancel_quote(books: &Books, reference: &str) -> Response {
+fn cancel_quote(books: &Books, reference: &str, stale: bool) -> Response {
     let Some(booking) = books.bookings.iter().find(|b| b.booking_ref == reference) else {
         return not_found(&format!("Booking {reference} not found"));
     };
-    let status = if booking.status == "CANCELED" {
+    let status = if stale {
+        "CANCELLABLE"
+    } else if booking.status == "CANCELED" {
         "CANCELLED"
     } else if booking.not_cancellable {
         "NOT_CANCELLABLE"
