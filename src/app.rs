@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 use crate::adapters::booking::amadeus::AmadeusHotels;
 use crate::adapters::booking::duffel::{DuffelFlights, DuffelProduct};
 use crate::adapters::booking::duffel_stays::DuffelStays;
+use crate::adapters::booking::viator::ViatorActivities;
 use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
 use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
 use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
@@ -239,6 +240,12 @@ fn booking_providers(
     }
     if let Some(settings) = &config.amadeus {
         providers.push(Arc::new(AmadeusHotels::new(settings, Arc::clone(clock))?));
+    }
+    if let Some(settings) = &config.viator {
+        providers.push(Arc::new(ViatorActivities::new(
+            settings,
+            Arc::clone(clock),
+        )?));
     }
     let mut sandbox_booking = SandboxBooking::new(Arc::clone(sandbox));
     for kind in providers.iter().flat_map(|provider| provider.kinds()) {

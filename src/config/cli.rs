@@ -38,6 +38,8 @@ Environment variables (each also has the flag shown above):
   ITINERA_AMADEUS_CARD_EXPIRY    its expiry, YYYY-MM
   ITINERA_AMADEUS_CARD_HOLDER    the name on it
   ITINERA_AMADEUS_CARD_CVC       its security code (optional, recommended)
+  ITINERA_VIATOR_API_KEY         Viator Partner API key (exp-api-key): activities are searched and booked at Viator
+  ITINERA_VIATOR_BASE_URL        Viator's API address (default: https://api.sandbox.viator.com/partner; api.viator.com refused in sandbox mode)
   ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
   ITINERA_WEBHOOK_PUBLIC_URL     public address of `itinera webhooks`, told to providers that ask (Antom)
   ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode)
@@ -319,6 +321,18 @@ pub struct Settings {
     /// The card's security code. Prefer the variable.
     #[arg(long, env = "ITINERA_AMADEUS_CARD_CVC", global = true)]
     pub amadeus_card_cvc: Option<Secret>,
+    /// Viator Partner API key (`exp-api-key`); set, activities are searched and booked at Viator
+    /// instead of the sandbox. Prefer the variable.
+    #[arg(long, env = "ITINERA_VIATOR_API_KEY", global = true)]
+    pub viator_api_key: Option<Secret>,
+    /// Viator's API address: its sandbox in sandbox mode; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_VIATOR_BASE_URL",
+        default_value = "https://api.sandbox.viator.com/partner",
+        global = true
+    )]
+    pub viator_base_url: String,
     /// PayPal REST app client id; in sandbox mode, a sandbox app's.
     #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
     pub paypal_client_id: Option<String>,

@@ -17,6 +17,7 @@ use chrono::Duration;
 
 use crate::adapters::booking::amadeus::AmadeusSettings;
 use crate::adapters::booking::duffel::DuffelSettings;
+use crate::adapters::booking::viator::ViatorSettings;
 use crate::adapters::sandbox::SandboxSettings;
 use crate::adapters::sandbox::faults::Faults;
 use std::sync::Arc;
@@ -105,6 +106,10 @@ pub enum ConfigError {
     AmadeusLiveHost,
     #[error(transparent)]
     AmadeusCard(#[from] crate::adapters::booking::amadeus::CardError),
+    #[error(
+        "ITINERA_VIATOR_BASE_URL is Viator's production API (api.viator.com): Viator keys carry no test or live mark, so in sandbox mode Itinera only talks to https://api.sandbox.viator.com/partner"
+    )]
+    ViatorProductionHost,
     #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
     RiskWindow(u32),
     #[error(transparent)]
@@ -142,6 +147,8 @@ pub struct Config {
     pub duffel: Option<DuffelSettings>,
     /// Amadeus, when configured: it sells the hotels instead of the sandbox.
     pub amadeus: Option<AmadeusSettings>,
+    /// Viator, when configured: it sells the activities instead of the sandbox.
+    pub viator: Option<ViatorSettings>,
 }
 
 impl Config {
@@ -172,6 +179,7 @@ impl Config {
             payments: vec![PaymentSettings::Sandbox],
             duffel: None,
             amadeus: None,
+            viator: None,
         }
     }
 
@@ -221,6 +229,7 @@ impl Config {
         config.payments = settings.payments()?;
         config.duffel = settings.duffel()?;
         config.amadeus = settings.amadeus()?;
+        config.viator = settings.viator()?;
         Ok(config)
     }
 }
@@ -395,6 +404,44 @@ mod tests {
             parse(&["--duffel-access-token", "duffel_live_abc"]),
             Err(ConfigError::DuffelLiveToken)
         ));
+    }
+
+    #[test]
+    fn viator_talks_to_its_sandbox_only_and_is_off_without_a_key() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["itinera", "--data-dir", "/data"];
+            all.extend_from_slice(args);
+            Config::from_settings(&Cli::parse_from(all).settings)
+        };
+        assert!(parse(&[]).unwrap().viator.is_none());
+        let key = "bcac8986-4c33-4fa0-ad3f-75409487026c";
+        let viator = parse(&["--viator-api-key", key]).unwrap().viator.unwrap();
+        assert_eq!(viator.base_url, "https://api.sandbox.viator.com/partner");
+        assert_eq!(viator.api_key, key);
+        assert!(!format!("{viator:?}").contains(key));
+        let fake = parse(&[
+            "--viator-api-key",
+            key,
+            "--viator-base-url",
+            "http://127.0.0.1:9999",
+        ])
+        .unwrap();
+        assert_eq!(fake.viator.unwrap().base_url, "http://127.0.0.1:9999");
+        for production in [
+            "https://api.viator.com/partner",
+            "https://API.viator.com/partner/",
+        ] {
+            let refused = parse(&["--viator-api-key", key, "--viator-base-url", production]);
+            assert!(
+                matches!(refused, Err(ConfigError::ViatorProductionHost)),
+                "{production}"
+            );
+        }
+        assert!(
+            ConfigError::ViatorProductionHost
+                .to_string()
+                .contains("no test or live mark")
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use clap::ValueEnum;
 use super::{ConfigError, Secret, Settings};
 use crate::adapters::booking::amadeus::{AgencyCard, AmadeusSettings, Credentials};
 use crate::adapters::booking::duffel::DuffelSettings;
+use crate::adapters::booking::viator::ViatorSettings;
 
 /// Whether `url` reaches WeChat Pay's own servers (any of its domains, or an address that cannot
 /// be read, which is not trusted either).
@@ -17,6 +18,18 @@ fn is_wechat_pay_itself(url: &str) -> bool {
     ["weixin.qq.com", "wechatpay.cn", "tenpay.com"]
         .iter()
         .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
+}
+
+/// Whether `url` reaches Viator's production API (`api.viator.com`), or cannot be read (not
+/// trusted either).
+fn is_viator_production(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return true;
+    };
+    parsed
+        .host_str()
+        .unwrap_or_default()
+        .eq_ignore_ascii_case("api.viator.com")
 }
 
 /// The payment providers Itinera can use.
@@ -140,6 +153,21 @@ impl Settings {
                 self.amadeus_card_cvc.as_ref().map(Secret::expose),
             )?,
             agency_email: email.clone(),
+        }))
+    }
+
+    /// Viator, if its key is set. Its keys carry no test or live mark, so sandbox mode refuses
+    /// Viator's production host instead: a sandbox key only works on the sandbox host anyway.
+    pub(super) fn viator(&self) -> Result<Option<ViatorSettings>, ConfigError> {
+        let Some(key) = &self.viator_api_key else {
+            return Ok(None);
+        };
+        if is_viator_production(&self.viator_base_url) {
+            return Err(ConfigError::ViatorProductionHost);
+        }
+        Ok(Some(ViatorSettings {
+            api_key: key.expose().to_string(),
+            base_url: self.viator_base_url.clone(),
         }))
     }
 

@@ -171,6 +171,8 @@ pub struct Options {
     pub duffel: Option<itinera::adapters::booking::duffel::DuffelSettings>,
     /// Amadeus (a local fake) selling the hotels instead of the sandbox.
     pub amadeus: Option<itinera::adapters::booking::amadeus::AmadeusSettings>,
+    /// Viator (a local fake) selling the activities instead of the sandbox.
+    pub viator: Option<itinera::adapters::booking::viator::ViatorSettings>,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -213,6 +215,7 @@ impl Default for Options {
             shared_dir: None,
             duffel: None,
             amadeus: None,
+            viator: None,
         }
     }
 }
@@ -236,6 +239,7 @@ impl Harness {
         config.risk = options.risk;
         config.duffel = options.duffel;
         config.amadeus = options.amadeus;
+        config.viator = options.viator;
         config.payments = std::iter::once(options.payment)
             .chain(options.fallback_payments)
             .collect();
@@ -531,6 +535,7 @@ pub mod duffel_fake;
 pub mod fake_http;
 pub mod paypal_fake;
 pub mod stripe_fake;
+pub mod viator_fake;
 pub mod wechat_fake;
 
 /// The approval page, as the person's browser uses it (the browser test drives a real one).

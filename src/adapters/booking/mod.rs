@@ -3,3 +3,4 @@
 pub mod amadeus;
 pub mod duffel;
 pub mod duffel_stays;
+pub mod viator;
