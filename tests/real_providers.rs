@@ -1,13 +1,15 @@
 //! The core flow run against the fakes of real providers instead of the sandbox's travel
-//! inventory: Duffel sells the flight and Amadeus the hotel, over HTTP in their wire formats;
-//! the sandbox only takes the payment. A trip books at both, a cancellation refunds what Duffel
-//! gives back and says to contact the hotel for Amadeus's, and a hotel that fails after the
-//! flight was booked rolls back by cancelling the real (fake) Duffel order.
+//! inventory: Duffel sells the flight, Amadeus the hotel and Viator the activity, over HTTP in
+//! their wire formats; the sandbox only takes the payment. A trip books at all three, a
+//! cancellation refunds what Duffel and Viator give back and says to contact the hotel for
+//! Amadeus's, and a hotel that fails after the flight was booked rolls back by cancelling the
+//! real (fake) Duffel order.
 
 mod common;
 
 use common::amadeus_fake::{self, FakeAmadeus};
 use common::duffel_fake::{self, FakeDuffel};
+use common::viator_fake::{self, FakeViator};
 use common::{Harness, Options, money};
 use serde_json::{Value, json};
 
@@ -15,23 +17,31 @@ struct Trip {
     h: Harness,
     duffel: FakeDuffel,
     amadeus: FakeAmadeus,
+    viator: FakeViator,
 }
 
 async fn with_real_providers() -> Trip {
     let duffel = FakeDuffel::start().await;
     let amadeus = FakeAmadeus::start().await;
+    let viator = FakeViator::start().await;
     let h = Harness::with(Options {
         duffel: Some(duffel.settings(duffel_fake::TOKEN)),
         amadeus: Some(amadeus.settings(amadeus_fake::CLIENT_SECRET)),
+        viator: Some(viator.settings(viator_fake::API_KEY)),
         ..Options::default()
     })
     .await;
-    Trip { h, duffel, amadeus }
+    Trip {
+        h,
+        duffel,
+        amadeus,
+        viator,
+    }
 }
 
-/// A Duffel flight to Paris (free to cancel) and an Amadeus hotel there (free to cancel with
-/// the hotel), approved: the plan id and the two offers.
-async fn approved_trip(h: &Harness) -> (String, Value, Value) {
+/// A Duffel flight to Paris (free to cancel), an Amadeus hotel there (free to cancel with the
+/// hotel) and the Eiffel Tower the next day at Viator, approved: the plan id and the offers.
+async fn approved_trip(h: &Harness) -> (String, Value, Value, Value) {
     let flights = h
         .ok(
             "search_flights",
@@ -68,6 +78,20 @@ async fn approved_trip(h: &Harness) -> (String, Value, Value) {
         .unwrap()
         .clone();
     assert_eq!(hotel["price"]["amount"], "280.00", "two nights at 140.00");
+    let activities = h
+        .ok(
+            "search_activities",
+            json!({"city": "Paris", "date": h.day(21), "participants": 1, "currency": "EUR"}),
+        )
+        .await;
+    let activity = activities["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["title"].as_str().unwrap().starts_with("Eiffel"))
+        .unwrap()
+        .clone();
+    assert_eq!(activity["provider"], "viator");
     let plan = h
         .ok(
             "create_travel_plan",
@@ -75,7 +99,7 @@ async fn approved_trip(h: &Harness) -> (String, Value, Value) {
                 "title": "Paris, really",
                 "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1990-05-17", "email": "ada@example.com", "phone": "+33 6 12 34 56 78", "title": "ms", "gender": "f"}],
                 "payment_method": "pm_sandbox_visa",
-                "items": [{"offer_id": flight["id"]}, {"offer_id": hotel["id"]}],
+                "items": [{"offer_id": flight["id"]}, {"offer_id": hotel["id"]}, {"offer_id": activity["id"]}],
             }),
         )
         .await;
@@ -84,7 +108,7 @@ async fn approved_trip(h: &Harness) -> (String, Value, Value) {
         .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
         .await;
     assert_eq!(approval["status"], "approved", "{approval}");
-    (plan_id, flight, hotel)
+    (plan_id, flight, hotel, activity)
 }
 
 fn item<'a>(order: &'a Value, kind: &str) -> &'a Value {
@@ -97,9 +121,14 @@ fn item<'a>(order: &'a Value, kind: &str) -> &'a Value {
 }
 
 #[tokio::test]
-async fn a_trip_books_its_flight_at_duffel_and_its_hotel_at_amadeus_and_charges_both() {
-    let Trip { h, duffel, amadeus } = with_real_providers().await;
-    let (plan_id, flight, hotel) = approved_trip(&h).await;
+async fn a_trip_books_at_duffel_amadeus_and_viator_and_charges_the_total() {
+    let Trip {
+        h,
+        duffel,
+        amadeus,
+        viator,
+    } = with_real_providers().await;
+    let (plan_id, flight, hotel, activity) = approved_trip(&h).await;
     let order = h
         .ok("execute_travel_plan", json!({"plan_id": plan_id}))
         .await;
@@ -124,8 +153,13 @@ async fn a_trip_books_its_flight_at_duffel_and_its_hotel_at_amadeus_and_charges_
     );
     assert!(confirmation("flight").as_str().unwrap().starts_with("ZZ"));
     assert!(!duffel_order.is_empty());
+    let tours = viator.bookings();
+    assert_eq!(tours.len(), 1, "one booking at Viator");
+    assert_eq!(tours[0].status, "CONFIRMED");
+    assert_eq!(confirmation("activity"), tours[0].booking_ref.as_str());
     let total = money(&flight["price"])
         .checked_add(&money(&hotel["price"]))
+        .and_then(|sum| sum.checked_add(&money(&activity["price"])))
         .unwrap();
     assert_eq!(money(&status["captured"]), total, "{status}");
     let guest = &hotel_orders[0]["guests"][0];
@@ -133,9 +167,15 @@ async fn a_trip_books_its_flight_at_duffel_and_its_hotel_at_amadeus_and_charges_
 }
 
 #[tokio::test]
-async fn cancelling_the_trip_refunds_the_flight_and_says_the_hotel_must_be_cancelled_with_it() {
-    let Trip { h, duffel, amadeus } = with_real_providers().await;
-    let (plan_id, flight, _) = approved_trip(&h).await;
+async fn cancelling_the_trip_refunds_flight_and_tour_and_says_the_hotel_must_be_cancelled_with_it()
+{
+    let Trip {
+        h,
+        duffel,
+        amadeus,
+        viator,
+    } = with_real_providers().await;
+    let (plan_id, flight, _, activity) = approved_trip(&h).await;
     let order = h
         .ok("execute_travel_plan", json!({"plan_id": plan_id}))
         .await;
@@ -149,9 +189,17 @@ async fn cancelling_the_trip_refunds_the_flight_and_says_the_hotel_must_be_cance
         .await;
     assert!(duffel.orders()[0].1, "the flight is cancelled at Duffel");
     assert_eq!(
+        viator.bookings()[0].status,
+        "CANCELED",
+        "the tour at Viator"
+    );
+    let given_back = money(&flight["price"])
+        .checked_add(&money(&activity["price"]))
+        .unwrap();
+    assert_eq!(
         money(&status["refunded"]),
-        money(&flight["price"]),
-        "only what Duffel gave back is refunded: {cancelled:?} {status}"
+        given_back,
+        "what Duffel and Viator gave back (both free to cancel 20 days ahead), not the hotel: {cancelled:?} {status}"
     );
     let hotel = item(&status, "hotel");
     assert_eq!(hotel["status"], "cancellation_failed", "{status}");
@@ -165,8 +213,13 @@ async fn cancelling_the_trip_refunds_the_flight_and_says_the_hotel_must_be_cance
 
 #[tokio::test]
 async fn a_hotel_the_hotel_denies_rolls_back_the_flight_booked_at_duffel() {
-    let Trip { h, duffel, amadeus } = with_real_providers().await;
-    let (plan_id, _, _) = approved_trip(&h).await;
+    let Trip {
+        h,
+        duffel,
+        amadeus,
+        viator,
+    } = with_real_providers().await;
+    let (plan_id, _, _, _) = approved_trip(&h).await;
     amadeus.next_order_status("DENIED");
     let failure = h.failed_execution(&plan_id).await;
     assert!(failure.contains("did not confirm the booking"), "{failure}");
@@ -181,5 +234,12 @@ async fn a_hotel_the_hotel_denies_rolls_back_the_flight_booked_at_duffel() {
             .as_ref()
             .unwrap()["data"]["order_id"],
         orders[0].0.as_str()
+    );
+    assert!(
+        viator
+            .bookings()
+            .iter()
+            .all(|tour| tour.status == "CANCELED"),
+        "a tour booked beside the hotel is cancelled at Viator too"
     );
 }

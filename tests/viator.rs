@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use common::viator_fake::{API_KEY, BookAnswer, FakeViator, MEDIA_TYPE, PARIS};
-use itinera::adapters::booking::viator::{ViatorActivities, ViatorSettings};
+use itinera::adapters::booking::viator::ViatorActivities;
 use itinera::domain::idempotency::{IdempotencyKey, Operation};
 use itinera::domain::ids::{ItemId, OrderId};
 use itinera::domain::money::{Currency, Money};
@@ -23,15 +23,8 @@ use itinera::ports::booking::{BookingConfirmation, BookingError, BookingRequest,
 use itinera::ports::{BookingProvider, ProviderError, SystemClock};
 use serde_json::json;
 
-fn settings(fake: &FakeViator, key: &str) -> ViatorSettings {
-    ViatorSettings {
-        api_key: key.to_string(),
-        base_url: fake.base_url.clone(),
-    }
-}
-
 fn adapter(fake: &FakeViator, key: &str) -> ViatorActivities {
-    ViatorActivities::new(&settings(fake, key), Arc::new(SystemClock)).unwrap()
+    ViatorActivities::new(&fake.settings(key), Arc::new(SystemClock)).unwrap()
 }
 
 fn eur(amount: &str) -> Money {
@@ -720,7 +713,7 @@ mod flow {
     async fn with_viator() -> (Harness, FakeViator) {
         let fake = FakeViator::start().await;
         let h = Harness::with(Options {
-            viator: Some(settings(&fake, API_KEY)),
+            viator: Some(fake.settings(API_KEY)),
             ..Options::default()
         })
         .await;

@@ -174,6 +174,14 @@ pub struct FakeViator {
 }
 
 impl FakeViator {
+    /// Itinera's settings for this fake, signing in with `key`.
+    pub fn settings(&self, key: &str) -> itinera::adapters::booking::viator::ViatorSettings {
+        itinera::adapters::booking::viator::ViatorSettings {
+            api_key: key.to_string(),
+            base_url: self.base_url.clone(),
+        }
+    }
+
     pub async fn start() -> FakeViator {
         let (listener, base_url) = super::fake_http::bind().await;
         // Viator's paths sit under `/partner`.
