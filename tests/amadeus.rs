@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use common::amadeus_fake::{AGENCY_EMAIL, CARD_NUMBER, CLIENT_ID, CLIENT_SECRET, FakeAmadeus};
 use common::booking_attempt::Booking;
 use itinera::adapters::booking::amadeus::AmadeusHotels;
@@ -77,6 +77,17 @@ async fn lumiere(amadeus: &AmadeusHotels) -> Offer {
         .unwrap()
 }
 
+/// The message of a booking the hotel may still hold, not counted as booked.
+fn held(result: Result<impl std::fmt::Debug, BookingError>) -> String {
+    match result {
+        Err(BookingError::MayHoldABooking { provider, message }) => {
+            assert_eq!(provider, "amadeus");
+            message
+        }
+        other => panic!("expected a booking the hotel may hold, got {other:?}"),
+    }
+}
+
 fn rejected(result: Result<impl std::fmt::Debug, BookingError>) -> (String, String) {
     match result {
         Err(BookingError::Provider(ProviderError::Rejected { code, message, .. })) => {
@@ -87,35 +98,32 @@ fn rejected(result: Result<impl std::fmt::Debug, BookingError>) -> (String, Stri
 }
 
 #[tokio::test]
-async fn a_search_prices_the_city_s_hotels_with_one_token_reused_for_every_call() {
+async fn a_search_prices_the_city_s_hotels_paid_when_booked_with_one_token_reused() {
     let fake = FakeAmadeus::start().await;
     let amadeus = adapter(&fake);
     let offers = amadeus.search(&paris(2)).await.unwrap();
 
     let prices: Vec<Money> = offers.iter().map(|o| o.price).collect();
-    assert_eq!(prices, [eur("420.00"), eur("285.00")]);
-    let free_until = DateTime::parse_from_rfc3339(&format!(
-        "{}T22:59:00Z",
-        check_in() - chrono::Duration::days(2)
-    ))
-    .unwrap()
-    .with_timezone(&Utc);
     assert_eq!(
-        offers[0].cancellation,
-        CancellationPolicy::Refundable {
-            free_until,
-            penalty: eur("140.00")
-        },
-        "free until the hotel's deadline (its own offset), then one night"
+        prices,
+        [eur("420.00"), eur("330.00")],
+        "the Marais Inn (285.00) is paid at the hotel: selling it would charge the traveller twice"
     );
-    assert_eq!(offers[1].cancellation, CancellationPolicy::NonRefundable);
+    let deadline = check_in() - chrono::Duration::days(2);
     for offer in &offers {
         assert_eq!(offer.provider, "amadeus");
         assert!(offer.id.as_str().starts_with("FAKEOFFER"));
         assert_eq!(offer.starts_on, check_in());
         assert_eq!(offer.ends_on, check_in() + chrono::Duration::days(3));
+        assert_eq!(
+            offer.cancellation,
+            CancellationPolicy::NonRefundable,
+            "Amadeus cannot cancel, and the hotel refunds the agency's card: nothing is promised back"
+        );
         assert!(
-            offer.title.contains("cancellation through the hotel only"),
+            offer
+                .title
+                .contains("no refund through Itinera; cancel with the hotel"),
             "{}",
             offer.title
         );
@@ -125,6 +133,18 @@ async fn a_search_prices_the_city_s_hotels_with_one_token_reused_for_every_call(
             .title
             .starts_with("HOTEL LUMIERE FAKE, Classic King Room, breakfast")
     );
+    assert!(
+        offers[0].title.ends_with(&format!(
+            "free until {deadline} 22:59 UTC, a penalty after)"
+        )),
+        "the hotel's deadline in its own offset, told in UTC: {}",
+        offers[0].title
+    );
+    assert!(
+        offers[1]
+            .title
+            .ends_with("cancel with the hotel: non-refundable)")
+    );
 
     let token = &fake.received_on("POST", "/v1/security/oauth2/token")[0];
     assert_eq!(token.field("grant_type"), Some("client_credentials"));
@@ -133,7 +153,10 @@ async fn a_search_prices_the_city_s_hotels_with_one_token_reused_for_every_call(
     let listed = &fake.received_on("GET", "/v1/reference-data/locations/hotels/by-city")[0];
     assert_eq!(listed.field("cityCode"), Some("PAR"));
     let searched = &fake.received_on("GET", "/v3/shopping/hotel-offers")[0];
-    assert_eq!(searched.field("hotelIds"), Some("FKPARLUM,FKPARMAR"));
+    assert_eq!(
+        searched.field("hotelIds"),
+        Some("FKPARLUM,FKPARMAR,FKPARBAS")
+    );
     assert_eq!(searched.field("adults"), Some("2"));
     assert_eq!(searched.field("currency"), Some("EUR"));
     assert_eq!(searched.field("roomQuantity"), Some("1"));
@@ -340,10 +363,16 @@ async fn a_booking_whose_answer_was_lost_is_never_sent_again() {
         ),
         "{lost:?}"
     );
-    let (code, message) = rejected(booking.book(&amadeus, &offer, &guests()).await);
-    assert_eq!(code, "unverifiable_resend");
+    let message = held(booking.book(&amadeus, &offer, &guests()).await);
     assert!(message.contains("HOTEL LUMIERE FAKE"), "{message}");
-    assert!(message.contains("Ada Lovelace"), "{message}");
+    assert!(
+        message.contains("under the lead traveller's name"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("Lovelace"),
+        "no name in what is logged: {message}"
+    );
     assert!(message.contains("ask the hotel"), "{message}");
     assert_eq!(
         fake.orders().len(),
@@ -355,25 +384,65 @@ async fn a_booking_whose_answer_was_lost_is_never_sent_again() {
     let restarted = adapter(&fake);
     let after_restart = Booking::new();
     after_restart.first_sent_ago(chrono::Duration::minutes(5));
-    let (code, _) = rejected(after_restart.book(&restarted, &offer, &guests()).await);
-    assert_eq!(code, "unverifiable_resend");
+    held(after_restart.book(&restarted, &offer, &guests()).await);
     assert_eq!(fake.orders().len(), 1);
 }
 
 #[tokio::test]
-async fn a_booking_amadeus_answered_without_booking_is_sent_again_and_books_once() {
+async fn a_hotel_order_amadeus_refused_is_sent_again_and_books_once() {
     let fake = FakeAmadeus::start().await;
     let amadeus = adapter(&fake);
     let offer = lumiere(&amadeus).await;
     let booking = Booking::new();
-    fake.fail_next(429, Some(1));
+    fake.fail_next_order(429);
 
     assert!(matches!(
         booking.book(&amadeus, &offer, &guests()).await,
         Err(BookingError::Provider(ProviderError::RateLimited { .. }))
     ));
+    assert_eq!(
+        fake.received_on("POST", "/v2/booking/hotel-orders").len(),
+        1
+    );
     booking.book(&amadeus, &offer, &guests()).await.unwrap();
     assert_eq!(fake.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn no_answer_to_the_re_pricing_is_an_outage_and_the_booking_goes_through_after() {
+    let fake = FakeAmadeus::start().await;
+    let amadeus = adapter(&fake);
+    let offer = lumiere(&amadeus).await;
+    let booking = Booking::new();
+    fake.fail_next(500, None);
+
+    let first = booking.book(&amadeus, &offer, &guests()).await;
+    assert!(
+        matches!(
+            first,
+            Err(BookingError::Provider(ProviderError::Unavailable { .. }))
+        ),
+        "the hotel order was never sent, so nothing can be booked: {first:?}"
+    );
+    assert!(
+        fake.received_on("POST", "/v2/booking/hotel-orders")
+            .is_empty()
+    );
+    booking.book(&amadeus, &offer, &guests()).await.unwrap();
+    assert_eq!(fake.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn an_offer_the_hotel_now_wants_paid_at_the_stay_is_not_booked() {
+    let fake = FakeAmadeus::start().await;
+    let amadeus = adapter(&fake);
+    let offer = lumiere(&amadeus).await;
+    fake.pay_at_hotel(offer.id.as_str());
+    let (code, message) = rejected(amadeus.quote(&offer).await);
+    assert_eq!(code, "paid_at_hotel");
+    assert!(message.contains("pay twice"), "{message}");
+    rejected(Booking::new().book(&amadeus, &offer, &guests()).await);
+    assert!(fake.orders().is_empty());
 }
 
 #[tokio::test]
@@ -383,8 +452,7 @@ async fn an_on_request_booking_is_not_counted_as_booked_and_says_what_to_release
     let offer = lumiere(&amadeus).await;
     fake.next_order_status("PENDING");
 
-    let (code, message) = rejected(Booking::new().book(&amadeus, &offer, &guests()).await);
-    assert_eq!(code, "on_request");
+    let message = held(Booking::new().book(&amadeus, &offer, &guests()).await);
     let order = &fake.orders()[0];
     assert!(message.contains(order["id"].as_str().unwrap()), "{message}");
     assert!(message.contains("ask the hotel to release it"), "{message}");

@@ -290,3 +290,26 @@ async fn rate_limits_outages_and_a_refused_token_are_told_apart() {
     assert!(message.contains("ITINERA_DUFFEL_ACCESS_TOKEN"), "{message}");
     assert_eq!(stays.search(&paris(1)).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_cancellation_whose_answer_says_nothing_of_the_refund_is_sent_to_a_person() {
+    let fake = FakeDuffel::start().await;
+    let stays = adapter(&fake, TOKEN);
+    let offer = stay_at(&stays, "450.00").await;
+    let booking = Booking::new();
+    let booked = booking.book(&stays, &offer, &[ada()]).await.unwrap();
+    fake.hide_stay_rates();
+
+    let (code, message) = rejected(
+        stays
+            .cancel(&booked.reference, &booking.key(Operation::Cancel))
+            .await,
+    );
+    assert_eq!(code, "refund_unknown");
+    assert!(message.contains("Duffel dashboard"), "{message}");
+    assert_eq!(
+        fake.stay_bookings()[0]["status"],
+        "cancelled",
+        "cancelled once at Duffel, not asked again forever"
+    );
+}

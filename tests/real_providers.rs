@@ -243,3 +243,36 @@ async fn a_hotel_the_hotel_denies_rolls_back_the_flight_booked_at_duffel() {
         "a tour booked beside the hotel is cancelled at Viator too"
     );
 }
+
+#[tokio::test]
+async fn a_room_taken_only_on_request_is_not_charged_and_itinera_doctor_says_to_release_it() {
+    let Trip {
+        h, amadeus, duffel, ..
+    } = with_real_providers().await;
+    let (plan_id, _, _, _) = approved_trip(&h).await;
+    amadeus.next_order_status("PENDING");
+    let failure = h.failed_execution(&plan_id).await;
+    assert!(failure.contains("nothing was charged"), "{failure}");
+    assert!(duffel.orders()[0].1, "the flight is rolled back");
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+        .arg("doctor")
+        .env("ITINERA_DATA_DIR", h.dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("amadeus may still hold a booking"),
+        "{report}"
+    );
+    assert!(
+        report.contains("only took the booking on request"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Ask amadeus whether it holds a booking for this order"),
+        "{report}"
+    );
+}

@@ -13,6 +13,7 @@ use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::{OrderId, OwnerId};
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::saga::{SagaStep, StepState};
+use crate::ports::booking::MAY_HOLD_A_BOOKING;
 use crate::ports::{Store, StoreError};
 
 /// One thing a person must look at.
@@ -60,6 +61,14 @@ fn diagnose(
     let detail = step.detail.as_deref().unwrap_or("no detail");
     let payment = payment_at(order, &step.key);
     match (step.operation.as_str(), step.state) {
+        ("book", StepState::Failed) if detail.contains(MAY_HOLD_A_BOOKING) => Some((
+            format!("booking {title} was not counted as booked, but {detail}"),
+            format!(
+                "Ask {} whether it holds a booking for this order (dates and lead traveller on order {}) and have it released; nothing was charged to the traveller for it",
+                item.map_or("the provider", |i| i.provider.as_str()),
+                order.id
+            ),
+        )),
         ("cancel", StepState::Failed) => Some((
             format!("cancelling {title} failed: {detail}"),
             format!(

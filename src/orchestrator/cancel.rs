@@ -5,6 +5,7 @@ use crate::domain::money::Money;
 use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus};
 use chrono::{DateTime, Utc};
 
+use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
 
 /// Items that may still be live at the provider and so can be cancelled.
@@ -88,10 +89,12 @@ impl Orchestrator {
                 Err(error) => {
                     item.status = ItemStatus::CancellationFailed;
                     item.failure = Some(format!("cancellation failed: {error}"));
-                    format!(
-                        "Could not cancel {}: {error}. Call cancel_booking again for it",
-                        item.title
-                    )
+                    let next = if error.retryable() || error.outcome_unknown() {
+                        "Call cancel_booking again for it"
+                    } else {
+                        "It needs a person, as the provider's answer says"
+                    };
+                    format!("Could not cancel {}: {error}. {next}", item.title)
                 }
             };
             self.record(&mut order, message).await?;

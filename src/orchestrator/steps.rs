@@ -39,7 +39,9 @@ impl CallError for BookingError {
     fn provider_failure(&self) -> Option<&ProviderError> {
         match self {
             BookingError::Provider(failure) => Some(failure),
-            BookingError::NoLongerAvailable { .. } | BookingError::OfferExpired { .. } => None,
+            BookingError::NoLongerAvailable { .. }
+            | BookingError::OfferExpired { .. }
+            | BookingError::MayHoldABooking { .. } => None,
         }
     }
 }

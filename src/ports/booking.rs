@@ -121,9 +121,18 @@ pub enum BookingError {
     NoLongerAvailable { provider: String, offer: String },
     #[error("the offer {offer} expired: search again to get a current price")]
     OfferExpired { offer: String },
+    /// Not booked for Itinera (nothing is charged for it), but the provider may still hold
+    /// something a person must release: a room taken only on request, a booking whose answer
+    /// was lost at a provider that cannot look bookings up. `itinera doctor` lists these.
+    #[error("{provider} may still hold a booking: {message}")]
+    MayHoldABooking { provider: String, message: String },
     #[error(transparent)]
     Provider(#[from] ProviderError),
 }
+
+/// The words a `MayHoldABooking` failure is recorded with, by which `itinera doctor` finds it
+/// in the saga log.
+pub const MAY_HOLD_A_BOOKING: &str = "may still hold a booking";
 
 #[async_trait]
 pub trait BookingProvider: Send + Sync {
@@ -149,4 +158,18 @@ pub trait BookingProvider: Send + Sync {
         reference: &str,
         idempotency_key: &IdempotencyKey,
     ) -> Result<CancellationReceipt, BookingError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_booking_left_at_the_provider_is_recorded_with_the_words_doctor_looks_for() {
+        let left = BookingError::MayHoldABooking {
+            provider: "amadeus".into(),
+            message: "ask the hotel".into(),
+        };
+        assert!(left.to_string().contains(MAY_HOLD_A_BOOKING));
+    }
 }

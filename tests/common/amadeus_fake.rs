@@ -31,7 +31,7 @@ pub const AGENCY_EMAIL: &str = "desk@agency.example";
 /// The agency card the tests configure.
 pub const CARD_NUMBER: &str = "4111111111111111";
 
-/// A hotel of the fake's inventory: Paris has two.
+/// A hotel of the fake's inventory: Paris has three.
 struct Hotel {
     id: &'static str,
     name: &'static str,
@@ -39,15 +39,18 @@ struct Hotel {
     nightly: Decimal,
     /// Free cancellation until two days before check-in, then one night's price; or none.
     refundable: bool,
+    /// `policies.paymentType`: `PREPAY` is paid when booked, `GUARANTEE` at the hotel.
+    payment_type: &'static str,
 }
 
-const HOTELS: [Hotel; 2] = [
+const HOTELS: [Hotel; 3] = [
     Hotel {
         id: "FKPARLUM",
         name: "HOTEL LUMIERE FAKE",
         city: "PAR",
         nightly: Decimal::from_parts(14000, 0, 0, false, 2),
         refundable: true,
+        payment_type: "PREPAY",
     },
     Hotel {
         id: "FKPARMAR",
@@ -55,6 +58,15 @@ const HOTELS: [Hotel; 2] = [
         city: "PAR",
         nightly: Decimal::from_parts(9500, 0, 0, false, 2),
         refundable: false,
+        payment_type: "GUARANTEE",
+    },
+    Hotel {
+        id: "FKPARBAS",
+        name: "BASTILLE ROOMS FAKE",
+        city: "PAR",
+        nightly: Decimal::from_parts(11000, 0, 0, false, 2),
+        refundable: false,
+        payment_type: "PREPAY",
     },
 ];
 
@@ -77,6 +89,8 @@ struct Books {
     next_status: Option<&'static str>,
     /// The next hotel order is made, but a 500 goes back instead of its answer.
     lose_next_order_answer: bool,
+    /// The next hotel order is refused with this status before anything is made.
+    fail_next_order: Option<u16>,
 }
 
 impl Books {
@@ -158,6 +172,11 @@ impl FakeAmadeus {
         self.books.lock().unwrap().next_status = Some(status);
     }
 
+    /// The next hotel order (and only it) is refused with this status, nothing made.
+    pub fn fail_next_order(&self, status: u16) {
+        self.books.lock().unwrap().fail_next_order = Some(status);
+    }
+
     /// The next hotel order is made, but its answer is lost (a 500 goes back).
     pub fn lose_next_order_answer(&self) {
         self.books.lock().unwrap().lose_next_order_answer = true;
@@ -172,6 +191,13 @@ impl FakeAmadeus {
             .get_mut(offer)
             .unwrap()
             .withdrawn = true;
+    }
+
+    /// The offer is now paid at the hotel (`GUARANTEE`).
+    pub fn pay_at_hotel(&self, offer: &str) {
+        let mut books = self.books.lock().unwrap();
+        let stored = books.offers.get_mut(offer).unwrap();
+        stored.body["policies"]["paymentType"] = json!("GUARANTEE");
     }
 
     /// The offer's total changes to `total`.
@@ -305,6 +331,14 @@ async fn handle(
             {
                 return error(415, 477, "INVALID FORMAT", "unsupported media type");
             }
+            if let Some(status) = books.fail_next_order.take() {
+                return error(
+                    status,
+                    38194,
+                    "Too many requests",
+                    "forced on the hotel order",
+                );
+            }
             let answer = create_order(&mut books, json.as_ref().map(|body| &body["data"]));
             if books.lose_next_order_answer && answer.status() == 201 {
                 books.lose_next_order_answer = false;
@@ -395,7 +429,7 @@ fn search(books: &mut Books, field: &dyn Fn(&str) -> Option<String>) -> Response
             "room": {"type": "A1K", "typeEstimated": {"category": "STANDARD_ROOM", "beds": 1, "bedType": "KING"}, "description": {"text": "Classic King Room, city view. Free wifi", "lang": "EN"}},
             "guests": {"adults": adults},
             "price": {"currency": CURRENCY, "base": format!("{:.2}", total), "total": format!("{:.2}", total), "sellingTotal": format!("{:.2}", total)},
-            "policies": {"paymentType": "GUARANTEE", "cancellations": cancellations},
+            "policies": {"paymentType": hotel.payment_type, "cancellations": cancellations},
             "self": format!("https://test.api.amadeus.com/v3/shopping/hotel-offers/{offer_id}"),
         });
         books.offers.insert(

@@ -53,6 +53,9 @@ pub async fn dispatch(
     let started = Instant::now();
     let sent = client.execute(request).await;
     let took_ms = started.elapsed().as_millis();
+    // A transport error's text carries the address with its query (a family name searched
+    // for): it is dropped before the error is logged or kept.
+    let sent = sent.map_err(reqwest::Error::without_url);
     match &sent {
         Ok(response) => tracing::debug!(
             provider,
@@ -95,7 +98,7 @@ pub async fn send(
 
 /// A request that got no answer. Before the request was sent (no connection), nothing can have
 /// happened; after, the provider may have acted.
-pub fn transport_error(provider: &str, error: &reqwest::Error) -> ProviderError {
+fn transport_error(provider: &str, error: &reqwest::Error) -> ProviderError {
     if error.is_connect() {
         ProviderError::unavailable(provider, format!("cannot connect: {error}"))
     } else {
@@ -181,6 +184,22 @@ mod tests {
             None
         );
         assert_eq!(status_error("p", StatusCode::OK, &headers), None);
+    }
+
+    #[tokio::test]
+    async fn a_call_that_cannot_connect_keeps_no_address_or_query_in_its_error() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = closed.local_addr().unwrap();
+        drop(closed);
+        let request = client(Duration::from_secs(2)).unwrap().get(format!(
+            "http://{address}/air/orders?passenger_name[]=Lovelace"
+        ));
+        let error = dispatch("duffel", request).await.unwrap_err();
+        let ProviderError::Unavailable { message, .. } = &error else {
+            panic!("nothing was sent: {error:?}");
+        };
+        assert!(message.starts_with("cannot connect"), "{message}");
+        assert!(!error.to_string().contains("Lovelace"), "{error}");
     }
 
     #[test]

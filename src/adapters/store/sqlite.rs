@@ -821,11 +821,13 @@ impl Store for SqliteStore {
             "SELECT * FROM orders o WHERE EXISTS ( \
                  SELECT 1 FROM saga_steps s WHERE s.order_id = o.id AND ( \
                      (s.operation IN ('cancel', 'void', 'refund') AND s.state = 'failed') \
+                     OR (s.operation = 'book' AND s.state = 'failed' AND s.detail LIKE ?1) \
                      OR (s.state IN ('intent', 'pending_reconciliation') \
                          AND (o.status IN ('draft', 'payment_pending', 'payment_processing', 'refund_requested') \
                               OR (s.operation = 'refund' AND o.goodwill_pending IS NOT NULL))))) \
              ORDER BY o.created_at, o.rowid",
         )
+        .bind(format!("%{}%", crate::ports::booking::MAY_HOLD_A_BOOKING))
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;

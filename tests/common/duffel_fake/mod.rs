@@ -186,6 +186,11 @@ impl FakeDuffel {
         self.books.lock().unwrap().stays.reprice(rate, total);
     }
 
+    /// Stay bookings are shown without their rooms and rates.
+    pub fn hide_stay_rates(&self) {
+        self.books.lock().unwrap().stays.hide_rates = true;
+    }
+
     /// The stay rate is sold out.
     pub fn withdraw_stay(&self, rate: &str) {
         self.books.lock().unwrap().stays.withdraw(rate);

@@ -91,6 +91,8 @@ pub struct StaysBooks {
     pub bookings: Vec<Value>,
     /// What the bookings took from the balance.
     pub charged: Decimal,
+    /// Bookings are shown without their rooms and rates.
+    pub hide_rates: bool,
 }
 
 impl StaysBooks {
@@ -136,8 +138,20 @@ pub fn handle(
     }
 }
 
-fn find<'a>(books: &'a StaysBooks, id: &str) -> Option<&'a Value> {
-    books.bookings.iter().find(|b| b["id"] == id)
+fn find(books: &StaysBooks, id: &str) -> Option<Value> {
+    books
+        .bookings
+        .iter()
+        .find(|b| b["id"] == id)
+        .map(|booking| shown(books, booking.clone()))
+}
+
+/// A booking as Duffel shows it: without rooms when told to.
+fn shown(books: &StaysBooks, mut booking: Value) -> Value {
+    if books.hide_rates {
+        booking["accommodation"]["rooms"] = json!([]);
+    }
+    booking
 }
 
 fn search(
@@ -385,5 +399,6 @@ fn cancel(books: &mut StaysBooks, id: &str) -> Response {
     }
     booking["status"] = json!("cancelled");
     booking["cancelled_at"] = json!(timestamp(Utc::now()));
-    json_response(200, &json!({"data": booking.clone()}))
+    let answer = booking.clone();
+    json_response(200, &json!({"data": shown(books, answer)}))
 }

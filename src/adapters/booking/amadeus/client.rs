@@ -155,7 +155,13 @@ impl Client {
                 ("client_id", self.credentials.client_id.as_str()),
                 ("client_secret", self.credentials.client_secret.as_str()),
             ]);
-        let answer = self.answer(request).await?;
+        // A sign-in books nothing: one with no answer is an outage, never an unknown outcome.
+        let answer = self.answer(request).await.map_err(|error| match error {
+            BookingError::Provider(ProviderError::OutcomeUnknown { .. }) => {
+                ProviderError::unavailable(NAME, "no answer to the sign-in").into()
+            }
+            other => other,
+        })?;
         if answer.status.is_success() {
             return serde_json::from_str(&answer.body).map_err(|error| {
                 ProviderError::unavailable(NAME, format!("unreadable token answer: {error}")).into()

@@ -1,9 +1,8 @@
 //! Amadeus's hotel offers as Itinera's, and Itinera's travellers as Amadeus's guests.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rust_decimal::Decimal;
 
-use super::wire::{self, CancellationRule, Guest};
+use super::wire::{self, CancellationRule, Guest, PaymentType};
 use crate::domain::ids::OfferId;
 use crate::domain::money::Money;
 use crate::domain::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
@@ -21,6 +20,13 @@ const OFFER_TRUSTED_FOR: Duration = Duration::minutes(30);
 pub struct UnreadableOffer {
     offer: String,
     problem: String,
+}
+
+/// Whether Itinera can sell the offer: paid in full when booked (`PREPAY`), with the agency's
+/// card. A `GUARANTEE`, `DEPOSIT` or `HOLDTIME` offer is paid, or finished paying, at the hotel:
+/// charging the traveller too would take the money twice.
+pub fn sellable(wire: &wire::HotelOffer) -> bool {
+    wire.policies.payment_type == Some(PaymentType::Prepay)
 }
 
 /// Reads one offer of one hotel, in `city`, at `now`.
@@ -53,16 +59,19 @@ pub fn offer(
         .as_deref()
         .map(|board| board.to_ascii_lowercase().replace('_', " "))
         .unwrap_or_else(|| "room only".into());
-    let cancellation = policy(&wire.policies.cancellations, &price).map_err(problem)?;
+    let terms = hotel_terms(&wire.policies.cancellations).map_err(problem)?;
     Ok(Offer {
         id: OfferId::parse(&wire.id).map_err(|e| problem(e.to_string()))?,
         provider: super::NAME.into(),
         kind: ItemKind::Hotel,
         title: format!(
-            "{}, {room_type}, {board}, {check_in} to {check_out} (cancellation through the hotel only)",
+            "{}, {room_type}, {board}, {check_in} to {check_out} (no refund through Itinera; cancel with the hotel: {terms})",
             hotel.name
         ),
-        cancellation,
+        // Amadeus cannot cancel, and what the hotel gives back goes to the agency's card: the
+        // traveller is promised nothing back through Itinera (the title says what the hotel's
+        // own terms are).
+        cancellation: CancellationPolicy::NonRefundable,
         price,
         city,
         starts_on: check_in,
@@ -89,39 +98,28 @@ fn first_line(text: &str) -> String {
     name.chars().take(80).collect()
 }
 
-/// The hotel's terms as ours. Amadeus gives the penalty that applies after a deadline; where
-/// the rules say nothing that can be read as money (several rules, none at all, a penalty in
-/// nights), the offer is taken as non-refundable: promising less back than the hotel gives is
-/// an error in the traveller's favour, promising more is not.
-fn policy(rules: &[CancellationRule], price: &Money) -> Result<CancellationPolicy, String> {
-    let [rule] = rules else {
-        return Ok(CancellationPolicy::NonRefundable);
-    };
-    let Some(deadline) = &rule.deadline else {
-        return Ok(CancellationPolicy::NonRefundable);
+/// The hotel's cancellation terms in words: the deadline of its one penalty rule, when there is
+/// exactly one.
+fn hotel_terms(rules: &[CancellationRule]) -> Result<String, String> {
+    let [
+        CancellationRule {
+            deadline: Some(deadline),
+        },
+    ] = rules
+    else {
+        return Ok(if rules.is_empty() {
+            "non-refundable".to_string()
+        } else {
+            "under its own terms".to_string()
+        });
     };
     let free_until = DateTime::parse_from_rfc3339(deadline)
         .map_err(|e| format!("cancellation deadline {deadline}: {e}"))?
         .with_timezone(&Utc);
-    let penalty = match (&rule.amount, &rule.percentage, rule.kind.as_deref()) {
-        (Some(amount), _, _) => Money::parse(amount, price.currency().code())
-            .map_err(|e| format!("cancellation amount: {e}"))?,
-        (None, Some(percentage), _) => {
-            let share: Decimal = percentage
-                .parse()
-                .map_err(|_| format!("cancellation percentage {percentage}"))?;
-            let amount =
-                (price.amount() * share / Decimal::from(100)).round_dp(price.currency().exponent());
-            Money::new(amount, price.currency()).map_err(|e| e.to_string())?
-        }
-        (None, None, Some("FULL_STAY")) => *price,
-        (None, None, _) => return Ok(CancellationPolicy::NonRefundable),
-    };
-    Ok(CancellationPolicy::Refundable {
-        free_until,
-        // A penalty above the price keeps it all, no more.
-        penalty: if penalty > *price { *price } else { penalty },
-    })
+    Ok(format!(
+        "free until {} UTC, a penalty after",
+        free_until.format("%Y-%m-%d %H:%M")
+    ))
 }
 
 /// The plan's travellers as guests, numbered from 1 for the room association.
@@ -157,63 +155,23 @@ fn title(title: Title) -> &'static str {
 mod tests {
     use super::*;
 
-    fn eur(amount: &str) -> Money {
-        Money::parse(amount, "EUR").unwrap()
-    }
-
-    fn rule(
-        amount: Option<&str>,
-        percentage: Option<&str>,
-        kind: Option<&str>,
-    ) -> CancellationRule {
+    fn rule(deadline: Option<&str>) -> CancellationRule {
         CancellationRule {
-            kind: kind.map(str::to_string),
-            amount: amount.map(str::to_string),
-            percentage: percentage.map(str::to_string),
-            deadline: Some("2026-12-01T23:59:00+01:00".into()),
+            deadline: deadline.map(str::to_string),
         }
     }
 
     #[test]
-    fn a_penalty_after_a_deadline_is_read_in_the_hotel_s_offset() {
-        let price = eur("300.00");
-        let free_until = DateTime::parse_from_rfc3339("2026-12-01T22:59:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
+    fn the_hotel_s_deadline_is_told_in_utc_and_anything_else_promises_nothing() {
         assert_eq!(
-            policy(&[rule(Some("100.00"), None, None)], &price),
-            Ok(CancellationPolicy::Refundable {
-                free_until,
-                penalty: eur("100.00")
-            })
+            hotel_terms(&[rule(Some("2026-12-01T23:59:00+01:00"))]),
+            Ok("free until 2026-12-01 22:59 UTC, a penalty after".to_string())
         );
+        assert_eq!(hotel_terms(&[]), Ok("non-refundable".to_string()));
         assert_eq!(
-            policy(&[rule(None, Some("25"), None)], &price),
-            Ok(CancellationPolicy::Refundable {
-                free_until,
-                penalty: eur("75.00")
-            })
+            hotel_terms(&[rule(Some("2026-12-01T23:59:00Z")), rule(None)]),
+            Ok("under its own terms".to_string())
         );
-        assert_eq!(
-            policy(&[rule(None, None, Some("FULL_STAY"))], &price),
-            Ok(CancellationPolicy::Refundable {
-                free_until,
-                penalty: price
-            })
-        );
-    }
-
-    #[test]
-    fn terms_that_cannot_be_read_as_money_promise_nothing_back() {
-        let price = eur("300.00");
-        assert_eq!(policy(&[], &price), Ok(CancellationPolicy::NonRefundable));
-        // A penalty in nights only (`numberOfNights`, not read).
-        let nights = rule(None, None, None);
-        assert_eq!(
-            policy(&[nights], &price),
-            Ok(CancellationPolicy::NonRefundable)
-        );
-        let two = [rule(Some("10"), None, None), rule(Some("20"), None, None)];
-        assert_eq!(policy(&two, &price), Ok(CancellationPolicy::NonRefundable));
+        assert!(hotel_terms(&[rule(Some("tomorrow"))]).is_err());
     }
 }

@@ -2,12 +2,17 @@
 //! for their offers (Hotel Search v3), a re-quote prices the one offer again, and a booking is a
 //! hotel order (Hotel Booking v2) guaranteed with the agency's card.
 //!
+//! Only offers paid in full when booked (`PREPAY`) are sold: the others are paid at the hotel,
+//! and charging the traveller as well would take the money twice.
+//!
 //! Amadeus has no cancellation API for hotel orders, no way to look one up, and no idempotency
-//! key. So a cancellation is refused with what the person needs to cancel with the hotel
-//! (Itinera never reports a booking cancelled that is not), and a booking whose first send got
-//! no answer is never sent again: Itinera cannot know whether the hotel holds it, and a second
-//! send could book the room twice. Sends that Amadeus answered without booking (a rate limit,
-//! an outage) are sent again as usual.
+//! key. So an Amadeus stay is sold as non-refundable through Itinera (what the hotel gives back
+//! goes to the agency's card, for the operator to pass on), a cancellation is refused with
+//! what the person needs to cancel with the hotel (Itinera never reports a booking cancelled
+//! that is not), and a booking whose first send got no answer is never sent again: Itinera
+//! cannot know whether the hotel holds it, and a second send could book the room twice. Sends
+//! that certainly did not reach the booking call (a rate limit, an outage, no answer to the
+//! sign-in or the re-pricing before it) are sent again as usual.
 //!
 //! Verified against `shared/provider-apis.md` §6a and Amadeus's published OpenAPI specifications
 //! (`HotelList_v1`, `HotelSearch_v3`, `HotelBooking_v2`, `Authorizaton_v1`). What Itinera lacks
@@ -50,9 +55,6 @@ const MAX_ADULTS_PER_ROOM: u8 = 9;
 const NO_HOTELS_FOUND: u32 = 424;
 /// "OFFER NOT FOUND" and "INVALID OFFER ID": the offer expired or never was.
 const OFFER_GONE: [u32; 2] = [38420, 36801];
-/// Codes of the refusals after which the hotel may hold a booking.
-const ON_REQUEST: &str = "on_request";
-const NOT_CONFIRMED: &str = "not_confirmed";
 
 /// Where Amadeus is, how to sign in, and the card and address hotel orders are made with.
 #[derive(Debug, Clone)]
@@ -137,6 +139,14 @@ impl AmadeusHotels {
         let Some(first) = priced.offers.first() else {
             return Err(unreadable("no offer in the answer"));
         };
+        if !mapping::sellable(first) {
+            return Err(ProviderError::rejected(
+                NAME,
+                "paid_at_hotel",
+                "the hotel now wants this room paid at the stay, which Itinera does not sell (the traveller would pay twice): choose another hotel",
+            )
+            .into());
+        }
         mapping::offer(&priced.hotel, first, city, self.clock.now())
             .map_err(|e| unreadable(&e.to_string()))
     }
@@ -146,7 +156,7 @@ impl AmadeusHotels {
         request: BookingRequest<'_>,
     ) -> Result<BookingConfirmation, BookingError> {
         let offer = request.offer;
-        let priced = self.current_offer(offer).await?;
+        let priced = self.current_offer(offer).await.map_err(nothing_sent_yet)?;
         let fresh = self.read(&priced, offer.city)?;
         if fresh.price != offer.price {
             return Err(ProviderError::rejected(
@@ -230,15 +240,13 @@ fn confirmation(order: HotelOrder, hotel: &str) -> Result<BookingConfirmation, B
             reference: order.id,
             confirmation: number,
         }),
-        BookingStatus::Pending => Err(ProviderError::rejected(
-            NAME,
-            ON_REQUEST,
-            format!(
+        BookingStatus::Pending => Err(BookingError::MayHoldABooking {
+            provider: NAME.into(),
+            message: format!(
                 "{hotel} only took the booking on request (confirmation {number}, Amadeus order {}) and Amadeus offers no way to follow it up, so it is not counted as booked: ask the hotel to release it, and choose another hotel",
                 order.id
             ),
-        )
-        .into()),
+        }),
         status @ (BookingStatus::Cancelled
         | BookingStatus::Unconfirmed
         | BookingStatus::Denied
@@ -247,7 +255,7 @@ fn confirmation(order: HotelOrder, hotel: &str) -> Result<BookingConfirmation, B
         | BookingStatus::Ghost
         | BookingStatus::Other) => Err(ProviderError::rejected(
             NAME,
-            NOT_CONFIRMED,
+            "not_confirmed",
             format!(
                 "{hotel} did not confirm the booking (Amadeus status {status:?}, confirmation {number}, Amadeus order {}): choose another hotel",
                 order.id
@@ -260,13 +268,28 @@ fn confirmation(order: HotelOrder, hotel: &str) -> Result<BookingConfirmation, B
 /// Whether Amadeus, answering `error`, certainly booked nothing.
 fn booked_nothing(error: &BookingError) -> bool {
     match error {
-        BookingError::NoLongerAvailable { .. } | BookingError::OfferExpired { .. } => true,
-        BookingError::Provider(ProviderError::Rejected { code, .. }) => {
-            code != ON_REQUEST && code != NOT_CONFIRMED
-        }
-        BookingError::Provider(ProviderError::Unavailable { .. })
+        BookingError::NoLongerAvailable { .. }
+        | BookingError::OfferExpired { .. }
+        | BookingError::Provider(ProviderError::Rejected { .. })
+        | BookingError::Provider(ProviderError::Unavailable { .. })
         | BookingError::Provider(ProviderError::RateLimited { .. }) => true,
-        BookingError::Provider(ProviderError::OutcomeUnknown { .. }) => false,
+        BookingError::MayHoldABooking { .. }
+        | BookingError::Provider(ProviderError::OutcomeUnknown { .. }) => false,
+    }
+}
+
+/// A call before the hotel order was sent that got no answer booked nothing: it is an outage,
+/// to be sent again, not an unknown booking.
+fn nothing_sent_yet(error: BookingError) -> BookingError {
+    match error {
+        BookingError::Provider(ProviderError::OutcomeUnknown { provider }) => {
+            ProviderError::unavailable(
+                &provider,
+                "no answer before the hotel order was sent; nothing was booked",
+            )
+            .into()
+        }
+        other => other,
     }
 }
 
@@ -281,24 +304,18 @@ fn unreadable(problem: &str) -> BookingError {
     ProviderError::rejected(NAME, "unreadable_offer", problem).into()
 }
 
-/// The refusal to send a booking again that may already have been made.
+/// The refusal to send a booking again that may already have been made. The message names no
+/// traveller: it is logged.
 fn unverifiable(request: &BookingRequest<'_>) -> BookingError {
-    let guest = request
-        .travellers
-        .first()
-        .map(|t| format!("{} {}", t.given_name, t.family_name))
-        .unwrap_or_default();
-    ProviderError::rejected(
-        NAME,
-        "unverifiable_resend",
-        format!(
-            "the booking of {} ({} to {}) got no answer from Amadeus, which offers no way to look a booking up: Itinera will not send it again and risk booking the room twice. The hotel may hold a booking under {guest}: ask the hotel before booking it again",
+    BookingError::MayHoldABooking {
+        provider: NAME.into(),
+        message: format!(
+            "the booking of {} ({} to {}) got no answer from Amadeus, which offers no way to look a booking up: Itinera will not send it again and risk booking the room twice. The hotel may hold a booking under the lead traveller's name: ask the hotel before booking it again",
             hotel_name(request.offer),
             request.offer.starts_on,
             request.offer.ends_on,
         ),
-    )
-    .into()
+    }
 }
 
 #[async_trait]
@@ -368,6 +385,7 @@ impl BookingProvider for AmadeusHotels {
             .iter()
             .filter(|hotel| hotel.available != Some(false))
             .flat_map(|hotel| hotel.offers.iter().map(move |offer| (hotel, offer)))
+            .filter(|(_, offer)| mapping::sellable(offer))
             .filter_map(|(hotel, offer)| {
                 mapping::offer(&hotel.hotel, offer, *city, now)
                     .inspect_err(|error| tracing::warn!(%error, "Amadeus offer skipped"))
@@ -417,7 +435,7 @@ impl BookingProvider for AmadeusHotels {
             NAME,
             "cancel_with_hotel",
             format!(
-                "Amadeus has no cancellation for hotel bookings, so Itinera cannot cancel this one: contact the hotel and cancel it quoting the confirmation number on the order (Amadeus order {reference}); the hotel's own terms decide what comes back"
+                "Amadeus has no cancellation for hotel bookings, so Itinera cannot cancel this one: contact the hotel and cancel it quoting the confirmation number on the order (Amadeus order {reference}). The hotel's own terms decide what it gives back, to the agency's card that paid it; the operator passes that on with refund_payment"
             ),
         )
         .into())

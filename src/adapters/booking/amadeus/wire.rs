@@ -114,23 +114,35 @@ pub struct Price {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Policies {
+    /// How the stay is paid: only `PREPAY` is paid in full when booked.
+    #[serde(default)]
+    pub payment_type: Option<PaymentType>,
     #[serde(default)]
     pub cancellations: Vec<CancellationRule>,
 }
 
-/// A penalty that applies after `deadline`: a fixed `amount`, a `percentage` of the stay, or
-/// the whole stay (`type: FULL_STAY`). A penalty in `numberOfNights` is not read: it cannot be
-/// turned into money without the nightly rates.
+/// `policies.paymentType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentType {
+    /// A card guarantees the room; the hotel charges at the stay.
+    Guarantee,
+    /// Part is paid now, the rest at the hotel.
+    Deposit,
+    /// Paid in full when booked.
+    Prepay,
+    /// Held without payment until a time.
+    Holdtime,
+    #[serde(other)]
+    Other,
+}
+
+/// A penalty that applies after `deadline` (its amount, percentage or nights are not read:
+/// Itinera promises no refund for Amadeus stays, and only tells the hotel's deadline).
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct CancellationRule {
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub amount: Option<String>,
-    #[serde(default)]
-    pub percentage: Option<String>,
     /// ISO 8601 with the hotel's offset, e.g. `2026-12-01T23:59:00+01:00`.
     #[serde(default)]
     pub deadline: Option<String>,

@@ -21,11 +21,10 @@ pub struct UnreadableOffer {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PassengerError {
     #[error(
-        "traveller {index} ({name}) has no {missing}: Duffel requires it to book a flight; add it to the plan's travellers with update_travel_plan"
+        "traveller {number} has no {missing}: Duffel requires it to book a flight; add it to the plan's travellers with update_travel_plan"
     )]
     Missing {
-        index: usize,
-        name: String,
+        number: usize,
         missing: &'static str,
     },
     #[error(
@@ -37,9 +36,9 @@ pub enum PassengerError {
     )]
     IdentityDocuments,
     #[error(
-        "traveller {index} ({name}) is a child, and flights are searched and booked for adults only here: book the child's flight directly with the airline, or leave the flight out of the plan"
+        "traveller {number} is a child, and flights are searched and booked for adults only here: book the child's flight directly with the airline, or leave the flight out of the plan"
     )]
-    Child { index: usize, name: String },
+    Child { number: usize },
 }
 
 /// The latest a departure given in local time can be in UTC is 14 hours earlier (UTC+14), so a
@@ -189,16 +188,13 @@ pub fn passengers(
         .zip(travellers)
         .enumerate()
         .map(|(index, (passenger, traveller))| {
-            let name = format!("{} {}", traveller.given_name, traveller.family_name);
+            // Counted from 1 as the person reads the plan; no name: the message is logged.
+            let number = index + 1;
             if traveller.kind == TravellerKind::Child {
                 // The search asked for adults: a child in an adult's seat is the wrong fare.
-                return Err(PassengerError::Child { index, name });
+                return Err(PassengerError::Child { number });
             }
-            let missing = |missing| PassengerError::Missing {
-                index,
-                name: name.clone(),
-                missing,
-            };
+            let missing = |missing| PassengerError::Missing { number, missing };
             Ok(OrderPassenger {
                 id: passenger.id.clone(),
                 title: traveller.title.ok_or_else(|| missing("title"))?,

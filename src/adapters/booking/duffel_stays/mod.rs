@@ -130,10 +130,7 @@ impl DuffelStays {
             return Err(ProviderError::rejected(
                 NAME,
                 "guest_contact",
-                format!(
-                    "the hotel needs the lead guest's e-mail and phone: add them to {} {} with update_travel_plan",
-                    lead.given_name, lead.family_name
-                ),
+                "the hotel needs the lead guest's e-mail and phone: add them to the first traveller with update_travel_plan",
             )
             .into());
         };
@@ -233,10 +230,17 @@ fn refund_of(
         .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
         .map_or(now, |at| at.with_timezone(&chrono::Utc));
     let Some(rate) = booking.rate() else {
-        // Cancelled, but with no timeline to read what comes back: left unsettled for recovery
-        // to ask again, and for `itinera doctor` to show a person if it never says.
-        tracing::warn!(booking = %booking.id, "Duffel's cancelled booking carries no rate to read the refund from");
-        return Err(unknown().into());
+        // Cancelled, but with no timeline to read what comes back: said so, for a person to
+        // read the refund in Duffel's dashboard, rather than asked again forever.
+        return Err(ProviderError::rejected(
+            NAME,
+            "refund_unknown",
+            format!(
+                "Duffel cancelled stay booking {} but its answer does not say what it gives back: read the refund in the Duffel dashboard and pass it on with refund_payment",
+                booking.id
+            ),
+        )
+        .into());
     };
     let refund = mapping::refund_at(rate, cancelled_at).map_err(|e| unreadable(&e))?;
     Ok(CancellationReceipt { refund })

@@ -43,17 +43,17 @@ pub struct Unreadable {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BookerError {
     #[error(
-        "the lead traveller ({name}) has no phone: Viator requires one for the supplier to reach them; add it to the plan's travellers with update_travel_plan"
+        "the lead traveller has no phone: Viator requires one for the supplier to reach them; add it to the plan's first traveller with update_travel_plan"
     )]
-    NoPhone { name: String },
+    NoPhone,
     #[error(
         "the offer is for {offered} adult(s) but the plan has {travellers} traveller(s): search again for {travellers}"
     )]
     Count { offered: u8, travellers: usize },
     #[error(
-        "traveller {index} ({name}) is a child, and activities are searched and booked for adults only here: search again without the child, or book directly with Viator"
+        "traveller {number} is a child, and activities are searched and booked for adults only here: search again without the child, or book directly with Viator"
     )]
-    Child { index: usize, name: String },
+    Child { number: usize },
 }
 
 impl ItemRef {
@@ -277,15 +277,13 @@ pub fn booker(
             travellers: travellers.len(),
         });
     }
-    if let Some((index, child)) = travellers
+    if let Some((index, _)) = travellers
         .iter()
         .enumerate()
         .find(|(_, t)| t.kind == TravellerKind::Child)
     {
-        return Err(BookerError::Child {
-            index,
-            name: format!("{} {}", child.given_name, child.family_name),
-        });
+        // Counted from 1 as the person reads the plan; no name: the message is logged.
+        return Err(BookerError::Child { number: index + 1 });
     }
     let Some(lead) = travellers.first() else {
         return Err(BookerError::Count {
@@ -298,9 +296,7 @@ pub fn booker(
         .as_deref()
         .map(international)
         .filter(|phone| phone.len() > 1)
-        .ok_or_else(|| BookerError::NoPhone {
-            name: format!("{} {}", lead.given_name, lead.family_name),
-        })?;
+        .ok_or(BookerError::NoPhone)?;
     Ok((
         BookerInfo {
             first_name: name(&lead.given_name),
