@@ -8,6 +8,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::adapters::booking::amadeus::AmadeusHotels;
 use crate::adapters::booking::duffel::{DuffelFlights, DuffelProduct};
+use crate::adapters::booking::duffel_cars::DuffelCars;
 use crate::adapters::booking::duffel_stays::DuffelStays;
 use crate::adapters::booking::viator::ViatorActivities;
 use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
@@ -236,6 +237,9 @@ fn booking_providers(
         }
         if settings.products.contains(&DuffelProduct::Stays) {
             providers.push(Arc::new(DuffelStays::new(settings, Arc::clone(clock))?));
+        }
+        if settings.products.contains(&DuffelProduct::Cars) {
+            providers.push(Arc::new(DuffelCars::new(settings, Arc::clone(clock))?));
         }
     }
     if let Some(settings) = &config.amadeus {

@@ -29,7 +29,7 @@ Environment variables (each also has the flag shown above):
   ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
   ITINERA_DUFFEL_ACCESS_TOKEN    Duffel access token (duffel_test_… in sandbox mode): flights are searched and booked at Duffel
   ITINERA_DUFFEL_BASE_URL        Duffel's API address (default: https://api.duffel.com)
-  ITINERA_DUFFEL_PRODUCTS        what Duffel sells: flights, stays (comma-separated; default: flights)
+  ITINERA_DUFFEL_PRODUCTS        what Duffel sells: flights, stays, cars (comma-separated; default: flights)
   ITINERA_AMADEUS_CLIENT_ID      Amadeus Self-Service API key: set with the rest below, hotels are searched and booked at Amadeus
   ITINERA_AMADEUS_CLIENT_SECRET  Amadeus API secret
   ITINERA_AMADEUS_BASE_URL       Amadeus's API address (default: https://test.api.amadeus.com; api.amadeus.com refused in sandbox mode)
@@ -281,8 +281,8 @@ pub struct Settings {
         global = true
     )]
     pub duffel_base_url: String,
-    /// What Itinera sells through Duffel: `flights`, `stays` (Duffel Stays must be enabled on
-    /// the account), comma-separated.
+    /// What Itinera sells through Duffel: `flights`, `stays`, `cars` (Duffel Stays and Cars must
+    /// be enabled on the account), comma-separated.
     #[arg(
         long,
         env = "ITINERA_DUFFEL_PRODUCTS",

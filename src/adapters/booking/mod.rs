@@ -2,5 +2,7 @@
 
 pub mod amadeus;
 pub mod duffel;
+pub mod duffel_cars;
 pub mod duffel_stays;
+mod no_lookup;
 pub mod viator;

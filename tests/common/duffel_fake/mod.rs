@@ -11,6 +11,7 @@
 //! not these strings. Like Duffel's create-order schema, it requires each passenger's `title`
 //! and `gender`.
 
+mod cars;
 mod stays;
 
 use std::collections::HashMap;
@@ -63,6 +64,7 @@ struct Books {
     orders: Vec<StoredOrder>,
     cancellations: Vec<Value>,
     stays: stays::StaysBooks,
+    cars: cars::CarsBooks,
     recorder: Recorder,
     next_id: u64,
     /// The next POST to a path ending so acts, but a 500 goes back instead of its answer.
@@ -96,6 +98,11 @@ impl FakeDuffel {
         };
         let app = Router::new()
             .route("/air/airlines", get(handle))
+            .route("/cars/search", post(handle))
+            .route("/cars/quotes", post(handle))
+            .route("/cars/bookings", post(handle))
+            .route("/cars/bookings/{id}", get(handle))
+            .route("/cars/bookings/{id}/actions/cancel", post(handle))
             .route("/stays/search", post(handle))
             .route(
                 "/stays/search_results/{id}/actions/fetch_all_rates",
@@ -184,6 +191,26 @@ impl FakeDuffel {
     /// The stay rate now costs `total`.
     pub fn reprice_stay(&self, rate: &str, total: &str) {
         self.books.lock().unwrap().stays.reprice(rate, total);
+    }
+
+    /// Every car booking made, oldest first, as Duffel shows it.
+    pub fn car_bookings(&self) -> Vec<Value> {
+        self.books.lock().unwrap().cars.bookings.clone()
+    }
+
+    /// What the car bookings took from the balance.
+    pub fn cars_charged(&self) -> Decimal {
+        self.books.lock().unwrap().cars.charged
+    }
+
+    /// The drivers the car searches were for.
+    pub fn car_search_drivers(&self) -> Vec<Value> {
+        self.books.lock().unwrap().cars.drivers.clone()
+    }
+
+    /// The car rate now costs `total`.
+    pub fn reprice_car(&self, rate: &str, total: &str) {
+        self.books.lock().unwrap().cars.reprice(rate, total);
     }
 
     /// Stay bookings are shown without their rooms and rates.
@@ -290,21 +317,37 @@ async fn handle(
     }
     let data = json.as_ref().map(|body| &body["data"]);
     let id = path.map(|Path(id)| id);
-    let answer = if uri.path().starts_with("/stays/") {
-        let Books { stays, next_id, .. } = &mut *books;
+    let answer = if uri.path().starts_with("/stays/") || uri.path().starts_with("/cars/") {
+        let Books {
+            stays,
+            cars,
+            next_id,
+            ..
+        } = &mut *books;
         let mut mint = |prefix: &str| {
             *next_id += 1;
             format!("{prefix}_0000FAKE{:08}", *next_id)
         };
-        stays::handle(
-            stays,
-            &mut mint,
-            method.as_str(),
-            uri.path(),
-            id.as_deref(),
-            data,
-            &query,
-        )
+        if uri.path().starts_with("/cars/") {
+            cars::handle(
+                cars,
+                &mut mint,
+                method.as_str(),
+                uri.path(),
+                id.as_deref(),
+                data,
+            )
+        } else {
+            stays::handle(
+                stays,
+                &mut mint,
+                method.as_str(),
+                uri.path(),
+                id.as_deref(),
+                data,
+                &query,
+            )
+        }
     } else {
         match (method.as_str(), uri.path()) {
             ("POST", "/air/offer_requests") => offer_request(&mut books, &query, data),

@@ -23,11 +23,11 @@ mod client;
 mod mapping;
 mod wire;
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::no_lookup::{self, SendGuard};
 use crate::adapters::http::{self, ClientError};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::offer::{ItemKind, Offer, OfferDetails};
@@ -72,9 +72,8 @@ pub struct AmadeusHotels {
     clock: Arc<dyn Clock>,
     card: AgencyCard,
     agency_email: String,
-    /// Bookings (by idempotency key) whose every send so far in this process was answered
-    /// without a booking: sending them again cannot book twice.
-    answered_unbooked: Mutex<HashSet<String>>,
+    /// A hotel order is never sent twice without an answer (Amadeus cannot look one up).
+    sends: SendGuard,
 }
 
 impl AmadeusHotels {
@@ -88,7 +87,7 @@ impl AmadeusHotels {
             clock,
             card: settings.card.clone(),
             agency_email: settings.agency_email.clone(),
-            answered_unbooked: Mutex::new(HashSet::new()),
+            sends: SendGuard::default(),
         })
     }
 
@@ -156,7 +155,10 @@ impl AmadeusHotels {
         request: BookingRequest<'_>,
     ) -> Result<BookingConfirmation, BookingError> {
         let offer = request.offer;
-        let priced = self.current_offer(offer).await.map_err(nothing_sent_yet)?;
+        let priced = self
+            .current_offer(offer)
+            .await
+            .map_err(no_lookup::nothing_sent_yet)?;
         let fresh = self.read(&priced, offer.city)?;
         if fresh.price != offer.price {
             return Err(ProviderError::rejected(
@@ -209,12 +211,6 @@ impl AmadeusHotels {
             })?;
         confirmation(order, &hotel_name(offer))
     }
-
-    fn answered_unbooked(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.answered_unbooked
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// What the traveller holds for an order Amadeus made: the hotel's confirmation number (or the
@@ -262,34 +258,6 @@ fn confirmation(order: HotelOrder, hotel: &str) -> Result<BookingConfirmation, B
             ),
         )
         .into()),
-    }
-}
-
-/// Whether Amadeus, answering `error`, certainly booked nothing.
-fn booked_nothing(error: &BookingError) -> bool {
-    match error {
-        BookingError::NoLongerAvailable { .. }
-        | BookingError::OfferExpired { .. }
-        | BookingError::Provider(ProviderError::Rejected { .. })
-        | BookingError::Provider(ProviderError::Unavailable { .. })
-        | BookingError::Provider(ProviderError::RateLimited { .. }) => true,
-        BookingError::MayHoldABooking { .. }
-        | BookingError::Provider(ProviderError::OutcomeUnknown { .. }) => false,
-    }
-}
-
-/// A call before the hotel order was sent that got no answer booked nothing: it is an outage,
-/// to be sent again, not an unknown booking.
-fn nothing_sent_yet(error: BookingError) -> BookingError {
-    match error {
-        BookingError::Provider(ProviderError::OutcomeUnknown { provider }) => {
-            ProviderError::unavailable(
-                &provider,
-                "no answer before the hotel order was sent; nothing was booked",
-            )
-            .into()
-        }
-        other => other,
     }
 }
 
@@ -411,19 +379,14 @@ impl BookingProvider for AmadeusHotels {
             )
             .into());
         }
-        let key = request.idempotency_key.as_str();
-        let sent_before_unanswered =
-            request.first_sent_at.is_some() && !self.answered_unbooked().contains(key);
-        if sent_before_unanswered {
-            return Err(unverifiable(&request));
-        }
-        let outcome = self.create_order(request).await;
-        let mut answered_unbooked = self.answered_unbooked();
-        match &outcome {
-            Err(error) if booked_nothing(error) => answered_unbooked.insert(key.to_string()),
-            _ => answered_unbooked.remove(key),
-        };
-        outcome
+        self.sends
+            .send_once(
+                request.idempotency_key.as_str(),
+                request.first_sent_at,
+                || unverifiable(&request),
+                self.create_order(request),
+            )
+            .await
     }
 
     async fn cancel(

@@ -67,6 +67,8 @@ pub enum DuffelProduct {
     Flights,
     /// Duffel Stays: hotels, where the account has it.
     Stays,
+    /// Duffel Cars: car rentals, where the account has it.
+    Cars,
 }
 
 impl std::fmt::Debug for DuffelSettings {
