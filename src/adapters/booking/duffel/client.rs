@@ -104,6 +104,34 @@ impl Client {
         Err(unknown().into())
     }
 
+    /// Cancels the booking at `path` (`…/actions/cancel`) unless an earlier attempt already
+    /// did; returns it as cancelled. A booking Duffel does not know is refused; one Duffel
+    /// does not show cancelled after its cancellation is unsettled.
+    pub async fn cancel_once<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        is_cancelled: impl Fn(&T) -> bool,
+    ) -> Result<T, BookingError> {
+        let Some(booking) = self.get_if_found::<T>(path).await? else {
+            return Err(ProviderError::rejected(
+                NAME,
+                "not_found",
+                format!("Duffel has no booking at {path}"),
+            )
+            .into());
+        };
+        if is_cancelled(&booking) {
+            return Ok(booking);
+        }
+        let cancelled: T = self
+            .post::<(), T>(&format!("{path}/actions/cancel"), None)
+            .await?;
+        if !is_cancelled(&cancelled) {
+            return Err(unknown().into());
+        }
+        Ok(cancelled)
+    }
+
     /// A POST with `body` wrapped in `{"data": …}`, or no body at all (confirm actions).
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -297,26 +297,12 @@ impl BookingProvider for DuffelCars {
         reference: &str,
         _idempotency_key: &IdempotencyKey,
     ) -> Result<CancellationReceipt, BookingError> {
-        let path = format!("/cars/bookings/{reference}");
-        let Some(booking) = self.client.get_if_found::<Booking>(&path).await? else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "not_found",
-                format!("Duffel has no car booking {reference}"),
-            )
-            .into());
-        };
-        let cancelled = match booking.status {
-            BookingStatus::Cancelled => booking,
-            BookingStatus::Confirmed | BookingStatus::Other => {
-                self.client
-                    .post::<(), Booking>(&format!("{path}/actions/cancel"), None)
-                    .await?
-            }
-        };
-        if cancelled.status != BookingStatus::Cancelled {
-            return Err(unknown().into());
-        }
+        let cancelled: Booking = self
+            .client
+            .cancel_once(&format!("/cars/bookings/{reference}"), |booking: &Booking| {
+                booking.status == BookingStatus::Cancelled
+            })
+            .await?;
         let currency = crate::domain::money::Currency::parse(&cancelled.total_currency)
             .map_err(|e| unreadable(&e.to_string()))?;
         Ok(CancellationReceipt {

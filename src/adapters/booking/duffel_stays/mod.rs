@@ -358,27 +358,13 @@ impl BookingProvider for DuffelStays {
         reference: &str,
         _idempotency_key: &IdempotencyKey,
     ) -> Result<CancellationReceipt, BookingError> {
-        let path = format!("/stays/bookings/{reference}");
-        let Some(booking) = self.client.get_if_found::<Booking>(&path).await? else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "not_found",
-                format!("Duffel has no stay booking {reference}"),
-            )
-            .into());
-        };
         // Cancelled by an earlier attempt whose answer was lost: its refund is the answer.
-        let cancelled = match booking.status {
-            BookingStatus::Cancelled => booking,
-            BookingStatus::Confirmed | BookingStatus::Other => {
-                self.client
-                    .post::<(), Booking>(&format!("{path}/actions/cancel"), None)
-                    .await?
-            }
-        };
-        if cancelled.status != BookingStatus::Cancelled {
-            return Err(unknown().into());
-        }
+        let cancelled: Booking = self
+            .client
+            .cancel_once(&format!("/stays/bookings/{reference}"), |booking: &Booking| {
+                booking.status == BookingStatus::Cancelled
+            })
+            .await?;
         refund_of(&cancelled, self.clock.now())
     }
 }
