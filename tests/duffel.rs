@@ -509,22 +509,14 @@ mod flow {
             )
             .await;
         assert!(hotels["offers"][0]["provider"] == "sandbox");
-        let plan = h
-            .ok(
-                "create_travel_plan",
-                json!({
+        let plan_id = h
+            .approved_plan(json!({
                     "title": "Paris by Duffel",
                     "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1990-05-17", "email": "ada@example.com", "phone": "+33 6 12 34 56 78", "title": "ms", "gender": "f"}],
                     "payment_method": "pm_sandbox_visa",
                     "items": [{"offer_id": flight["id"]}, {"offer_id": hotels["offers"][0]["id"]}],
-                }),
-            )
+                }))
             .await;
-        let plan_id = plan["plan_id"].as_str().unwrap().to_string();
-        let approval = h
-            .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
-            .await;
-        assert_eq!(approval["status"], "approved", "{approval}");
         (plan_id, flight)
     }
 

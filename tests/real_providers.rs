@@ -92,22 +92,14 @@ async fn approved_trip(h: &Harness) -> (String, Value, Value, Value) {
         .unwrap()
         .clone();
     assert_eq!(activity["provider"], "viator");
-    let plan = h
-        .ok(
-            "create_travel_plan",
-            json!({
+    let plan_id = h
+        .approved_plan(json!({
                 "title": "Paris, really",
                 "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1990-05-17", "email": "ada@example.com", "phone": "+33 6 12 34 56 78", "title": "ms", "gender": "f"}],
                 "payment_method": "pm_sandbox_visa",
                 "items": [{"offer_id": flight["id"]}, {"offer_id": hotel["id"]}, {"offer_id": activity["id"]}],
-            }),
-        )
+            }))
         .await;
-    let plan_id = plan["plan_id"].as_str().unwrap().to_string();
-    let approval = h
-        .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
-        .await;
-    assert_eq!(approval["status"], "approved", "{approval}");
     (plan_id, flight, hotel, activity)
 }
 

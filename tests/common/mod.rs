@@ -466,6 +466,17 @@ impl Harness {
         .await
     }
 
+    /// Creates the plan `create_travel_plan` is given, has the person approve it: its id.
+    pub async fn approved_plan(&self, plan: Value) -> String {
+        let plan = self.ok("create_travel_plan", plan).await;
+        let plan_id = plan["plan_id"].as_str().unwrap().to_string();
+        let approval = self
+            .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(approval["status"], "approved", "{approval}");
+        plan_id
+    }
+
     /// Plans the offers with their priorities, has the person approve, and executes: the order.
     pub async fn execute(&self, offers: &[(Value, &str)], payment_method: &str) -> Value {
         let plan = self.plan_of(offers, payment_method).await;

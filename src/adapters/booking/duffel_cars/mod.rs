@@ -299,9 +299,10 @@ impl BookingProvider for DuffelCars {
     ) -> Result<CancellationReceipt, BookingError> {
         let cancelled: Booking = self
             .client
-            .cancel_once(&format!("/cars/bookings/{reference}"), |booking: &Booking| {
-                booking.status == BookingStatus::Cancelled
-            })
+            .cancel_once(
+                &format!("/cars/bookings/{reference}"),
+                |booking: &Booking| booking.status == BookingStatus::Cancelled,
+            )
             .await?;
         let currency = crate::domain::money::Currency::parse(&cancelled.total_currency)
             .map_err(|e| unreadable(&e.to_string()))?;

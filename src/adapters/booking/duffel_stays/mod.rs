@@ -361,9 +361,10 @@ impl BookingProvider for DuffelStays {
         // Cancelled by an earlier attempt whose answer was lost: its refund is the answer.
         let cancelled: Booking = self
             .client
-            .cancel_once(&format!("/stays/bookings/{reference}"), |booking: &Booking| {
-                booking.status == BookingStatus::Cancelled
-            })
+            .cancel_once(
+                &format!("/stays/bookings/{reference}"),
+                |booking: &Booking| booking.status == BookingStatus::Cancelled,
+            )
             .await?;
         refund_of(&cancelled, self.clock.now())
     }
