@@ -3,4 +3,5 @@
 pub mod amadeus;
 pub mod duffel;
 pub mod duffel_stays;
+pub mod getyourguide;
 pub mod viator;
