@@ -116,16 +116,36 @@ fn blocked_for(error: ProviderError) -> ProviderError {
     }
 }
 
-/// A success read as `T`, or GetYourGuide's refusal.
+/// A success read as `T`, or GetYourGuide's refusal. Most answers sit under `data` (beside
+/// `_metadata`); the spec shows a few bare (price-breakdown, a booking by hash): an answer with
+/// a `data` is read from it, one without is read whole. Both are read from the text, so prices
+/// keep their digits (an untagged enum would buffer them away).
 fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, BookingError> {
     if !answer.status.is_success() {
         return Err(refusal(answer.status, &answer.body));
     }
+    let wrapped =
+        serde_json::from_str::<HasData>(&answer.body).is_ok_and(|envelope| envelope.data.is_some());
+    let read = if wrapped {
+        serde_json::from_str::<Data<T>>(&answer.body).map(|envelope| envelope.data)
+    } else {
+        serde_json::from_str::<T>(&answer.body)
+    };
     // GetYourGuide acted but we cannot read what it did: only a lookup can tell.
-    serde_json::from_str(&answer.body).map_err(|error| {
+    read.map_err(|error| {
         tracing::warn!(%error, "unreadable answer from GetYourGuide");
         unknown().into()
     })
+}
+
+#[derive(serde::Deserialize)]
+struct HasData {
+    data: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(serde::Deserialize)]
+struct Data<T> {
+    data: T,
 }
 
 pub fn unknown() -> ProviderError {

@@ -45,8 +45,8 @@ use mapping::{Slot, Tour};
 use wire::{
     BaseData, Booking, BookingByHash, BookingCreate, BookingCreateData, BookingCreated,
     BookingStatus, CartConfirm, CartConfirmData, CartConfirmed, CartStatus, CategoryCount,
-    CurrencyOnly, Data, DayBreakdown, DayParty, Deleted, LANGUAGE, MasterBill, MaybeData,
-    NewBookable, NewBooking, Participants, PriceBreakdownRequest, ShoppingCart, Tours,
+    CurrencyOnly, DayBreakdown, DayParty, Deleted, LANGUAGE, MasterBill, NewBookable, NewBooking,
+    Participants, PriceBreakdownRequest, ShoppingCart, Tours,
 };
 
 const NAME: &str = "getyourguide";
@@ -147,8 +147,7 @@ impl GetYourGuideActivities {
         adults: u8,
         currency: Currency,
     ) -> Result<DayBreakdown, BookingError> {
-        let answer: MaybeData<DayBreakdown> = self
-            .client
+        self.client
             .post(
                 &format!("/1/tours/{tour_id}/price-breakdown"),
                 &PriceBreakdownRequest {
@@ -161,8 +160,7 @@ impl GetYourGuideActivities {
                     },
                 },
             )
-            .await?;
-        Ok(answer.into_inner())
+            .await
     }
 
     /// The offer of one tour on one day: its cheapest open slot, if any.
@@ -202,7 +200,7 @@ impl GetYourGuideActivities {
     }
 
     async fn booking(&self, hash: &str, currency: Currency) -> Result<Booking, BookingError> {
-        let found: MaybeData<BookingByHash> = self
+        let found: BookingByHash = self
             .client
             .get(
                 &format!("/1/bookings/{}", path_segment(hash)),
@@ -210,7 +208,7 @@ impl GetYourGuideActivities {
                 &[],
             )
             .await?;
-        Ok(found.into_inner().booking)
+        Ok(found.booking)
     }
 
     /// A new temporary booking of the slot in a new cart, then its checkout.
@@ -230,7 +228,7 @@ impl GetYourGuideActivities {
             return Err(no_longer_available(offer));
         };
         check_price(now, offer.price)?;
-        let created: Data<BookingCreated> = self
+        let created: BookingCreated = self
             .client
             .post(
                 "/1/bookings",
@@ -266,7 +264,7 @@ impl GetYourGuideActivities {
                 }
                 other => other,
             })?;
-        let created = created.data.bookings;
+        let created = created.bookings;
         if let Some(status) = created.status
             && status != BookingStatus::Temp
         {
@@ -299,7 +297,7 @@ impl GetYourGuideActivities {
                 booking: booking.to_string(),
             },
         );
-        let confirmed: Data<CartConfirmed> = self
+        let confirmed: CartConfirmed = self
             .client
             .post(
                 "/1/carts",
@@ -316,7 +314,6 @@ impl GetYourGuideActivities {
                 },
             )
             .await?;
-        let confirmed = confirmed.data;
         if confirmed.status == Some(CartStatus::Invalid) {
             return Err(ProviderError::rejected(
                 NAME,
@@ -447,12 +444,11 @@ impl GetYourGuideActivities {
         ) else {
             return Ok(zero);
         };
-        let tours: Data<Tours> = self
+        let tours: Tours = self
             .client
             .get(&format!("/1/tours/{tour_id}"), currency, &[])
             .await?;
         let Some(terms) = tours
-            .data
             .tours
             .into_iter()
             .find_map(|tour| tour.cancellation_policy)
@@ -610,7 +606,7 @@ impl BookingProvider for GetYourGuideActivities {
             .into());
         };
         let day = date.format("%Y-%m-%d");
-        let found: Data<Tours> = self
+        let found: Tours = self
             .client
             .get(
                 "/1/tours",
@@ -626,7 +622,6 @@ impl BookingProvider for GetYourGuideActivities {
             )
             .await?;
         let tours: Vec<Tour> = found
-            .data
             .tours
             .iter()
             .take(MAX_TOURS)
@@ -723,11 +718,11 @@ impl BookingProvider for GetYourGuideActivities {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .insert(hash.to_string(), refund);
-                let deleted: Data<Deleted> = self
+                let deleted: Deleted = self
                     .client
                     .delete(&format!("/1/bookings/{}", path_segment(hash)), currency)
                     .await?;
-                match deleted.data.bookings.booking_status {
+                match deleted.bookings.booking_status {
                     BookingStatus::Canceled => Ok(CancellationReceipt { refund }),
                     status => {
                         tracing::warn!(

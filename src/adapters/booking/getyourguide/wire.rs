@@ -1,6 +1,6 @@
 //! GetYourGuide's JSON, as its Partner API spec describes it (`getyourguide/partner-api-spec`,
 //! `spec/paths/*.yaml`, `spec/components/**`): snake_case fields, most answers under `data`
-//! (beside `_metadata`), request bodies as `{base_data, data}`, prices as JSON numbers beside
+//! (beside `_metadata`; the client unwraps it), request bodies as `{base_data, data}`, prices as JSON numbers beside
 //! a 3-letter currency, local date-times `Y-m-dTH:i:s`.
 
 use serde::{Deserialize, Serialize};
@@ -9,29 +9,6 @@ pub use crate::adapters::http::JsonDecimal as Amount;
 
 /// The language every call asks for: Itinera speaks English to the person.
 pub const LANGUAGE: &str = "en";
-
-/// An answer under `data`, as most of GetYourGuide's are.
-#[derive(Debug, Deserialize)]
-pub struct Data<T> {
-    pub data: T,
-}
-
-/// An answer the spec shows bare (price-breakdown, a booking by hash) while GetYourGuide's other
-/// answers sit under `data`: either is read.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum MaybeData<T> {
-    Wrapped { data: T },
-    Bare(T),
-}
-
-impl<T> MaybeData<T> {
-    pub fn into_inner(self) -> T {
-        match self {
-            MaybeData::Wrapped { data } | MaybeData::Bare(data) => data,
-        }
-    }
-}
 
 /// `base_data` of the booking and cart bodies.
 #[derive(Debug, Clone, Serialize)]
@@ -376,23 +353,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statuses_and_wrappers_are_read_as_the_spec_shows_them() {
-        let booking: MaybeData<BookingByHash> = serde_json::from_str(
+    fn statuses_are_read_as_the_spec_shows_them() {
+        let booking: BookingByHash = serde_json::from_str(
             r#"{"booking": {"booking_hash": "H", "booking_status": "deleted_by_daemon"}}"#,
         )
         .unwrap();
         assert_eq!(
-            booking.into_inner().booking.booking_status,
+            booking.booking.booking_status,
             BookingStatus::DeletedByDaemon
         );
-        let wrapped: MaybeData<BookingByHash> = serde_json::from_str(
-            r#"{"_metadata": {}, "data": {"booking": {"booking_hash": "H", "booking_status": "something_new"}}}"#,
+        let other: BookingByHash = serde_json::from_str(
+            r#"{"booking": {"booking_hash": "H", "booking_status": "something_new", "bookable": {"price": 40.1}}}"#,
         )
         .unwrap();
-        assert_eq!(
-            wrapped.into_inner().booking.booking_status,
-            BookingStatus::Other
-        );
+        assert_eq!(other.booking.booking_status, BookingStatus::Other);
         let body = serde_json::to_value(NewBookable {
             option_id: 1,
             datetime: "2026-12-10T09:00:00".into(),
