@@ -510,6 +510,33 @@ async fn a_failure_before_checkout_is_booked_on_the_resend() {
 }
 
 #[tokio::test]
+async fn a_checkout_refused_by_a_busy_getyourguide_checks_the_same_cart_out_again() {
+    let fake = FakeGetYourGuide::start().await;
+    let gyg = adapter(&fake, TOKEN);
+    let offer = offer_of(&gyg, "Eiffel", 1).await;
+    let booking = Booking::new();
+    fake.refuse_next_checkout(503);
+    assert!(matches!(
+        booking.book(&gyg, &offer, &[ada()]).await,
+        Err(BookingError::Provider(ProviderError::Unavailable { .. }))
+    ));
+    let confirmed = booking.book(&gyg, &offer, &[ada()]).await.unwrap();
+    let bought = fake.bought();
+    assert_eq!(bought.len(), 1);
+    assert_eq!(confirmed.confirmation, bought[0].ticket);
+    assert_eq!(fake.bookings().len(), 1, "no second temporary booking");
+    let carts = fake.received_on("POST", "/1/carts");
+    assert_eq!(carts.len(), 2);
+    assert!(
+        carts.iter().all(
+            |c| c.json.as_ref().unwrap()["data"]["shopping_cart"]["shopping_cart_hash"]
+                == bought[0].cart.as_str()
+        ),
+        "the same cart both times"
+    );
+}
+
+#[tokio::test]
 async fn the_fake_refuses_calls_without_the_language_the_currency_or_master_bill() {
     let fake = FakeGetYourGuide::start().await;
     let http = reqwest::Client::new();
@@ -636,6 +663,35 @@ mod flow {
             money(&cancelled["refunded"]),
             money(&activity["price"]),
             "free cancellation: the whole price back: {cancelled}"
+        );
+    }
+
+    #[tokio::test]
+    async fn with_viator_configured_too_an_activity_search_asks_both() {
+        let fake = FakeGetYourGuide::start().await;
+        let viator = common::viator_fake::FakeViator::start().await;
+        let h = Harness::with(Options {
+            gyg: Some(fake.settings(TOKEN)),
+            viator: Some(viator.settings(common::viator_fake::API_KEY)),
+            ..Options::default()
+        })
+        .await;
+        let activities = h
+            .ok(
+                "search_activities",
+                json!({"city": "Paris", "date": h.day(20), "participants": 1, "currency": "EUR"}),
+            )
+            .await;
+        let providers: std::collections::BTreeSet<&str> = activities["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["provider"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            providers.into_iter().collect::<Vec<_>>(),
+            ["getyourguide", "viator"],
+            "{activities}"
         );
     }
 }

@@ -120,6 +120,8 @@ struct State {
     checkouts: Vec<Checkout>,
     /// The next temporary booking is made, but a 500 goes back instead of its answer.
     lose_booking_answer: bool,
+    /// The next checkout is refused with this status, without acting.
+    refuse_checkout: Option<u16>,
 }
 
 #[derive(Clone)]
@@ -185,6 +187,11 @@ impl FakeGetYourGuide {
 
     pub fn next_checkouts(&self, answer: Checkout) {
         self.state.lock().unwrap().checkouts.push(answer);
+    }
+
+    /// The next checkout is refused with `status` (no body), the cart left open.
+    pub fn refuse_next_checkout(&self, status: u16) {
+        self.state.lock().unwrap().refuse_checkout = Some(status);
     }
 
     pub fn lose_next_booking_answer(&self) {
@@ -598,6 +605,9 @@ fn checkout(state: &mut State, body: &Value) -> Response {
     }
     if !state.bookings.iter().any(|b| b.cart == hash) {
         return error(404, 34, "Shopping cart not found", "");
+    }
+    if let Some(status) = state.refuse_checkout.take() {
+        return json_response(status, &Value::Null);
     }
     if state.completed_carts.contains(hash) {
         return error(400, 35, "The shopping cart is already completed", "");
