@@ -10,6 +10,7 @@ use crate::adapters::booking::amadeus::AmadeusHotels;
 use crate::adapters::booking::duffel::{DuffelFlights, DuffelProduct};
 use crate::adapters::booking::duffel_cars::DuffelCars;
 use crate::adapters::booking::duffel_stays::DuffelStays;
+use crate::adapters::booking::getyourguide::GetYourGuideActivities;
 use crate::adapters::booking::viator::ViatorActivities;
 use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
 use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
@@ -247,6 +248,13 @@ fn booking_providers(
     }
     if let Some(settings) = &config.viator {
         providers.push(Arc::new(ViatorActivities::new(
+            settings,
+            Arc::clone(clock),
+        )?));
+    }
+    // Beside Viator when both are set: an activity search asks both.
+    if let Some(settings) = &config.getyourguide {
+        providers.push(Arc::new(GetYourGuideActivities::new(
             settings,
             Arc::clone(clock),
         )?));

@@ -40,6 +40,8 @@ Environment variables (each also has the flag shown above):
   ITINERA_AMADEUS_CARD_CVC       its security code (optional, recommended)
   ITINERA_VIATOR_API_KEY         Viator Partner API key (exp-api-key): activities are searched and booked at Viator
   ITINERA_VIATOR_BASE_URL        Viator's API address (default: https://api.sandbox.viator.com/partner; api.viator.com refused in sandbox mode)
+  ITINERA_GETYOURGUIDE_ACCESS_TOKEN  GetYourGuide Partner API token (X-ACCESS-TOKEN, BOOKING access and MasterBill): activities are searched and booked at GetYourGuide
+  ITINERA_GETYOURGUIDE_BASE_URL  GetYourGuide's API address (default: https://api.gygtest.net; api.getyourguide.com refused in sandbox mode)
   ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
   ITINERA_WEBHOOK_PUBLIC_URL     public address of `itinera webhooks`, told to providers that ask (Antom)
   ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode)
@@ -333,6 +335,18 @@ pub struct Settings {
         global = true
     )]
     pub viator_base_url: String,
+    /// GetYourGuide Partner API access token (`X-ACCESS-TOKEN`); set, activities are searched
+    /// and booked at GetYourGuide (paid by MasterBill invoice). Prefer the variable.
+    #[arg(long, env = "ITINERA_GETYOURGUIDE_ACCESS_TOKEN", global = true)]
+    pub getyourguide_access_token: Option<Secret>,
+    /// GetYourGuide's API address: its testing host in sandbox mode; tests point it at a fake.
+    #[arg(
+        long,
+        env = "ITINERA_GETYOURGUIDE_BASE_URL",
+        default_value = "https://api.gygtest.net",
+        global = true
+    )]
+    pub getyourguide_base_url: String,
     /// PayPal REST app client id; in sandbox mode, a sandbox app's.
     #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
     pub paypal_client_id: Option<String>,

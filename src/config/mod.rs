@@ -17,6 +17,7 @@ use chrono::Duration;
 
 use crate::adapters::booking::amadeus::AmadeusSettings;
 use crate::adapters::booking::duffel::DuffelSettings;
+use crate::adapters::booking::getyourguide::GetYourGuideSettings;
 use crate::adapters::booking::viator::ViatorSettings;
 use crate::adapters::sandbox::SandboxSettings;
 use crate::adapters::sandbox::faults::Faults;
@@ -110,6 +111,10 @@ pub enum ConfigError {
         "ITINERA_VIATOR_BASE_URL is Viator's production API (api.viator.com): Viator keys carry no test or live mark, so in sandbox mode Itinera only talks to https://api.sandbox.viator.com/partner"
     )]
     ViatorProductionHost,
+    #[error(
+        "ITINERA_GETYOURGUIDE_BASE_URL is GetYourGuide's production API (api.getyourguide.com): in sandbox mode Itinera only talks to its testing host, https://api.gygtest.net, where bookings are not real"
+    )]
+    GetYourGuideProductionHost,
     #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
     RiskWindow(u32),
     #[error(transparent)]
@@ -149,6 +154,8 @@ pub struct Config {
     pub amadeus: Option<AmadeusSettings>,
     /// Viator, when configured: it sells the activities instead of the sandbox.
     pub viator: Option<ViatorSettings>,
+    /// GetYourGuide, when configured: it sells activities too (beside Viator, if both are set).
+    pub getyourguide: Option<GetYourGuideSettings>,
 }
 
 impl Config {
@@ -180,6 +187,7 @@ impl Config {
             duffel: None,
             amadeus: None,
             viator: None,
+            getyourguide: None,
         }
     }
 
@@ -230,6 +238,7 @@ impl Config {
         config.duffel = settings.duffel()?;
         config.amadeus = settings.amadeus()?;
         config.viator = settings.viator()?;
+        config.getyourguide = settings.getyourguide()?;
         Ok(config)
     }
 }
@@ -442,6 +451,47 @@ mod tests {
                 .to_string()
                 .contains("no test or live mark")
         );
+    }
+
+    #[test]
+    fn getyourguide_talks_to_its_testing_host_only_and_is_off_without_a_token() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["itinera", "--data-dir", "/data"];
+            all.extend_from_slice(args);
+            Config::from_settings(&Cli::parse_from(all).settings)
+        };
+        assert!(parse(&[]).unwrap().getyourguide.is_none());
+        let token = "gyg-test-token-0123456789";
+        let gyg = parse(&["--getyourguide-access-token", token])
+            .unwrap()
+            .getyourguide
+            .unwrap();
+        assert_eq!(gyg.base_url, "https://api.gygtest.net");
+        assert_eq!(gyg.access_token, token);
+        assert!(!format!("{gyg:?}").contains(token));
+        let fake = parse(&[
+            "--getyourguide-access-token",
+            token,
+            "--getyourguide-base-url",
+            "http://127.0.0.1:9999",
+        ])
+        .unwrap();
+        assert_eq!(fake.getyourguide.unwrap().base_url, "http://127.0.0.1:9999");
+        for production in [
+            "https://api.getyourguide.com",
+            "https://API.GetYourGuide.com/1/",
+        ] {
+            let refused = parse(&[
+                "--getyourguide-access-token",
+                token,
+                "--getyourguide-base-url",
+                production,
+            ]);
+            assert!(
+                matches!(refused, Err(ConfigError::GetYourGuideProductionHost)),
+                "{production}"
+            );
+        }
     }
 
     #[test]

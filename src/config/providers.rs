@@ -6,6 +6,7 @@ use clap::ValueEnum;
 use super::{ConfigError, Secret, Settings};
 use crate::adapters::booking::amadeus::{AgencyCard, AmadeusSettings, Credentials};
 use crate::adapters::booking::duffel::DuffelSettings;
+use crate::adapters::booking::getyourguide::GetYourGuideSettings;
 use crate::adapters::booking::viator::ViatorSettings;
 
 /// Whether `url` reaches WeChat Pay's own servers (any of its domains, or an address that cannot
@@ -20,16 +21,21 @@ fn is_wechat_pay_itself(url: &str) -> bool {
         .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
 }
 
-/// Whether `url` reaches Viator's production API (`api.viator.com`), or cannot be read (not
-/// trusted either).
-fn is_viator_production(url: &str) -> bool {
+/// Whether `url` reaches `host` (a provider's production API), or cannot be read (not trusted
+/// either).
+fn is_host(url: &str, host: &str) -> bool {
     let Ok(parsed) = reqwest::Url::parse(url) else {
         return true;
     };
     parsed
         .host_str()
         .unwrap_or_default()
-        .eq_ignore_ascii_case("api.viator.com")
+        .eq_ignore_ascii_case(host)
+}
+
+/// Whether `url` reaches Viator's production API (`api.viator.com`).
+fn is_viator_production(url: &str) -> bool {
+    is_host(url, "api.viator.com")
 }
 
 /// The payment providers Itinera can use.
@@ -168,6 +174,21 @@ impl Settings {
         Ok(Some(ViatorSettings {
             api_key: key.expose().to_string(),
             base_url: self.viator_base_url.clone(),
+        }))
+    }
+
+    /// GetYourGuide, if its token is set. Sandbox mode talks to its testing host only: the
+    /// production host (`api.getyourguide.com`) is refused.
+    pub(super) fn getyourguide(&self) -> Result<Option<GetYourGuideSettings>, ConfigError> {
+        let Some(token) = &self.getyourguide_access_token else {
+            return Ok(None);
+        };
+        if is_host(&self.getyourguide_base_url, "api.getyourguide.com") {
+            return Err(ConfigError::GetYourGuideProductionHost);
+        }
+        Ok(Some(GetYourGuideSettings {
+            access_token: token.expose().to_string(),
+            base_url: self.getyourguide_base_url.clone(),
         }))
     }
 

@@ -173,6 +173,8 @@ pub struct Options {
     pub amadeus: Option<itinera::adapters::booking::amadeus::AmadeusSettings>,
     /// Viator (a local fake) selling the activities instead of the sandbox.
     pub viator: Option<itinera::adapters::booking::viator::ViatorSettings>,
+    /// GetYourGuide (a local fake) selling activities too.
+    pub gyg: Option<itinera::adapters::booking::getyourguide::GetYourGuideSettings>,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -216,6 +218,7 @@ impl Default for Options {
             duffel: None,
             amadeus: None,
             viator: None,
+            gyg: None,
         }
     }
 }
@@ -240,6 +243,7 @@ impl Harness {
         config.duffel = options.duffel;
         config.amadeus = options.amadeus;
         config.viator = options.viator;
+        config.getyourguide = options.gyg;
         config.payments = std::iter::once(options.payment)
             .chain(options.fallback_payments)
             .collect();
@@ -544,6 +548,7 @@ pub mod antom_fake;
 pub mod booking_attempt;
 pub mod duffel_fake;
 pub mod fake_http;
+pub mod getyourguide_fake;
 pub mod paypal_fake;
 pub mod stripe_fake;
 pub mod viator_fake;

@@ -4,5 +4,6 @@ pub mod amadeus;
 pub mod duffel;
 pub mod duffel_cars;
 pub mod duffel_stays;
+pub mod getyourguide;
 mod no_lookup;
 pub mod viator;

@@ -4,7 +4,10 @@
 //! errors. Each adapter maps its provider's error body; this module decides what the status
 //! alone says.
 
+mod number;
 mod redact;
+
+pub use number::JsonDecimal;
 
 use std::time::{Duration, Instant};
 

@@ -2,30 +2,11 @@
 //! describe it: plain bodies (no envelope), camelCase fields, prices as JSON numbers beside a
 //! 3-letter currency, dates `YYYY-MM-DD`, start times `HH:MM` local to the product.
 
-use rust_decimal::Decimal;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-/// A price Viator sends as a JSON number (`21.75`). It is read from the number's own text, never
-/// through a float, so `21.75` is exactly 21.75; a number that is not a plain decimal is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Amount(pub Decimal);
-
-impl<'de> Deserialize<'de> for Amount {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
-        let text = raw.get().trim();
-        if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-            return Err(D::Error::custom(format!(
-                "a price must be a number, not {text}"
-            )));
-        }
-        text.parse::<Decimal>()
-            .or_else(|_| Decimal::from_scientific(text))
-            .map(Amount)
-            .map_err(|_| D::Error::custom(format!("'{text}' is not a decimal price")))
-    }
-}
+/// A price Viator sends as a JSON number (`21.75`), read from the number's own text, never
+/// through a float.
+pub use crate::adapters::http::JsonDecimal as Amount;
 
 /// `GET /destinations`.
 #[derive(Debug, Deserialize)]
@@ -341,6 +322,7 @@ pub struct ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
 
     #[test]
     fn prices_are_read_from_the_number_s_text() {
