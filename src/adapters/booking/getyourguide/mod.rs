@@ -554,20 +554,14 @@ fn check_price(now: Money, approved: Money) -> Result<(), BookingError> {
 /// A booking sent before by an earlier run of Itinera, whose answer was lost: GetYourGuide has
 /// no lookup by our reference, so sending it again could buy it twice.
 fn unverifiable_resend(request: &BookingRequest<'_>) -> BookingError {
-    ProviderError::rejected(
-        NAME,
-        "unverifiable_resend",
-        format!(
-            "the booking of {} got no answer from GetYourGuide before Itinera restarted, and GetYourGuide offers no way to look a booking up by Itinera's reference: Itinera will not send it again and risk buying it twice. Check GetYourGuide's partner account (its bookings and MasterBill invoice) for a booking with external reference {}, and the e-mail of {}, before booking it again",
+    BookingError::MayHoldABooking {
+        provider: NAME.into(),
+        message: format!(
+            "the booking of {} got no answer from GetYourGuide before Itinera restarted, and GetYourGuide offers no way to look a booking up by Itinera's reference: Itinera will not send it again and risk buying it twice. Check GetYourGuide's partner account (its bookings and MasterBill invoice) for a booking with external reference {} before booking it again",
             request.offer.title,
             mapping::external_reference(request.idempotency_key),
-            request
-                .travellers
-                .first()
-                .map_or_else(|| "the lead traveller".to_string(), |t| format!("{} {}", t.given_name, t.family_name)),
         ),
-    )
-    .into()
+    }
 }
 
 #[async_trait]
