@@ -47,17 +47,17 @@ pub struct Unreadable {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuyerError {
     #[error(
-        "the lead traveller ({name}) has no {what}: GetYourGuide requires the buyer's e-mail and phone; add it to the plan's travellers with update_travel_plan"
+        "the lead traveller has no {what}: GetYourGuide requires the buyer's e-mail and phone; add it to the plan's first traveller with update_travel_plan"
     )]
-    Missing { name: String, what: &'static str },
+    Missing { what: &'static str },
     #[error(
         "the offer is for {offered} adult(s) but the plan has {travellers} traveller(s): search again for {travellers}"
     )]
     Count { offered: u8, travellers: usize },
     #[error(
-        "traveller {index} ({name}) is a child, and activities are searched and booked for adults only here: search again without the child, or book directly with GetYourGuide"
+        "traveller {number} is a child, and activities are searched and booked for adults only here: search again without the child, or book directly with GetYourGuide"
     )]
-    Child { index: usize, name: String },
+    Child { number: usize },
 }
 
 impl Slot {
@@ -351,15 +351,13 @@ pub fn buyer(
             travellers: travellers.len(),
         });
     }
-    if let Some((index, child)) = travellers
+    if let Some((index, _)) = travellers
         .iter()
         .enumerate()
         .find(|(_, t)| t.kind == TravellerKind::Child)
     {
-        return Err(BuyerError::Child {
-            index,
-            name: format!("{} {}", child.given_name, child.family_name),
-        });
+        // Counted from 1 as the person reads the plan; no name: the message is logged.
+        return Err(BuyerError::Child { number: index + 1 });
     }
     let Some(lead) = travellers.first() else {
         return Err(BuyerError::Count {
@@ -367,11 +365,7 @@ pub fn buyer(
             travellers: 0,
         });
     };
-    let name = format!("{} {}", lead.given_name, lead.family_name);
-    let missing = |what| BuyerError::Missing {
-        name: name.clone(),
-        what,
-    };
+    let missing = |what| BuyerError::Missing { what };
     let email = lead
         .email
         .as_deref()
