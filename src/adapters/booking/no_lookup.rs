@@ -30,15 +30,16 @@ impl SendGuard {
         unverifiable: impl FnOnce() -> BookingError,
         send: impl Future<Output = Result<BookingConfirmation, BookingError>>,
     ) -> Result<BookingConfirmation, BookingError> {
-        if first_sent_at.is_some() && !self.answered().contains(key) {
+        // Taken out before sending: a send cut off before its answer (the saga's timeout drops
+        // it) must leave the booking unverifiable, not answered.
+        let answered_before = self.answered().remove(key);
+        if first_sent_at.is_some() && !answered_before {
             return Err(unverifiable());
         }
         let outcome = send.await;
-        let mut answered = self.answered();
-        match &outcome {
-            Err(error) if booked_nothing(error) => answered.insert(key.to_string()),
-            _ => answered.remove(key),
-        };
+        if matches!(&outcome, Err(error) if booked_nothing(error)) {
+            self.answered().insert(key.to_string());
+        }
         outcome
     }
 
@@ -74,5 +75,45 @@ pub fn nothing_sent_yet(error: BookingError) -> BookingError {
             .into()
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unverifiable() -> BookingError {
+        BookingError::MayHoldABooking {
+            provider: "p".into(),
+            message: "check".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_send_cut_off_after_an_answered_one_is_never_sent_again() {
+        let guard = SendGuard::default();
+        let sent_at = Some(Utc::now());
+        let busy = guard
+            .send_once("k", None, unverifiable, async {
+                Err(ProviderError::unavailable("p", "503").into())
+            })
+            .await;
+        assert!(matches!(
+            busy,
+            Err(BookingError::Provider(ProviderError::Unavailable { .. }))
+        ));
+        // Sent again after the outage, and cut off before any answer.
+        let cut_off = tokio::time::timeout(
+            std::time::Duration::from_millis(10),
+            guard.send_once("k", sent_at, unverifiable, std::future::pending()),
+        )
+        .await;
+        assert!(cut_off.is_err());
+        let again = guard
+            .send_once("k", sent_at, unverifiable, async {
+                panic!("sent a third time")
+            })
+            .await;
+        assert!(matches!(again, Err(BookingError::MayHoldABooking { .. })));
     }
 }

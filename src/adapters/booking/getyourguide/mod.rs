@@ -329,9 +329,14 @@ impl GetYourGuideActivities {
             .bookings
             .into_iter()
             .find(|b| b.booking_hash == booking);
+        // Bought: from here on, a failure to read what was bought leaves the booking unsettled
+        // for the send again to read by its hash, never a failed item whose purchase stands.
         let ours = match ours {
             Some(found) => found,
-            None => self.booking(booking, currency).await?,
+            None => self
+                .booking(booking, currency)
+                .await
+                .map_err(|_| BookingError::from(unknown()))?,
         };
         self.settle(ours, currency).await
     }
@@ -344,9 +349,14 @@ impl GetYourGuideActivities {
     ) -> Result<BookingConfirmation, BookingError> {
         match booking.booking_status {
             BookingStatus::Confirmed => {
+                // The ticket reference if it can be read; the booking stands either way.
                 let reference = match ticket_reference(&booking) {
                     Some(reference) => Some(reference),
-                    None => ticket_reference(&self.booking(&booking.booking_hash, currency).await?),
+                    None => self
+                        .booking(&booking.booking_hash, currency)
+                        .await
+                        .ok()
+                        .and_then(|read| ticket_reference(&read)),
                 };
                 Ok(BookingConfirmation {
                     reference: reference_of(&booking.booking_hash, currency),
@@ -398,10 +408,16 @@ impl GetYourGuideActivities {
         let booking = self.booking(&hash, currency).await?;
         match booking.booking_status {
             // The checkout never took: the same cart is checked out (one cart buys once).
+            // A refusal now may be the first checkout still completing: unsettled, to be read
+            // again, rather than a failed item beside a purchase.
             BookingStatus::Temp => {
                 let key = request.idempotency_key.as_str();
                 self.checkout(key, &cart, &hash, cart_details, request.offer)
                     .await
+                    .map_err(|error| match error {
+                        BookingError::Provider(ProviderError::Rejected { .. }) => unknown().into(),
+                        other => other,
+                    })
             }
             // Expired in the cart, never bought: booked anew.
             BookingStatus::Deleted
@@ -459,7 +475,7 @@ impl GetYourGuideActivities {
         let deadline = start.with_timezone(&Utc)
             - chrono::Duration::minutes(terms.cancellation_offset_minutes.unwrap_or(0).max(0));
         match mapping::fee(&terms, price) {
-            Some(fee) if !fee.is_zero() && self.clock.now() <= deadline => price
+            Some(fee) if self.clock.now() <= deadline => price
                 .saturating_sub(&fee)
                 .map_err(|e| unreadable(&e.to_string())),
             _ => Ok(zero),
