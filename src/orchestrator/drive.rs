@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, PoisonError};
 
+use futures::TryFutureExt;
 use futures::future::join_all;
 
 use crate::domain::dag;
@@ -381,7 +382,10 @@ impl Orchestrator {
                     idempotency_key: &key,
                     first_sent_at,
                 };
-                provider.book(request)
+                // What the provider says is logged and kept: never the travellers' details.
+                provider
+                    .book(request)
+                    .map_err(|error| error.without_traveller_details(&plan.travellers))
             },
         )
         .await

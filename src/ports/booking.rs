@@ -130,6 +130,87 @@ pub enum BookingError {
     Provider(#[from] ProviderError),
 }
 
+impl BookingError {
+    /// The error with the travellers' names, e-mails and phones taken out of the provider's
+    /// words: a provider refusing a booking may echo what it was sent, and these messages are
+    /// logged and kept in the order's history.
+    pub fn without_traveller_details(self, travellers: &[Traveller]) -> BookingError {
+        // Longest first, so an e-mail goes whole before the name inside it.
+        let mut details: Vec<String> = travellers
+            .iter()
+            .flat_map(|traveller| {
+                let phone_digits = traveller
+                    .phone
+                    .as_ref()
+                    .map(|phone| phone.chars().filter(|c| !c.is_whitespace()).collect());
+                [
+                    Some(traveller.given_name.clone()),
+                    Some(traveller.family_name.clone()),
+                    traveller.email.clone(),
+                    traveller.phone.clone(),
+                    phone_digits,
+                ]
+            })
+            .flatten()
+            .map(|detail| detail.trim().to_string())
+            .filter(|detail| detail.chars().count() >= 2)
+            .collect();
+        details.sort_by_key(|detail| std::cmp::Reverse(detail.chars().count()));
+        let scrub = |text: String| -> String {
+            details.iter().fold(text, |text, detail| {
+                replace_ignoring_case(&text, detail, "[traveller]")
+            })
+        };
+        match self {
+            BookingError::Provider(ProviderError::Rejected {
+                provider,
+                code,
+                message,
+            }) => BookingError::Provider(ProviderError::Rejected {
+                provider,
+                code,
+                message: scrub(message),
+            }),
+            BookingError::Provider(ProviderError::Unavailable {
+                provider,
+                message,
+                retry_after,
+            }) => BookingError::Provider(ProviderError::Unavailable {
+                provider,
+                message: scrub(message),
+                retry_after,
+            }),
+            BookingError::MayHoldABooking { provider, message } => BookingError::MayHoldABooking {
+                provider,
+                message: scrub(message),
+            },
+            other => other,
+        }
+    }
+}
+
+/// `text` with every occurrence of `needle`, in any letter case, replaced.
+fn replace_ignoring_case(text: &str, needle: &str, with: &str) -> String {
+    let lower_text = text.to_lowercase();
+    let lower_needle = needle.to_lowercase();
+    // Lower-casing can change byte lengths outside ASCII: then only exact matches are replaced.
+    if lower_text.len() != text.len() || lower_needle.len() != needle.len() {
+        return text.replace(needle, with);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in lower_text.match_indices(&lower_needle) {
+        if at < rest {
+            continue;
+        }
+        out.push_str(&text[rest..at]);
+        out.push_str(with);
+        rest = at + needle.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
 /// The words a `MayHoldABooking` failure is recorded with, by which `itinera doctor` finds it
 /// in the saga log.
 pub const MAY_HOLD_A_BOOKING: &str = "may still hold a booking";
@@ -163,6 +244,30 @@ pub trait BookingProvider: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_provider_echoing_what_it_was_sent_keeps_no_traveller_detail() {
+        let ada: Traveller = serde_json::from_value(serde_json::json!({
+            "given_name": "Ada", "family_name": "Lovelace",
+            "email": "ada@example.com", "phone": "+33 6 12 34 56 78",
+        }))
+        .unwrap();
+        let echoed = BookingError::Provider(ProviderError::rejected(
+            "duffel",
+            "invalid_phone_number",
+            "phone_number +33612345678 of LOVELACE, Ada (ada@example.com) is invalid",
+        ));
+        let BookingError::Provider(ProviderError::Rejected { code, message, .. }) =
+            echoed.without_traveller_details(&[ada])
+        else {
+            panic!("still a refusal");
+        };
+        assert_eq!(code, "invalid_phone_number");
+        assert_eq!(
+            message,
+            "phone_number [traveller] of [traveller], [traveller] ([traveller]) is invalid"
+        );
+    }
 
     #[test]
     fn a_booking_left_at_the_provider_is_recorded_with_the_words_doctor_looks_for() {
