@@ -179,6 +179,16 @@ impl Offer {
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         now >= self.expires_at
     }
+
+    /// How many people the offer is for: passengers, guests or participants; one driver.
+    pub fn party_size(&self) -> u8 {
+        match &self.details {
+            OfferDetails::Flight { passengers, .. } => *passengers,
+            OfferDetails::Hotel { guests, .. } => *guests,
+            OfferDetails::Activity { participants, .. } => *participants,
+            OfferDetails::CarRental { .. } => 1,
+        }
+    }
 }
 
 #[cfg(test)]

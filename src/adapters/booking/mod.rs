@@ -1,9 +1,11 @@
 //! Booking providers reached over HTTP, one folder each (trait impl, wire types, mapping).
 
 pub mod amadeus;
+mod approved_price;
 pub mod duffel;
 pub mod duffel_cars;
 pub mod duffel_stays;
 pub mod getyourguide;
 mod no_lookup;
+mod our_reference;
 pub mod viator;

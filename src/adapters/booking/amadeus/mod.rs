@@ -160,17 +160,7 @@ impl AmadeusHotels {
             .await
             .map_err(no_lookup::nothing_sent_yet)?;
         let fresh = self.read(&priced, offer.city)?;
-        if fresh.price != offer.price {
-            return Err(ProviderError::rejected(
-                NAME,
-                "price_changed",
-                format!(
-                    "the room now costs {}, not the {} approved",
-                    fresh.price, offer.price
-                ),
-            )
-            .into());
-        }
+        super::approved_price::unchanged(NAME, "room", fresh.price, offer.price)?;
         let guests = mapping::guests(request.travellers);
         let body = CreateOrder {
             kind: "hotel-order",

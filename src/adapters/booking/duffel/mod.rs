@@ -145,17 +145,7 @@ impl DuffelFlights {
                 offer: offer.id.to_string(),
             });
         }
-        if fresh.price != offer.price {
-            return Err(ProviderError::rejected(
-                NAME,
-                "price_changed",
-                format!(
-                    "the offer now costs {}, not the {} approved",
-                    fresh.price, offer.price
-                ),
-            )
-            .into());
-        }
+        super::approved_price::unchanged(NAME, "offer", fresh.price, offer.price)?;
         let passengers = mapping::passengers(&current, request.travellers)
             .map_err(|e| ProviderError::rejected(NAME, "passenger_details", e.to_string()))?;
         let body = CreateOrder {

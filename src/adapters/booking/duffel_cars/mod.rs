@@ -124,17 +124,7 @@ impl DuffelCars {
             .await
             .map_err(no_lookup::nothing_sent_yet)?;
         let fresh = self.read_quote(&quote, offer)?;
-        if fresh.price != offer.price {
-            return Err(ProviderError::rejected(
-                NAME,
-                "price_changed",
-                format!(
-                    "the car now costs {}, not the {} approved",
-                    fresh.price, offer.price
-                ),
-            )
-            .into());
-        }
+        super::approved_price::unchanged(NAME, "car", fresh.price, offer.price)?;
         let body = CreateBooking {
             quote_id: quote.id,
             driver,

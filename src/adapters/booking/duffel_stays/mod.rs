@@ -136,17 +136,7 @@ impl DuffelStays {
         };
         let quote = self.quote_for(request.offer).await?;
         let fresh = self.read_quote(&quote, request.offer)?;
-        if fresh.price != request.offer.price {
-            return Err(ProviderError::rejected(
-                NAME,
-                "price_changed",
-                format!(
-                    "the stay now costs {}, not the {} approved",
-                    fresh.price, request.offer.price
-                ),
-            )
-            .into());
-        }
+        super::approved_price::unchanged(NAME, "stay", fresh.price, request.offer.price)?;
         let body = CreateBooking {
             quote_id: quote.id,
             guests: request

@@ -5,7 +5,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 
 use super::wire::{self, Amount, Billing, Contact, DurationUnit, FeeUnit, TicketCategory};
 use crate::domain::idempotency::IdempotencyKey;
@@ -314,28 +313,11 @@ pub fn offer(
     })
 }
 
-/// The adults an activity offer is for.
-pub fn participants(offer: &Offer) -> u8 {
-    match &offer.details {
-        OfferDetails::Activity { participants, .. } => *participants,
-        OfferDetails::Flight { .. }
-        | OfferDetails::Hotel { .. }
-        | OfferDetails::CarRental { .. } => 1,
-    }
-}
-
 /// Our reference for a booking at GetYourGuide, the same on every send: the saga's key
 /// (hashed if longer than GetYourGuide's 255 characters). GetYourGuide keeps it on the booking,
 /// for the partner's records; nothing in its API finds a booking by it.
 pub fn external_reference(key: &IdempotencyKey) -> String {
-    let plain = format!("{REFERENCE_PREFIX}{}", key.as_str());
-    if plain.len() <= MAX_REFERENCE {
-        return plain;
-    }
-    format!(
-        "{REFERENCE_PREFIX}{}",
-        hex::encode(Sha256::digest(key.as_str().as_bytes()))
-    )
+    crate::adapters::booking::our_reference::for_key(REFERENCE_PREFIX, key, MAX_REFERENCE)
 }
 
 /// The lead traveller as GetYourGuide's buyer (`billing`, in `country`) and traveller: every

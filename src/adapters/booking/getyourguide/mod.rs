@@ -220,14 +220,14 @@ impl GetYourGuideActivities {
     ) -> Result<BookingConfirmation, BookingError> {
         let offer = request.offer;
         let key = request.idempotency_key.as_str();
-        let adults = mapping::participants(offer);
+        let adults = offer.party_size();
         let currency = offer.price.currency();
         self.remember(key, Sent::Started);
         // GetYourGuide's availability, then the price the person approved.
         let Some((now_slot, now)) = self.priced(slot, adults, currency).await? else {
             return Err(no_longer_available(offer));
         };
-        check_price(now, offer.price)?;
+        super::approved_price::unchanged(NAME, "activity", now, offer.price)?;
         let created: BookingCreated = self
             .client
             .post(
@@ -554,19 +554,6 @@ fn no_longer_available(offer: &Offer) -> BookingError {
     }
 }
 
-/// A price other than the one approved books nothing.
-fn check_price(now: Money, approved: Money) -> Result<(), BookingError> {
-    if now == approved {
-        return Ok(());
-    }
-    Err(ProviderError::rejected(
-        NAME,
-        "price_changed",
-        format!("the activity now costs {now}, not the {approved} approved"),
-    )
-    .into())
-}
-
 /// A booking sent before by an earlier run of Itinera, whose answer was lost: GetYourGuide has
 /// no lookup by our reference, so sending it again could buy it twice.
 fn unverifiable_resend(request: &BookingRequest<'_>) -> BookingError {
@@ -665,7 +652,7 @@ impl BookingProvider for GetYourGuideActivities {
 
     async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
         let slot = Slot::from_offer_id(&offer.id).map_err(|e| unreadable(&e.to_string()))?;
-        let adults = mapping::participants(offer);
+        let adults = offer.party_size();
         let Some((_, price)) = self.priced(&slot, adults, offer.price.currency()).await? else {
             return Err(no_longer_available(offer));
         };
@@ -679,12 +666,9 @@ impl BookingProvider for GetYourGuideActivities {
     async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
         let offer = request.offer;
         let slot = Slot::from_offer_id(&offer.id).map_err(|e| unreadable(&e.to_string()))?;
-        let cart_details = mapping::buyer(
-            request.travellers,
-            mapping::participants(offer),
-            offer.city.country,
-        )
-        .map_err(|e| ProviderError::rejected(NAME, "buyer_details", e.to_string()))?;
+        let cart_details =
+            mapping::buyer(request.travellers, offer.party_size(), offer.city.country)
+                .map_err(|e| ProviderError::rejected(NAME, "buyer_details", e.to_string()))?;
         match self.sent(request.idempotency_key.as_str()) {
             // Checked out before by this process: what GetYourGuide made of it is the answer.
             Some(Sent::CheckedOut { cart, booking }) => {

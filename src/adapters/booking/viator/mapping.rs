@@ -4,7 +4,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use sha2::{Digest, Sha256};
 
 use super::wire::{self, Amount, BookerInfo, Communication, Item, Pax};
 use crate::domain::idempotency::IdempotencyKey;
@@ -236,28 +235,11 @@ pub fn offer(
     })
 }
 
-/// The adults an activity offer is for.
-pub fn participants(offer: &Offer) -> u8 {
-    match &offer.details {
-        OfferDetails::Activity { participants, .. } => *participants,
-        OfferDetails::Flight { .. }
-        | OfferDetails::Hotel { .. }
-        | OfferDetails::CarRental { .. } => 1,
-    }
-}
-
 /// Our reference for a booking at Viator, the same on every send of it: Viator keeps
 /// `partnerBookingRef` unique, so a repeat cannot book twice, and a lookup by it finds the
 /// booking an unanswered send made. Keys too long for Viator's 100 characters are hashed.
 pub fn partner_booking_ref(key: &IdempotencyKey) -> String {
-    let plain = format!("{PARTNER_REF_PREFIX}{}", key.as_str());
-    if plain.len() <= MAX_PARTNER_REF {
-        return plain;
-    }
-    format!(
-        "{PARTNER_REF_PREFIX}{}",
-        hex::encode(Sha256::digest(key.as_str().as_bytes()))
-    )
+    crate::adapters::booking::our_reference::for_key(PARTNER_REF_PREFIX, key, MAX_PARTNER_REF)
 }
 
 /// Viator's names are 1 to 50 characters.

@@ -267,7 +267,7 @@ impl ViatorActivities {
         partner_ref: String,
     ) -> Result<BookingConfirmation, BookingError> {
         let offer = request.offer;
-        let adults = mapping::participants(offer);
+        let adults = offer.party_size();
         let currency = offer.price.currency();
         let (booker_info, communication) = mapping::booker(request.travellers, adults)
             .map_err(|e| ProviderError::rejected(NAME, "booker_details", e.to_string()))?;
@@ -275,7 +275,7 @@ impl ViatorActivities {
         let Some(now) = self.priced(item, currency, adults).await? else {
             return Err(no_longer_available(offer));
         };
-        check_price(now, offer.price)?;
+        super::approved_price::unchanged(NAME, "activity", now, offer.price)?;
         let body = item.item(currency, adults);
         let hold: Hold = self.client.post("/bookings/hold", &body).await?;
         if let Some(total) = &hold.total_price {
@@ -284,7 +284,7 @@ impl ViatorActivities {
                 hold.currency.as_deref().unwrap_or(currency.code()),
             )
             .map_err(|problem| unreadable(&problem))?;
-            check_price(held, offer.price)?;
+            super::approved_price::unchanged(NAME, "activity", held, offer.price)?;
         }
         let booking: Booking = self
             .client
@@ -345,19 +345,6 @@ fn no_longer_available(offer: &Offer) -> BookingError {
         provider: NAME.into(),
         offer: offer.id.to_string(),
     }
-}
-
-/// A price other than the one approved books nothing.
-fn check_price(now: Money, approved: Money) -> Result<(), BookingError> {
-    if now == approved {
-        return Ok(());
-    }
-    Err(ProviderError::rejected(
-        NAME,
-        "price_changed",
-        format!("the activity now costs {now}, not the {approved} approved"),
-    )
-    .into())
 }
 
 /// What Viator's status of a booking settles.
@@ -529,7 +516,7 @@ impl BookingProvider for ViatorActivities {
 
     async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
         let item = ItemRef::from_offer_id(&offer.id).map_err(|e| unreadable(&e.to_string()))?;
-        let adults = mapping::participants(offer);
+        let adults = offer.party_size();
         let Some(price) = self.priced(&item, offer.price.currency(), adults).await? else {
             return Err(no_longer_available(offer));
         };
