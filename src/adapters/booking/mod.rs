@@ -1,5 +1,6 @@
 //! Booking providers reached over HTTP, one folder each (trait impl, wire types, mapping).
 
+mod adult_party;
 pub mod amadeus;
 mod approved_price;
 pub mod duffel;
@@ -8,4 +9,5 @@ pub mod duffel_stays;
 pub mod getyourguide;
 mod no_lookup;
 mod our_reference;
+mod priced_offers;
 pub mod viator;

@@ -12,7 +12,7 @@ use crate::domain::ids::OfferId;
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
 use crate::domain::places::City;
-use crate::domain::plan::{Traveller, TravellerKind};
+use crate::domain::plan::Traveller;
 
 /// Offer ids of GetYourGuide slots start so: the rest is the slot, base64url (no padding).
 const ID_PREFIX: &str = "gyg_";
@@ -49,14 +49,8 @@ pub enum BuyerError {
         "the lead traveller has no {what}: GetYourGuide requires the buyer's e-mail and phone; add it to the plan's first traveller with update_travel_plan"
     )]
     Missing { what: &'static str },
-    #[error(
-        "the offer is for {offered} adult(s) but the plan has {travellers} traveller(s): search again for {travellers}"
-    )]
-    Count { offered: u8, travellers: usize },
-    #[error(
-        "traveller {number} is a child, and activities are searched and booked for adults only here: search again without the child, or book directly with GetYourGuide"
-    )]
-    Child { number: usize },
+    #[error(transparent)]
+    Party(#[from] crate::adapters::booking::adult_party::PartyError),
 }
 
 impl Slot {
@@ -327,26 +321,7 @@ pub fn buyer(
     adults: u8,
     country: &str,
 ) -> Result<(Billing, Contact), BuyerError> {
-    if travellers.len() != usize::from(adults) {
-        return Err(BuyerError::Count {
-            offered: adults,
-            travellers: travellers.len(),
-        });
-    }
-    if let Some((index, _)) = travellers
-        .iter()
-        .enumerate()
-        .find(|(_, t)| t.kind == TravellerKind::Child)
-    {
-        // Counted from 1 as the person reads the plan; no name: the message is logged.
-        return Err(BuyerError::Child { number: index + 1 });
-    }
-    let Some(lead) = travellers.first() else {
-        return Err(BuyerError::Count {
-            offered: adults,
-            travellers: 0,
-        });
-    };
+    let lead = crate::adapters::booking::adult_party::lead_of(travellers, adults, "GetYourGuide")?;
     let missing = |what| BuyerError::Missing { what };
     let email = lead
         .email

@@ -632,22 +632,7 @@ impl BookingProvider for GetYourGuideActivities {
             expires_at: self.clock.now() + OFFER_TTL,
         };
         let priced = join_all(tours.iter().map(|tour| self.offer_of(tour, &wanted))).await;
-        let mut offers = Vec::new();
-        let mut first_error = None;
-        for result in priced {
-            match result {
-                Ok(offer) => offers.extend(offer),
-                Err(error) => {
-                    tracing::warn!(%error, "GetYourGuide tour not priced");
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        // Some priced: those are the offers. None priced, because every call failed: say why.
-        match first_error {
-            Some(error) if offers.is_empty() => Err(error),
-            _ => Ok(offers),
-        }
+        super::priced_offers::gathered(NAME, priced)
     }
 
     async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {

@@ -11,7 +11,7 @@ use crate::domain::ids::OfferId;
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
 use crate::domain::places::City;
-use crate::domain::plan::{Traveller, TravellerKind};
+use crate::domain::plan::Traveller;
 
 /// Offer ids of Viator items start so: the rest is the item, base64url (no padding).
 const ID_PREFIX: &str = "vtr_";
@@ -45,14 +45,8 @@ pub enum BookerError {
         "the lead traveller has no phone: Viator requires one for the supplier to reach them; add it to the plan's first traveller with update_travel_plan"
     )]
     NoPhone,
-    #[error(
-        "the offer is for {offered} adult(s) but the plan has {travellers} traveller(s): search again for {travellers}"
-    )]
-    Count { offered: u8, travellers: usize },
-    #[error(
-        "traveller {number} is a child, and activities are searched and booked for adults only here: search again without the child, or book directly with Viator"
-    )]
-    Child { number: usize },
+    #[error(transparent)]
+    Party(#[from] crate::adapters::booking::adult_party::PartyError),
 }
 
 impl ItemRef {
@@ -253,26 +247,7 @@ pub fn booker(
     travellers: &[Traveller],
     adults: u8,
 ) -> Result<(BookerInfo, Communication), BookerError> {
-    if travellers.len() != usize::from(adults) {
-        return Err(BookerError::Count {
-            offered: adults,
-            travellers: travellers.len(),
-        });
-    }
-    if let Some((index, _)) = travellers
-        .iter()
-        .enumerate()
-        .find(|(_, t)| t.kind == TravellerKind::Child)
-    {
-        // Counted from 1 as the person reads the plan; no name: the message is logged.
-        return Err(BookerError::Child { number: index + 1 });
-    }
-    let Some(lead) = travellers.first() else {
-        return Err(BookerError::Count {
-            offered: adults,
-            travellers: 0,
-        });
-    };
+    let lead = crate::adapters::booking::adult_party::lead_of(travellers, adults, "Viator")?;
     let phone = lead
         .phone
         .as_deref()

@@ -496,22 +496,7 @@ impl BookingProvider for ViatorActivities {
                 .map(|(code, product)| self.offers_of(code, product, &wanted)),
         )
         .await;
-        let mut offers = Vec::new();
-        let mut first_error = None;
-        for result in priced {
-            match result {
-                Ok(more) => offers.extend(more),
-                Err(error) => {
-                    tracing::warn!(%error, "Viator product not priced");
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        // Some priced: those are the offers. None priced, because every call failed: say why.
-        match first_error {
-            Some(error) if offers.is_empty() => Err(error),
-            _ => Ok(offers),
-        }
+        super::priced_offers::gathered(NAME, priced)
     }
 
     async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
