@@ -131,6 +131,20 @@ pub enum BookingError {
 }
 
 impl BookingError {
+    /// A search for a kind of item this provider does not sell (the planner only asks
+    /// providers of the query's kind, so this is a wiring mistake, said plainly).
+    pub fn kind_not_sold(provider: &str, query: &SearchQuery) -> BookingError {
+        ProviderError::rejected(
+            provider,
+            "kind_not_sold",
+            format!(
+                "Itinera's {provider} adapter does not sell {} items",
+                query.kind().as_str()
+            ),
+        )
+        .into()
+    }
+
     /// The error with the travellers' names, e-mails and phones taken out of the provider's
     /// words: a provider refusing a booking may echo what it was sent, and these messages are
     /// logged and kept in the order's history.

@@ -300,12 +300,7 @@ impl BookingProvider for AmadeusHotels {
             currency,
         } = query
         else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "hotels_only",
-                "Itinera's Amadeus adapter sells hotels only",
-            )
-            .into());
+            return Err(BookingError::kind_not_sold(NAME, query));
         };
         if *guests > MAX_ADULTS_PER_ROOM {
             return Err(ProviderError::rejected(

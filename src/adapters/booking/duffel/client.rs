@@ -44,6 +44,13 @@ impl Client {
             .header("Accept", "application/json")
     }
 
+    /// One airline's page: a cheap answer that proves Duffel takes the token (any product).
+    pub async fn probe(&self) -> Result<(), BookingError> {
+        self.get_page::<serde::de::IgnoredAny>("/air/airlines", &[("limit", "1")])
+            .await
+            .map(|_| ())
+    }
+
     /// A GET of something that may be gone: a 404 is `None`, whatever Duffel's code for it.
     pub async fn get_if_found<T: DeserializeOwned>(
         &self,

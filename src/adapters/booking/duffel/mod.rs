@@ -302,10 +302,7 @@ impl BookingProvider for DuffelFlights {
 
     /// The first page of one airline: any answer proves the token is taken.
     async fn probe(&self) -> Result<(), BookingError> {
-        self.client
-            .get_page::<serde::de::IgnoredAny>("/air/airlines", &[("limit", "1")])
-            .await
-            .map(|_| ())
+        self.client.probe().await
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
@@ -318,12 +315,7 @@ impl BookingProvider for DuffelFlights {
             currency,
         } = query
         else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "flights_only",
-                "Itinera's Duffel adapter sells flights only",
-            )
-            .into());
+            return Err(BookingError::kind_not_sold(NAME, query));
         };
         let body = OfferRequest {
             slices: vec![SliceRequest {

@@ -195,10 +195,7 @@ impl BookingProvider for DuffelCars {
 
     /// One airline's page: any answer proves the token is taken (Cars has no list to read).
     async fn probe(&self) -> Result<(), BookingError> {
-        self.client
-            .get_page::<serde::de::IgnoredAny>("/air/airlines", &[("limit", "1")])
-            .await
-            .map(|_| ())
+        self.client.probe().await
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Offer>, BookingError> {
@@ -209,12 +206,7 @@ impl BookingProvider for DuffelCars {
             currency,
         } = query
         else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "cars_only",
-                "Itinera's Duffel Cars adapter sells car rentals only",
-            )
-            .into());
+            return Err(BookingError::kind_not_sold(NAME, query));
         };
         let location = || Location {
             radius: SEARCH_RADIUS_KM,

@@ -263,12 +263,7 @@ impl BookingProvider for DuffelStays {
             currency,
         } = query
         else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "hotels_only",
-                "Itinera's Duffel Stays adapter sells hotels only",
-            )
-            .into());
+            return Err(BookingError::kind_not_sold(NAME, query));
         };
         let body = Search {
             check_in_date: check_in.format("%Y-%m-%d").to_string(),

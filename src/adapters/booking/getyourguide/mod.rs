@@ -595,12 +595,7 @@ impl BookingProvider for GetYourGuideActivities {
             currency,
         } = query
         else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "activities_only",
-                "Itinera's GetYourGuide adapter sells activities only",
-            )
-            .into());
+            return Err(BookingError::kind_not_sold(NAME, query));
         };
         let day = date.format("%Y-%m-%d");
         let found: Tours = self

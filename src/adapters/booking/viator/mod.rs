@@ -446,12 +446,7 @@ impl BookingProvider for ViatorActivities {
             currency,
         } = query
         else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "activities_only",
-                "Itinera's Viator adapter sells activities only",
-            )
-            .into());
+            return Err(BookingError::kind_not_sold(NAME, query));
         };
         let Some(destination) = self.destination_of(*city).await? else {
             tracing::info!(city = %city.code, "no Viator destination for the city");
