@@ -140,10 +140,7 @@ impl Settings {
         ) else {
             return Err(ConfigError::AmadeusSettingsMissing(missing.join(", ")));
         };
-        let host = reqwest::Url::parse(&self.amadeus_base_url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
-        if host.as_deref().is_none_or(|host| host == "api.amadeus.com") {
+        if is_host(&self.amadeus_base_url, "api.amadeus.com") {
             return Err(ConfigError::AmadeusLiveHost);
         }
         Ok(Some(AmadeusSettings {

@@ -82,6 +82,15 @@ pub fn check_email(email: &str) -> Result<(), String> {
 }
 
 /// `•••••5678`: the last four characters of a long number, three of a short one.
+/// A phone as providers take it (E.164): the `+` and the digits, without spaces, dashes or
+/// brackets.
+pub fn e164(phone: &str) -> String {
+    phone
+        .chars()
+        .filter(|c| *c == '+' || c.is_ascii_digit())
+        .collect()
+}
+
 pub fn mask_passport(number: &str) -> String {
     let chars: Vec<char> = without(number, &[' ']).chars().collect();
     let shown = match chars.len() {

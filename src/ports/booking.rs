@@ -155,8 +155,8 @@ impl BookingError {
             .flat_map(|traveller| {
                 let phone_digits = traveller
                     .phone
-                    .as_ref()
-                    .map(|phone| phone.chars().filter(|c| !c.is_whitespace()).collect());
+                    .as_deref()
+                    .map(crate::domain::personal::e164);
                 [
                     Some(traveller.given_name.clone()),
                     Some(traveller.family_name.clone()),

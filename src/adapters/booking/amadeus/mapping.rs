@@ -135,7 +135,7 @@ pub fn guests(travellers: &[Traveller]) -> Vec<Guest> {
             phone: traveller
                 .phone
                 .as_ref()
-                .map(|phone| phone.chars().filter(|c| !c.is_whitespace()).collect()),
+                .map(|phone| crate::domain::personal::e164(phone)),
             email: traveller.email.clone(),
         })
         .collect()

@@ -6,6 +6,7 @@ use super::wire::{self, Condition, OrderPassenger};
 use crate::domain::ids::OfferId;
 use crate::domain::money::Money;
 use crate::domain::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
+use crate::domain::personal::e164;
 use crate::domain::places::City;
 use crate::domain::plan::{Traveller, TravellerKind};
 
@@ -214,13 +215,6 @@ pub fn passengers(
 }
 
 /// Itinera keeps phones as typed (`+33 6 12-34`); Duffel wants E.164 (`+33612…`).
-fn e164(phone: &str) -> String {
-    phone
-        .chars()
-        .filter(|c| *c == '+' || c.is_ascii_digit())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -412,14 +412,15 @@ impl BookingProvider for DuffelFlights {
             Some(pending) => (pending, true),
             None => (self.quote_cancellation(reference).await?, false),
         };
-        let confirmed = match self.confirm_cancellation(&quote).await {
+        let (quote, confirmed) = match self.confirm_cancellation(&quote).await {
             // An earlier quote Duffel no longer takes (its clock ran out before ours): a refused
             // confirmation moved nothing, so the cancellation is quoted again, once.
             Err(BookingError::Provider(ProviderError::Rejected { .. })) if reused => {
                 let fresh = self.quote_cancellation(reference).await?;
-                self.confirm_cancellation(&fresh).await?
+                let confirmed = self.confirm_cancellation(&fresh).await?;
+                (fresh, confirmed)
             }
-            answer => answer?,
+            answer => (quote, answer?),
         };
         if confirmed.confirmed_at.is_none() {
             // Not confirmed: the booking may still stand; say so rather than refund for it.

@@ -127,13 +127,9 @@ pub fn driver(lead: &Traveller, pick_up_on: NaiveDate) -> Result<Driver, DriverE
         given_name: lead.given_name.clone(),
         family_name: lead.family_name.clone(),
         email: lead.email.clone().ok_or(DriverError::Missing("email"))?,
-        phone_number: lead
-            .phone
-            .as_deref()
-            .ok_or(DriverError::Missing("phone"))?
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect(),
+        phone_number: crate::domain::personal::e164(
+            lead.phone.as_deref().ok_or(DriverError::Missing("phone"))?,
+        ),
         date_of_birth: born.format("%Y-%m-%d").to_string(),
     })
 }

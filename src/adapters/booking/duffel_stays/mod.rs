@@ -148,7 +148,7 @@ impl DuffelStays {
                 })
                 .collect(),
             email: email.clone(),
-            phone_number: phone.chars().filter(|c| !c.is_whitespace()).collect(),
+            phone_number: crate::domain::personal::e164(phone),
             metadata: Metadata {
                 itinera_key: request.idempotency_key.as_str().to_string(),
                 itinera_order: request.order_id.to_string(),
