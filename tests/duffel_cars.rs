@@ -225,10 +225,8 @@ async fn a_dearer_car_books_nothing_and_errors_are_told_apart() {
     fake.rate_limit_next(3);
     assert!(matches!(
         cars.search(&paris()).await,
-        Err(BookingError::Provider(ProviderError::RateLimited {
-            retry_after: Some(_),
-            ..
-        }))
+        Err(BookingError::Provider(ProviderError::RateLimited { retry_after: Some(wait), .. }))
+            if wait >= std::time::Duration::from_secs(2) && wait <= std::time::Duration::from_secs(4)
     ));
     fake.fail_next(503);
     assert!(matches!(

@@ -39,8 +39,9 @@ async fn with_real_providers() -> Trip {
     }
 }
 
-/// A Duffel flight to Paris (free to cancel), an Amadeus hotel there (free to cancel with the
-/// hotel) and the Eiffel Tower the next day at Viator, approved: the plan id and the offers.
+/// A Duffel flight to Paris, an Amadeus hotel there for two nights and the Eiffel Tower at
+/// Viator the day after the stay (so it waits for the flight only, booked beside the hotel),
+/// approved: the plan id and the offers.
 async fn approved_trip(h: &Harness) -> (String, Value, Value, Value) {
     let flights = h
         .ok(
@@ -81,7 +82,7 @@ async fn approved_trip(h: &Harness) -> (String, Value, Value, Value) {
     let activities = h
         .ok(
             "search_activities",
-            json!({"city": "Paris", "date": h.day(21), "participants": 1, "currency": "EUR"}),
+            json!({"city": "Paris", "date": h.day(23), "participants": 1, "currency": "EUR"}),
         )
         .await;
     let activity = activities["offers"]

@@ -146,10 +146,11 @@ impl FakeAmadeus {
 
     /// Requests received on this method and path.
     pub fn received_on(&self, method: &str, path: &str) -> Vec<Received> {
-        self.received()
-            .into_iter()
-            .filter(|r| r.method == method && r.path == path)
-            .collect()
+        self.books
+            .lock()
+            .unwrap()
+            .recorder
+            .received_on(method, path)
     }
 
     /// The next API call (not the token call) is answered with this status and Amadeus's error

@@ -77,6 +77,15 @@ impl Recorder {
         });
     }
 
+    /// The requests received on this method and path, oldest first.
+    pub fn received_on(&self, method: &str, path: &str) -> Vec<Received> {
+        self.received
+            .iter()
+            .filter(|r| r.method == method && r.path == path)
+            .cloned()
+            .collect()
+    }
+
     pub fn fail_next(&mut self, status: u16, retry_after: Option<u64>) {
         self.fail_next.push_back((status, retry_after));
     }

@@ -158,10 +158,11 @@ impl FakeGetYourGuide {
     }
 
     pub fn received_on(&self, method: &str, path: &str) -> Vec<Received> {
-        self.received()
-            .into_iter()
-            .filter(|r| r.method == method && r.path == path)
-            .collect()
+        self.state
+            .lock()
+            .unwrap()
+            .recorder
+            .received_on(method, path)
     }
 
     /// The next request is answered with this status (and `Retry-After`), without acting.

@@ -215,10 +215,11 @@ impl FakeViator {
     /// Requests received on this method and path (without `/partner`).
     pub fn received_on(&self, method: &str, path: &str) -> Vec<Received> {
         let path = format!("/partner{path}");
-        self.received()
-            .into_iter()
-            .filter(|r| r.method == method && r.path == path)
-            .collect()
+        self.books
+            .lock()
+            .unwrap()
+            .recorder
+            .received_on(method, &path)
     }
 
     /// The next request is answered with this status (and `Retry-After`), without acting.

@@ -142,10 +142,11 @@ impl FakeDuffel {
 
     /// Requests received on this method and path.
     pub fn received_on(&self, method: &str, path: &str) -> Vec<Received> {
-        self.received()
-            .into_iter()
-            .filter(|r| r.method == method && r.path == path)
-            .collect()
+        self.books
+            .lock()
+            .unwrap()
+            .recorder
+            .received_on(method, path)
     }
 
     /// The next request is answered with this status and Duffel's error body, without acting.
