@@ -1,5 +1,5 @@
 //! The Duffel flights adapter against a local fake that speaks Duffel's wire format
-//! (`tests/common/duffel_fake.rs`): what it sends (bearer token, `Duffel-Version`, the `data`
+//! (`tests/common/duffel_fake/mod.rs`): what it sends (bearer token, `Duffel-Version`, the `data`
 //! envelope, passengers echoing the offer's ids, the balance payment as a decimal string) and
 //! how it reads every answer (offers, expiry, orders, the two-step cancellation, errors); then
 //! the whole flow through the MCP tools with Duffel selling the flight.

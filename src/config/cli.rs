@@ -43,7 +43,7 @@ Environment variables (each also has the flag shown above):
   ITINERA_GETYOURGUIDE_ACCESS_TOKEN  GetYourGuide Partner API token (X-ACCESS-TOKEN, BOOKING access and MasterBill): activities are searched and booked at GetYourGuide
   ITINERA_GETYOURGUIDE_BASE_URL  GetYourGuide's API address (default: https://api.gygtest.net; api.getyourguide.com refused in sandbox mode)
   ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
-  ITINERA_WEBHOOK_PUBLIC_URL     public address of `itinera webhooks`, told to providers that ask (Antom)
+  ITINERA_WEBHOOK_PUBLIC_URL     public address of `itinera webhooks`, told to providers that ask (Antom; required for WeChat Pay)
   ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode)
   ITINERA_ANTOM_PRIVATE_KEY      the merchant's RSA private key for Antom (PKCS#8, PEM or base64)
   ITINERA_ANTOM_PUBLIC_KEY       Antom's RSA public key, to verify its answers (PEM or base64)

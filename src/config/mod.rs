@@ -32,7 +32,7 @@ use crate::orchestrator::RetryPolicy;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "ITINERA_MODE=live needs real providers, and this version has none configured: use ITINERA_MODE=sandbox"
+        "ITINERA_MODE=live is not available in this version: real providers run only against their test hosts with test credentials; use ITINERA_MODE=sandbox"
     )]
     LiveUnavailable,
     #[error("no data directory could be found for this user: set ITINERA_DATA_DIR")]
