@@ -178,6 +178,13 @@ async fn a_search_prices_the_city_s_hotels_paid_when_booked_with_one_token_reuse
     );
 
     amadeus.quote(&offers[0]).await.unwrap();
+    amadeus.search(&paris(1)).await.unwrap();
+    assert_eq!(
+        fake.received_on("GET", "/v1/reference-data/locations/hotels/by-city")
+            .len(),
+        1,
+        "a city's hotels are listed once"
+    );
     assert_eq!(
         fake.received_on("POST", "/v1/security/oauth2/token").len(),
         1,

@@ -99,6 +99,16 @@ pub struct BookingRequest<'a> {
     pub first_sent_at: Option<DateTime<Utc>>,
 }
 
+impl BookingRequest<'_> {
+    /// The lead traveller, who the provider writes to. A plan always has one (plans without
+    /// travellers are refused when made); a request without is refused rather than sent.
+    pub fn lead(&self, provider: &str) -> Result<&Traveller, BookingError> {
+        self.travellers.first().ok_or_else(|| {
+            ProviderError::rejected(provider, "no_travellers", "a booking needs travellers").into()
+        })
+    }
+}
+
 /// What the provider gives back for a booking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingConfirmation {

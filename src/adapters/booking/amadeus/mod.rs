@@ -23,6 +23,7 @@ mod client;
 mod mapping;
 mod wire;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -74,6 +75,8 @@ pub struct AmadeusHotels {
     agency_email: String,
     /// A hotel order is never sent twice without an answer (Amadeus cannot look one up).
     sends: SendGuard,
+    /// The hotels of each city searched so far: reference data, listed once per run.
+    hotels_by_city: tokio::sync::Mutex<HashMap<&'static str, Vec<String>>>,
 }
 
 impl AmadeusHotels {
@@ -88,11 +91,16 @@ impl AmadeusHotels {
             card: settings.card.clone(),
             agency_email: settings.agency_email.clone(),
             sends: SendGuard::default(),
+            hotels_by_city: tokio::sync::Mutex::default(),
         })
     }
 
     /// The city's hotels, as many as one search asks offers for.
     async fn hotels_in(&self, city: City) -> Result<Vec<String>, BookingError> {
+        let mut known = self.hotels_by_city.lock().await;
+        if let Some(hotels) = known.get(city.code) {
+            return Ok(hotels.clone());
+        }
         let listed: Vec<ListedHotel> = self
             .client
             .get(
@@ -100,11 +108,13 @@ impl AmadeusHotels {
                 &[("cityCode", city.code.to_string())],
             )
             .await?;
-        Ok(listed
+        let hotels: Vec<String> = listed
             .into_iter()
             .take(HOTELS_PER_SEARCH)
             .map(|hotel| hotel.hotel_id)
-            .collect())
+            .collect();
+        known.insert(city.code, hotels.clone());
+        Ok(hotels)
     }
 
     /// The offer as Amadeus prices it now, with its hotel. A vanished offer is gone.
@@ -356,14 +366,7 @@ impl BookingProvider for AmadeusHotels {
     }
 
     async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
-        if request.travellers.is_empty() {
-            return Err(ProviderError::rejected(
-                NAME,
-                "no_travellers",
-                "a booking needs travellers",
-            )
-            .into());
-        }
+        request.lead(NAME)?;
         self.sends
             .send_once(
                 request.idempotency_key.as_str(),

@@ -139,6 +139,38 @@ impl Client {
         Ok(cancelled)
     }
 
+    /// A quote (`POST {path}` with `{rate_id}`) for the rate an offer of `provider` names; a
+    /// rate Duffel no longer has (`not_found`, `rate_unavailable`) is no longer available.
+    pub async fn quote_rate<T: DeserializeOwned>(
+        &self,
+        provider: &str,
+        path: &str,
+        offer: &crate::domain::offer::Offer,
+    ) -> Result<T, BookingError> {
+        #[derive(Serialize)]
+        struct CreateQuote<'a> {
+            rate_id: &'a str,
+        }
+        self.post(
+            path,
+            Some(&CreateQuote {
+                rate_id: offer.id.as_str(),
+            }),
+        )
+        .await
+        .map_err(|error| match error {
+            BookingError::Provider(ProviderError::Rejected { code, .. })
+                if code == "not_found" || code == "rate_unavailable" =>
+            {
+                BookingError::NoLongerAvailable {
+                    provider: provider.into(),
+                    offer: offer.id.to_string(),
+                }
+            }
+            other => other,
+        })
+    }
+
     /// A POST with `body` wrapped in `{"data": …}`, or no body at all (confirm actions).
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -377,14 +377,7 @@ impl BookingProvider for DuffelFlights {
     }
 
     async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
-        let Some(lead) = request.travellers.first() else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "no_travellers",
-                "a booking needs travellers",
-            )
-            .into());
-        };
+        let lead = request.lead(NAME)?;
         book_once(
             self.clock.now(),
             request.first_sent_at,

@@ -32,8 +32,8 @@ use crate::ports::{Clock, ProviderError};
 
 use mapping::{Priced, Rental};
 use wire::{
-    Booking, BookingStatus, Coordinates, CreateBooking, CreateQuote, Location, Metadata, Quote,
-    Search, SearchAnswer, SearchDriver,
+    Booking, BookingStatus, Coordinates, CreateBooking, Location, Metadata, Quote, Search,
+    SearchAnswer, SearchDriver,
 };
 
 const NAME: &str = "duffel_cars";
@@ -61,25 +61,7 @@ impl DuffelCars {
 
     /// A quote for the offer's rate: the price a booking would pay now.
     async fn quote_for(&self, offer: &Offer) -> Result<Quote, BookingError> {
-        self.client
-            .post(
-                "/cars/quotes",
-                Some(&CreateQuote {
-                    rate_id: offer.id.to_string(),
-                }),
-            )
-            .await
-            .map_err(|error| match error {
-                BookingError::Provider(ProviderError::Rejected { code, .. })
-                    if code == "not_found" || code == "rate_unavailable" =>
-                {
-                    BookingError::NoLongerAvailable {
-                        provider: NAME.into(),
-                        offer: offer.id.to_string(),
-                    }
-                }
-                other => other,
-            })
+        self.client.quote_rate(NAME, "/cars/quotes", offer).await
     }
 
     fn read_quote(&self, quote: &Quote, offer: &Offer) -> Result<Offer, BookingError> {
@@ -110,13 +92,7 @@ impl DuffelCars {
     ) -> Result<BookingConfirmation, BookingError> {
         let offer = request.offer;
         let rental = rental_of(offer)?;
-        let lead = request.travellers.first().ok_or_else(|| {
-            BookingError::from(ProviderError::rejected(
-                NAME,
-                "no_travellers",
-                "a booking needs travellers",
-            ))
-        })?;
+        let lead = request.lead(NAME)?;
         let driver = mapping::driver(lead, rental.pick_up_at.date())
             .map_err(|e| ProviderError::rejected(NAME, "driver_details", e.to_string()))?;
         let quote = self

@@ -93,12 +93,6 @@ pub struct PlaceName {
     pub name: String,
 }
 
-/// `POST /cars/quotes` body.
-#[derive(Debug, Serialize)]
-pub struct CreateQuote {
-    pub rate_id: String,
-}
-
 #[derive(Debug, Deserialize)]
 pub struct Quote {
     pub id: String,

@@ -34,8 +34,8 @@ use crate::ports::{Clock, ProviderError};
 
 use mapping::Stay;
 use wire::{
-    Booking, BookingStatus, Coordinates, CreateBooking, CreateQuote, GuestName, GuestType,
-    Location, Metadata, Quote, Search, SearchAnswer, SearchResult,
+    Booking, BookingStatus, Coordinates, CreateBooking, GuestName, GuestType, Location, Metadata,
+    Quote, Search, SearchAnswer, SearchResult,
 };
 
 const NAME: &str = "duffel_stays";
@@ -81,25 +81,7 @@ impl DuffelStays {
     /// A quote for the offer's rate: the price a booking would pay now. A rate Duffel no
     /// longer has is gone.
     async fn quote_for(&self, offer: &Offer) -> Result<Quote, BookingError> {
-        self.client
-            .post(
-                "/stays/quotes",
-                Some(&CreateQuote {
-                    rate_id: offer.id.to_string(),
-                }),
-            )
-            .await
-            .map_err(|error| match error {
-                BookingError::Provider(ProviderError::Rejected { code, .. })
-                    if code == "not_found" || code == "rate_unavailable" =>
-                {
-                    BookingError::NoLongerAvailable {
-                        provider: NAME.into(),
-                        offer: offer.id.to_string(),
-                    }
-                }
-                other => other,
-            })
+        self.client.quote_rate(NAME, "/stays/quotes", offer).await
     }
 
     fn read_quote(&self, quote: &Quote, offer: &Offer) -> Result<Offer, BookingError> {
@@ -321,14 +303,7 @@ impl BookingProvider for DuffelStays {
     }
 
     async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
-        let Some(lead) = request.travellers.first() else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "no_travellers",
-                "a booking needs travellers",
-            )
-            .into());
-        };
+        let lead = request.lead(NAME)?;
         super::duffel::book_once(
             self.clock.now(),
             request.first_sent_at,

@@ -110,12 +110,6 @@ pub struct TimelineStep {
     pub currency: String,
 }
 
-/// `POST /stays/quotes` body.
-#[derive(Debug, Serialize)]
-pub struct CreateQuote {
-    pub rate_id: String,
-}
-
 #[derive(Debug, Deserialize)]
 pub struct Quote {
     pub id: String,
