@@ -5,6 +5,8 @@ mod common;
 
 use common::amadeus_fake::{self, FakeAmadeus};
 use common::duffel_fake::{self, FakeDuffel};
+use common::getyourguide_fake::{self, FakeGetYourGuide};
+use common::viator_fake::{self, FakeViator};
 use common::{Harness, Options};
 use serde_json::json;
 
@@ -100,6 +102,41 @@ async fn each_configured_provider_is_checked_and_one_refusing_the_credentials_sa
     );
     assert_eq!(duffel.received_on("GET", "/air/airlines").len(), 1);
     assert!(!report.contains("a-secret-amadeus-refuses"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_product_and_activity_provider_is_asked_with_a_call_that_books_nothing() {
+    let h = Harness::start().await;
+    let duffel = FakeDuffel::start().await;
+    let viator = FakeViator::start().await;
+    let gyg = FakeGetYourGuide::start().await;
+    let envs = [
+        ("ITINERA_DUFFEL_ACCESS_TOKEN", duffel_fake::TOKEN),
+        ("ITINERA_DUFFEL_BASE_URL", &duffel.base_url),
+        ("ITINERA_DUFFEL_PRODUCTS", "flights,stays,cars"),
+        ("ITINERA_VIATOR_API_KEY", viator_fake::API_KEY),
+        ("ITINERA_VIATOR_BASE_URL", &viator.base_url),
+        ("ITINERA_GETYOURGUIDE_ACCESS_TOKEN", getyourguide_fake::TOKEN),
+        ("ITINERA_GETYOURGUIDE_BASE_URL", &gyg.base_url),
+    ];
+    let (code, report) = doctor_with(&h, &[], &envs);
+    assert_eq!(code, Some(0), "{report}");
+    for line in [
+        "  duffel (flight): answers (",
+        "  duffel_stays (hotel): answers (",
+        "  duffel_cars (car_rental): answers (",
+        "  viator (activity): answers (",
+        "  getyourguide (activity): answers (",
+    ] {
+        assert!(report.contains(line), "{line} missing from {report}");
+    }
+    assert_eq!(duffel.received_on("GET", "/stays/bookings").len(), 1);
+    assert_eq!(viator.received_on("GET", "/bookings/cancel-reasons").len(), 1);
+    assert_eq!(gyg.received_on("GET", "/1/configuration/payment").len(), 1);
+    assert!(
+        duffel.stay_bookings().is_empty() && duffel.car_bookings().is_empty(),
+        "a check books nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

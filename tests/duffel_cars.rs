@@ -234,3 +234,37 @@ async fn a_dearer_car_books_nothing_and_errors_are_told_apart() {
         Err(BookingError::Provider(ProviderError::Unavailable { .. }))
     ));
 }
+
+#[tokio::test]
+async fn a_gone_rate_a_refused_booking_and_a_refused_token_book_nothing() {
+    let fake = FakeDuffel::start().await;
+    let cars = adapter(&fake);
+    let offer = peugeot(&cars).await;
+
+    fake.withdraw_car(offer.id.as_str());
+    let gone = Booking::new().book(&cars, &offer, &[driver_aged(40)]).await;
+    assert!(
+        matches!(gone, Err(BookingError::NoLongerAvailable { .. })),
+        "{gone:?}"
+    );
+
+    let offer = peugeot(&cars).await;
+    fake.refuse_next("/cars/bookings", 422, "validation_error", "invalid_driver");
+    let (code, message) = rejected(Booking::new().book(&cars, &offer, &[driver_aged(40)]).await);
+    assert_eq!(code, "invalid_driver", "Duffel's own code is kept");
+    assert!(message.contains("invalid_driver"), "{message}");
+    assert!(fake.car_bookings().is_empty());
+    assert!(fake.cars_charged().is_zero());
+
+    let wrong = DuffelCars::new(&fake.settings("duffel_test_wrong"), Arc::new(SystemClock)).unwrap();
+    let (code, message) = rejected(wrong.search(&paris()).await);
+    assert_eq!(code, "invalid_authentication");
+    assert!(message.contains("ITINERA_DUFFEL_ACCESS_TOKEN"), "{message}");
+
+    // Refused for good, so a new attempt is a new booking, booked once.
+    Booking::new()
+        .book(&cars, &offer, &[driver_aged(40)])
+        .await
+        .unwrap();
+    assert_eq!(fake.car_bookings().len(), 1);
+}

@@ -311,3 +311,37 @@ async fn a_cancellation_whose_answer_says_nothing_of_the_refund_is_sent_to_a_per
         "cancelled once at Duffel, not asked again forever"
     );
 }
+
+#[tokio::test]
+async fn a_refused_or_failed_booking_send_books_nothing_and_a_later_attempt_books_once() {
+    let fake = FakeDuffel::start().await;
+    let stays = adapter(&fake, TOKEN);
+    let offer = stay_at(&stays, "450.00").await;
+
+    fake.refuse_next("/stays/bookings", 422, "validation_error", "invalid_phone_number");
+    let (code, message) = rejected(Booking::new().book(&stays, &offer, &[ada()]).await);
+    assert_eq!(code, "invalid_phone_number", "Duffel's own code is kept");
+    assert!(message.contains("invalid_phone_number"), "{message}");
+    assert!(fake.stay_bookings().is_empty());
+
+    // A 500 to the booking itself: Duffel may or may not have booked, so it is unknown until
+    // looked up; the lookup finds nothing, and only then is it sent again.
+    let booking = Booking::new();
+    fake.refuse_next("/stays/bookings", 500, "api_error", "internal_server_error");
+    let failed = booking.book(&stays, &offer, &[ada()]).await;
+    assert!(
+        matches!(
+            failed,
+            Err(BookingError::Provider(ProviderError::OutcomeUnknown { .. }))
+        ),
+        "{failed:?}"
+    );
+    assert!(fake.stay_bookings().is_empty());
+    booking.first_sent_ago(chrono::Duration::minutes(5));
+    booking.book(&stays, &offer, &[ada()]).await.unwrap();
+    assert_eq!(fake.stay_bookings().len(), 1, "booked once");
+    assert!(
+        !fake.received_on("GET", "/stays/bookings").is_empty(),
+        "looked up before sending again"
+    );
+}

@@ -9,6 +9,7 @@ mod common;
 
 use common::amadeus_fake::{self, FakeAmadeus};
 use common::duffel_fake::{self, FakeDuffel};
+use common::getyourguide_fake::FakeGetYourGuide;
 use common::viator_fake::{self, FakeViator};
 use common::{Harness, Options, money};
 use serde_json::{Value, json};
@@ -267,5 +268,90 @@ async fn a_room_taken_only_on_request_is_not_charged_and_itinera_doctor_says_to_
     assert!(
         report.contains("Ask amadeus whether it holds a booking for this order"),
         "{report}"
+    );
+}
+
+/// Providers and prices of a search answer's offers, in the order shown.
+fn shown(found: &Value) -> Vec<(String, String)> {
+    found["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["provider"].as_str().unwrap().to_string(),
+                o["price"]["amount"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_search_asks_every_provider_of_the_kind_ranks_them_together_and_names_one_that_failed() {
+    let duffel = FakeDuffel::start().await;
+    let amadeus = FakeAmadeus::start().await;
+    let viator = FakeViator::start().await;
+    let gyg = FakeGetYourGuide::start().await;
+    let mut stays = duffel.settings(duffel_fake::TOKEN);
+    stays.products = vec![itinera::adapters::booking::duffel::DuffelProduct::Stays];
+    let h = Harness::with(Options {
+        duffel: Some(stays),
+        amadeus: Some(amadeus.settings(amadeus_fake::CLIENT_SECRET)),
+        viator: Some(viator.settings(viator_fake::API_KEY)),
+        gyg: Some(gyg.settings("gyg-token-it-refuses")),
+        ..Options::default()
+    })
+    .await;
+    let search = json!({"city": "Paris", "check_in": h.day(20), "check_out": h.day(23), "currency": "EUR"});
+
+    let hotels = h.ok("search_hotels", search.clone()).await;
+    let offers = shown(&hotels);
+    let providers: std::collections::BTreeSet<&str> =
+        offers.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        providers.into_iter().collect::<Vec<_>>(),
+        ["amadeus", "duffel_stays"],
+        "{hotels}"
+    );
+    let prices: Vec<rust_decimal::Decimal> = offers.iter().map(|(_, p)| p.parse().unwrap()).collect();
+    assert!(
+        prices.is_sorted(),
+        "both providers' hotels in one order, cheapest first: {offers:?}"
+    );
+    assert_eq!(hotels["providers_missing"], json!([]));
+
+    duffel.refuse_next("/stays/search", 503, "api_error", "service_unavailable");
+    let without_duffel = h.ok("search_hotels", search).await;
+    assert!(
+        shown(&without_duffel).iter().all(|(p, _)| p == "amadeus") && !shown(&without_duffel).is_empty(),
+        "Amadeus's hotels are still shown: {without_duffel}"
+    );
+    let missing = &without_duffel["providers_missing"];
+    assert_eq!(missing.as_array().unwrap().len(), 1, "{missing}");
+    assert_eq!(missing[0]["provider"], "duffel_stays");
+    assert!(
+        missing[0]["reason"].as_str().unwrap().contains("service_unavailable"),
+        "{missing}"
+    );
+    assert!(
+        without_duffel["next_step"].as_str().unwrap().contains("search again later"),
+        "{without_duffel}"
+    );
+
+    let activities = h
+        .ok(
+            "search_activities",
+            json!({"city": "Paris", "date": h.day(21), "participants": 1, "currency": "EUR"}),
+        )
+        .await;
+    assert!(
+        !shown(&activities).is_empty() && shown(&activities).iter().all(|(p, _)| p == "viator"),
+        "{activities}"
+    );
+    let missing = &activities["providers_missing"];
+    assert_eq!(missing[0]["provider"], "getyourguide", "{missing}");
+    assert!(
+        missing[0]["reason"].as_str().unwrap().contains("ITINERA_GETYOURGUIDE"),
+        "the operator is told which setting to fix: {missing}"
     );
 }

@@ -75,6 +75,11 @@ pub struct CarsBooks {
 }
 
 impl CarsBooks {
+    /// The rate is no longer sold.
+    pub fn withdraw(&mut self, rate: &str) {
+        self.rates.remove(rate);
+    }
+
     /// The rate now costs `total`.
     pub fn reprice(&mut self, rate: &str, total: &str) {
         self.rates.get_mut(rate).unwrap()["total_amount"] = json!(total);

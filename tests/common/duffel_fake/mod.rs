@@ -58,6 +58,9 @@ struct StoredOrder {
     refund: Refund,
 }
 
+/// An error Duffel answers instead of acting: (path end, status, type, code).
+type Refusal = (&'static str, u16, &'static str, &'static str);
+
 #[derive(Default)]
 struct Books {
     offers: HashMap<String, StoredOffer>,
@@ -71,6 +74,8 @@ struct Books {
     lose_answer_to: Option<&'static str>,
     /// The next request is refused with 429 and a reset this many seconds ahead.
     rate_limit_next: Option<i64>,
+    /// The next request to a path ending so is refused with this error, doing nothing.
+    refuse_next: Option<Refusal>,
     /// Cancellation quotes made before this many were made are refused at confirmation, as
     /// when their time ran out by Duffel's clock.
     quotes_refused_below: usize,
@@ -163,6 +168,23 @@ impl FakeDuffel {
     /// back).
     pub fn lose_answer_to(&self, path_end: &'static str) {
         self.books.lock().unwrap().lose_answer_to = Some(path_end);
+    }
+
+    /// The next request to a path ending in `path_end` does nothing and is answered with
+    /// Duffel's error of this status, type and code.
+    pub fn refuse_next(
+        &self,
+        path_end: &'static str,
+        status: u16,
+        kind: &'static str,
+        code: &'static str,
+    ) {
+        self.books.lock().unwrap().refuse_next = Some((path_end, status, kind, code));
+    }
+
+    /// The car rate is no longer sold.
+    pub fn withdraw_car(&self, rate: &str) {
+        self.books.lock().unwrap().cars.withdraw(rate);
     }
 
     /// Every cancellation quote made so far is refused when confirmed (expired by Duffel's
@@ -315,6 +337,12 @@ async fn handle(
         json!({"meta": {"status": status}, "errors": [{"type": kind, "code": "forced", "title": "Forced", "message": format!("forced HTTP {status}")}]})
     }) {
         return forced;
+    }
+    if let Some((_, status, kind, code)) = books
+        .refuse_next
+        .take_if(|(end, ..)| uri.path().ends_with(*end))
+    {
+        return error(status, kind, code, &format!("refused: {code}"));
     }
     let data = json.as_ref().map(|body| &body["data"]);
     let id = path.map(|Path(id)| id);
