@@ -116,7 +116,10 @@ async fn every_product_and_activity_provider_is_asked_with_a_call_that_books_not
         ("ITINERA_DUFFEL_PRODUCTS", "flights,stays,cars"),
         ("ITINERA_VIATOR_API_KEY", viator_fake::API_KEY),
         ("ITINERA_VIATOR_BASE_URL", &viator.base_url),
-        ("ITINERA_GETYOURGUIDE_ACCESS_TOKEN", getyourguide_fake::TOKEN),
+        (
+            "ITINERA_GETYOURGUIDE_ACCESS_TOKEN",
+            getyourguide_fake::TOKEN,
+        ),
         ("ITINERA_GETYOURGUIDE_BASE_URL", &gyg.base_url),
     ];
     let (code, report) = doctor_with(&h, &[], &envs);
@@ -131,7 +134,10 @@ async fn every_product_and_activity_provider_is_asked_with_a_call_that_books_not
         assert!(report.contains(line), "{line} missing from {report}");
     }
     assert_eq!(duffel.received_on("GET", "/stays/bookings").len(), 1);
-    assert_eq!(viator.received_on("GET", "/bookings/cancel-reasons").len(), 1);
+    assert_eq!(
+        viator.received_on("GET", "/bookings/cancel-reasons").len(),
+        1
+    );
     assert_eq!(gyg.received_on("GET", "/1/configuration/payment").len(), 1);
     assert!(
         duffel.stay_bookings().is_empty() && duffel.car_bookings().is_empty(),

@@ -256,7 +256,8 @@ async fn a_gone_rate_a_refused_booking_and_a_refused_token_book_nothing() {
     assert!(fake.car_bookings().is_empty());
     assert!(fake.cars_charged().is_zero());
 
-    let wrong = DuffelCars::new(&fake.settings("duffel_test_wrong"), Arc::new(SystemClock)).unwrap();
+    let wrong =
+        DuffelCars::new(&fake.settings("duffel_test_wrong"), Arc::new(SystemClock)).unwrap();
     let (code, message) = rejected(wrong.search(&paris()).await);
     assert_eq!(code, "invalid_authentication");
     assert!(message.contains("ITINERA_DUFFEL_ACCESS_TOKEN"), "{message}");

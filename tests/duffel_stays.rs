@@ -318,7 +318,12 @@ async fn a_refused_or_failed_booking_send_books_nothing_and_a_later_attempt_book
     let stays = adapter(&fake, TOKEN);
     let offer = stay_at(&stays, "450.00").await;
 
-    fake.refuse_next("/stays/bookings", 422, "validation_error", "invalid_phone_number");
+    fake.refuse_next(
+        "/stays/bookings",
+        422,
+        "validation_error",
+        "invalid_phone_number",
+    );
     let (code, message) = rejected(Booking::new().book(&stays, &offer, &[ada()]).await);
     assert_eq!(code, "invalid_phone_number", "Duffel's own code is kept");
     assert!(message.contains("invalid_phone_number"), "{message}");

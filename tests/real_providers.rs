@@ -302,7 +302,8 @@ async fn a_search_asks_every_provider_of_the_kind_ranks_them_together_and_names_
         ..Options::default()
     })
     .await;
-    let search = json!({"city": "Paris", "check_in": h.day(20), "check_out": h.day(23), "currency": "EUR"});
+    let search =
+        json!({"city": "Paris", "check_in": h.day(20), "check_out": h.day(23), "currency": "EUR"});
 
     let hotels = h.ok("search_hotels", search.clone()).await;
     let offers = shown(&hotels);
@@ -313,28 +314,39 @@ async fn a_search_asks_every_provider_of_the_kind_ranks_them_together_and_names_
         ["amadeus", "duffel_stays"],
         "{hotels}"
     );
-    let prices: Vec<rust_decimal::Decimal> = offers.iter().map(|(_, p)| p.parse().unwrap()).collect();
+    let prices: Vec<rust_decimal::Decimal> =
+        offers.iter().map(|(_, p)| p.parse().unwrap()).collect();
     assert!(
         prices.is_sorted(),
         "both providers' hotels in one order, cheapest first: {offers:?}"
     );
-    assert_eq!(hotels["providers_missing"], json!([]));
+    assert!(
+        hotels.get("providers_missing").is_none(),
+        "every provider answered: {hotels}"
+    );
 
     duffel.refuse_next("/stays/search", 503, "api_error", "service_unavailable");
     let without_duffel = h.ok("search_hotels", search).await;
     assert!(
-        shown(&without_duffel).iter().all(|(p, _)| p == "amadeus") && !shown(&without_duffel).is_empty(),
+        shown(&without_duffel).iter().all(|(p, _)| p == "amadeus")
+            && !shown(&without_duffel).is_empty(),
         "Amadeus's hotels are still shown: {without_duffel}"
     );
     let missing = &without_duffel["providers_missing"];
     assert_eq!(missing.as_array().unwrap().len(), 1, "{missing}");
     assert_eq!(missing[0]["provider"], "duffel_stays");
     assert!(
-        missing[0]["reason"].as_str().unwrap().contains("service_unavailable"),
+        missing[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unavailable: HTTP 503"),
         "{missing}"
     );
     assert!(
-        without_duffel["next_step"].as_str().unwrap().contains("search again later"),
+        without_duffel["next_step"]
+            .as_str()
+            .unwrap()
+            .contains("search again later"),
         "{without_duffel}"
     );
 
@@ -351,7 +363,10 @@ async fn a_search_asks_every_provider_of_the_kind_ranks_them_together_and_names_
     let missing = &activities["providers_missing"];
     assert_eq!(missing[0]["provider"], "getyourguide", "{missing}");
     assert!(
-        missing[0]["reason"].as_str().unwrap().contains("ITINERA_GETYOURGUIDE"),
+        missing[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ITINERA_GETYOURGUIDE"),
         "the operator is told which setting to fix: {missing}"
     );
 }
