@@ -7,6 +7,7 @@ use rmcp::ServiceExt;
 use tokio_util::task::TaskTracker;
 
 use crate::adapters::booking::amadeus::AmadeusHotels;
+use crate::adapters::booking::booking_com::BookingComHotels;
 use crate::adapters::booking::duffel::{DuffelFlights, DuffelProduct};
 use crate::adapters::booking::duffel_cars::DuffelCars;
 use crate::adapters::booking::duffel_stays::DuffelStays;
@@ -245,6 +246,13 @@ fn booking_providers(
     }
     if let Some(settings) = &config.amadeus {
         providers.push(Arc::new(AmadeusHotels::new(settings, Arc::clone(clock))?));
+    }
+    // Beside Amadeus or Duffel Stays when set: a hotel search asks them all.
+    if let Some(settings) = &config.booking_com {
+        providers.push(Arc::new(BookingComHotels::new(
+            settings,
+            Arc::clone(clock),
+        )?));
     }
     if let Some(settings) = &config.viator {
         providers.push(Arc::new(ViatorActivities::new(

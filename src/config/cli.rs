@@ -38,6 +38,14 @@ Environment variables (each also has the flag shown above):
   ITINERA_AMADEUS_CARD_EXPIRY    its expiry, YYYY-MM
   ITINERA_AMADEUS_CARD_HOLDER    the name on it
   ITINERA_AMADEUS_CARD_CVC       its security code (optional, recommended)
+  ITINERA_BOOKINGCOM_API_KEY      Booking.com Demand API key: set with the rest below, hotels are searched and booked at Booking.com
+  ITINERA_BOOKINGCOM_AFFILIATE_ID  the affiliate id the key belongs to (a number, sent as X-Affiliate-Id)
+  ITINERA_BOOKINGCOM_BASE_URL    Booking.com's API address (default: https://demandapi-sandbox.booking.com/3.1; demandapi.booking.com refused in sandbox mode)
+  ITINERA_BOOKINGCOM_BOOKER_COUNTRY  the agency's country, two letters (e.g. nl): the market Booking.com prices for, and the booker's address country
+  ITINERA_BOOKINGCOM_CARD_NUMBER the agency's card Booking.com charges for stays paid online when booked (a test card in sandbox mode)
+  ITINERA_BOOKINGCOM_CARD_EXPIRY its expiry, YYYY-MM
+  ITINERA_BOOKINGCOM_CARD_HOLDER the name on it
+  ITINERA_BOOKINGCOM_CARD_CVC    its security code (Booking.com requires it)
   ITINERA_VIATOR_API_KEY         Viator Partner API key (exp-api-key): activities are searched and booked at Viator
   ITINERA_VIATOR_BASE_URL        Viator's API address (default: https://api.sandbox.viator.com/partner; api.viator.com refused in sandbox mode)
   ITINERA_GETYOURGUIDE_ACCESS_TOKEN  GetYourGuide Partner API token (X-ACCESS-TOKEN, BOOKING access and MasterBill): activities are searched and booked at GetYourGuide
@@ -323,6 +331,38 @@ pub struct Settings {
     /// The card's security code. Prefer the variable.
     #[arg(long, env = "ITINERA_AMADEUS_CARD_CVC", global = true)]
     pub amadeus_card_cvc: Option<Secret>,
+    /// Booking.com Demand API key; with the affiliate id, booker country and card set, hotels
+    /// are searched and booked at Booking.com. Prefer the variable.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_API_KEY", global = true)]
+    pub bookingcom_api_key: Option<Secret>,
+    /// The affiliate id the Booking.com key belongs to (`X-Affiliate-Id`), a number.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_AFFILIATE_ID", global = true)]
+    pub bookingcom_affiliate_id: Option<String>,
+    /// Booking.com's API address: its 3.1 sandbox by default; tests point it at a local fake.
+    #[arg(
+        long,
+        env = "ITINERA_BOOKINGCOM_BASE_URL",
+        default_value = "https://demandapi-sandbox.booking.com/3.1",
+        global = true
+    )]
+    pub bookingcom_base_url: String,
+    /// The agency's country, two letters: the market Booking.com prices for, and the booker's
+    /// address country on orders.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_BOOKER_COUNTRY", global = true)]
+    pub bookingcom_booker_country: Option<String>,
+    /// The agency's card number Booking.com charges for stays paid when booked. Prefer the
+    /// variable.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_CARD_NUMBER", global = true)]
+    pub bookingcom_card_number: Option<Secret>,
+    /// The card's expiry, YYYY-MM.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_CARD_EXPIRY", global = true)]
+    pub bookingcom_card_expiry: Option<String>,
+    /// The name on the card.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_CARD_HOLDER", global = true)]
+    pub bookingcom_card_holder: Option<String>,
+    /// The card's security code, which Booking.com requires. Prefer the variable.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_CARD_CVC", global = true)]
+    pub bookingcom_card_cvc: Option<Secret>,
     /// Viator Partner API key (`exp-api-key`); set, activities are searched and booked at Viator
     /// instead of the sandbox. Prefer the variable.
     #[arg(long, env = "ITINERA_VIATOR_API_KEY", global = true)]

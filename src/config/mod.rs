@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use chrono::Duration;
 
 use crate::adapters::booking::amadeus::AmadeusSettings;
+use crate::adapters::booking::booking_com::BookingComSettings;
 use crate::adapters::booking::duffel::DuffelSettings;
 use crate::adapters::booking::getyourguide::GetYourGuideSettings;
 use crate::adapters::booking::viator::ViatorSettings;
@@ -106,7 +107,21 @@ pub enum ConfigError {
     )]
     AmadeusLiveHost,
     #[error(transparent)]
-    AmadeusCard(#[from] crate::adapters::booking::amadeus::CardError),
+    AgencyCard(#[from] crate::adapters::booking::agency_card::CardError),
+    #[error(
+        "Booking.com needs ITINERA_BOOKINGCOM_API_KEY, ITINERA_BOOKINGCOM_AFFILIATE_ID, ITINERA_BOOKINGCOM_BOOKER_COUNTRY, ITINERA_BOOKINGCOM_CARD_NUMBER, ITINERA_BOOKINGCOM_CARD_EXPIRY, ITINERA_BOOKINGCOM_CARD_HOLDER and ITINERA_BOOKINGCOM_CARD_CVC; missing: {0}"
+    )]
+    BookingComSettingsMissing(String),
+    #[error("ITINERA_BOOKINGCOM_AFFILIATE_ID must be the affiliate id Booking.com gave, a number")]
+    BookingComAffiliateId,
+    #[error(
+        "ITINERA_BOOKINGCOM_BOOKER_COUNTRY must be the agency's country as two letters, e.g. nl"
+    )]
+    BookingComBookerCountry,
+    #[error(
+        "ITINERA_BOOKINGCOM_BASE_URL is Booking.com's production API (demandapi.booking.com): Booking.com's keys carry no test or live mark, so in sandbox mode Itinera only talks to https://demandapi-sandbox.booking.com/3.1"
+    )]
+    BookingComProductionHost,
     #[error(
         "ITINERA_VIATOR_BASE_URL is Viator's production API (api.viator.com): Viator keys carry no test or live mark, so in sandbox mode Itinera only talks to https://api.sandbox.viator.com/partner"
     )]
@@ -152,6 +167,8 @@ pub struct Config {
     pub duffel: Option<DuffelSettings>,
     /// Amadeus, when configured: it sells the hotels instead of the sandbox.
     pub amadeus: Option<AmadeusSettings>,
+    /// Booking.com, when configured: it sells hotels (beside Amadeus or Duffel Stays, if set).
+    pub booking_com: Option<BookingComSettings>,
     /// Viator, when configured: it sells the activities instead of the sandbox.
     pub viator: Option<ViatorSettings>,
     /// GetYourGuide, when configured: it sells activities too (beside Viator, if both are set).
@@ -186,6 +203,7 @@ impl Config {
             payments: vec![PaymentSettings::Sandbox],
             duffel: None,
             amadeus: None,
+            booking_com: None,
             viator: None,
             getyourguide: None,
         }
@@ -237,6 +255,7 @@ impl Config {
         config.payments = settings.payments()?;
         config.duffel = settings.duffel()?;
         config.amadeus = settings.amadeus()?;
+        config.booking_com = settings.booking_com()?;
         config.viator = settings.viator()?;
         config.getyourguide = settings.getyourguide()?;
         Ok(config)
@@ -363,8 +382,61 @@ mod tests {
         bad_card[11] = "";
         assert!(matches!(
             parse_args(&bad_card),
-            Err(ConfigError::AmadeusCard(_))
+            Err(ConfigError::AgencyCard(_))
         ));
+    }
+
+    #[test]
+    fn booking_com_needs_every_setting_and_never_its_production_host() {
+        assert!(parse_args(&[]).unwrap().booking_com.is_none());
+        let complete = [
+            "--bookingcom-api-key",
+            "shh",
+            "--bookingcom-affiliate-id",
+            "956509",
+            "--bookingcom-booker-country",
+            "NL",
+            "--bookingcom-card-number",
+            "4111111111111111",
+            "--bookingcom-card-expiry",
+            "2027-08",
+            "--bookingcom-card-holder",
+            "AGENCY DESK",
+            "--bookingcom-card-cvc",
+            "123",
+        ];
+        let booking = parse_args(&complete).unwrap().booking_com.unwrap();
+        assert_eq!(
+            booking.base_url,
+            "https://demandapi-sandbox.booking.com/3.1"
+        );
+        assert_eq!(booking.affiliate_id, 956509);
+        assert_eq!(booking.booker_country, "nl");
+        let shown = format!("{booking:?}");
+        assert!(!shown.contains("shh") && !shown.contains("4111111111111111"));
+        match parse_args(&complete[..4]) {
+            Err(error @ ConfigError::BookingComSettingsMissing(_)) => assert!(
+                error.to_string().ends_with(
+                    "missing: ITINERA_BOOKINGCOM_BOOKER_COUNTRY, ITINERA_BOOKINGCOM_CARD_NUMBER, ITINERA_BOOKINGCOM_CARD_EXPIRY, ITINERA_BOOKINGCOM_CARD_HOLDER, ITINERA_BOOKINGCOM_CARD_CVC"
+                ),
+                "{error}"
+            ),
+            other => panic!("expected the missing settings named, got {other:?}"),
+        }
+        let mut live = complete.to_vec();
+        live.extend(["--bookingcom-base-url", "https://demandapi.booking.com/3.1"]);
+        assert!(matches!(
+            parse_args(&live),
+            Err(ConfigError::BookingComProductionHost)
+        ));
+        let mut bad_affiliate = complete.to_vec();
+        bad_affiliate[3] = "aff-1";
+        let error = parse_args(&bad_affiliate).unwrap_err().to_string();
+        assert!(error.contains("ITINERA_BOOKINGCOM_AFFILIATE_ID"), "{error}");
+        let mut bad_cvc = complete.to_vec();
+        bad_cvc[13] = "12";
+        let error = parse_args(&bad_cvc).unwrap_err().to_string();
+        assert!(error.starts_with("ITINERA_BOOKINGCOM_CARD_CVC "), "{error}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use clap::ValueEnum;
 
 use super::{ConfigError, Secret, Settings};
 use crate::adapters::booking::amadeus::{AgencyCard, AmadeusSettings, Credentials};
+use crate::adapters::booking::booking_com::BookingComSettings;
 use crate::adapters::booking::duffel::DuffelSettings;
 use crate::adapters::booking::getyourguide::GetYourGuideSettings;
 use crate::adapters::booking::viator::ViatorSettings;
@@ -150,12 +151,85 @@ impl Settings {
             },
             base_url: self.amadeus_base_url.clone(),
             card: AgencyCard::parse(
+                "ITINERA_AMADEUS_CARD",
                 number.expose(),
                 expiry,
                 holder,
                 self.amadeus_card_cvc.as_ref().map(Secret::expose),
             )?,
             agency_email: email.clone(),
+        }))
+    }
+
+    /// Booking.com, if its key is set: then everything an order needs must be too. Its keys
+    /// carry no test or live mark (the sandbox takes the production key), so sandbox mode
+    /// refuses Booking.com's production host instead.
+    pub(super) fn booking_com(&self) -> Result<Option<BookingComSettings>, ConfigError> {
+        let Some(key) = &self.bookingcom_api_key else {
+            return Ok(None);
+        };
+        let missing: Vec<&str> = [
+            (
+                "ITINERA_BOOKINGCOM_AFFILIATE_ID",
+                self.bookingcom_affiliate_id.is_none(),
+            ),
+            (
+                "ITINERA_BOOKINGCOM_BOOKER_COUNTRY",
+                self.bookingcom_booker_country.is_none(),
+            ),
+            (
+                "ITINERA_BOOKINGCOM_CARD_NUMBER",
+                self.bookingcom_card_number.is_none(),
+            ),
+            (
+                "ITINERA_BOOKINGCOM_CARD_EXPIRY",
+                self.bookingcom_card_expiry.is_none(),
+            ),
+            (
+                "ITINERA_BOOKINGCOM_CARD_HOLDER",
+                self.bookingcom_card_holder.is_none(),
+            ),
+            (
+                "ITINERA_BOOKINGCOM_CARD_CVC",
+                self.bookingcom_card_cvc.is_none(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, absent)| absent.then_some(name))
+        .collect();
+        let (Some(affiliate), Some(country), Some(number), Some(expiry), Some(holder), Some(cvc)) = (
+            &self.bookingcom_affiliate_id,
+            &self.bookingcom_booker_country,
+            &self.bookingcom_card_number,
+            &self.bookingcom_card_expiry,
+            &self.bookingcom_card_holder,
+            &self.bookingcom_card_cvc,
+        ) else {
+            return Err(ConfigError::BookingComSettingsMissing(missing.join(", ")));
+        };
+        let affiliate_id: u64 = affiliate
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::BookingComAffiliateId)?;
+        let country = country.trim().to_ascii_lowercase();
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(ConfigError::BookingComBookerCountry);
+        }
+        if is_host(&self.bookingcom_base_url, "demandapi.booking.com") {
+            return Err(ConfigError::BookingComProductionHost);
+        }
+        Ok(Some(BookingComSettings {
+            api_key: key.expose().to_string(),
+            affiliate_id,
+            base_url: self.bookingcom_base_url.clone(),
+            card: AgencyCard::parse(
+                "ITINERA_BOOKINGCOM_CARD",
+                number.expose(),
+                expiry,
+                holder,
+                Some(cvc.expose()),
+            )?,
+            booker_country: country,
         }))
     }
 

@@ -134,7 +134,14 @@ impl FakeAmadeus {
                 client_secret: secret.into(),
             },
             base_url: self.base_url.clone(),
-            card: AgencyCard::parse(CARD_NUMBER, "2027-08", "AGENCY DESK", Some("123")).unwrap(),
+            card: AgencyCard::parse(
+                "ITINERA_AMADEUS_CARD",
+                CARD_NUMBER,
+                "2027-08",
+                "AGENCY DESK",
+                Some("123"),
+            )
+            .unwrap(),
             agency_email: AGENCY_EMAIL.into(),
         }
     }

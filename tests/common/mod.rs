@@ -171,6 +171,8 @@ pub struct Options {
     pub duffel: Option<itinera::adapters::booking::duffel::DuffelSettings>,
     /// Amadeus (a local fake) selling the hotels instead of the sandbox.
     pub amadeus: Option<itinera::adapters::booking::amadeus::AmadeusSettings>,
+    /// Booking.com (a local fake) selling hotels.
+    pub booking_com: Option<itinera::adapters::booking::booking_com::BookingComSettings>,
     /// Viator (a local fake) selling the activities instead of the sandbox.
     pub viator: Option<itinera::adapters::booking::viator::ViatorSettings>,
     /// GetYourGuide (a local fake) selling activities too.
@@ -217,6 +219,7 @@ impl Default for Options {
             shared_dir: None,
             duffel: None,
             amadeus: None,
+            booking_com: None,
             viator: None,
             gyg: None,
         }
@@ -242,6 +245,7 @@ impl Harness {
         config.risk = options.risk;
         config.duffel = options.duffel;
         config.amadeus = options.amadeus;
+        config.booking_com = options.booking_com;
         config.viator = options.viator;
         config.getyourguide = options.gyg;
         config.payments = std::iter::once(options.payment)

@@ -1,8 +1,10 @@
 //! Booking providers reached over HTTP, one folder each (trait impl, wire types, mapping).
 
 mod adult_party;
+pub mod agency_card;
 pub mod amadeus;
 mod approved_price;
+pub mod booking_com;
 pub mod duffel;
 pub mod duffel_cars;
 pub mod duffel_stays;

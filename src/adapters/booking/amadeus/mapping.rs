@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::wire::{self, CancellationRule, Guest, PaymentType};
+use crate::adapters::booking::agency_card::{AgencyCard, CardBrand};
 use crate::domain::ids::OfferId;
 use crate::domain::money::Money;
 use crate::domain::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
@@ -120,6 +121,22 @@ fn hotel_terms(rules: &[CancellationRule]) -> Result<String, String> {
         "free until {} UTC, a penalty after",
         free_until.format("%Y-%m-%d %H:%M")
     ))
+}
+
+/// The agency's card as Amadeus takes it: its two-letter vendor code (`VI`, `CA` for
+/// Mastercard, `AX`) beside the card's details.
+pub fn card(card: &AgencyCard) -> wire::PaymentCardInfo {
+    wire::PaymentCardInfo {
+        vendor_code: match card.brand() {
+            CardBrand::Visa => "VI",
+            CardBrand::Mastercard => "CA",
+            CardBrand::AmericanExpress => "AX",
+        },
+        card_number: card.number().to_string(),
+        expiry_date: card.expiry().to_string(),
+        holder_name: card.holder().to_string(),
+        security_code: card.security_code().map(str::to_string),
+    }
 }
 
 /// The plan's travellers as guests, numbered from 1 for the room association.

@@ -18,7 +18,6 @@
 //! (`HotelList_v1`, `HotelSearch_v3`, `HotelBooking_v2`, `Authorizaton_v1`). What Itinera lacks
 //! for Amadeus is in the README's provider table.
 
-mod card;
 mod client;
 mod mapping;
 mod wire;
@@ -39,7 +38,7 @@ use crate::ports::booking::{
 };
 use crate::ports::{Clock, ProviderError};
 
-pub use card::{AgencyCard, CardError};
+pub use super::agency_card::{AgencyCard, CardError};
 pub use client::Credentials;
 use client::{Client, Failure};
 use wire::{
@@ -192,7 +191,7 @@ impl AmadeusHotels {
             payment: Payment {
                 method: "CREDIT_CARD",
                 payment_card: PaymentCard {
-                    payment_card_info: self.card.wire(),
+                    payment_card_info: mapping::card(&self.card),
                 },
             },
         };
