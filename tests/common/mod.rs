@@ -550,6 +550,7 @@ async fn count_rows(url: &str, table: &str) -> i64 {
 pub mod amadeus_fake;
 pub mod antom_fake;
 pub mod booking_attempt;
+pub mod booking_com_fake;
 pub mod duffel_fake;
 pub mod fake_http;
 pub mod getyourguide_fake;

@@ -176,6 +176,29 @@ pub fn schedule_terms(
     })
 }
 
+/// Whether `terms` give back, at every moment, at least what `promised` says.
+pub fn gives_back_at_least(terms: &CancellationPolicy, promised: &CancellationPolicy) -> bool {
+    match (terms, promised) {
+        (_, CancellationPolicy::NonRefundable) => true,
+        (
+            CancellationPolicy::Refundable {
+                free_until,
+                penalty,
+            },
+            CancellationPolicy::Refundable {
+                free_until: promised_until,
+                penalty: promised_penalty,
+            },
+        ) => free_until >= promised_until && penalty.amount() <= promised_penalty.amount(),
+        (
+            CancellationPolicy::NonRefundable
+            | CancellationPolicy::Refundable { .. }
+            | CancellationPolicy::RefundableUntil { .. },
+            CancellationPolicy::Refundable { .. } | CancellationPolicy::RefundableUntil { .. },
+        ) => terms == promised,
+    }
+}
+
 fn instant(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
@@ -275,6 +298,33 @@ mod tests {
                 penalty: eur("186.92"),
             }
         );
+    }
+
+    #[test]
+    fn the_search_s_terms_stand_while_the_schedule_gives_as_much_back() {
+        let until: DateTime<Utc> = "2026-02-27T22:00:00Z".parse().unwrap();
+        let promised = CancellationPolicy::Refundable {
+            free_until: until,
+            penalty: eur("420.00"),
+        };
+        let kinder = CancellationPolicy::Refundable {
+            free_until: until,
+            penalty: eur("140.00"),
+        };
+        let earlier = CancellationPolicy::Refundable {
+            free_until: until - chrono::Duration::days(1),
+            penalty: eur("140.00"),
+        };
+        assert!(gives_back_at_least(&kinder, &promised));
+        assert!(!gives_back_at_least(&earlier, &promised));
+        assert!(!gives_back_at_least(
+            &CancellationPolicy::NonRefundable,
+            &promised
+        ));
+        assert!(gives_back_at_least(
+            &earlier,
+            &CancellationPolicy::NonRefundable
+        ));
     }
 
     #[test]

@@ -301,9 +301,19 @@ impl BookingComHotels {
         };
         let price = mapping::money(online.accommodation_currency.0, currency)
             .map_err(|problem| unreadable(&problem))?;
+        // The search tells no fee schedule, so its terms are the least Booking.com gives: they
+        // stand while the schedule gives at least as much back; stricter terms are told, and
+        // the saga stops on them.
         let cancellation = match &product.policies.cancellation {
-            Some(steps) => mapping::schedule_terms(steps, currency, price)
-                .map_err(|problem| unreadable(&problem))?,
+            Some(steps) => {
+                let previewed = mapping::schedule_terms(steps, currency, price)
+                    .map_err(|problem| unreadable(&problem))?;
+                if mapping::gives_back_at_least(&previewed, &offer.cancellation) {
+                    offer.cancellation.clone()
+                } else {
+                    previewed
+                }
+            }
             None => offer.cancellation.clone(),
         };
         Ok(Offer {
