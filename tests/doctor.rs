@@ -4,6 +4,7 @@
 mod common;
 
 use common::amadeus_fake::{self, FakeAmadeus};
+use common::booking_com_fake::{self, FakeBookingCom};
 use common::duffel_fake::{self, FakeDuffel};
 use common::getyourguide_fake::{self, FakeGetYourGuide};
 use common::viator_fake::{self, FakeViator};
@@ -142,6 +143,69 @@ async fn every_product_and_activity_provider_is_asked_with_a_call_that_books_not
     assert!(
         duffel.stay_bookings().is_empty() && duffel.car_bookings().is_empty(),
         "a check books nothing"
+    );
+}
+
+/// Booking.com configured by its variables, as an operator would, is asked for ten cities; its
+/// key is in neither the report nor the debug log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn booking_com_is_asked_with_a_lookup_that_books_nothing() {
+    let h = Harness::start().await;
+    let fake = FakeBookingCom::start().await;
+    let affiliate = booking_com_fake::AFFILIATE_ID.to_string();
+    let envs = [
+        ("ITINERA_BOOKINGCOM_API_KEY", booking_com_fake::API_KEY),
+        ("ITINERA_BOOKINGCOM_AFFILIATE_ID", affiliate.as_str()),
+        ("ITINERA_BOOKINGCOM_BASE_URL", &fake.base_url),
+        ("ITINERA_BOOKINGCOM_BOOKER_COUNTRY", "FR"),
+        (
+            "ITINERA_BOOKINGCOM_CARD_NUMBER",
+            booking_com_fake::CARD_NUMBER,
+        ),
+        ("ITINERA_BOOKINGCOM_CARD_EXPIRY", "2030-10"),
+        ("ITINERA_BOOKINGCOM_CARD_HOLDER", "AGENCY DESK"),
+        ("ITINERA_BOOKINGCOM_CARD_CVC", booking_com_fake::CARD_CVC),
+        ("RUST_LOG", "itinera=debug"),
+    ];
+    let output = doctor_output(&h, &[], &envs);
+    let report = String::from_utf8(output.stdout).unwrap();
+    let log = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report}{log}");
+    assert!(
+        report.contains("  booking_com (hotel): answers ("),
+        "{report}"
+    );
+    let [probe] = fake
+        .received_on("/common/locations/cities")
+        .try_into()
+        .unwrap();
+    assert_eq!(probe.json.unwrap()["rows"], 10);
+    assert!(fake.orders().is_empty(), "a check books nothing");
+    assert!(log.contains("/3.1/common/locations/cities"), "{log}");
+    for secret in [booking_com_fake::API_KEY, booking_com_fake::CARD_NUMBER] {
+        assert!(
+            !report.contains(secret) && !log.contains(secret),
+            "{secret} shown"
+        );
+    }
+
+    let incomplete = doctor_output(
+        &h,
+        &[],
+        &[
+            ("ITINERA_BOOKINGCOM_API_KEY", "k"),
+            ("ITINERA_BOOKINGCOM_BASE_URL", &fake.base_url),
+        ],
+    );
+    let refused = format!(
+        "{}{}",
+        String::from_utf8_lossy(&incomplete.stdout),
+        String::from_utf8_lossy(&incomplete.stderr)
+    );
+    assert_ne!(incomplete.status.code(), Some(0), "{refused}");
+    assert!(
+        refused.contains("ITINERA_BOOKINGCOM_AFFILIATE_ID"),
+        "the missing settings are named: {refused}"
     );
 }
 
