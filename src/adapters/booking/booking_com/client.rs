@@ -42,8 +42,28 @@ impl Client {
         }
     }
 
-    /// A POST of `body` to `path`, read as `T`; a refusal is kept whole for the caller to read.
+    /// A POST that reads and books nothing (a search, a preview, a lookup), read as `T`; a
+    /// refusal is kept whole for the caller to read. Without an answer (a timeout, a 500, an
+    /// answer that cannot be read) nothing happened that matters: Booking.com is unavailable.
     pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Failure> {
+        self.act(path, body).await.map_err(|failure| match failure {
+            Failure::Failed(BookingError::Provider(ProviderError::OutcomeUnknown { .. })) => {
+                Failure::Failed(
+                    ProviderError::unavailable(NAME, "no answer, or one that cannot be read")
+                        .into(),
+                )
+            }
+            other => other,
+        })
+    }
+
+    /// A POST that may act (create an order, cancel one): without an answer its outcome is
+    /// unknown, to be settled by reading the order.
+    pub async fn act<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,

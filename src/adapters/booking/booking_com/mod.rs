@@ -391,7 +391,7 @@ impl BookingComHotels {
                 },
             },
         };
-        let created: Envelope<Created> = self.client.post("/orders/create", &body).await?;
+        let created: Envelope<Created> = self.client.act("/orders/create", &body).await?;
         let made = created.data.accommodation;
         Ok(BookingConfirmation {
             confirmation: made
@@ -744,13 +744,21 @@ impl BookingProvider for BookingComHotels {
         let lead = request.lead(NAME)?;
         let label = super::our_reference::for_key(LABEL_PREFIX, request.idempotency_key, MAX_LABEL);
         let outcome = async {
-            if let Some(first_sent_at) = request.first_sent_at
-                && let Some((order, found)) = self
+            if let Some(first_sent_at) = request.first_sent_at {
+                // Not able to look, the earlier send's outcome stays unknown: never taken as
+                // nothing booked (the saga would then release the traveller's money while the
+                // agency's card may have paid an order).
+                let earlier = self
                     .order_labelled(&label, first_sent_at, request.offer.price.currency())
-                    .await?
-            {
-                tracing::info!(%order, "Booking.com has this booking already; not booking again");
-                return confirmation_of(order, &found);
+                    .await
+                    .map_err(|error| {
+                        tracing::warn!(%error, "Booking.com orders not read; the booking stays unsettled");
+                        BookingError::from(unknown())
+                    })?;
+                if let Some((order, found)) = earlier {
+                    tracing::info!(%order, "Booking.com has this booking already; not booking again");
+                    return confirmation_of(order, &found);
+                }
             }
             let now = self.clock.now();
             self.sends
@@ -793,7 +801,7 @@ impl BookingProvider for BookingComHotels {
         }
         let cancelled: Envelope<CancelAnswer> = self
             .client
-            .post(
+            .act(
                 "/orders/cancel",
                 &Cancel {
                     order: reference.to_string(),
