@@ -595,15 +595,20 @@ async fn the_fake_refuses_what_booking_com_refuses() {
 mod flow {
     use super::*;
     use common::{Harness, Options, money};
+    use serde_json::Value;
 
-    #[tokio::test]
-    async fn a_trip_books_its_hotel_at_booking_com_and_cancelling_refunds_it() {
+    async fn with_booking_com() -> (Harness, FakeBookingCom) {
         let fake = FakeBookingCom::start().await;
         let h = Harness::with(Options {
             booking_com: Some(fake.settings(API_KEY)),
             ..Options::default()
         })
         .await;
+        (h, fake)
+    }
+
+    /// Three nights for two at the Lumière, approved: the plan and the offer.
+    async fn approved_lumiere(h: &Harness) -> (String, Value) {
         let hotels = h
             .ok(
                 "search_hotels",
@@ -637,6 +642,13 @@ mod flow {
                 "items": [{"offer_id": lumiere["id"]}],
             }))
             .await;
+        (plan_id, lumiere)
+    }
+
+    #[tokio::test]
+    async fn a_trip_books_its_hotel_at_booking_com_and_cancelling_refunds_it() {
+        let (h, fake) = with_booking_com().await;
+        let (plan_id, lumiere) = approved_lumiere(&h).await;
         let order = h
             .ok("execute_travel_plan", json!({"plan_id": plan_id}))
             .await;
@@ -665,5 +677,18 @@ mod flow {
             money(&lumiere["price"]),
             "free cancellation before the deadline: all of it back: {cancelled}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_hotel_whose_answer_was_lost_is_found_by_its_label_not_booked_twice() {
+        let (h, fake) = with_booking_com().await;
+        let (plan_id, _) = approved_lumiere(&h).await;
+        fake.lose_next_create_answer();
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed", "{order}");
+        assert_eq!(fake.orders().len(), 1, "one order at Booking.com");
+        assert_eq!(fake.received_on("/orders/create").len(), 1);
     }
 }
