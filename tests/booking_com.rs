@@ -286,6 +286,23 @@ async fn a_changed_price_books_nothing() {
 }
 
 #[tokio::test]
+async fn stricter_cancellation_terms_book_nothing() {
+    let fake = FakeBookingCom::start().await;
+    let hotels = adapter(&fake);
+    let offer = offer_at(&hotels, "Hôtel Lumière Fake").await;
+    fake.tighten("100101_111");
+
+    assert_eq!(
+        hotels.quote(&offer).await.unwrap().cancellation,
+        CancellationPolicy::NonRefundable,
+        "told, so the saga stops on other terms than approved"
+    );
+    let (code, _) = rejected(Booking::new().book(&hotels, &offer, &guests()).await);
+    assert_eq!(code, "terms_changed");
+    assert!(fake.orders().is_empty());
+}
+
+#[tokio::test]
 async fn a_room_sold_out_is_no_longer_available_at_quote_and_at_booking() {
     let fake = FakeBookingCom::start().await;
     let hotels = adapter(&fake);

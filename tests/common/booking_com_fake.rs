@@ -193,6 +193,8 @@ struct Books {
     /// (accommodation, product stem) → nightly price now.
     repriced: Vec<(u64, &'static str, Decimal)>,
     sold_out: Vec<&'static str>,
+    /// Products whose fee is now the whole price from now on.
+    tightened: Vec<&'static str>,
     /// The next order is made, but a 500 goes back instead of its answer.
     lose_next_create_answer: bool,
     /// How many cancellations took an order from booked to cancelled.
@@ -282,6 +284,11 @@ impl FakeBookingCom {
     /// The product is sold out.
     pub fn sell_out(&self, stem: &'static str) {
         self.books.lock().unwrap().sold_out.push(stem);
+    }
+
+    /// The product's fee schedule is now the whole price from now on.
+    pub fn tighten(&self, stem: &'static str) {
+        self.books.lock().unwrap().tightened.push(stem);
     }
 
     /// Every order token issued so far has expired.
@@ -736,7 +743,11 @@ fn preview(books: &mut Books, body: &Value) -> Response {
     let nights = Decimal::from((checkout - checkin).num_days());
     let nightly = books.nightly(spec.id, product_spec);
     let total = nightly * nights;
-    let schedule = schedule(product_spec, checkin, nightly, total);
+    let schedule = if books.tightened.contains(&product_spec.stem) {
+        vec![(None, total)]
+    } else {
+        schedule(product_spec, checkin, nightly, total)
+    };
     let online = product_spec.timing == "pay_online_now";
     let token = format!("fake-order-token-{}", books.id());
     books.tokens.push(Token {

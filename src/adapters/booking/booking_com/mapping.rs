@@ -136,12 +136,14 @@ pub fn search_terms(
 
 /// The terms a preview's fee schedule gives: free while the fee is zero, then the highest fee
 /// of the steps after (a schedule that rises in steps is promised its last step from the
-/// first, never more back than Booking.com gives). A fee from now is non-refundable here.
+/// first, never more back than Booking.com gives). A fee from now (or no step at all) is
+/// non-refundable here. `None`: free at every step given, so any terms the search promised
+/// hold.
 pub fn schedule_terms(
     steps: &[FeeStep],
     currency: Currency,
     price: Money,
-) -> Result<CancellationPolicy, String> {
+) -> Result<Option<CancellationPolicy>, String> {
     let mut free_until: Option<DateTime<Utc>> = None;
     let mut penalty = Money::zero(currency);
     let mut charged_from_now = steps.is_empty();
@@ -164,16 +166,15 @@ pub fn schedule_terms(
         }
     }
     if charged_from_now {
-        return Ok(CancellationPolicy::NonRefundable);
+        return Ok(Some(CancellationPolicy::NonRefundable));
     }
     let Some(free_until) = free_until else {
-        // Free at every step Booking.com gave: free until the stay, the whole price after.
-        return Ok(CancellationPolicy::NonRefundable);
+        return Ok(None);
     };
-    Ok(CancellationPolicy::Refundable {
+    Ok(Some(CancellationPolicy::Refundable {
         free_until,
         penalty: penalty.min(&price).map_err(|e| e.to_string())?,
-    })
+    }))
 }
 
 /// Whether `terms` give back, at every moment, at least what `promised` says.
@@ -277,14 +278,19 @@ mod tests {
         ];
         assert_eq!(
             schedule_terms(&free_then_full, eur_, eur("186.92")).unwrap(),
-            CancellationPolicy::Refundable {
+            Some(CancellationPolicy::Refundable {
                 free_until: "2026-02-27T22:00:00Z".parse().unwrap(),
                 penalty: eur("177.65"),
-            }
+            })
         );
         assert_eq!(
             schedule_terms(&[step(Some("now"), 18692)], eur_, eur("186.92")).unwrap(),
-            CancellationPolicy::NonRefundable
+            Some(CancellationPolicy::NonRefundable)
+        );
+        assert_eq!(
+            schedule_terms(&[step(Some("now"), 0)], eur_, eur("186.92")).unwrap(),
+            None,
+            "free throughout: whatever the search promised holds"
         );
         let rising = [
             step(Some("now"), 0),
@@ -293,10 +299,10 @@ mod tests {
         ];
         assert_eq!(
             schedule_terms(&rising, eur_, eur("186.92")).unwrap(),
-            CancellationPolicy::Refundable {
+            Some(CancellationPolicy::Refundable {
                 free_until: "2026-02-20T22:00:00Z".parse().unwrap(),
                 penalty: eur("186.92"),
-            }
+            })
         );
     }
 

@@ -305,15 +305,16 @@ impl BookingComHotels {
         // stand while the schedule gives at least as much back; stricter terms are told, and
         // the saga stops on them.
         let cancellation = match &product.policies.cancellation {
-            Some(steps) => {
-                let previewed = mapping::schedule_terms(steps, currency, price)
-                    .map_err(|problem| unreadable(&problem))?;
-                if mapping::gives_back_at_least(&previewed, &offer.cancellation) {
-                    offer.cancellation.clone()
-                } else {
+            Some(steps) => match mapping::schedule_terms(steps, currency, price)
+                .map_err(|problem| unreadable(&problem))?
+            {
+                Some(previewed)
+                    if !mapping::gives_back_at_least(&previewed, &offer.cancellation) =>
+                {
                     previewed
                 }
-            }
+                Some(_) | None => offer.cancellation.clone(),
+            },
             None => offer.cancellation.clone(),
         };
         Ok(Offer {
@@ -351,6 +352,19 @@ impl BookingComHotels {
             .await
             .map_err(no_lookup::nothing_sent_yet)?;
         super::approved_price::unchanged(NAME, "room", priced.offer.price, request.offer.price)?;
+        // The terms approved, too: a preview gives them back unless its schedule gives less.
+        if priced.offer.cancellation != request.offer.cancellation {
+            return Err(ProviderError::rejected(
+                NAME,
+                "terms_changed",
+                format!(
+                    "the room's cancellation terms are now {}, not the {} approved: search again",
+                    priced.offer.cancellation.describe(),
+                    request.offer.cancellation.describe()
+                ),
+            )
+            .into());
+        }
         let stay =
             StayRef::from_offer_id(&request.offer.id).map_err(|e| unreadable(&e.to_string()))?;
         let full_name = format!("{} {}", lead.given_name, lead.family_name);
