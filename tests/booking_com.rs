@@ -521,6 +521,34 @@ async fn a_cancellation_refunds_what_was_paid_less_the_fee_and_counts_once() {
 }
 
 #[tokio::test]
+async fn a_cancellation_booking_com_fails_or_whose_refund_cannot_be_read_says_so() {
+    let fake = FakeBookingCom::start().await;
+    let hotels = adapter(&fake);
+    let offer = offer_at(&hotels, "Bastille Rooms Fake").await;
+    let booked = Booking::new()
+        .book(&hotels, &offer, &guests())
+        .await
+        .unwrap();
+    let key = Booking::new().key(Operation::Cancel);
+
+    fake.refuse_next_cancel();
+    let (code, message) = rejected(hotels.cancel(&booked.reference, &key).await);
+    assert_eq!(code, "cancel_failed");
+    assert!(message.contains("still stands"), "{message}");
+    assert_eq!(fake.orders()[0].status, "booked");
+
+    fake.hide_payments();
+    let (code, message) = rejected(hotels.cancel(&booked.reference, &key).await);
+    assert_eq!(
+        code, "refund_unknown",
+        "cancelled, but what was paid is not shown: no refund is guessed"
+    );
+    assert!(message.contains(&booked.reference), "{message}");
+    assert_eq!(fake.orders()[0].status, "cancelled");
+    assert_eq!(fake.cancellations(), 1);
+}
+
+#[tokio::test]
 async fn the_fake_refuses_what_booking_com_refuses() {
     let fake = FakeBookingCom::start().await;
     let hotels = adapter(&fake);

@@ -193,6 +193,10 @@ struct Books {
     /// (accommodation, product stem) → nightly price now.
     repriced: Vec<(u64, &'static str, Decimal)>,
     sold_out: Vec<&'static str>,
+    /// `/orders/details` shows no payments (as for an order Booking.com has not charged yet).
+    hide_payments: bool,
+    /// The next cancellation is answered `failed`, the order left booked.
+    refuse_next_cancel: bool,
     /// Products whose fee is now the whole price from now on.
     tightened: Vec<&'static str>,
     /// The next order is made, but a 500 goes back instead of its answer.
@@ -284,6 +288,16 @@ impl FakeBookingCom {
     /// The product is sold out.
     pub fn sell_out(&self, stem: &'static str) {
         self.books.lock().unwrap().sold_out.push(stem);
+    }
+
+    /// `/orders/details` shows no payments from now on.
+    pub fn hide_payments(&self) {
+        self.books.lock().unwrap().hide_payments = true;
+    }
+
+    /// The next cancellation fails at Booking.com: `failed`, the order still booked.
+    pub fn refuse_next_cancel(&self) {
+        self.books.lock().unwrap().refuse_next_cancel = true;
     }
 
     /// The product's fee schedule is now the whole price from now on.
@@ -932,9 +946,10 @@ fn order_details(books: &Books, body: &Value) -> Response {
     if body["currency"].as_str().is_none() {
         return missing("currency");
     }
-    let with_payment = body["extras"]
-        .as_array()
-        .is_some_and(|extras| extras.iter().any(|e| e == "payment"));
+    let with_payment = !books.hide_payments
+        && body["extras"]
+            .as_array()
+            .is_some_and(|extras| extras.iter().any(|e| e == "payment"));
     if let Some(ids) = body["orders"].as_array() {
         let data = books
             .orders
@@ -1022,7 +1037,7 @@ fn cancel(books: &mut Books, body: &Value) -> Response {
     let Some(order) = books.orders.iter_mut().find(|o| o.id == id) else {
         return error(400, "invalid_parameter", "Parameter 'order' is invalid.");
     };
-    if order.status != "booked" {
+    if order.status != "booked" || std::mem::take(&mut books.refuse_next_cancel) {
         return ok(json!({"status": "failed"}));
     }
     let now = Utc::now();
