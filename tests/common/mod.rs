@@ -175,6 +175,8 @@ pub struct Options {
     pub viator: Option<itinera::adapters::booking::viator::ViatorSettings>,
     /// GetYourGuide (a local fake) selling activities too.
     pub gyg: Option<itinera::adapters::booking::getyourguide::GetYourGuideSettings>,
+    /// Sandbox (default) or live.
+    pub mode: itinera::config::Mode,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -219,6 +221,7 @@ impl Default for Options {
             amadeus: None,
             viator: None,
             gyg: None,
+            mode: itinera::config::Mode::Sandbox,
         }
     }
 }
@@ -244,6 +247,7 @@ impl Harness {
         config.amadeus = options.amadeus;
         config.viator = options.viator;
         config.getyourguide = options.gyg;
+        config.mode = options.mode;
         config.payments = std::iter::once(options.payment)
             .chain(options.fallback_payments)
             .collect();
