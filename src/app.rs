@@ -22,7 +22,7 @@ use crate::adapters::sandbox::{Sandbox, SandboxBooking, SandboxPayments};
 use crate::adapters::store::sqlite::SqliteStore;
 use crate::approval::{ApprovalDeps, ApprovalSecrets, Approvals, KeyError};
 use crate::approval_page::{PageListener, PageServerError};
-use crate::config::{Config, PaymentSettings};
+use crate::config::{Config, Mode, PaymentSettings};
 use crate::crypto::CryptoError;
 use crate::domain::ids::OwnerId;
 use crate::mcp::ItineraServer;
@@ -226,7 +226,7 @@ fn wire_providers(
 }
 
 /// The travel providers: every configured real one, then the sandbox for the kinds none of them
-/// sells.
+/// sells (in live mode, for cancelling its earlier bookings only).
 fn booking_providers(
     config: &Config,
     sandbox: &Arc<Sandbox>,
@@ -270,6 +270,9 @@ fn booking_providers(
     let mut sandbox_booking = SandboxBooking::new(Arc::clone(sandbox));
     for kind in providers.iter().flat_map(|provider| provider.kinds()) {
         sandbox_booking = sandbox_booking.except(*kind);
+    }
+    if config.mode == Mode::Live {
+        sandbox_booking = sandbox_booking.settling_only();
     }
     providers.push(Arc::new(sandbox_booking));
     Ok(providers)

@@ -39,6 +39,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    tracing::info!("mode: {}", config.mode.describe());
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => match App::start(&config, Arc::new(SystemClock)).await {
             Ok(app) => app.serve_stdio().await.map(|()| ExitCode::SUCCESS),
@@ -82,6 +83,7 @@ async fn receive_webhooks(
 async fn doctor(config: &Config, stale_after_minutes: u32) -> Result<ExitCode, AppError> {
     let providers = configured_providers(config, Arc::new(SystemClock)).await?;
     let report = itinera::doctor::providers::check(&providers).await;
+    println!("Mode: {}", config.mode.describe());
     print!("{}", itinera::doctor::providers::render(&report));
     let store = open_store(config).await?;
     let stale_after = chrono::Duration::minutes(i64::from(stale_after_minutes));

@@ -210,6 +210,47 @@ async fn booking_com_is_asked_with_a_lookup_that_books_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_mode_is_said_first_and_takes_live_credentials_only() {
+    let h = Harness::start().await;
+    let viator = FakeViator::start().await;
+    let live = [
+        ("ITINERA_MODE", "live"),
+        ("ITINERA_PAYMENT_PROVIDER", "stripe"),
+        ("ITINERA_STRIPE_SECRET_KEY", "sk_live_never_called"),
+        ("ITINERA_VIATOR_API_KEY", viator_fake::API_KEY),
+        ("ITINERA_VIATOR_BASE_URL", &viator.base_url),
+    ];
+    let (code, report) = doctor_with(&h, &[], &live);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.starts_with(
+            "Mode: live (production hosts: bookings are real and cards are charged)\n"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("  viator (activity): answers ("),
+        "{report}"
+    );
+    assert!(
+        report.contains("  sandbox (settles its earlier bookings only): answers ("),
+        "the sandbox sells nothing in live mode: {report}"
+    );
+    assert!(
+        report.contains("Payment providers, in order of preference: stripe ("),
+        "{report}"
+    );
+
+    let mut test_token = live.to_vec();
+    test_token.push(("ITINERA_DUFFEL_ACCESS_TOKEN", "duffel_test_abc"));
+    let output = doctor_output(&h, &[], &test_token);
+    let said = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("not a live token (duffel_live_…)"), "{said}");
+    assert!(!said.contains("duffel_test_abc"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_debug_log_shows_every_provider_call_without_its_credentials() {
     let h = Harness::start().await;
     let duffel = FakeDuffel::start().await;

@@ -462,6 +462,28 @@ async fn a_lost_checkout_answer_never_books_twice() {
 }
 
 #[tokio::test]
+async fn a_checkout_that_bought_stands_even_when_reading_the_booking_afterwards_fails() {
+    let fake = FakeGetYourGuide::start().await;
+    let gyg = adapter(&fake, TOKEN);
+    let offer = offer_of(&gyg, "Eiffel", 1).await;
+    fake.fail_booking_reads(true);
+    let booking = Booking::new();
+    let booked = booking.book(&gyg, &offer, &[ada()]).await.unwrap();
+    let bought = fake.bought();
+    assert_eq!(bought.len(), 1, "bought, and reported booked, not failed");
+    assert_eq!(
+        booked.confirmation, bought[0].hash,
+        "without the ticket, GetYourGuide's booking hash is the confirmation"
+    );
+    assert!(
+        !fake
+            .received_on("GET", &format!("/1/bookings/{}", bought[0].hash))
+            .is_empty(),
+        "the ticket was asked for"
+    );
+}
+
+#[tokio::test]
 async fn after_a_restart_a_booking_sent_before_is_refused_not_bought_again() {
     let fake = FakeGetYourGuide::start().await;
     let gyg = adapter(&fake, TOKEN);

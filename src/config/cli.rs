@@ -15,7 +15,8 @@ Environment variables (each also has the flag shown above):
   ITINERA_PROFILE                whose plans and orders a stdio session sees (default: local)
   ITINERA_MASTER_KEY             key that encrypts travellers' personal data: 64 hex digits or base64 of 32 bytes
                                  (default: the key file master.key in the data dir, created on first run)
-  ITINERA_MODE                   sandbox (default) or live
+  ITINERA_MODE                   sandbox (default: built-in providers, test hosts, test credentials, no real money) or
+                                 live (production hosts, live credentials, a real payment provider; real bookings and charges)
   ITINERA_SANDBOX_LEDGER_URL     the sandbox providers' own ledger (default: sandbox-ledger.db in the data dir)
   ITINERA_SANDBOX_FAULTS         injected faults, e.g. hotel.book=fail,flight.book=lost@20%,*.latency=200ms,hotel.quote=price+15%
   ITINERA_SANDBOX_FAULT_SEED     seed of the rolls for faults given with a chance, e.g. hotel.book=lost@20% (default: 0)
@@ -24,15 +25,16 @@ Environment variables (each also has the flag shown above):
   ITINERA_APPROVAL_TTL_MINUTES   how long an approval stays valid (default: 30)
   ITINERA_APPROVAL_PAGE_ADDR     loopback address of the approval page (default: 127.0.0.1:0, a free port)
   ITINERA_PAYMENT_PROVIDER       who takes payments, in order of preference: sandbox (default), stripe, paypal, antom, wechat (comma-separated)
-  ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode
+  ITINERA_STRIPE_SECRET_KEY      Stripe secret key: sk_test_… or rk_test_… in sandbox mode, sk_live_… or rk_live_… in live mode
   ITINERA_STRIPE_BASE_URL        Stripe's API address (default: https://api.stripe.com)
   ITINERA_STRIPE_WEBHOOK_SECRET  Stripe webhook signing secret (whsec_…) for `itinera webhooks`
-  ITINERA_DUFFEL_ACCESS_TOKEN    Duffel access token (duffel_test_… in sandbox mode): flights are searched and booked at Duffel
+  ITINERA_DUFFEL_ACCESS_TOKEN    Duffel access token (duffel_test_… in sandbox mode, duffel_live_… in live mode): flights are searched and booked at Duffel
   ITINERA_DUFFEL_BASE_URL        Duffel's API address (default: https://api.duffel.com)
   ITINERA_DUFFEL_PRODUCTS        what Duffel sells: flights, stays, cars (comma-separated; default: flights)
   ITINERA_AMADEUS_CLIENT_ID      Amadeus Self-Service API key: set with the rest below, hotels are searched and booked at Amadeus
   ITINERA_AMADEUS_CLIENT_SECRET  Amadeus API secret
-  ITINERA_AMADEUS_BASE_URL       Amadeus's API address (default: https://test.api.amadeus.com; api.amadeus.com refused in sandbox mode)
+  ITINERA_AMADEUS_BASE_URL       Amadeus's API address (default: https://test.api.amadeus.com in sandbox mode, https://api.amadeus.com in live mode;
+                                 each mode refuses the other's host)
   ITINERA_AMADEUS_AGENCY_EMAIL   the travel agent's e-mail Amadeus requires on every hotel order
   ITINERA_AMADEUS_CARD_NUMBER    the agency's card that guarantees Amadeus hotel orders (a test card in sandbox mode)
   ITINERA_AMADEUS_CARD_EXPIRY    its expiry, YYYY-MM
@@ -40,19 +42,21 @@ Environment variables (each also has the flag shown above):
   ITINERA_AMADEUS_CARD_CVC       its security code (optional, recommended)
   ITINERA_BOOKINGCOM_API_KEY      Booking.com Demand API key: set with the rest below, hotels are searched and booked at Booking.com
   ITINERA_BOOKINGCOM_AFFILIATE_ID  the affiliate id the key belongs to (a number, sent as X-Affiliate-Id)
-  ITINERA_BOOKINGCOM_BASE_URL    Booking.com's API address (default: https://demandapi-sandbox.booking.com/3.1; demandapi.booking.com refused in sandbox mode)
+  ITINERA_BOOKINGCOM_BASE_URL    Booking.com's API address (default: https://demandapi-sandbox.booking.com/3.1 in sandbox mode, https://demandapi.booking.com/3.1 in live mode)
   ITINERA_BOOKINGCOM_BOOKER_COUNTRY  the agency's country, two letters (e.g. nl): the market Booking.com prices for, and the booker's address country
   ITINERA_BOOKINGCOM_CARD_NUMBER the agency's card Booking.com charges for stays paid online when booked (a test card in sandbox mode)
   ITINERA_BOOKINGCOM_CARD_EXPIRY its expiry, YYYY-MM
   ITINERA_BOOKINGCOM_CARD_HOLDER the name on it
   ITINERA_BOOKINGCOM_CARD_CVC    its security code (Booking.com requires it)
   ITINERA_VIATOR_API_KEY         Viator Partner API key (exp-api-key): activities are searched and booked at Viator
-  ITINERA_VIATOR_BASE_URL        Viator's API address (default: https://api.sandbox.viator.com/partner; api.viator.com refused in sandbox mode)
+  ITINERA_VIATOR_BASE_URL        Viator's API address (default: https://api.sandbox.viator.com/partner in sandbox mode,
+                                 https://api.viator.com/partner in live mode; each mode refuses the other's host)
   ITINERA_GETYOURGUIDE_ACCESS_TOKEN  GetYourGuide Partner API token (X-ACCESS-TOKEN, BOOKING access and MasterBill): activities are searched and booked at GetYourGuide
-  ITINERA_GETYOURGUIDE_BASE_URL  GetYourGuide's API address (default: https://api.gygtest.net; api.getyourguide.com refused in sandbox mode)
+  ITINERA_GETYOURGUIDE_BASE_URL  GetYourGuide's API address (default: https://api.gygtest.net in sandbox mode, https://api.getyourguide.com in live mode;
+                                 each mode refuses the other's host)
   ITINERA_PAYPAL_WEBHOOK_ID      the id PayPal gave the webhook endpoint, for `itinera webhooks`
   ITINERA_WEBHOOK_PUBLIC_URL     public address of `itinera webhooks`, told to providers that ask (Antom; required for WeChat Pay)
-  ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode)
+  ITINERA_ANTOM_CLIENT_ID        Antom merchant client id (SANDBOX_… in sandbox mode, the live id in live mode)
   ITINERA_ANTOM_PRIVATE_KEY      the merchant's RSA private key for Antom (PKCS#8, PEM or base64)
   ITINERA_ANTOM_PUBLIC_KEY       Antom's RSA public key, to verify its answers (PEM or base64)
   ITINERA_ANTOM_BASE_URL         Antom's gateway (default: https://open-sea-global.alipay.com)
@@ -63,10 +67,11 @@ Environment variables (each also has the flag shown above):
   ITINERA_WECHAT_PUBLIC_KEY      WeChat Pay's public key (pub_key.pem), to verify its answers and notifications
   ITINERA_WECHAT_PUBLIC_KEY_ID   its id, PUB_KEY_ID_…
   ITINERA_WECHAT_API_V3_KEY      the 32-character APIv3 key that decrypts notifications
-  ITINERA_WECHAT_BASE_URL        WeChat Pay's API address (default: https://api.mch.weixin.qq.com; refused in sandbox mode)
-  ITINERA_PAYPAL_CLIENT_ID       PayPal REST app client id (sandbox app in sandbox mode)
+  ITINERA_WECHAT_BASE_URL        WeChat Pay's API address (default: https://api.mch.weixin.qq.com, live mode only: it has no sandbox)
+  ITINERA_PAYPAL_CLIENT_ID       PayPal REST app client id (a sandbox app's in sandbox mode, a live app's in live mode)
   ITINERA_PAYPAL_CLIENT_SECRET   PayPal REST app secret
-  ITINERA_PAYPAL_BASE_URL        PayPal's API address (default: https://api-m.sandbox.paypal.com)
+  ITINERA_PAYPAL_BASE_URL        PayPal's API address (default: https://api-m.sandbox.paypal.com in sandbox mode, https://api-m.paypal.com
+                                 in live mode; each mode refuses the other's host)
   ITINERA_RISK_VELOCITY_MAX_ORDERS   this many orders within the window asks the person again (default: 10; 0 off)
   ITINERA_RISK_VELOCITY_WINDOW_MINUTES  the velocity window (default: 60)
   ITINERA_RISK_UNUSUAL_MULTIPLE  a total above this multiple of the largest paid order asks again (default: 5; 0 off)
@@ -129,10 +134,48 @@ pub enum AuditCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Mode {
-    /// Built-in sandbox providers: no keys, no real money.
+    /// Built-in sandbox providers and providers' test hosts: no real money.
     Sandbox,
-    /// Real providers only.
+    /// Real providers at their production hosts with live credentials: real bookings, real
+    /// charges.
     Live,
+}
+
+impl Mode {
+    /// What the mode means for the person, as `itinera doctor` and the log show it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mode::Sandbox => {
+                "sandbox (built-in providers and providers' test hosts: no real money)"
+            }
+            Mode::Live => "live (production hosts: bookings are real and cards are charged)",
+        }
+    }
+
+    /// The other mode's kind of host, this mode's, and why the other is refused.
+    pub fn hosts(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Mode::Sandbox => (
+                "production API",
+                "test host",
+                "ITINERA_MODE=live is where bookings and money are real",
+            ),
+            Mode::Live => (
+                "test host",
+                "production API",
+                "nothing booked at a test host is real",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Sandbox => "sandbox",
+            Mode::Live => "live",
+        })
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -308,14 +351,9 @@ pub struct Settings {
     /// Amadeus API secret. Prefer the variable: a flag shows in the process list.
     #[arg(long, env = "ITINERA_AMADEUS_CLIENT_SECRET", global = true)]
     pub amadeus_client_secret: Option<Secret>,
-    /// Amadeus's API address: its test environment by default; tests point it at a local fake.
-    #[arg(
-        long,
-        env = "ITINERA_AMADEUS_BASE_URL",
-        default_value = "https://test.api.amadeus.com",
-        global = true
-    )]
-    pub amadeus_base_url: String,
+    /// Amadeus's API address (default: its test host in sandbox mode, production in live mode).
+    #[arg(long, env = "ITINERA_AMADEUS_BASE_URL", global = true)]
+    pub amadeus_base_url: Option<String>,
     /// The travel agent's e-mail, which Amadeus requires on every hotel order.
     #[arg(long, env = "ITINERA_AMADEUS_AGENCY_EMAIL", global = true)]
     pub amadeus_agency_email: Option<String>,
@@ -338,14 +376,10 @@ pub struct Settings {
     /// The affiliate id the Booking.com key belongs to (`X-Affiliate-Id`), a number.
     #[arg(long, env = "ITINERA_BOOKINGCOM_AFFILIATE_ID", global = true)]
     pub bookingcom_affiliate_id: Option<String>,
-    /// Booking.com's API address: its 3.1 sandbox by default; tests point it at a local fake.
-    #[arg(
-        long,
-        env = "ITINERA_BOOKINGCOM_BASE_URL",
-        default_value = "https://demandapi-sandbox.booking.com/3.1",
-        global = true
-    )]
-    pub bookingcom_base_url: String,
+    /// Booking.com's API address with its version (default: its 3.1 sandbox in sandbox mode,
+    /// production in live mode); tests point it at a local fake.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_BASE_URL", global = true)]
+    pub bookingcom_base_url: Option<String>,
     /// The agency's country, two letters: the market Booking.com prices for, and the booker's
     /// address country on orders.
     #[arg(long, env = "ITINERA_BOOKINGCOM_BOOKER_COUNTRY", global = true)]
@@ -367,40 +401,25 @@ pub struct Settings {
     /// instead of the sandbox. Prefer the variable.
     #[arg(long, env = "ITINERA_VIATOR_API_KEY", global = true)]
     pub viator_api_key: Option<Secret>,
-    /// Viator's API address: its sandbox in sandbox mode; tests point it at a local fake.
-    #[arg(
-        long,
-        env = "ITINERA_VIATOR_BASE_URL",
-        default_value = "https://api.sandbox.viator.com/partner",
-        global = true
-    )]
-    pub viator_base_url: String,
+    /// Viator's API address (default: its sandbox in sandbox mode, production in live mode).
+    #[arg(long, env = "ITINERA_VIATOR_BASE_URL", global = true)]
+    pub viator_base_url: Option<String>,
     /// GetYourGuide Partner API access token (`X-ACCESS-TOKEN`); set, activities are searched
     /// and booked at GetYourGuide (paid by MasterBill invoice). Prefer the variable.
     #[arg(long, env = "ITINERA_GETYOURGUIDE_ACCESS_TOKEN", global = true)]
     pub getyourguide_access_token: Option<Secret>,
-    /// GetYourGuide's API address: its testing host in sandbox mode; tests point it at a fake.
-    #[arg(
-        long,
-        env = "ITINERA_GETYOURGUIDE_BASE_URL",
-        default_value = "https://api.gygtest.net",
-        global = true
-    )]
-    pub getyourguide_base_url: String,
+    /// GetYourGuide's API address (default: its testing host in sandbox mode, production in live).
+    #[arg(long, env = "ITINERA_GETYOURGUIDE_BASE_URL", global = true)]
+    pub getyourguide_base_url: Option<String>,
     /// PayPal REST app client id; in sandbox mode, a sandbox app's.
     #[arg(long, env = "ITINERA_PAYPAL_CLIENT_ID", global = true)]
     pub paypal_client_id: Option<String>,
     /// PayPal REST app secret. Prefer the variable: a flag shows in the process list.
     #[arg(long, env = "ITINERA_PAYPAL_CLIENT_SECRET", global = true)]
     pub paypal_client_secret: Option<Secret>,
-    /// PayPal's API address: the sandbox host in sandbox mode; tests point it at a local fake.
-    #[arg(
-        long,
-        env = "ITINERA_PAYPAL_BASE_URL",
-        default_value = "https://api-m.sandbox.paypal.com",
-        global = true
-    )]
-    pub paypal_base_url: String,
+    /// PayPal's API address (default: its sandbox host in sandbox mode, production in live mode).
+    #[arg(long, env = "ITINERA_PAYPAL_BASE_URL", global = true)]
+    pub paypal_base_url: Option<String>,
     /// Loopback address of the approval page; port 0 picks a free one.
     #[arg(
         long,

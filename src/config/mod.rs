@@ -4,6 +4,7 @@
 //! policy and risk rules; this module turns them into the [`Config`] the app runs with.
 
 mod cli;
+mod hosts;
 mod providers;
 mod rules;
 
@@ -33,9 +34,29 @@ use crate::orchestrator::RetryPolicy;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "ITINERA_MODE=live is not available in this version: real providers run only against their test hosts with test credentials; use ITINERA_MODE=sandbox"
+        "ITINERA_MODE=live takes real money and the sandbox takes none: set ITINERA_PAYMENT_PROVIDER to stripe, paypal, antom or wechat, with live credentials"
     )]
-    LiveUnavailable,
+    LiveSandboxPayments,
+    #[error(
+        "ITINERA_MODE=live books at real providers only and none is configured: set ITINERA_DUFFEL_ACCESS_TOKEN, ITINERA_AMADEUS_CLIENT_ID, ITINERA_VIATOR_API_KEY or ITINERA_GETYOURGUIDE_ACCESS_TOKEN (with what each needs)"
+    )]
+    LiveWithoutProviders,
+    #[error(
+        "ITINERA_SANDBOX_FAULTS is set, but nothing runs at the sandbox in live mode: unset it"
+    )]
+    LiveFaults,
+    #[error(
+        "{variable} points at {provider}'s {}: in {mode} mode Itinera uses its {}, {expected} ({})",
+        mode.hosts().0,
+        mode.hosts().1,
+        mode.hosts().2
+    )]
+    OtherModesHost {
+        variable: &'static str,
+        provider: &'static str,
+        mode: Mode,
+        expected: &'static str,
+    },
     #[error("no data directory could be found for this user: set ITINERA_DATA_DIR")]
     NoDataDir,
     #[error(
@@ -63,10 +84,6 @@ pub enum ConfigError {
     )]
     PayPalCredentialsMissing,
     #[error(
-        "ITINERA_PAYPAL_BASE_URL points at PayPal's live host: in sandbox mode Itinera uses the sandbox host (api-m.sandbox.paypal.com)"
-    )]
-    PayPalLiveHost,
-    #[error(
         "ITINERA_PAYMENT_PROVIDER=antom needs ITINERA_ANTOM_CLIENT_ID, ITINERA_ANTOM_PRIVATE_KEY and ITINERA_ANTOM_PUBLIC_KEY"
     )]
     AntomSettingsMissing,
@@ -74,6 +91,10 @@ pub enum ConfigError {
         "ITINERA_ANTOM_CLIENT_ID is not a sandbox id (SANDBOX_…): in sandbox mode Itinera never uses live credentials"
     )]
     AntomLiveClient,
+    #[error(
+        "ITINERA_ANTOM_CLIENT_ID is a sandbox id (SANDBOX_…): in live mode Itinera takes real payments, with the merchant's live client id"
+    )]
+    AntomSandboxClient,
     #[error(
         "ITINERA_PAYMENT_PROVIDER=wechat needs ITINERA_WECHAT_MCH_ID, ITINERA_WECHAT_APP_ID, ITINERA_WECHAT_PRIVATE_KEY, ITINERA_WECHAT_MERCHANT_SERIAL_NO, ITINERA_WECHAT_PUBLIC_KEY, ITINERA_WECHAT_PUBLIC_KEY_ID, ITINERA_WECHAT_API_V3_KEY and ITINERA_WEBHOOK_PUBLIC_URL (WeChat Pay must be told where to notify, over HTTPS)"
     )]
@@ -95,17 +116,21 @@ pub enum ConfigError {
     )]
     StripeLiveKey,
     #[error(
+        "ITINERA_STRIPE_SECRET_KEY is a test key: in live mode Itinera takes real payments, with a live key (sk_live_… or rk_live_…)"
+    )]
+    StripeTestKey,
+    #[error(
         "ITINERA_DUFFEL_ACCESS_TOKEN is not a test token (duffel_test_…): in sandbox mode Itinera never uses live tokens"
     )]
     DuffelLiveToken,
     #[error(
+        "ITINERA_DUFFEL_ACCESS_TOKEN is not a live token (duffel_live_…): in live mode a test token would book nothing real"
+    )]
+    DuffelTestToken,
+    #[error(
         "Amadeus needs ITINERA_AMADEUS_CLIENT_ID, ITINERA_AMADEUS_CLIENT_SECRET, ITINERA_AMADEUS_AGENCY_EMAIL, ITINERA_AMADEUS_CARD_NUMBER, ITINERA_AMADEUS_CARD_EXPIRY and ITINERA_AMADEUS_CARD_HOLDER; missing: {0}"
     )]
     AmadeusSettingsMissing(String),
-    #[error(
-        "ITINERA_AMADEUS_BASE_URL points at Amadeus's production host: in sandbox mode Itinera uses its test environment (test.api.amadeus.com)"
-    )]
-    AmadeusLiveHost,
     #[error(transparent)]
     AgencyCard(#[from] crate::adapters::booking::agency_card::CardError),
     #[error(
@@ -118,18 +143,6 @@ pub enum ConfigError {
         "ITINERA_BOOKINGCOM_BOOKER_COUNTRY must be the agency's country as two letters, e.g. nl"
     )]
     BookingComBookerCountry,
-    #[error(
-        "ITINERA_BOOKINGCOM_BASE_URL is Booking.com's production API (demandapi.booking.com): Booking.com's keys carry no test or live mark, so in sandbox mode Itinera only talks to https://demandapi-sandbox.booking.com/3.1"
-    )]
-    BookingComProductionHost,
-    #[error(
-        "ITINERA_VIATOR_BASE_URL is Viator's production API (api.viator.com): Viator keys carry no test or live mark, so in sandbox mode Itinera only talks to https://api.sandbox.viator.com/partner"
-    )]
-    ViatorProductionHost,
-    #[error(
-        "ITINERA_GETYOURGUIDE_BASE_URL is GetYourGuide's production API (api.getyourguide.com): in sandbox mode Itinera only talks to its testing host, https://api.gygtest.net, where bookings are not real"
-    )]
-    GetYourGuideProductionHost,
     #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
     RiskWindow(u32),
     #[error(transparent)]
@@ -139,6 +152,8 @@ pub enum ConfigError {
 /// Everything the app needs, resolved and validated.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Sandbox: test hosts and test money. Live: real bookings, real charges.
+    pub mode: Mode,
     pub database_url: String,
     pub profile: String,
     /// The key that seals travellers' personal data in the store.
@@ -179,6 +194,7 @@ impl Config {
     /// The default configuration with both databases and the key file in `dir`.
     pub fn in_dir(dir: &std::path::Path) -> Config {
         Config {
+            mode: Mode::Sandbox,
             database_url: sqlite_url(&dir.join("itinera.db")),
             profile: "local".into(),
             master_key: KeySource::File(dir.join("master.key")),
@@ -210,9 +226,6 @@ impl Config {
     }
 
     pub fn from_settings(settings: &Settings) -> Result<Config, ConfigError> {
-        if settings.mode == Mode::Live {
-            return Err(ConfigError::LiveUnavailable);
-        }
         let dir = match &settings.data_dir {
             Some(dir) => dir.clone(),
             None => dirs::data_dir()
@@ -258,7 +271,34 @@ impl Config {
         config.booking_com = settings.booking_com()?;
         config.viator = settings.viator()?;
         config.getyourguide = settings.getyourguide()?;
+        config.mode = settings.mode;
+        if config.mode == Mode::Live {
+            config.check_live()?;
+        }
         Ok(config)
+    }
+
+    /// Live mode books and charges for real: only real providers, no sandbox in the way.
+    fn check_live(&self) -> Result<(), ConfigError> {
+        if self
+            .payments
+            .iter()
+            .any(|payment| matches!(payment, PaymentSettings::Sandbox))
+        {
+            return Err(ConfigError::LiveSandboxPayments);
+        }
+        let sells_something = self.duffel.as_ref().is_some_and(|d| !d.products.is_empty())
+            || self.amadeus.is_some()
+            || self.booking_com.is_some()
+            || self.viator.is_some()
+            || self.getyourguide.is_some();
+        if !sells_something {
+            return Err(ConfigError::LiveWithoutProviders);
+        }
+        if self.sandbox.faults != Faults::none() {
+            return Err(ConfigError::LiveFaults);
+        }
+        Ok(())
     }
 }
 
@@ -376,7 +416,10 @@ mod tests {
         live.extend(["--amadeus-base-url", "https://api.amadeus.com"]);
         assert!(matches!(
             parse_args(&live),
-            Err(ConfigError::AmadeusLiveHost)
+            Err(ConfigError::OtherModesHost {
+                provider: "Amadeus",
+                ..
+            })
         ));
         let mut bad_card = complete.to_vec();
         bad_card[11] = "";
@@ -425,10 +468,22 @@ mod tests {
         }
         let mut live = complete.to_vec();
         live.extend(["--bookingcom-base-url", "https://demandapi.booking.com/3.1"]);
-        assert!(matches!(
-            parse_args(&live),
-            Err(ConfigError::BookingComProductionHost)
-        ));
+        match parse_args(&live) {
+            Err(
+                error @ ConfigError::OtherModesHost {
+                    provider: "Booking.com",
+                    ..
+                },
+            ) => {
+                let said = error.to_string();
+                assert!(
+                    said.contains("ITINERA_BOOKINGCOM_BASE_URL")
+                        && said.contains("https://demandapi-sandbox.booking.com/3.1"),
+                    "{said}"
+                );
+            }
+            other => panic!("the production host refused in sandbox mode, got {other:?}"),
+        }
         let mut bad_affiliate = complete.to_vec();
         bad_affiliate[3] = "aff-1";
         let error = parse_args(&bad_affiliate).unwrap_err().to_string();
@@ -514,15 +569,14 @@ mod tests {
         ] {
             let refused = parse(&["--viator-api-key", key, "--viator-base-url", production]);
             assert!(
-                matches!(refused, Err(ConfigError::ViatorProductionHost)),
-                "{production}"
+                matches!(
+                    &refused,
+                    Err(error @ ConfigError::OtherModesHost { provider: "Viator", .. })
+                        if error.to_string().contains("ITINERA_MODE=live is where bookings and money are real")
+                ),
+                "{production}: {refused:?}"
             );
         }
-        assert!(
-            ConfigError::ViatorProductionHost
-                .to_string()
-                .contains("no test or live mark")
-        );
     }
 
     #[test]
@@ -560,7 +614,13 @@ mod tests {
                 production,
             ]);
             assert!(
-                matches!(refused, Err(ConfigError::GetYourGuideProductionHost)),
+                matches!(
+                    refused,
+                    Err(ConfigError::OtherModesHost {
+                        provider: "GetYourGuide",
+                        ..
+                    })
+                ),
                 "{production}"
             );
         }
@@ -718,11 +778,115 @@ mod tests {
     }
 
     #[test]
-    fn live_mode_is_refused_until_real_providers_exist() {
-        let cli = Cli::parse_from(["itinera", "--mode", "live"]);
+    fn live_mode_needs_a_real_payment_provider_and_a_real_travel_provider() {
+        let live = |args: &[&str]| {
+            let mut all = vec!["--mode", "live"];
+            all.extend_from_slice(args);
+            parse_args(&all)
+        };
+        assert!(matches!(live(&[]), Err(ConfigError::LiveSandboxPayments)));
+        let stripe = [
+            "--payment-provider",
+            "stripe",
+            "--stripe-secret-key",
+            "sk_live_abc",
+        ];
         assert!(matches!(
-            Config::from_settings(&cli.settings),
-            Err(ConfigError::LiveUnavailable)
+            live(&stripe),
+            Err(ConfigError::LiveWithoutProviders)
+        ));
+        let mut stripe_first = stripe.to_vec();
+        stripe_first[1] = "stripe,sandbox";
+        stripe_first.extend(["--duffel-access-token", "duffel_live_abc"]);
+        assert!(
+            matches!(live(&stripe_first), Err(ConfigError::LiveSandboxPayments)),
+            "the sandbox is no fallback for real money"
+        );
+        let mut complete = stripe.to_vec();
+        complete.extend(["--duffel-access-token", "duffel_live_abc"]);
+        let config = live(&complete).unwrap();
+        assert_eq!(config.mode, Mode::Live);
+        assert!(config.duffel.is_some());
+        let mut faulty = complete.clone();
+        faulty.extend(["--sandbox-faults", "hotel.book=fail"]);
+        assert!(matches!(live(&faulty), Err(ConfigError::LiveFaults)));
+    }
+
+    #[test]
+    fn live_mode_takes_live_credentials_and_production_hosts_only() {
+        let live = |args: &[&str]| {
+            let mut all = vec!["--mode", "live", "--payment-provider", "stripe"];
+            all.extend_from_slice(args);
+            parse_args(&all)
+        };
+        let stripe_live = ["--stripe-secret-key", "rk_live_abc"];
+        let error = live(
+            &[
+                &stripe_live[..],
+                &["--duffel-access-token", "duffel_test_abc"],
+            ]
+            .concat(),
+        )
+        .unwrap_err();
+        assert!(matches!(error, ConfigError::DuffelTestToken), "{error}");
+        assert!(!error.to_string().contains("duffel_test_abc"));
+        let error = live(&[
+            "--stripe-secret-key",
+            "sk_test_abc",
+            "--duffel-access-token",
+            "duffel_live_abc",
+        ])
+        .unwrap_err();
+        assert!(matches!(error, ConfigError::StripeTestKey), "{error}");
+        assert!(!error.to_string().contains("sk_test_abc"));
+
+        let viator = live(&[&stripe_live[..], &["--viator-api-key", "k"]].concat()).unwrap();
+        assert_eq!(
+            viator.viator.unwrap().base_url,
+            "https://api.viator.com/partner",
+            "live mode's default is the production API"
+        );
+        let gyg =
+            live(&[&stripe_live[..], &["--getyourguide-access-token", "t"]].concat()).unwrap();
+        assert_eq!(
+            gyg.getyourguide.unwrap().base_url,
+            "https://api.getyourguide.com"
+        );
+        let refused = live(
+            &[
+                &stripe_live[..],
+                &[
+                    "--viator-api-key",
+                    "k",
+                    "--viator-base-url",
+                    "https://api.sandbox.viator.com/partner",
+                ],
+            ]
+            .concat(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            refused.contains("Viator's test host")
+                && refused.contains("nothing booked at a test host is real"),
+            "{refused}"
+        );
+        let paypal = parse_args(&[
+            "--mode",
+            "live",
+            "--payment-provider",
+            "paypal",
+            "--paypal-client-id",
+            "live-app",
+            "--paypal-client-secret",
+            "s",
+            "--viator-api-key",
+            "k",
+        ])
+        .unwrap();
+        assert!(matches!(
+            &paypal.payments[0],
+            PaymentSettings::PayPal { base_url, .. } if base_url == "https://api-m.paypal.com"
         ));
     }
 }

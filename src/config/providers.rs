@@ -1,10 +1,13 @@
-//! The providers' settings: which payment providers, with what credentials, and Duffel. Test
-//! credentials only in sandbox mode; a provider's own production address is refused there.
+//! The providers' settings: which payment providers, with what credentials, and the travel
+//! providers. Test credentials and test hosts only in sandbox mode; live credentials and
+//! production hosts only in live mode (see [`super::hosts`]).
 
 use clap::ValueEnum;
 
-use super::{ConfigError, Secret, Settings};
-use crate::adapters::booking::amadeus::{AgencyCard, AmadeusSettings, Credentials};
+use super::hosts::{AMADEUS, BOOKING_COM, GETYOURGUIDE, PAYPAL, VIATOR};
+use super::{ConfigError, Mode, Secret, Settings};
+use crate::adapters::booking::agency_card::AgencyCard;
+use crate::adapters::booking::amadeus::{AmadeusSettings, Credentials};
 use crate::adapters::booking::booking_com::BookingComSettings;
 use crate::adapters::booking::duffel::DuffelSettings;
 use crate::adapters::booking::getyourguide::GetYourGuideSettings;
@@ -20,23 +23,6 @@ fn is_wechat_pay_itself(url: &str) -> bool {
     ["weixin.qq.com", "wechatpay.cn", "tenpay.com"]
         .iter()
         .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
-}
-
-/// Whether `url` reaches `host` (a provider's production API), or cannot be read (not trusted
-/// either).
-fn is_host(url: &str, host: &str) -> bool {
-    let Ok(parsed) = reqwest::Url::parse(url) else {
-        return true;
-    };
-    parsed
-        .host_str()
-        .unwrap_or_default()
-        .eq_ignore_ascii_case(host)
-}
-
-/// Whether `url` reaches Viator's production API (`api.viator.com`).
-fn is_viator_production(url: &str) -> bool {
-    is_host(url, "api.viator.com")
 }
 
 /// The payment providers Itinera can use.
@@ -85,13 +71,20 @@ pub enum PaymentSettings {
 }
 
 impl Settings {
-    /// Duffel, if its token is set; a live token is refused (live mode does not exist yet).
+    /// Duffel, if its token is set: a test token in sandbox mode, a live one in live mode (one
+    /// host serves both; the token decides).
     pub(super) fn duffel(&self) -> Result<Option<DuffelSettings>, ConfigError> {
         let Some(token) = &self.duffel_access_token else {
             return Ok(None);
         };
-        if !token.expose().starts_with("duffel_test_") {
-            return Err(ConfigError::DuffelLiveToken);
+        match self.mode {
+            Mode::Sandbox if !token.expose().starts_with("duffel_test_") => {
+                return Err(ConfigError::DuffelLiveToken);
+            }
+            Mode::Live if !token.expose().starts_with("duffel_live_") => {
+                return Err(ConfigError::DuffelTestToken);
+            }
+            Mode::Sandbox | Mode::Live => {}
         }
         Ok(Some(DuffelSettings {
             access_token: token.expose().to_string(),
@@ -101,8 +94,8 @@ impl Settings {
         }))
     }
 
-    /// Amadeus, if its client id is set: then everything a hotel order needs must be too, and
-    /// its production host is refused (live mode does not exist yet).
+    /// Amadeus, if its client id is set: then everything a hotel order needs must be too. Its
+    /// keys carry no mode: the host does.
     pub(super) fn amadeus(&self) -> Result<Option<AmadeusSettings>, ConfigError> {
         let Some(client_id) = &self.amadeus_client_id else {
             return Ok(None);
@@ -141,15 +134,13 @@ impl Settings {
         ) else {
             return Err(ConfigError::AmadeusSettingsMissing(missing.join(", ")));
         };
-        if is_host(&self.amadeus_base_url, "api.amadeus.com") {
-            return Err(ConfigError::AmadeusLiveHost);
-        }
+        let base_url = AMADEUS.resolve(self.amadeus_base_url.as_deref(), self.mode)?;
         Ok(Some(AmadeusSettings {
             credentials: Credentials {
                 client_id: client_id.clone(),
                 client_secret: secret.expose().to_string(),
             },
-            base_url: self.amadeus_base_url.clone(),
+            base_url,
             card: AgencyCard::parse(
                 "ITINERA_AMADEUS_CARD",
                 number.expose(),
@@ -162,8 +153,8 @@ impl Settings {
     }
 
     /// Booking.com, if its key is set: then everything an order needs must be too. Its keys
-    /// carry no test or live mark (the sandbox takes the production key), so sandbox mode
-    /// refuses Booking.com's production host instead.
+    /// carry no test or live mark (the sandbox takes the production key), so the mode picks
+    /// the host.
     pub(super) fn booking_com(&self) -> Result<Option<BookingComSettings>, ConfigError> {
         let Some(key) = &self.bookingcom_api_key else {
             return Ok(None);
@@ -215,13 +206,10 @@ impl Settings {
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_lowercase()) {
             return Err(ConfigError::BookingComBookerCountry);
         }
-        if is_host(&self.bookingcom_base_url, "demandapi.booking.com") {
-            return Err(ConfigError::BookingComProductionHost);
-        }
         Ok(Some(BookingComSettings {
             api_key: key.expose().to_string(),
             affiliate_id,
-            base_url: self.bookingcom_base_url.clone(),
+            base_url: BOOKING_COM.resolve(self.bookingcom_base_url.as_deref(), self.mode)?,
             card: AgencyCard::parse(
                 "ITINERA_BOOKINGCOM_CARD",
                 number.expose(),
@@ -233,33 +221,27 @@ impl Settings {
         }))
     }
 
-    /// Viator, if its key is set. Its keys carry no test or live mark, so sandbox mode refuses
-    /// Viator's production host instead: a sandbox key only works on the sandbox host anyway.
+    /// Viator, if its key is set. Its keys carry no test or live mark, so the mode picks the
+    /// host: a sandbox key only works on the sandbox host anyway.
     pub(super) fn viator(&self) -> Result<Option<ViatorSettings>, ConfigError> {
         let Some(key) = &self.viator_api_key else {
             return Ok(None);
         };
-        if is_viator_production(&self.viator_base_url) {
-            return Err(ConfigError::ViatorProductionHost);
-        }
         Ok(Some(ViatorSettings {
             api_key: key.expose().to_string(),
-            base_url: self.viator_base_url.clone(),
+            base_url: VIATOR.resolve(self.viator_base_url.as_deref(), self.mode)?,
         }))
     }
 
-    /// GetYourGuide, if its token is set. Sandbox mode talks to its testing host only: the
-    /// production host (`api.getyourguide.com`) is refused.
+    /// GetYourGuide, if its token is set: its testing host (where bookings are not real) in
+    /// sandbox mode, production in live mode.
     pub(super) fn getyourguide(&self) -> Result<Option<GetYourGuideSettings>, ConfigError> {
         let Some(token) = &self.getyourguide_access_token else {
             return Ok(None);
         };
-        if is_host(&self.getyourguide_base_url, "api.getyourguide.com") {
-            return Err(ConfigError::GetYourGuideProductionHost);
-        }
         Ok(Some(GetYourGuideSettings {
             access_token: token.expose().to_string(),
-            base_url: self.getyourguide_base_url.clone(),
+            base_url: GETYOURGUIDE.resolve(self.getyourguide_base_url.as_deref(), self.mode)?,
         }))
     }
 
@@ -274,7 +256,7 @@ impl Settings {
         names.into_iter().map(|name| self.payment(name)).collect()
     }
 
-    /// One payment provider, refusing a live key outside live mode.
+    /// One payment provider, with the credentials and host of the mode.
     fn payment(&self, name: PaymentProviderName) -> Result<PaymentSettings, ConfigError> {
         match name {
             PaymentProviderName::Sandbox => Ok(PaymentSettings::Sandbox),
@@ -283,11 +265,13 @@ impl Settings {
                     .stripe_secret_key
                     .clone()
                     .ok_or(ConfigError::StripeKeyMissing)?;
-                if !["sk_test_", "rk_test_"]
+                let is_test = ["sk_test_", "rk_test_"]
                     .iter()
-                    .any(|prefix| key.expose().starts_with(prefix))
-                {
-                    return Err(ConfigError::StripeLiveKey);
+                    .any(|prefix| key.expose().starts_with(prefix));
+                match self.mode {
+                    Mode::Sandbox if !is_test => return Err(ConfigError::StripeLiveKey),
+                    Mode::Live if is_test => return Err(ConfigError::StripeTestKey),
+                    Mode::Sandbox | Mode::Live => {}
                 }
                 Ok(PaymentSettings::Stripe {
                     secret_key: key,
@@ -301,15 +285,10 @@ impl Settings {
                 else {
                     return Err(ConfigError::PayPalCredentialsMissing);
                 };
-                if self.paypal_base_url.contains("api-m.paypal.com")
-                    || self.paypal_base_url.contains("api.paypal.com")
-                {
-                    return Err(ConfigError::PayPalLiveHost);
-                }
                 Ok(PaymentSettings::PayPal {
                     client_id: client_id.clone(),
                     client_secret: client_secret.clone(),
-                    base_url: self.paypal_base_url.clone(),
+                    base_url: PAYPAL.resolve(self.paypal_base_url.as_deref(), self.mode)?,
                     webhook_id: self.paypal_webhook_id.clone(),
                 })
             }
@@ -321,8 +300,10 @@ impl Settings {
                 ) else {
                     return Err(ConfigError::AntomSettingsMissing);
                 };
-                if !client_id.starts_with("SANDBOX_") {
-                    return Err(ConfigError::AntomLiveClient);
+                match (self.mode, client_id.starts_with("SANDBOX_")) {
+                    (Mode::Sandbox, false) => return Err(ConfigError::AntomLiveClient),
+                    (Mode::Live, true) => return Err(ConfigError::AntomSandboxClient),
+                    (Mode::Sandbox, true) | (Mode::Live, false) => {}
                 }
                 Ok(PaymentSettings::Antom {
                     client_id: client_id.clone(),
@@ -339,7 +320,7 @@ impl Settings {
     }
 
     /// WeChat Pay: every setting is needed, and — with no sandbox of its own — only another
-    /// address than WeChat Pay's in sandbox mode.
+    /// address than WeChat Pay's in sandbox mode (a local fake in tests).
     fn wechat(&self) -> Result<PaymentSettings, ConfigError> {
         use crate::adapters::payments::wechat::{ApiV3Key, Signer, Verifier, WeChatSettings};
         let (
@@ -364,7 +345,7 @@ impl Settings {
         else {
             return Err(ConfigError::WeChatSettingsMissing);
         };
-        if is_wechat_pay_itself(&self.wechat_base_url) {
+        if self.mode == Mode::Sandbox && is_wechat_pay_itself(&self.wechat_base_url) {
             return Err(ConfigError::WeChatLiveHost);
         }
         Ok(PaymentSettings::WeChat {

@@ -22,6 +22,11 @@ pub use search::{Found, ProviderShortfall};
 pub enum PlanningError {
     #[error("{0}")]
     InvalidSearch(String),
+    #[error(
+        "no configured provider sells {} items (in live mode the sandbox sells nothing): set one up (README, Providers) or leave them out of the trip",
+        .0.as_str()
+    )]
+    NoProviderFor(crate::domain::offer::ItemKind),
     #[error("{0}")]
     InvalidItems(String),
     #[error(transparent)]

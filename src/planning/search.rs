@@ -113,6 +113,9 @@ impl Planner {
     ) -> Result<Found, PlanningError> {
         validate(query, self.clock.now().date_naive())?;
         let providers: Vec<_> = self.providers.for_kind(query.kind()).collect();
+        if providers.is_empty() {
+            return Err(PlanningError::NoProviderFor(query.kind()));
+        }
         let answers =
             join_all(providers.iter().map(|provider| {
                 tokio::time::timeout(self.search_deadline, provider.search(query))

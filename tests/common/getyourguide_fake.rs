@@ -122,6 +122,8 @@ struct State {
     lose_booking_answer: bool,
     /// The next checkout is refused with this status, without acting.
     refuse_checkout: Option<u16>,
+    /// Reads of a booking are answered with 500 while set.
+    reads_fail: bool,
 }
 
 #[derive(Clone)]
@@ -193,6 +195,11 @@ impl FakeGetYourGuide {
     /// The next checkout is refused with `status` (no body), the cart left open.
     pub fn refuse_next_checkout(&self, status: u16) {
         self.state.lock().unwrap().refuse_checkout = Some(status);
+    }
+
+    /// Reads of a booking (`GET /1/bookings/{hash}`) fail with 500 until called with false.
+    pub fn fail_booking_reads(&self, failing: bool) {
+        self.state.lock().unwrap().reads_fail = failing;
     }
 
     pub fn lose_next_booking_answer(&self) {
@@ -319,6 +326,7 @@ async fn handle(
         ("POST", ["1", "tours", id, "price-breakdown"]) => price_breakdown(&state, id, &body),
         ("POST", ["1", "bookings"]) => create_booking(&mut state, &body),
         ("POST", ["1", "carts"]) => checkout(&mut state, &body),
+        ("GET", ["1", "bookings", _]) if state.reads_fail => json_response(500, &Value::Null),
         ("GET", ["1", "bookings", hash]) => match state.bookings.iter().find(|b| b.hash == *hash) {
             Some(booking) => json_response(200, &json!({"booking": booking_json(booking, true)})),
             None => error(404, 44, "Booking not found", &raw_query),

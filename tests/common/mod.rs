@@ -177,6 +177,8 @@ pub struct Options {
     pub viator: Option<itinera::adapters::booking::viator::ViatorSettings>,
     /// GetYourGuide (a local fake) selling activities too.
     pub gyg: Option<itinera::adapters::booking::getyourguide::GetYourGuideSettings>,
+    /// Sandbox (default) or live.
+    pub mode: itinera::config::Mode,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -222,6 +224,7 @@ impl Default for Options {
             booking_com: None,
             viator: None,
             gyg: None,
+            mode: itinera::config::Mode::Sandbox,
         }
     }
 }
@@ -248,6 +251,7 @@ impl Harness {
         config.booking_com = options.booking_com;
         config.viator = options.viator;
         config.getyourguide = options.gyg;
+        config.mode = options.mode;
         config.payments = std::iter::once(options.payment)
             .chain(options.fallback_payments)
             .collect();
