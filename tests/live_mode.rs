@@ -101,17 +101,7 @@ async fn in_live_mode_a_search_asks_the_real_providers_only() {
     let stripe = FakeStripe::start().await;
     let viator = FakeViator::start().await;
     let h = Harness::with(live(&stripe, &viator)).await;
-    let activities = h
-        .ok(
-            "search_activities",
-            json!({"city": "Paris", "date": h.day(20), "participants": 1, "currency": "EUR"}),
-        )
-        .await;
-    let offers = activities["offers"].as_array().unwrap();
-    assert!(
-        !offers.is_empty() && offers.iter().all(|o| o["provider"] == "viator"),
-        "{activities}"
-    );
+    h.paris_activities_from("viator").await;
     let hotels = h
         .err(
             "search_hotels",
