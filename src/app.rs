@@ -56,12 +56,44 @@ pub enum AppError {
     Webhooks(String),
     #[error("MCP: {0}")]
     Mcp(String),
+    #[error(
+        "the order store at {store} holds {recorded}-mode plans and orders: {wanted} mode needs a store of its own (set ITINERA_DATA_DIR or ITINERA_DATABASE_URL to another place), or run with ITINERA_MODE={recorded}"
+    )]
+    OtherModesStore {
+        store: String,
+        recorded: String,
+        wanted: Mode,
+    },
 }
 
-/// The order store of the configuration, with its key for personal data.
+/// The order store of the configuration, with its key for personal data. A store belongs to
+/// the mode it was first used in: sandbox orders are never driven, settled or counted with live
+/// credentials, nor live ones with test credentials.
 pub async fn open_store(config: &Config) -> Result<SqliteStore, AppError> {
     let keyring = Arc::new(config.master_key.keyring()?);
-    Ok(SqliteStore::open(&config.database_url, keyring).await?)
+    let store = SqliteStore::open(&config.database_url, keyring).await?;
+    let recorded = store.claim_mode(&config.mode.to_string()).await?;
+    if recorded != config.mode.to_string() {
+        return Err(AppError::OtherModesStore {
+            store: without_password(&config.database_url),
+            recorded,
+            wanted: config.mode,
+        });
+    }
+    Ok(store)
+}
+
+/// A database address as it may be shown: without a password.
+fn without_password(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only a URL that cannot hold a password refuses it, and this one holds one.
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => "the configured ITINERA_DATABASE_URL".to_string(),
+    }
 }
 
 /// The services the MCP tools call.
@@ -212,21 +244,24 @@ pub async fn configured_providers(
     Ok(wire_providers(config, &sandbox, &clock)?.0)
 }
 
-/// Every provider, and what verifies the payment providers' webhooks. The sandbox's payments
-/// stay reachable so orders it holds money for can still be settled.
+/// Every provider, and what verifies the payment providers' webhooks. In sandbox mode the
+/// sandbox's payments stay reachable so orders it holds money for can still be settled.
 fn wire_providers(
     config: &Config,
     sandbox: &Arc<Sandbox>,
     clock: &Arc<dyn Clock>,
 ) -> Result<(Providers, WebhookSecrets), AppError> {
     let (payments, webhook_secrets) = payment_providers(config, sandbox)?;
-    let providers = Providers::new(booking_providers(config, sandbox, clock)?, payments)
-        .keeping_reachable(Arc::new(SandboxPayments::new(Arc::clone(sandbox))));
+    let mut providers = Providers::new(booking_providers(config, sandbox, clock)?, payments);
+    if config.mode == Mode::Sandbox {
+        providers =
+            providers.keeping_reachable(Arc::new(SandboxPayments::new(Arc::clone(sandbox))));
+    }
     Ok((providers, webhook_secrets))
 }
 
-/// The travel providers: every configured real one, then the sandbox for the kinds none of them
-/// sells (in live mode, for cancelling its earlier bookings only).
+/// The travel providers: every configured real one, then, in sandbox mode, the sandbox for the
+/// kinds none of them sells.
 fn booking_providers(
     config: &Config,
     sandbox: &Arc<Sandbox>,
@@ -267,14 +302,14 @@ fn booking_providers(
             Arc::clone(clock),
         )?));
     }
-    let mut sandbox_booking = SandboxBooking::new(Arc::clone(sandbox));
-    for kind in providers.iter().flat_map(|provider| provider.kinds()) {
-        sandbox_booking = sandbox_booking.except(*kind);
+    // A live store never holds sandbox orders (see `open_store`): nothing for the sandbox to do.
+    if config.mode == Mode::Sandbox {
+        let mut sandbox_booking = SandboxBooking::new(Arc::clone(sandbox));
+        for kind in providers.iter().flat_map(|provider| provider.kinds()) {
+            sandbox_booking = sandbox_booking.except(*kind);
+        }
+        providers.push(Arc::new(sandbox_booking));
     }
-    if config.mode == Mode::Live {
-        sandbox_booking = sandbox_booking.settling_only();
-    }
-    providers.push(Arc::new(sandbox_booking));
     Ok(providers)
 }
 

@@ -213,7 +213,10 @@ async fn booking_com_is_asked_with_a_lookup_that_books_nothing() {
 async fn live_mode_is_said_first_and_takes_live_credentials_only() {
     let h = Harness::start().await;
     let viator = FakeViator::start().await;
+    let live_dir = tempfile::tempdir().unwrap();
+    let live_dir = live_dir.path().to_str().unwrap();
     let live = [
+        ("ITINERA_DATA_DIR", live_dir),
         ("ITINERA_MODE", "live"),
         ("ITINERA_PAYMENT_PROVIDER", "stripe"),
         ("ITINERA_STRIPE_SECRET_KEY", "sk_live_never_called"),
@@ -233,12 +236,21 @@ async fn live_mode_is_said_first_and_takes_live_credentials_only() {
         "{report}"
     );
     assert!(
-        report.contains("  sandbox (settles its earlier bookings only): answers ("),
-        "the sandbox sells nothing in live mode: {report}"
+        !report.contains("sandbox"),
+        "nothing runs at the sandbox in live mode: {report}"
     );
     assert!(
         report.contains("Payment providers, in order of preference: stripe ("),
         "{report}"
+    );
+
+    // The harness's store holds sandbox orders: never resumed with live credentials.
+    let output = doctor_output(&h, &[], &live[1..]);
+    let said = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("holds sandbox-mode plans and orders: live mode needs a store of its own"),
+        "{said}"
     );
 
     let mut test_token = live.to_vec();

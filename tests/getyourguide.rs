@@ -618,44 +618,7 @@ mod flow {
             ..Options::default()
         })
         .await;
-        let activities = h
-            .ok(
-                "search_activities",
-                json!({"city": "Paris", "date": h.day(20), "participants": 1, "currency": "EUR"}),
-            )
-            .await;
-        let offers = activities["offers"].as_array().unwrap();
-        assert!(
-            !offers.is_empty() && offers.iter().all(|o| o["provider"] == "getyourguide"),
-            "activities come from GetYourGuide only: {activities}"
-        );
-        let activity = offers
-            .iter()
-            .find(|o| o["title"].as_str().unwrap().starts_with("Eiffel"))
-            .unwrap()
-            .clone();
-        let hotels = h
-            .ok(
-                "search_hotels",
-                json!({"city": "Paris", "check_in": h.day(20), "check_out": h.day(22), "currency": "EUR"}),
-            )
-            .await;
-        let plan = h
-            .ok(
-                "create_travel_plan",
-                json!({
-                    "title": "Paris with GetYourGuide",
-                    "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com", "phone": "+33 6 12 34 56 78"}],
-                    "payment_method": "pm_sandbox_visa",
-                    "items": [{"offer_id": hotels["offers"][0]["id"]}, {"offer_id": activity["id"]}],
-                }),
-            )
-            .await;
-        let plan_id = plan["plan_id"].as_str().unwrap().to_string();
-        let approval = h
-            .ok("confirm_travel_plan", json!({"plan_id": plan_id}))
-            .await;
-        assert_eq!(approval["status"], "approved", "{approval}");
+        let (plan_id, activity) = h.approved_eiffel_trip("getyourguide").await;
         let order = h
             .ok("execute_travel_plan", json!({"plan_id": plan_id}))
             .await;

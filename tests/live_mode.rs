@@ -1,6 +1,7 @@
-//! Live mode: real providers only. The sandbox sells nothing, so a plan made of sandbox offers
-//! before the switch is stopped before any money moves, and a kind no real provider sells says
-//! so instead of coming back empty.
+//! Live mode: real providers only. An order store belongs to the mode it was first used in, so
+//! sandbox orders are never resumed with live credentials (nor live ones with test credentials);
+//! the sandbox sells nothing, and a kind no real provider sells says so instead of coming back
+//! empty.
 
 mod common;
 
@@ -30,38 +31,69 @@ fn live(stripe: &FakeStripe, viator: &FakeViator) -> Options {
     }
 }
 
+/// Whether the app starts over the order store in `dir` in `mode`; its refusal if not.
+async fn starts_over(
+    dir: &std::path::Path,
+    mode: itinera::config::Mode,
+    stripe: &FakeStripe,
+) -> Result<(), String> {
+    let mut config = itinera::config::Config::in_dir(dir);
+    config.mode = mode;
+    config.payments = vec![stripe_paying(stripe).payment];
+    itinera::app::App::start(&config, std::sync::Arc::new(itinera::ports::SystemClock))
+        .await
+        .map(|_| ())
+        .map_err(|error| error.to_string())
+}
+
 #[tokio::test]
-async fn a_plan_of_sandbox_offers_is_neither_booked_nor_charged_after_switching_to_live_mode() {
+async fn sandbox_orders_are_never_driven_in_live_mode_nor_live_ones_in_sandbox_mode() {
     let stripe = FakeStripe::start().await;
     let viator = FakeViator::start().await;
-    let before = Harness::with(stripe_paying(&stripe)).await;
-    let (plan_id, _) = before.approved_paris_plan("pm_card_visa").await;
-
-    let after = Harness::start_in(before.dir, live(&stripe, &viator)).await;
-    let refused = after
-        .err("execute_travel_plan", json!({"plan_id": plan_id}))
+    let sandbox = Harness::with(stripe_paying(&stripe)).await;
+    let (plan_id, _) = sandbox.approved_paris_plan("pm_card_visa").await;
+    stripe.lose_next_answer(50);
+    let _ = sandbox
+        .call("execute_travel_plan", json!({"plan_id": plan_id}))
         .await;
+    assert_eq!(
+        stripe.intent_count(),
+        1,
+        "a test hold whose answer was lost"
+    );
+    stripe.clear_failures();
+
+    let refused = starts_over(sandbox.dir.path(), itinera::config::Mode::Live, &stripe)
+        .await
+        .unwrap_err();
     assert!(
-        refused.contains("sandbox offers are not booked in live mode")
-            && refused.contains("search again"),
+        refused.contains("holds sandbox-mode plans and orders")
+            && refused.contains("live mode needs a store of its own")
+            && refused.contains("ITINERA_DATA_DIR"),
         "{refused}"
     );
-    assert_eq!(stripe.intent_count(), 0, "no card was held");
-    assert!(
-        after
-            .sandbox()
-            .ledger()
-            .bookings()
-            .await
-            .unwrap()
-            .is_empty(),
-        "nothing was booked at the sandbox"
+    assert_eq!(
+        stripe.intent_count(),
+        1,
+        "the unfinished sandbox order was not resumed with live credentials"
     );
-    let orders = after.ok("list_bookings", json!({})).await;
+
+    let live_store = Harness::with(live(&stripe, &viator)).await;
+    let refused = starts_over(
+        live_store.dir.path(),
+        itinera::config::Mode::Sandbox,
+        &stripe,
+    )
+    .await
+    .unwrap_err();
     assert!(
-        orders["orders"].as_array().is_none_or(Vec::is_empty),
-        "no order was made: {orders}"
+        refused.contains("holds live-mode plans and orders")
+            && refused.contains("ITINERA_MODE=live"),
+        "{refused}"
     );
+    starts_over(live_store.dir.path(), itinera::config::Mode::Live, &stripe)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -69,17 +101,7 @@ async fn in_live_mode_a_search_asks_the_real_providers_only() {
     let stripe = FakeStripe::start().await;
     let viator = FakeViator::start().await;
     let h = Harness::with(live(&stripe, &viator)).await;
-    let activities = h
-        .ok(
-            "search_activities",
-            json!({"city": "Paris", "date": h.day(20), "participants": 1, "currency": "EUR"}),
-        )
-        .await;
-    let offers = activities["offers"].as_array().unwrap();
-    assert!(
-        !offers.is_empty() && offers.iter().all(|o| o["provider"] == "viator"),
-        "{activities}"
-    );
+    h.paris_activities_from("viator").await;
     let hotels = h
         .err(
             "search_hotels",

@@ -708,7 +708,6 @@ async fn a_declined_cancellation_is_read_for_what_it_says() {
 mod flow {
     use super::*;
     use common::{Harness, Options, money};
-    use serde_json::Value;
 
     async fn with_viator() -> (Harness, FakeViator) {
         let fake = FakeViator::start().await;
@@ -720,46 +719,10 @@ mod flow {
         (h, fake)
     }
 
-    /// The Eiffel Tower at 09:00 and a sandbox hotel in Paris, approved.
-    async fn approved_trip(h: &Harness) -> (String, Value) {
-        let activities = h
-            .ok(
-                "search_activities",
-                json!({"city": "Paris", "date": h.day(20), "participants": 1, "currency": "EUR"}),
-            )
-            .await;
-        let offers = activities["offers"].as_array().unwrap();
-        assert!(
-            !offers.is_empty() && offers.iter().all(|o| o["provider"] == "viator"),
-            "activities come from Viator only: {activities}"
-        );
-        let activity = offers
-            .iter()
-            .find(|o| o["title"].as_str().unwrap().starts_with("Eiffel"))
-            .unwrap()
-            .clone();
-        let hotels = h
-            .ok(
-                "search_hotels",
-                json!({"city": "Paris", "check_in": h.day(20), "check_out": h.day(22), "currency": "EUR"}),
-            )
-            .await;
-        assert_eq!(hotels["offers"][0]["provider"], "sandbox");
-        let plan_id = h
-            .approved_plan(json!({
-                    "title": "Paris with Viator",
-                    "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com", "phone": "+33 6 12 34 56 78"}],
-                    "payment_method": "pm_sandbox_visa",
-                    "items": [{"offer_id": hotels["offers"][0]["id"]}, {"offer_id": activity["id"]}],
-                }))
-            .await;
-        (plan_id, activity)
-    }
-
     #[tokio::test]
     async fn a_trip_books_its_activity_at_viator_and_cancelling_refunds_viator_s_quote() {
         let (h, fake) = with_viator().await;
-        let (plan_id, activity) = approved_trip(&h).await;
+        let (plan_id, activity) = h.approved_eiffel_trip("viator").await;
         let order = h
             .ok("execute_travel_plan", json!({"plan_id": plan_id}))
             .await;
@@ -803,7 +766,7 @@ mod flow {
     #[tokio::test]
     async fn an_activity_whose_answer_was_lost_is_found_again_not_booked_twice() {
         let (h, fake) = with_viator().await;
-        let (plan_id, _) = approved_trip(&h).await;
+        let (plan_id, _) = h.approved_eiffel_trip("viator").await;
         fake.next_book_answers(BookAnswer::Lost);
         let order = h
             .ok("execute_travel_plan", json!({"plan_id": plan_id}))

@@ -62,6 +62,9 @@ impl Hosts {
         };
         let default = own.first().copied().unwrap_or_default();
         let url = given.unwrap_or(default);
+        if !is_readable(url) {
+            return Err(ConfigError::UnreadableUrl(self.variable));
+        }
         if other.iter().any(|address| same_host(url, address)) {
             return Err(ConfigError::OtherModesHost {
                 variable: self.variable,
@@ -74,14 +77,22 @@ impl Hosts {
     }
 }
 
-/// Whether `url` reaches the host of `address`, or cannot be read (not trusted either).
-pub(super) fn same_host(url: &str, address: &str) -> bool {
-    let (Ok(url), Ok(address)) = (reqwest::Url::parse(url), reqwest::Url::parse(address)) else {
-        return true;
-    };
-    url.host_str()
-        .unwrap_or_default()
-        .eq_ignore_ascii_case(address.host_str().unwrap_or_default())
+/// Whether `url` is an address with a host.
+pub(super) fn is_readable(url: &str) -> bool {
+    host_of(url).is_some_and(|host| !host.is_empty())
+}
+
+/// Whether `url` reaches the host of `address` (a trailing dot names the same host).
+fn same_host(url: &str, address: &str) -> bool {
+    match (host_of(url), host_of(address)) {
+        (Some(url), Some(address)) => url.eq_ignore_ascii_case(&address),
+        _ => false,
+    }
+}
+
+fn host_of(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    Some(parsed.host_str()?.trim_end_matches('.').to_string())
 }
 
 #[cfg(test)]
@@ -123,11 +134,20 @@ mod tests {
             error.contains("Amadeus's test host") && error.contains("https://api.amadeus.com"),
             "{error}"
         );
+        for unreadable in ["not a url", "file:///etc/hosts"] {
+            assert!(
+                matches!(
+                    GETYOURGUIDE.resolve(Some(unreadable), Mode::Sandbox),
+                    Err(ConfigError::UnreadableUrl("ITINERA_GETYOURGUIDE_BASE_URL"))
+                ),
+                "{unreadable}: an address that cannot be read is not trusted"
+            );
+        }
         assert!(
-            GETYOURGUIDE
-                .resolve(Some("not a url"), Mode::Sandbox)
+            PAYPAL
+                .resolve(Some("https://api-m.paypal.com./v1"), Mode::Sandbox)
                 .is_err(),
-            "an address that cannot be read is not trusted"
+            "a trailing dot names the same host"
         );
     }
 }

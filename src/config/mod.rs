@@ -46,6 +46,12 @@ pub enum ConfigError {
     )]
     LiveFaults,
     #[error(
+        "ITINERA_PAUSE_AT_STEP is for crash tests and would freeze a real payment half-way: unset it in live mode"
+    )]
+    LivePause,
+    #[error("{0} is not an address Itinera can read: give the provider's https:// address")]
+    UnreadableUrl(&'static str),
+    #[error(
         "{variable} points at {provider}'s {}: in {mode} mode Itinera uses its {}, {expected} ({})",
         mode.hosts().0,
         mode.hosts().1,
@@ -116,7 +122,7 @@ pub enum ConfigError {
     )]
     StripeLiveKey,
     #[error(
-        "ITINERA_STRIPE_SECRET_KEY is a test key: in live mode Itinera takes real payments, with a live key (sk_live_… or rk_live_…)"
+        "ITINERA_STRIPE_SECRET_KEY is not a live secret key (sk_live_… or rk_live_…): in live mode Itinera takes real payments"
     )]
     StripeTestKey,
     #[error(
@@ -297,6 +303,9 @@ impl Config {
         }
         if self.sandbox.faults != Faults::none() {
             return Err(ConfigError::LiveFaults);
+        }
+        if self.pause_at_step.is_some() {
+            return Err(ConfigError::LivePause);
         }
         Ok(())
     }
@@ -810,6 +819,9 @@ mod tests {
         let mut faulty = complete.clone();
         faulty.extend(["--sandbox-faults", "hotel.book=fail"]);
         assert!(matches!(live(&faulty), Err(ConfigError::LiveFaults)));
+        let mut paused = complete.clone();
+        paused.extend(["--pause-at-step", "3"]);
+        assert!(matches!(live(&paused), Err(ConfigError::LivePause)));
     }
 
     #[test]
@@ -829,16 +841,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(error, ConfigError::DuffelTestToken), "{error}");
-        assert!(!error.to_string().contains("duffel_test_abc"));
-        let error = live(&[
-            "--stripe-secret-key",
-            "sk_test_abc",
-            "--duffel-access-token",
-            "duffel_live_abc",
-        ])
-        .unwrap_err();
-        assert!(matches!(error, ConfigError::StripeTestKey), "{error}");
-        assert!(!error.to_string().contains("sk_test_abc"));
+        for not_live in ["sk_test_abc", "pk_live_abc", " sk_live_abc"] {
+            let error = live(&[
+                "--stripe-secret-key",
+                not_live,
+                "--duffel-access-token",
+                "duffel_live_abc",
+            ])
+            .unwrap_err();
+            assert!(
+                matches!(error, ConfigError::StripeTestKey),
+                "{not_live}: {error}"
+            );
+        }
 
         let viator = live(&[&stripe_live[..], &["--viator-api-key", "k"]].concat()).unwrap();
         assert_eq!(

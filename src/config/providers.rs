@@ -4,7 +4,7 @@
 
 use clap::ValueEnum;
 
-use super::hosts::{AMADEUS, BOOKING_COM, GETYOURGUIDE, PAYPAL, VIATOR};
+use super::hosts::{self, AMADEUS, BOOKING_COM, GETYOURGUIDE, PAYPAL, VIATOR};
 use super::{ConfigError, Mode, Secret, Settings};
 use crate::adapters::booking::agency_card::AgencyCard;
 use crate::adapters::booking::amadeus::{AmadeusSettings, Credentials};
@@ -265,13 +265,18 @@ impl Settings {
                     .stripe_secret_key
                     .clone()
                     .ok_or(ConfigError::StripeKeyMissing)?;
-                let is_test = ["sk_test_", "rk_test_"]
+                let prefixes: &[&str] = match self.mode {
+                    Mode::Sandbox => &["sk_test_", "rk_test_"],
+                    Mode::Live => &["sk_live_", "rk_live_"],
+                };
+                if !prefixes
                     .iter()
-                    .any(|prefix| key.expose().starts_with(prefix));
-                match self.mode {
-                    Mode::Sandbox if !is_test => return Err(ConfigError::StripeLiveKey),
-                    Mode::Live if is_test => return Err(ConfigError::StripeTestKey),
-                    Mode::Sandbox | Mode::Live => {}
+                    .any(|prefix| key.expose().starts_with(prefix))
+                {
+                    return Err(match self.mode {
+                        Mode::Sandbox => ConfigError::StripeLiveKey,
+                        Mode::Live => ConfigError::StripeTestKey,
+                    });
                 }
                 Ok(PaymentSettings::Stripe {
                     secret_key: key,
@@ -345,8 +350,14 @@ impl Settings {
         else {
             return Err(ConfigError::WeChatSettingsMissing);
         };
-        if self.mode == Mode::Sandbox && is_wechat_pay_itself(&self.wechat_base_url) {
-            return Err(ConfigError::WeChatLiveHost);
+        match self.mode {
+            Mode::Sandbox if is_wechat_pay_itself(&self.wechat_base_url) => {
+                return Err(ConfigError::WeChatLiveHost);
+            }
+            Mode::Live if !hosts::is_readable(&self.wechat_base_url) => {
+                return Err(ConfigError::UnreadableUrl("ITINERA_WECHAT_BASE_URL"));
+            }
+            Mode::Sandbox | Mode::Live => {}
         }
         Ok(PaymentSettings::WeChat {
             settings: Box::new(WeChatSettings {

@@ -139,6 +139,9 @@ pub trait Store: Send + Sync {
         reference: &str,
     ) -> Result<Option<Order>, StoreError>;
     /// Whether a provider event was already handled.
+    /// The mode (`sandbox` or `live`) the store belongs to: `mode` if it had none yet (it is
+    /// recorded), else the one recorded, which may differ.
+    async fn claim_mode(&self, mode: &str) -> Result<String, StoreError>;
     async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError>;
     /// Notes a provider event as handled; false when it already was.
     async fn record_delivery(

@@ -1,4 +1,4 @@
-//! A local Booking.com Demand API 3.1, following `research/booking-com.md` (built from the 3.1
+//! A local Booking.com Demand API 3.1, following `docs/research/booking-com.md` (built from the 3.1
 //! OpenAPI specification and Booking.com's docs): every endpoint a POST with a JSON body under
 //! `/3.1`, `Authorization: Bearer <key>` and `X-Affiliate-Id` on every call (401 without the
 //! right ones), answers as `{request_id, data}`, search prices as JSON numbers and preview and

@@ -507,6 +507,49 @@ impl Harness {
         order["failure"].as_str().unwrap().to_string()
     }
 
+    /// Paris activities for one person in 20 days, in EUR; every offer must come from `provider`.
+    pub async fn paris_activities_from(&self, provider: &str) -> Vec<Value> {
+        let found = self
+            .ok(
+                "search_activities",
+                json!({"city": "Paris", "date": self.day(20), "participants": 1, "currency": "EUR"}),
+            )
+            .await;
+        let offers = found["offers"].as_array().unwrap().clone();
+        assert!(
+            !offers.is_empty() && offers.iter().all(|o| o["provider"] == provider),
+            "activities come from {provider} only: {found}"
+        );
+        offers
+    }
+
+    /// The Eiffel Tower from `provider` and a sandbox hotel in Paris, approved: the plan id and
+    /// the activity's offer.
+    pub async fn approved_eiffel_trip(&self, provider: &str) -> (String, Value) {
+        let activity = self
+            .paris_activities_from(provider)
+            .await
+            .into_iter()
+            .find(|o| o["title"].as_str().unwrap().starts_with("Eiffel"))
+            .unwrap();
+        let hotels = self
+            .ok(
+                "search_hotels",
+                json!({"city": "Paris", "check_in": self.day(20), "check_out": self.day(22), "currency": "EUR"}),
+            )
+            .await;
+        assert_eq!(hotels["offers"][0]["provider"], "sandbox");
+        let plan_id = self
+            .approved_plan(json!({
+                "title": format!("Paris with {provider}"),
+                "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com", "phone": "+33 6 12 34 56 78"}],
+                "payment_method": "pm_sandbox_visa",
+                "items": [{"offer_id": hotels["offers"][0]["id"]}, {"offer_id": activity["id"]}],
+            }))
+            .await;
+        (plan_id, activity)
+    }
+
     /// Search, plan all four kinds as must-haves, confirm (the person approves): the plan id.
     pub async fn approved_paris_plan(&self, payment_method: &str) -> (String, Vec<Value>) {
         self.approved_paris_plan_in(payment_method, "EUR").await

@@ -29,8 +29,6 @@ pub struct SandboxBooking {
     sandbox: Arc<Sandbox>,
     /// What searches ask it for: every kind, less those a real provider sells instead.
     kinds: Vec<ItemKind>,
-    /// Whether it still quotes and books (not in live mode).
-    sells: bool,
 }
 
 impl SandboxBooking {
@@ -38,30 +36,7 @@ impl SandboxBooking {
         Self {
             sandbox,
             kinds: ItemKind::ALL.to_vec(),
-            sells: true,
         }
-    }
-
-    /// The sandbox in live mode: searched for nothing, and an offer it issued earlier (a plan
-    /// made in sandbox mode) is neither quoted nor booked, so no real card pays for a booking
-    /// that is not real. Its earlier bookings can still be cancelled.
-    pub fn settling_only(mut self) -> Self {
-        self.kinds.clear();
-        self.sells = false;
-        self
-    }
-
-    /// Refuses to sell in live mode.
-    fn check_sells(&self) -> Result<(), BookingError> {
-        if self.sells {
-            return Ok(());
-        }
-        Err(ProviderError::rejected(
-            PROVIDER,
-            "live_mode",
-            "sandbox offers are not booked in live mode (ITINERA_MODE=live): search again for offers from the real providers and make a new plan",
-        )
-        .into())
     }
 
     /// The sandbox, no longer searched for `kind` (a real provider sells it). Its earlier
@@ -267,7 +242,6 @@ impl BookingProvider for SandboxBooking {
     }
 
     async fn quote(&self, offer: &Offer) -> Result<Offer, BookingError> {
-        self.check_sells()?;
         let effect = self
             .sandbox
             .check(PROVIDER, offer.kind.as_str(), "quote")
@@ -277,7 +251,6 @@ impl BookingProvider for SandboxBooking {
     }
 
     async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError> {
-        self.check_sells()?;
         let effect = self
             .sandbox
             .check(PROVIDER, request.offer.kind.as_str(), "book")

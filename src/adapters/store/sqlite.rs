@@ -889,6 +889,18 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn claim_mode(&self, mode: &str) -> Result<String, StoreError> {
+        sqlx::query("INSERT INTO store_mode (id, mode) VALUES (1, ?) ON CONFLICT (id) DO NOTHING")
+            .bind(mode)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        sqlx::query_scalar("SELECT mode FROM store_mode WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
     async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {
         let found: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM webhook_events WHERE provider = ? AND event_id = ?")

@@ -26,7 +26,7 @@
 //! Verified against the Demand API 3.1 OpenAPI specification (api-evangelist/booking-com,
 //! `openapi/_original/booking-com-demand-api-3-1-openapi.yml`) and Booking.com's developer docs
 //! on authentication, errors, rate limits and the sandbox, as summarised in
-//! `research/booking-com.md`. What Itinera lacks for Booking.com is in the README's provider
+//! `docs/research/booking-com.md`. What Itinera lacks for Booking.com is in the README's provider
 //! table.
 
 mod client;
