@@ -432,14 +432,14 @@ async fn a_send_with_no_answer_and_no_order_found_is_never_sent_again() {
     let hotels = adapter(&fake);
     let offer = offer_at(&hotels, "Hôtel Lumière Fake").await;
 
-    // Sent moments ago by an earlier run, no answer kept, no order shows yet: unsettled.
+    // Sent 20 minutes ago by an earlier run, no answer kept, no order shows yet: unsettled.
     let recent = Booking::new();
-    recent.first_sent_ago(chrono::Duration::seconds(30));
+    recent.first_sent_ago(chrono::Duration::minutes(20));
     outcome_unknown(recent.book(&hotels, &offer, &guests()).await);
 
     // Long enough ago that Booking.com may hold it unseen: a person must check.
     let old = Booking::new();
-    old.first_sent_ago(chrono::Duration::minutes(10));
+    old.first_sent_ago(chrono::Duration::minutes(40));
     match old.book(&hotels, &offer, &guests()).await {
         Err(BookingError::MayHoldABooking { provider, message }) => {
             assert_eq!(provider, "booking_com");

@@ -43,7 +43,7 @@ use super::no_lookup::{self, SendGuard};
 use crate::adapters::http::{self, ClientError};
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::{Currency, Money};
-use crate::domain::offer::{ItemKind, Offer, OfferDetails};
+use crate::domain::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
 use crate::domain::places::City;
 use crate::domain::plan::Traveller;
 use crate::ports::booking::{
@@ -83,9 +83,11 @@ const LABEL_PREFIX: &str = "itinera-";
 const MAX_LABEL: usize = 64;
 /// How long after its first send an order not found is still taken as possibly on its way:
 /// Booking.com documents neither how soon an order shows in `/orders/details` nor a way to
-/// tell an order never made, so until then the booking stays unsettled, and after it a person
-/// is asked to check.
-const ORDER_SHOWS_WITHIN: chrono::Duration = chrono::Duration::minutes(3);
+/// tell an order never made, so until then the booking stays unsettled (the hold kept), and
+/// after it a person is asked to check. Generous: it is counted from the first send, and a
+/// later send of the same booking (after one answered without an order) may be the one that
+/// booked; waiting longer only keeps the hold longer.
+const ORDER_SHOWS_WITHIN: chrono::Duration = chrono::Duration::minutes(30);
 /// Margin around the created window of the lookup (clocks differ).
 const LOOKUP_MARGIN: chrono::Duration = chrono::Duration::minutes(2);
 /// `/orders/details` takes at most seven days per window.
@@ -288,7 +290,7 @@ impl BookingComHotels {
         else {
             return Err(no_longer_available(offer));
         };
-        let (Some(_), Some(online)) = (
+        let (Some(now), Some(online)) = (
             &accommodation.general_policies.payment.pay_online_now,
             &product.price.chargeable_online,
         ) else {
@@ -301,6 +303,14 @@ impl BookingComHotels {
         };
         let price = mapping::money(online.accommodation_currency.0, currency)
             .map_err(|problem| unreadable(&problem))?;
+        if !charged_in_full_now(now, online, self.clock.now()) {
+            return Err(ProviderError::rejected(
+                NAME,
+                "paid_later",
+                "Booking.com would charge part of this room after booking, when Itinera has already settled the traveller's payment: choose another hotel",
+            )
+            .into());
+        }
         // The search tells no fee schedule, so its terms are the least Booking.com gives: they
         // stand while the schedule gives at least as much back; stricter terms are told, and
         // the saga stops on them.
@@ -315,7 +325,8 @@ impl BookingComHotels {
                 }
                 Some(_) | None => offer.cancellation.clone(),
             },
-            None => offer.cancellation.clone(),
+            // No schedule shown: nothing back is all that can be promised.
+            None => CancellationPolicy::NonRefundable,
         };
         Ok(Offer {
             price,
@@ -424,6 +435,7 @@ impl BookingComHotels {
         currency: Currency,
     ) -> Result<Option<(String, AccommodationOrder)>, BookingError> {
         let from = since - LOOKUP_MARGIN;
+        // A margin either side: clocks differ, and the window's ends are whole seconds.
         let to = (self.clock.now() + LOOKUP_MARGIN).min(from + MAX_WINDOW);
         let mut by_reservation = std::collections::HashMap::new();
         let mut query = OrdersQuery::Created {
@@ -435,6 +447,9 @@ impl BookingComHotels {
             services: ["accommodations"],
             maximum_results: 100,
         };
+        // Every order of the window must be read: one left unread may be ours, and "not found"
+        // would then release the traveller's money while Booking.com charged the agency.
+        let mut read_all = false;
         for _ in 0..MAX_PAGES {
             let page: OrdersPage = self.client.post("/orders/details", &query).await?;
             for order in page.data {
@@ -444,7 +459,10 @@ impl BookingComHotels {
             }
             match page.metadata.and_then(|metadata| metadata.next_page) {
                 Some(next) => query = OrdersQuery::Page { page: next },
-                None => break,
+                None => {
+                    read_all = true;
+                    break;
+                }
             }
         }
         let reservations: Vec<u64> = by_reservation.keys().copied().collect();
@@ -463,11 +481,20 @@ impl BookingComHotels {
                 .into_iter()
                 .find(|order| order.label.as_deref() == Some(label));
             if let Some(order) = labelled {
+                // Ours, but not tied back to its order: it exists, so never "not found".
                 let id = order
                     .reservation
-                    .and_then(|reservation| by_reservation.get(&reservation).cloned());
-                return Ok(id.map(|id| (id, order)));
+                    .and_then(|reservation| by_reservation.get(&reservation).cloned())
+                    .ok_or_else(unknown)?;
+                return Ok(Some((id, order)));
             }
+        }
+        if !read_all {
+            tracing::warn!(
+                pages = MAX_PAGES,
+                "Booking.com shows more orders than Itinera reads: the lost order stays unsettled"
+            );
+            return Err(unknown().into());
         }
         Ok(None)
     }
@@ -535,8 +562,21 @@ impl BookingComHotels {
     }
 
     /// The refund of a cancelled order: what was paid less the fee Booking.com kept. Either
-    /// unknown, it is said so, for a person to read it at Booking.com, rather than guessed.
+    /// unknown or unreadable, it is said so, for a person to read it at Booking.com, rather than
+    /// guessed; the order is cancelled either way, and the message says that too. (No answer at
+    /// all stays an outage: the cancel is sent again, finds the order cancelled and reads again.)
     async fn refund_of(&self, order: &str) -> Result<CancellationReceipt, BookingError> {
+        self.read_refund(order).await.map_err(|error| match error {
+            BookingError::Provider(ProviderError::Rejected { code, message, .. })
+                if code != "refund_unknown" =>
+            {
+                refund_unknown(order, &format!("its answer could not be read ({message})"))
+            }
+            other => other,
+        })
+    }
+
+    async fn read_refund(&self, order: &str) -> Result<CancellationReceipt, BookingError> {
         let cancelled = self.accommodation_order(order).await?;
         let currency = cancelled
             .currency
@@ -556,20 +596,43 @@ impl BookingComHotels {
             None => None,
         };
         let (Some(fee), Some(paid)) = (fee, paid) else {
-            return Err(ProviderError::rejected(
-                NAME,
-                "refund_unknown",
-                format!(
-                    "Booking.com cancelled order {order} but does not show both what was paid and the fee it kept: read the refund in Booking.com's partner tools and pass it on with refund_payment"
-                ),
-            )
-            .into());
+            return Err(refund_unknown(
+                order,
+                "it does not show both what was paid and the fee it kept",
+            ));
         };
         let refund = paid
             .saturating_sub(&fee)
             .map_err(|e| unreadable(&e.to_string()))?;
         Ok(CancellationReceipt { refund })
     }
+}
+
+/// Whether paying online now charges the whole online price at booking: every charge dated by
+/// tomorrow (the dates are the property's, whose day may be ahead of ours) and adding up to it.
+/// A charge later would reach the agency's card after the traveller's payment settled.
+fn charged_in_full_now(timing: &wire::Charges, online: &wire::Amounts, now: DateTime<Utc>) -> bool {
+    let latest = now.date_naive() + chrono::Duration::days(1);
+    let total: rust_decimal::Decimal = timing
+        .dates
+        .iter()
+        .map(|charge| charge.price.accommodation_currency.0)
+        .sum();
+    !timing.dates.is_empty()
+        && timing.dates.iter().all(|charge| charge.at <= latest)
+        && total == online.accommodation_currency.0
+}
+
+/// A cancelled order whose refund Itinera cannot tell, and why.
+fn refund_unknown(order: &str, why: &str) -> BookingError {
+    ProviderError::rejected(
+        NAME,
+        "refund_unknown",
+        format!(
+            "Booking.com cancelled order {order}, but {why}: read the refund in Booking.com's partner tools and pass it on with refund_payment"
+        ),
+    )
+    .into()
 }
 
 fn unreadable(problem: &str) -> BookingError {
@@ -825,6 +888,16 @@ impl BookingProvider for BookingComHotels {
             .await?;
         match cancelled.data.status {
             CancelStatus::Successful => self.refund_of(reference).await,
+            // Failed, perhaps because it was cancelled meanwhile (another cancel, or Booking.com
+            // slow to show the first): the order says which.
+            CancelStatus::Failed
+                if self
+                    .accommodation_order(reference)
+                    .await
+                    .is_ok_and(|order| order.status.is_cancelled()) =>
+            {
+                self.refund_of(reference).await
+            }
             CancelStatus::Failed => Err(ProviderError::rejected(
                 NAME,
                 "cancel_failed",
@@ -917,4 +990,49 @@ fn offer(
         },
         accepted_payments: Vec::new(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn charges(dates: serde_json::Value) -> wire::Charges {
+        serde_json::from_value(serde_json::json!({ "dates": dates })).unwrap()
+    }
+
+    #[test]
+    fn only_a_room_charged_in_full_at_booking_is_paid_online_now() {
+        let now: DateTime<Utc> = "2026-11-26T12:00:00Z".parse().unwrap();
+        let online: wire::Amounts =
+            serde_json::from_value(serde_json::json!({"accommodation_currency": 300.5})).unwrap();
+        let at = |day: &str, amount: f64| serde_json::json!({"at": day, "price": {"accommodation_currency": amount}});
+        let today = charges(serde_json::json!([at("2026-11-26", 300.5)]));
+        assert!(charged_in_full_now(&today, &online, now));
+        let split = charges(serde_json::json!([
+            at("2026-11-26", 100.5),
+            at("2026-11-27", 200.0)
+        ]));
+        assert!(
+            charged_in_full_now(&split, &online, now),
+            "the property's day may be ahead of ours"
+        );
+        let later = charges(serde_json::json!([
+            at("2026-11-26", 100.5),
+            at("2026-12-20", 200.0)
+        ]));
+        assert!(
+            !charged_in_full_now(&later, &online, now),
+            "a charge weeks later"
+        );
+        let short = charges(serde_json::json!([at("2026-11-26", 200.0)]));
+        assert!(
+            !charged_in_full_now(&short, &online, now),
+            "not the whole price"
+        );
+        assert!(!charged_in_full_now(
+            &charges(serde_json::json!([])),
+            &online,
+            now
+        ));
+    }
 }

@@ -245,7 +245,20 @@ pub struct GeneralPolicies {
 #[derive(Debug, Deserialize)]
 pub struct Timings {
     #[serde(default)]
-    pub pay_online_now: Option<serde::de::IgnoredAny>,
+    pub pay_online_now: Option<Charges>,
+}
+
+/// When and how much a timing charges.
+#[derive(Debug, Deserialize)]
+pub struct Charges {
+    #[serde(default)]
+    pub dates: Vec<Charge>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Charge {
+    pub at: chrono::NaiveDate,
+    pub price: Amounts,
 }
 
 #[derive(Debug, Deserialize)]
@@ -340,13 +353,28 @@ pub struct Payment {
     pub card: Card,
 }
 
-#[derive(Debug, Serialize)]
+/// The agency's card as sent. Its `Debug` shows only the last four digits: a body printed
+/// while debugging must not carry the card.
+#[derive(Serialize)]
 pub struct Card {
     pub number: String,
     pub cvc: String,
     /// `YYYY-MM`.
     pub expiry_date: String,
     pub cardholder: String,
+}
+
+impl std::fmt::Debug for Card {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let last_four = self
+            .number
+            .get(self.number.len().saturating_sub(4)..)
+            .unwrap_or_default();
+        f.debug_struct("Card")
+            .field("number", &format_args!("…{last_four}"))
+            .field("cvc", &"[redacted]")
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -467,6 +495,21 @@ pub enum OrderStatus {
     Stayed,
     #[serde(other)]
     Other,
+}
+
+impl OrderStatus {
+    /// Cancelled, by whoever.
+    pub fn is_cancelled(self) -> bool {
+        match self {
+            OrderStatus::Cancelled
+            | OrderStatus::CancelledByAccommodation
+            | OrderStatus::CancelledByGuest => true,
+            OrderStatus::Booked
+            | OrderStatus::NoShow
+            | OrderStatus::Stayed
+            | OrderStatus::Other => false,
+        }
+    }
 }
 
 /// `POST /orders/cancel`.
