@@ -12,4 +12,5 @@ pub mod getyourguide;
 mod no_lookup;
 mod our_reference;
 mod priced_offers;
+mod refusal;
 pub mod viator;

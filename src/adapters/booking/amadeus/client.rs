@@ -13,6 +13,7 @@ use tokio::sync::Mutex;
 
 use super::NAME;
 use super::wire::{ApiError, Envelope, ErrorBody, Token, TokenError};
+use crate::adapters::booking::refusal;
 use crate::adapters::http::{self, Answer};
 use crate::ports::ProviderError;
 use crate::ports::booking::BookingError;
@@ -211,37 +212,11 @@ fn first_error(body: &str) -> Option<ApiError> {
 
 /// A call that did not give its answer: Amadeus refused it (what it said is kept, for the caller
 /// to tell a vanished offer from a bad request), or it failed on the way.
-#[derive(Debug)]
-pub enum Failure {
-    Refused(Refusal),
-    Failed(BookingError),
-}
-
-impl From<BookingError> for Failure {
-    fn from(error: BookingError) -> Failure {
-        Failure::Failed(error)
-    }
-}
-
-impl From<Failure> for BookingError {
-    fn from(failure: Failure) -> BookingError {
-        match failure {
-            Failure::Refused(refusal) => BookingError::Provider(refusal.into()),
-            Failure::Failed(error) => error,
-        }
-    }
-}
+pub type Failure = refusal::Failure<Refusal>;
 
 /// A success read as `T`, or Amadeus's refusal.
 fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, Failure> {
-    if !answer.status.is_success() {
-        return Err(Failure::Refused(Refusal::read(&answer)));
-    }
-    // Amadeus acted but we cannot read what it did: only the hotel can tell.
-    serde_json::from_str(&answer.body).map_err(|error| {
-        tracing::warn!(%error, "unreadable answer from Amadeus");
-        Failure::Failed(unknown().into())
-    })
+    refusal::decode(NAME, answer)
 }
 
 pub fn unknown() -> ProviderError {
@@ -271,7 +246,9 @@ impl Refusal {
     pub fn is_not_found(&self) -> bool {
         self.status == StatusCode::NOT_FOUND && self.readable
     }
+}
 
+impl refusal::Refusal for Refusal {
     fn read(answer: &Answer) -> Refusal {
         let Some(error) = first_error(&answer.body) else {
             return Refusal {

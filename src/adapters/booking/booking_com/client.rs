@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::NAME;
 use super::wire::ErrorBody;
+use crate::adapters::booking::refusal;
 use crate::adapters::http::{self, Answer};
 use crate::ports::ProviderError;
 use crate::ports::booking::BookingError;
@@ -110,14 +111,7 @@ fn with_wait(error: ProviderError) -> ProviderError {
 
 /// A success read as `T`, or Booking.com's refusal.
 fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, Failure> {
-    if !answer.status.is_success() {
-        return Err(Failure::Refused(Refusal::read(&answer)));
-    }
-    // Booking.com acted but we cannot read what it did: only a lookup can tell.
-    serde_json::from_str(&answer.body).map_err(|error| {
-        tracing::warn!(%error, "unreadable answer from Booking.com");
-        Failure::Failed(unknown().into())
-    })
+    refusal::decode(NAME, answer)
 }
 
 pub fn unknown() -> ProviderError {
@@ -128,26 +122,7 @@ pub fn unknown() -> ProviderError {
 
 /// A call that did not give its answer: Booking.com refused it (what it said is kept), or it
 /// failed on the way (no answer, a rate limit, an outage).
-#[derive(Debug)]
-pub enum Failure {
-    Refused(Refusal),
-    Failed(BookingError),
-}
-
-impl From<BookingError> for Failure {
-    fn from(error: BookingError) -> Failure {
-        Failure::Failed(error)
-    }
-}
-
-impl From<Failure> for BookingError {
-    fn from(failure: Failure) -> BookingError {
-        match failure {
-            Failure::Refused(refusal) => BookingError::Provider(refusal.into()),
-            Failure::Failed(error) => error,
-        }
-    }
-}
+pub type Failure = refusal::Failure<Refusal>;
 
 /// Booking.com's refusal: the status, its error id and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +135,7 @@ pub struct Refusal {
     readable: bool,
 }
 
-impl Refusal {
+impl refusal::Refusal for Refusal {
     fn read(answer: &Answer) -> Refusal {
         let Some(body) = serde_json::from_str::<ErrorBody>(&answer.body).ok() else {
             return Refusal {
@@ -195,7 +170,9 @@ impl Refusal {
             readable: true,
         }
     }
+}
 
+impl Refusal {
     /// A refusal of the request as such (a 4xx from Booking.com itself, not the key's).
     pub fn is_of_the_request(&self) -> bool {
         self.readable
@@ -229,6 +206,7 @@ impl From<Refusal> for ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapters::booking::refusal::Refusal as _;
     use reqwest::header::HeaderMap;
 
     fn answer(status: u16, body: &str) -> Answer {
