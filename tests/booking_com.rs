@@ -195,6 +195,38 @@ async fn a_search_offers_each_hotel_s_cheapest_room_paid_online_now_named_and_ra
 }
 
 #[tokio::test]
+async fn a_room_whose_payment_terms_are_missing_is_left_out_not_the_whole_search() {
+    let fake = FakeBookingCom::start().await;
+    let hotels = adapter(&fake);
+    fake.omit_payment_policy("100301_131");
+
+    let offers = hotels.search(&paris()).await.unwrap();
+
+    let titles: Vec<&str> = offers.iter().map(|o| o.title.as_str()).collect();
+    assert_eq!(offers.len(), 1, "{titles:?}");
+    assert!(
+        titles[0].starts_with("Hôtel Lumière Fake"),
+        "the Bastille's only room says not how it is paid, so it may not be paid now: {titles:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_hotel_that_needs_the_booker_s_full_address_is_left_out() {
+    let fake = FakeBookingCom::start().await;
+    let hotels = adapter(&fake);
+    fake.require_booker_address(1_001);
+
+    let offers = hotels.search(&paris()).await.unwrap();
+
+    let titles: Vec<&str> = offers.iter().map(|o| o.title.as_str()).collect();
+    assert_eq!(offers.len(), 1, "{titles:?}");
+    assert!(
+        titles[0].starts_with("Bastille Rooms Fake"),
+        "Itinera keeps no address beyond the country: {titles:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_room_is_previewed_then_ordered_with_the_agency_s_card_under_our_label() {
     let fake = FakeBookingCom::start().await;
     let hotels = adapter(&fake);
@@ -299,6 +331,26 @@ async fn stricter_cancellation_terms_book_nothing() {
     );
     let (code, _) = rejected(Booking::new().book(&hotels, &offer, &guests()).await);
     assert_eq!(code, "terms_changed");
+    assert!(fake.orders().is_empty());
+}
+
+#[tokio::test]
+async fn a_preview_in_another_currency_or_paid_at_the_property_books_nothing() {
+    let fake = FakeBookingCom::start().await;
+    let hotels = adapter(&fake);
+    let offer = offer_at(&hotels, "Hôtel Lumière Fake").await;
+
+    fake.take_payment_at_property("100101_111");
+    let (code, message) = rejected(Booking::new().book(&hotels, &offer, &guests()).await);
+    assert_eq!(code, "paid_at_property");
+    assert!(message.contains("choose another hotel"), "{message}");
+
+    fake.preview_in("USD");
+    let (code, message) = rejected(Booking::new().book(&hotels, &offer, &guests()).await);
+    assert_eq!(code, "currency_changed");
+    assert!(message.contains("search again in USD"), "{message}");
+
+    assert!(fake.received_on("/orders/create").is_empty());
     assert!(fake.orders().is_empty());
 }
 
@@ -426,6 +478,68 @@ async fn an_order_whose_answer_was_lost_is_found_by_its_label_not_made_twice() {
     assert!(window["created"]["from"].is_string() && window["created"]["to"].is_string());
 }
 
+/// Our order among the agency's others: the label carries the saga's key.
+fn ours(fake: &FakeBookingCom) -> Vec<common::booking_com_fake::Order> {
+    fake.orders()
+        .into_iter()
+        .filter(|order| {
+            order
+                .label
+                .as_deref()
+                .is_some_and(|l| l.starts_with("itinera-"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lost_order_is_looked_for_on_every_page_of_the_window() {
+    let fake = FakeBookingCom::start().await;
+    let hotels = adapter(&fake);
+    let offer = offer_at(&hotels, "Hôtel Lumière Fake").await;
+    let booking = Booking::new();
+    fake.booked_elsewhere(250);
+
+    fake.lose_next_create_answer();
+    outcome_unknown(booking.book(&hotels, &offer, &guests()).await);
+    let found = booking.book(&hotels, &offer, &guests()).await.unwrap();
+
+    let ours = ours(&fake);
+    assert_eq!(ours.len(), 1, "found on the last page, not made twice");
+    assert_eq!(found.reference, ours[0].id);
+    let reads: Vec<_> = fake
+        .received_on("/orders/details")
+        .into_iter()
+        .map(|received| received.json.unwrap())
+        .collect();
+    assert_eq!(reads.len(), 3, "251 orders, 100 a page: {reads:?}");
+    assert_eq!(reads[0]["maximum_results"], 100);
+    assert!(reads[1]["page"].is_string() && reads[2]["page"].is_string());
+}
+
+#[tokio::test]
+async fn a_lost_order_beyond_the_pages_read_stays_unsettled_never_not_found() {
+    let fake = FakeBookingCom::start().await;
+    let hotels = adapter(&fake);
+    let offer = offer_at(&hotels, "Hôtel Lumière Fake").await;
+    let booking = Booking::new();
+    // Ten full pages of other bookers' orders: ours is on the eleventh, which is not read.
+    fake.booked_elsewhere(1000);
+
+    fake.lose_next_create_answer();
+    outcome_unknown(booking.book(&hotels, &offer, &guests()).await);
+    // Long past the time an order takes to show: read in full, "not found" would give up.
+    booking.first_sent_ago(chrono::Duration::minutes(40));
+    outcome_unknown(booking.book(&hotels, &offer, &guests()).await);
+
+    assert_eq!(fake.received_on("/orders/details").len(), 10);
+    assert_eq!(
+        fake.received_on("/orders/create").len(),
+        1,
+        "never sent twice"
+    );
+    assert_eq!(ours(&fake).len(), 1);
+}
+
 #[tokio::test]
 async fn a_send_with_no_answer_and_no_order_found_is_never_sent_again() {
     let fake = FakeBookingCom::start().await;
@@ -546,6 +660,28 @@ async fn a_cancellation_booking_com_fails_or_whose_refund_cannot_be_read_says_so
     assert!(message.contains(&booked.reference), "{message}");
     assert_eq!(fake.orders()[0].status, "cancelled");
     assert_eq!(fake.cancellations(), 1);
+}
+
+#[tokio::test]
+async fn a_stay_had_or_missed_cannot_be_cancelled_and_refunds_nothing() {
+    let fake = FakeBookingCom::start().await;
+    let hotels = adapter(&fake);
+    let offer = offer_at(&hotels, "Hôtel Lumière Fake").await;
+    let key = Booking::new().key(Operation::Cancel);
+
+    for (status, told) in [("stayed", "as stayed"), ("no_show", "as a no-show")] {
+        let booked = Booking::new()
+            .book(&hotels, &offer, &guests())
+            .await
+            .unwrap();
+        fake.mark(&booked.reference, status);
+        let (code, message) = rejected(hotels.cancel(&booked.reference, &key).await);
+        assert_eq!(code, "not_cancellable");
+        assert!(message.contains(told), "{message}");
+        assert!(message.contains("nothing is refunded"), "{message}");
+    }
+    assert!(fake.received_on("/orders/cancel").is_empty());
+    assert_eq!(fake.cancellations(), 0);
 }
 
 #[tokio::test]

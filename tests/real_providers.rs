@@ -343,6 +343,13 @@ async fn a_search_asks_every_provider_of_the_kind_ranks_them_together_and_names_
         "{missing}"
     );
     assert!(
+        missing[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("duffel_stays "),
+        "the reason names the product that failed, not Duffel's flights: {missing}"
+    );
+    assert!(
         without_duffel["next_step"]
             .as_str()
             .unwrap()

@@ -203,6 +203,16 @@ struct Books {
     lose_next_create_answer: bool,
     /// How many cancellations took an order from booked to cancelled.
     cancellations: usize,
+    /// The currency previews now price in (the accommodation changed its own).
+    previewed_in: Option<&'static str>,
+    /// Products whose preview no longer takes payment online now, only at the property.
+    paid_at_property: Vec<&'static str>,
+    /// Accommodations whose details now require the booker's full address.
+    address_required: Vec<u64>,
+    /// Products whose search result lacks `policies.payment`.
+    without_payment_policy: Vec<&'static str>,
+    /// `next_page` token → the results not shown yet.
+    pages: std::collections::HashMap<String, Vec<Value>>,
 }
 
 #[derive(Clone)]
@@ -285,6 +295,38 @@ impl FakeBookingCom {
             .push((accommodation, stem, nightly));
     }
 
+    /// The product's search result no longer says how it is paid (`policies.payment`).
+    pub fn omit_payment_policy(&self, stem: &'static str) {
+        self.books.lock().unwrap().without_payment_policy.push(stem);
+    }
+
+    /// Previews now price in `currency`, not EUR.
+    pub fn preview_in(&self, currency: &'static str) {
+        self.books.lock().unwrap().previewed_in = Some(currency);
+    }
+
+    /// The product's preview now takes payment at the property only.
+    pub fn take_payment_at_property(&self, stem: &'static str) {
+        self.books.lock().unwrap().paid_at_property.push(stem);
+    }
+
+    /// The accommodation now requires the booker's full address.
+    pub fn require_booker_address(&self, accommodation: u64) {
+        self.books
+            .lock()
+            .unwrap()
+            .address_required
+            .push(accommodation);
+    }
+
+    /// The order now shows `status` (`stayed`, `no_show`, …), as after the stay.
+    pub fn mark(&self, order: &str, status: &'static str) {
+        let mut books = self.books.lock().unwrap();
+        if let Some(order) = books.orders.iter_mut().find(|o| o.id == order) {
+            order.status = status;
+        }
+    }
+
     /// The product is sold out.
     pub fn sell_out(&self, stem: &'static str) {
         self.books.lock().unwrap().sold_out.push(stem);
@@ -314,6 +356,30 @@ impl FakeBookingCom {
 
     pub fn orders(&self) -> Vec<Order> {
         self.books.lock().unwrap().orders.clone()
+    }
+
+    /// `count` orders made now by the agency's other bookers, under their own labels.
+    pub fn booked_elsewhere(&self, count: usize) {
+        let mut books = self.books.lock().unwrap();
+        for _ in 0..count {
+            let n = books.id();
+            let checkin = Utc::now().date_naive() + Duration::days(40);
+            books.orders.push(Order {
+                id: order_id(n),
+                reservation: reservation(n),
+                accommodation: 1_001,
+                product: product_id("100101_111", 2),
+                label: Some(format!("another-booker-{n}")),
+                status: "booked",
+                total: eur(30000),
+                created: Utc::now(),
+                fee: None,
+                checkin,
+                checkout: checkin + Duration::days(2),
+                schedule: Vec::new(),
+                request: Value::Null,
+            });
+        }
     }
 
     /// How many orders a cancellation took from booked to cancelled.
@@ -488,11 +554,11 @@ async fn handle(
     match path {
         "/common/locations/cities" => ok(json!([{"id": -2140479, "name": {"en-gb": "Amsterdam"}}])),
         "/accommodations/search" => search(&books, &body),
-        "/accommodations/details" => details(&body),
+        "/accommodations/details" => details(&books, &body),
         "/accommodations/availability" => availability(&books, &body),
         "/orders/preview" => preview(&mut books, &body),
         "/orders/create" => create(&mut books, &body),
-        "/orders/details" => order_details(&books, &body),
+        "/orders/details" => order_details(&mut books, &body),
         "/orders/details/accommodations" => accommodation_orders(&books, &body),
         "/orders/cancel" => cancel(&mut books, &body),
         _ => error(404, "not_found", "No such endpoint."),
@@ -587,17 +653,21 @@ fn search(books: &Books, body: &Value) -> Response {
                     let book = books.nightly(a.id, p) * nights;
                     let until = (p.cancellation == "free_cancellation")
                         .then(|| deadline(checkin).to_rfc3339());
+                    let mut policies = json!({
+                        "cancellation": {"free_cancellation_until": until, "type": p.cancellation},
+                        "meal_plan": {"meals": [], "plan": p.meal_plan},
+                        "payment": {"prepayment_required": p.timing == "pay_online_now", "timings": [p.timing]},
+                    });
+                    if books.without_payment_policy.contains(&p.stem) {
+                        policies.as_object_mut().unwrap().remove("payment");
+                    }
                     json!({
                         "id": product_id(p.stem, adults),
                         "bundle": null, "children": [], "deal": null,
                         "inventory": {"third_party": false, "type": "sell"},
                         "number_of_adults": adults,
                         "number_available_at_this_price": 3,
-                        "policies": {
-                            "cancellation": {"free_cancellation_until": until, "type": p.cancellation},
-                            "meal_plan": {"meals": [], "plan": p.meal_plan},
-                            "payment": {"prepayment_required": p.timing == "pay_online_now", "timings": [p.timing]},
-                        },
+                        "policies": policies,
                         "price": {"base": number(book), "book": number(book), "total": number(book + p.at_property)},
                         "room": 1, "third_party_inventory": false,
                     })
@@ -628,7 +698,7 @@ fn search(books: &Books, body: &Value) -> Response {
     )
 }
 
-fn details(body: &Value) -> Response {
+fn details(books: &Books, body: &Value) -> Response {
     let Some(ids) = body["accommodations"].as_array() else {
         return error(
             400,
@@ -649,7 +719,7 @@ fn details(body: &Value) -> Response {
                 "name": {"en-gb": a.name},
                 "location": {"coordinates": {"latitude": a.latitude, "longitude": a.longitude}, "country": "fr"},
                 "rating": {"number_of_reviews": 120, "preferred": true, "review_score": 8.4, "stars": a.stars, "stars_type": "official"},
-                "booker_address_required": false,
+                "booker_address_required": books.address_required.contains(&a.id),
                 "currency": CURRENCY,
                 "url": format!("https://www.booking.com/hotel/fr/{}.html", a.id),
             })
@@ -762,7 +832,12 @@ fn preview(books: &mut Books, body: &Value) -> Response {
     } else {
         schedule(product_spec, checkin, nightly, total)
     };
-    let online = product_spec.timing == "pay_online_now";
+    let timing_now = if books.paid_at_property.contains(&product_spec.stem) {
+        "pay_at_the_property"
+    } else {
+        product_spec.timing
+    };
+    let online = timing_now == "pay_online_now";
     let token = format!("fake-order-token-{}", books.id());
     books.tokens.push(Token {
         value: token.clone(),
@@ -782,7 +857,7 @@ fn preview(books: &mut Books, body: &Value) -> Response {
         })
         .collect();
     let timing = |name: &str| {
-        (product_spec.timing == name).then(|| {
+        (timing_now == name).then(|| {
             json!({"dates": [{"at": Utc::now().date_naive().to_string(), "price": pair(total)}], "method_required": true, "methods": {"airplus": false, "cards": [1, 2, 3], "wallet": false}})
         })
     };
@@ -790,7 +865,7 @@ fn preview(books: &mut Books, body: &Value) -> Response {
     ok(json!({
         "accommodation": {
             "id": spec.id,
-            "currency": {"accommodation": CURRENCY, "booker": null},
+            "currency": {"accommodation": books.previewed_in.unwrap_or(CURRENCY), "booker": null},
             "general_policies": {"payment": {
                 "pay_online_now": timing("pay_online_now"),
                 "pay_online_later": timing("pay_online_later"),
@@ -887,8 +962,8 @@ fn create(books: &mut Books, body: &Value) -> Response {
     books.tokens[index].used = true;
     let n = books.id();
     let order = Order {
-        id: format!("5094301297{n:05}"),
-        reservation: 4_000_000_000 + n,
+        id: order_id(n),
+        reservation: reservation(n),
         accommodation: token.accommodation,
         product: token.product.clone(),
         label: body["accommodation"]["label"].as_str().map(str::to_string),
@@ -909,6 +984,36 @@ fn create(books: &mut Books, body: &Value) -> Response {
         "accommodation": {"order": order.id, "pincode": "1234", "reservation": order.reservation, "third_party_inventory": null},
         "payment": {"receipt_url": format!("https://secure.booking.com/payment_receipt.html?bn={}", order.reservation)},
     }))
+}
+
+fn order_id(n: u64) -> String {
+    format!("5094301297{n:05}")
+}
+
+fn reservation(n: u64) -> u64 {
+    4_000_000_000 + n
+}
+
+/// The first `maximum_results` (10 to 100, default 100) of `data`, the rest kept behind a
+/// `next_page` token, as Booking.com pages `/orders/details`.
+fn paged(books: &mut Books, body: &Value, mut data: Vec<Value>) -> Response {
+    let size = match body.get("maximum_results") {
+        None => 100,
+        Some(value) => match value.as_u64() {
+            Some(size @ 10..=100) => size as usize,
+            _ => return invalid("maximum_results"),
+        },
+    };
+    let total = data.len();
+    let next_page = (data.len() > size).then(|| {
+        let token = format!("page-{}", books.id());
+        books.pages.insert(token.clone(), data.split_off(size));
+        token
+    });
+    json_response(
+        200,
+        &json!({"request_id": "01fakerequest", "data": data, "metadata": {"next_page": next_page, "total_results": total}}),
+    )
 }
 
 fn summary(order: &Order, with_payment: bool) -> Value {
@@ -932,16 +1037,13 @@ fn summary(order: &Order, with_payment: bool) -> Value {
     item
 }
 
-fn order_details(books: &Books, body: &Value) -> Response {
-    let page = |data: Vec<Value>| {
-        let total = data.len();
-        json_response(
-            200,
-            &json!({"request_id": "01fakerequest", "data": data, "metadata": {"next_page": null, "total_results": total}}),
-        )
-    };
-    if body.get("page").is_some() {
-        return page(Vec::new());
+fn order_details(books: &mut Books, body: &Value) -> Response {
+    if let Some(token) = body.get("page") {
+        let rest = token.as_str().and_then(|token| books.pages.remove(token));
+        return match rest {
+            Some(rest) => paged(books, body, rest),
+            None => invalid("page"),
+        };
     }
     if body["currency"].as_str().is_none() {
         return missing("currency");
@@ -957,7 +1059,7 @@ fn order_details(books: &Books, body: &Value) -> Response {
             .filter(|o| ids.iter().any(|id| id == o.id.as_str()))
             .map(|o| summary(o, with_payment))
             .collect();
-        return page(data);
+        return paged(books, body, data);
     }
     let Some(created) = body.get("created") else {
         return error(
@@ -985,7 +1087,7 @@ fn order_details(books: &Books, body: &Value) -> Response {
         .filter(|o| o.created >= from && o.created <= to)
         .map(|o| summary(o, with_payment))
         .collect();
-    page(data)
+    paged(books, body, data)
 }
 
 fn accommodation_orders(books: &Books, body: &Value) -> Response {

@@ -97,6 +97,8 @@ pub struct ProductPolicies {
     pub cancellation: SearchCancellation,
     #[serde(default)]
     pub meal_plan: Option<MealPlan>,
+    /// Missing, the product is taken as not paid now and left out of the search.
+    #[serde(default)]
     pub payment: PaymentPolicy,
 }
 
@@ -136,7 +138,7 @@ pub enum MealPlanKind {
     Other,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct PaymentPolicy {
     #[serde(default)]
     pub timings: Vec<Timing>,

@@ -9,7 +9,6 @@ use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::NAME;
 use super::wire::{ApiError, Envelope, ErrorBody, ErrorType, Page};
 use crate::adapters::http::{self, Answer};
 use crate::ports::ProviderError;
@@ -21,15 +20,24 @@ const PAGE_LIMIT: &str = "200";
 /// The API version the wire structs follow (the JS SDK's default).
 pub const API_VERSION: &str = "v2";
 
+/// One per product: Duffel's errors are reported as the product's (`duffel`, `duffel_stays`,
+/// `duffel_cars`), the name the person sees in a search or a booking that failed.
 pub struct Client {
+    provider: &'static str,
     http: reqwest::Client,
     base_url: String,
     token: String,
 }
 
 impl Client {
-    pub fn new(http: reqwest::Client, base_url: &str, token: &str) -> Client {
+    pub fn new(
+        provider: &'static str,
+        http: reqwest::Client,
+        base_url: &str,
+        token: &str,
+    ) -> Client {
         Client {
+            provider,
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
             token: token.to_string(),
@@ -66,7 +74,8 @@ impl Client {
         {
             return Ok(None);
         }
-        decode::<Envelope<T>>(answer).map(|envelope| Some(envelope.data))
+        self.decode::<Envelope<T>>(answer)
+            .map(|envelope| Some(envelope.data))
     }
 
     /// One page of a list, with its cursor.
@@ -78,7 +87,7 @@ impl Client {
         let answer = self
             .answer(self.request(reqwest::Method::GET, path).query(query))
             .await?;
-        decode(answer)
+        self.decode(answer)
     }
 
     /// The first item of a paginated list that `matches`, following the cursor for at most
@@ -108,7 +117,7 @@ impl Client {
             }
         }
         tracing::warn!("more than {max_pages} pages of {path} to search; the answer is unknown");
-        Err(unknown().into())
+        Err(unknown(self.provider).into())
     }
 
     /// Cancels the booking at `path` (`…/actions/cancel`) unless an earlier attempt already
@@ -121,7 +130,7 @@ impl Client {
     ) -> Result<T, BookingError> {
         let Some(booking) = self.get_if_found::<T>(path).await? else {
             return Err(ProviderError::rejected(
-                NAME,
+                self.provider,
                 "not_found",
                 format!("Duffel has no booking at {path}"),
             )
@@ -134,16 +143,15 @@ impl Client {
             .post::<(), T>(&format!("{path}/actions/cancel"), None)
             .await?;
         if !is_cancelled(&cancelled) {
-            return Err(unknown().into());
+            return Err(unknown(self.provider).into());
         }
         Ok(cancelled)
     }
 
-    /// A quote (`POST {path}` with `{rate_id}`) for the rate an offer of `provider` names; a
+    /// A quote (`POST {path}` with `{rate_id}`) for the rate an offer names; a
     /// rate Duffel no longer has (`not_found`, `rate_unavailable`) is no longer available.
     pub async fn quote_rate<T: DeserializeOwned>(
         &self,
-        provider: &str,
         path: &str,
         offer: &crate::domain::offer::Offer,
     ) -> Result<T, BookingError> {
@@ -163,7 +171,7 @@ impl Client {
                 if code == "not_found" || code == "rate_unavailable" =>
             {
                 BookingError::NoLongerAvailable {
-                    provider: provider.into(),
+                    provider: self.provider.into(),
                     offer: offer.id.to_string(),
                 }
             }
@@ -182,34 +190,40 @@ impl Client {
             Some(body) => request.json(&Envelope { data: body }),
             None => request,
         };
-        decode::<Envelope<T>>(self.answer(request).await?).map(|envelope| envelope.data)
+        self.decode::<Envelope<T>>(self.answer(request).await?)
+            .map(|envelope| envelope.data)
     }
 
     /// The answer, unless the call got none or its status alone says what went wrong.
     async fn answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, BookingError> {
-        let answer = http::send(NAME, request).await?;
-        if let Some(error) = http::status_error(NAME, answer.status, &answer.headers) {
+        let answer = http::send(self.provider, request).await?;
+        if let Some(error) = http::status_error(self.provider, answer.status, &answer.headers) {
             return Err(with_reset(error, &answer.headers, Utc::now()).into());
         }
         Ok(answer)
     }
-}
 
-/// A success read as `T`, or Duffel's refusal.
-fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, BookingError> {
-    if !answer.status.is_success() {
-        return Err(refusal(answer.status, &answer.headers, &answer.body));
+    /// A success read as `T`, or Duffel's refusal.
+    fn decode<T: DeserializeOwned>(&self, answer: Answer) -> Result<T, BookingError> {
+        if !answer.status.is_success() {
+            return Err(refusal(
+                self.provider,
+                answer.status,
+                &answer.headers,
+                &answer.body,
+            ));
+        }
+        // Duffel acted but we cannot read what it did: only a lookup can tell.
+        serde_json::from_str(&answer.body).map_err(|error| {
+            tracing::warn!(%error, "unreadable answer from Duffel");
+            unknown(self.provider).into()
+        })
     }
-    // Duffel acted but we cannot read what it did: only a lookup can tell.
-    serde_json::from_str(&answer.body).map_err(|error| {
-        tracing::warn!(%error, "unreadable answer from Duffel");
-        unknown().into()
-    })
 }
 
-pub fn unknown() -> ProviderError {
+pub fn unknown(provider: &str) -> ProviderError {
     ProviderError::OutcomeUnknown {
-        provider: NAME.to_string(),
+        provider: provider.to_string(),
     }
 }
 
@@ -242,7 +256,7 @@ fn reset_in(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
 
 /// Duffel's error answer as ours. The first error says what happened; its type says whether
 /// sending again can help.
-fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> BookingError {
+fn refusal(provider: &str, status: StatusCode, headers: &HeaderMap, body: &str) -> BookingError {
     let Some(error) = serde_json::from_str::<ErrorBody>(body)
         .ok()
         .and_then(|body| body.errors.into_iter().next())
@@ -253,7 +267,7 @@ fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> BookingError 
             _ => "",
         };
         return ProviderError::rejected(
-            NAME,
+            provider,
             format!("http_{}", status.as_u16()),
             format!("HTTP {} without a readable error{hint}", status.as_u16()),
         )
@@ -266,17 +280,17 @@ fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> BookingError 
         .unwrap_or_else(|| error.kind.as_str().to_string());
     match error.kind {
         ErrorType::RateLimitError => ProviderError::RateLimited {
-            provider: NAME.to_string(),
+            provider: provider.to_string(),
             retry_after: http::retry_after(headers).or_else(|| reset_in(headers, Utc::now())),
         },
         // Duffel's own failure, not an answer about the request: it may pass.
         ErrorType::ApiError => ProviderError::Unavailable {
-            provider: NAME.to_string(),
+            provider: provider.to_string(),
             message: format!("{code}: {message}"),
             retry_after: http::retry_after(headers),
         },
         ErrorType::AuthenticationError => ProviderError::Rejected {
-            provider: NAME.to_string(),
+            provider: provider.to_string(),
             code,
             message: format!(
                 "{message} (Duffel refused the access token: check ITINERA_DUFFEL_ACCESS_TOKEN)"
@@ -287,7 +301,7 @@ fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> BookingError 
         | ErrorType::InvalidStateError
         | ErrorType::ValidationError
         | ErrorType::Other => ProviderError::Rejected {
-            provider: NAME.to_string(),
+            provider: provider.to_string(),
             code,
             message,
         },
@@ -309,6 +323,7 @@ fn message_of(error: &ApiError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapters::booking::duffel::NAME;
     use reqwest::header::HeaderValue;
 
     #[test]
@@ -335,7 +350,7 @@ mod tests {
 
     #[test]
     fn an_error_without_duffel_s_body_keeps_the_status() {
-        let error = refusal(StatusCode::FORBIDDEN, &HeaderMap::new(), "<html>");
+        let error = refusal(NAME, StatusCode::FORBIDDEN, &HeaderMap::new(), "<html>");
         assert_eq!(
             error,
             BookingError::Provider(ProviderError::rejected(

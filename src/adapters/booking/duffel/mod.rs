@@ -95,6 +95,7 @@ impl DuffelFlights {
     pub fn new(settings: &DuffelSettings, clock: Arc<dyn Clock>) -> Result<Self, ClientError> {
         Ok(DuffelFlights {
             client: Client::new(
+                NAME,
                 http::client(http::CALL_TIMEOUT)?,
                 &settings.base_url,
                 &settings.access_token,
@@ -239,7 +240,7 @@ pub(super) async fn book_once(
         return Ok(found);
     }
     if now - first_sent_at < ORDER_SETTLES_WITHIN {
-        return Err(unknown().into());
+        return Err(unknown(NAME).into());
     }
     create.await
 }
@@ -259,7 +260,7 @@ fn confirmation(order: Order) -> Result<BookingConfirmation, BookingError> {
         .into());
     }
     let Some(pnr) = order.booking_reference else {
-        return Err(unknown().into());
+        return Err(unknown(NAME).into());
     };
     Ok(BookingConfirmation {
         reference: order.id,
@@ -275,7 +276,7 @@ fn refund_of(cancellation: &Cancellation) -> Result<CancellationReceipt, Booking
         &cancellation.refund_amount,
         &cancellation.refund_currency,
     )
-    .map_err(|_| unknown())?;
+    .map_err(|_| unknown(NAME))?;
     let refund = match cancellation.refund_to {
         RefundTo::Balance | RefundTo::Card | RefundTo::ArcBspCash => amount,
         RefundTo::Voucher | RefundTo::AirlineCredits | RefundTo::AwaitingPayment => {

@@ -50,6 +50,7 @@ impl DuffelCars {
     pub fn new(settings: &DuffelSettings, clock: Arc<dyn Clock>) -> Result<Self, ClientError> {
         Ok(DuffelCars {
             client: Client::new(
+                NAME,
                 http::client(http::CALL_TIMEOUT)?,
                 &settings.base_url,
                 &settings.access_token,
@@ -61,7 +62,7 @@ impl DuffelCars {
 
     /// A quote for the offer's rate: the price a booking would pay now.
     async fn quote_for(&self, offer: &Offer) -> Result<Quote, BookingError> {
-        self.client.quote_rate(NAME, "/cars/quotes", offer).await
+        self.client.quote_rate("/cars/quotes", offer).await
     }
 
     fn read_quote(&self, quote: &Quote, offer: &Offer) -> Result<Offer, BookingError> {
@@ -122,7 +123,7 @@ impl DuffelCars {
                     booking.id
                 ),
             }),
-            BookingStatus::Other => Err(unknown().into()),
+            BookingStatus::Other => Err(unknown(NAME).into()),
         }
     }
 }

@@ -55,6 +55,7 @@ impl DuffelStays {
     pub fn new(settings: &DuffelSettings, clock: Arc<dyn Clock>) -> Result<Self, ClientError> {
         Ok(DuffelStays {
             client: Client::new(
+                NAME,
                 http::client(http::CALL_TIMEOUT)?,
                 &settings.base_url,
                 &settings.access_token,
@@ -81,7 +82,7 @@ impl DuffelStays {
     /// A quote for the offer's rate: the price a booking would pay now. A rate Duffel no
     /// longer has is gone.
     async fn quote_for(&self, offer: &Offer) -> Result<Quote, BookingError> {
-        self.client.quote_rate(NAME, "/stays/quotes", offer).await
+        self.client.quote_rate("/stays/quotes", offer).await
     }
 
     fn read_quote(&self, quote: &Quote, offer: &Offer) -> Result<Offer, BookingError> {
@@ -187,7 +188,7 @@ fn confirmation(booking: Booking) -> Result<BookingConfirmation, BookingError> {
             ),
         )
         .into()),
-        BookingStatus::Other => Err(unknown().into()),
+        BookingStatus::Other => Err(unknown(NAME).into()),
     }
 }
 
