@@ -28,6 +28,7 @@ use crate::domain::ids::OwnerId;
 use crate::mcp::ItineraServer;
 use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
 use crate::planning::Planner;
+use crate::platforms::Accounts;
 use crate::ports::{BookingProvider, Clock, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
 use crate::saved_methods::MethodSaver;
@@ -56,6 +57,8 @@ pub enum AppError {
     Webhooks(String),
     #[error("MCP: {0}")]
     Mcp(String),
+    #[error("platform sign-in: {0}")]
+    Platforms(#[from] crate::platforms::OAuthError),
     #[error(
         "the order store at {store} holds {recorded}-mode plans and orders: {wanted} mode needs a store of its own (set ITINERA_DATA_DIR or ITINERA_DATABASE_URL to another place), or run with ITINERA_MODE={recorded}"
     )]
@@ -106,6 +109,8 @@ pub struct Services {
     pub trail: AuditTrail,
     /// Payment methods the person saves on a provider's page.
     pub methods: MethodSaver,
+    /// The person's platform sign-ins and the token vault.
+    pub accounts: Accounts,
 }
 
 /// A wired Itinera: services plus the sandbox they talk to.
@@ -140,7 +145,13 @@ impl App {
             channel: Arc::clone(&config.code_channel),
         });
         let return_url = page.payment_return_url();
-        page.serve(approvals.clone());
+        let accounts = Accounts::new(
+            &config.platform_logins,
+            &page.oauth_callback_url(),
+            Arc::clone(&store),
+            Arc::clone(&clock),
+        )?;
+        page.serve(approvals.clone(), accounts.clone());
         let services = Services {
             planner: Planner::new(
                 Arc::clone(&store),
@@ -149,6 +160,7 @@ impl App {
             )
             .with_search_deadline(config.search_deadline),
             approvals,
+            accounts,
             in_flight: TaskTracker::new(),
             trail: AuditTrail::new(Arc::clone(&store)),
             methods: MethodSaver::new(

@@ -35,6 +35,7 @@ pub mod orchestrator;
 pub mod payment_router;
 pub mod payment_split;
 pub mod planning;
+pub mod platforms;
 pub mod ports;
 pub mod providers;
 pub mod saved_methods;

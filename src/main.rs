@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use itinera::adapters::store::sqlite::SqliteStore;
 use itinera::app::{App, AppError, configured_providers, open_store};
 use itinera::approval::CODE_LOG_TARGET;
-use itinera::config::{AuditCommand, Cli, Command, Config};
+use itinera::config::{AuditCommand, Cli, Command, Config, KeysCommand};
+use itinera::crypto::{MasterKey, Rotation};
 use itinera::ports::SystemClock;
 use itinera::trail::{AuditTrail, TrailError};
 use tracing_subscriber::EnvFilter;
@@ -52,6 +54,18 @@ async fn main() -> ExitCode {
             action: AuditCommand::Verify,
         } => verify_audit(&config).await,
         Command::Webhooks { listen } => receive_webhooks(&config, listen).await,
+        Command::Keys {
+            action: KeysCommand::Rotate,
+        } => match cli
+            .settings
+            .new_master_key
+            .as_ref()
+            .map(|key| MasterKey::parse(key.expose()))
+        {
+            Some(Err(error)) => Err(AppError::Key(error)),
+            Some(Ok(key)) => rotate_keys(&config, Some(key)).await,
+            None => rotate_keys(&config, None).await,
+        },
     };
     match result {
         Ok(code) => code,
@@ -94,6 +108,31 @@ async fn doctor(config: &Config, stale_after_minutes: u32) -> Result<ExitCode, A
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Re-seals the store under a new master key, then makes it the key in use.
+async fn rotate_keys(config: &Config, new: Option<MasterKey>) -> Result<ExitCode, AppError> {
+    let rotation = Rotation::begin(&config.master_key, new)?;
+    let store = SqliteStore::open(&config.database_url, Arc::new(rotation.keyring())).await?;
+    let resealed = store.reseal_all().await?;
+    store.close().await;
+    let rotated = rotation.finish()?;
+    println!(
+        "Re-encrypted {} plans' travellers and {} platform accounts' tokens under key {} (was {}).",
+        resealed.plans, resealed.accounts, rotated.new, rotated.old
+    );
+    match &rotated.retired {
+        Some(path) => println!(
+            "The key file now holds key {}; the old key is kept in {} for backups made before: delete it once none needs it.",
+            rotated.new,
+            path.display()
+        ),
+        None => println!(
+            "Now set ITINERA_MASTER_KEY to the new key (id {}) and unset ITINERA_NEW_MASTER_KEY before starting Itinera.",
+            rotated.new
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Checks the audit log's hash chain; exits 1 when it is broken.

@@ -775,6 +775,7 @@ async fn the_fake_refuses_what_booking_com_refuses() {
 /// The whole flow through the MCP tools, Booking.com selling the hotel.
 mod flow {
     use super::*;
+    use common::oauth_server::FakeAuthServer;
     use common::{Harness, Options, money};
     use serde_json::Value;
 
@@ -824,6 +825,49 @@ mod flow {
             }))
             .await;
         (plan_id, lumiere)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_plan_needing_the_person_s_booking_com_sign_in_asks_for_it_before_booking() {
+        let fake = FakeBookingCom::start().await;
+        let accounts = FakeAuthServer::start().await;
+        let h = Harness::with(Options {
+            booking_com: Some(fake.settings(API_KEY)),
+            platform_logins: vec![accounts.settings()],
+            ..Options::default()
+        })
+        .await;
+        let (plan_id, _) = approved_lumiere(&h).await;
+
+        let refused = h
+            .err("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        let answer: Value = serde_json::from_str(&refused).unwrap();
+        assert_eq!(answer["status"], "auth_required", "{answer}");
+        let [platform] = answer["platforms"].as_array().unwrap().as_slice() else {
+            panic!("one sign-in: {answer}");
+        };
+        assert_eq!(platform["platform"], "booking_com");
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap()
+                .contains("Nothing was booked or charged"),
+            "{answer}"
+        );
+        assert!(fake.received_on("/orders/preview").is_empty());
+        assert!(fake.orders().is_empty());
+        let bookings = h.ok("list_bookings", json!({})).await;
+        assert_eq!(bookings["orders"], json!([]), "no order, no hold");
+
+        let url = platform["authorization_url"].as_str().unwrap();
+        let (status, page) = accounts.sign_in(url).await;
+        assert_eq!(status, 200, "{page}");
+        let order = h
+            .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert_eq!(order["status"], "confirmed", "{order}");
+        assert_eq!(fake.orders().len(), 1, "booked once, after the sign-in");
     }
 
     #[tokio::test]

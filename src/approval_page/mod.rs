@@ -14,13 +14,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
 use crate::approval::{Approvals, PageAnswer, PageError};
 use crate::domain::approval::{ApprovalStatus, PlanDigest};
+use crate::platforms::{Accounts, CallbackAnswer};
 
 use lang::Texts;
 
@@ -35,6 +36,7 @@ pub struct PageListener {
 #[derive(Clone)]
 struct PageState {
     approvals: Approvals,
+    accounts: Accounts,
     /// The `Host` values this server answers to. Anything else is a DNS-rebinding attempt.
     hosts: Arc<[String]>,
 }
@@ -80,8 +82,13 @@ impl PageListener {
         format!("{}/payment-complete", self.base_url)
     }
 
+    /// Where a platform sends the person back after they sign in (the OAuth redirect URI).
+    pub fn oauth_callback_url(&self) -> String {
+        format!("{}/oauth/callback", self.base_url)
+    }
+
     /// Serves the page until the process ends.
-    pub fn serve(self, approvals: Approvals) {
+    pub fn serve(self, approvals: Approvals, accounts: Accounts) {
         let port = self.port;
         let hosts = ["127.0.0.1", "localhost", "[::1]"]
             .iter()
@@ -90,8 +97,13 @@ impl PageListener {
         let app = Router::new()
             .route("/approve/{id}/{token}", get(show).post(answer))
             .route("/payment-complete", get(payment_complete))
+            .route("/oauth/callback", get(oauth_callback))
             .layer(axum::middleware::map_response(protect))
-            .with_state(PageState { approvals, hosts });
+            .with_state(PageState {
+                approvals,
+                accounts,
+                hosts,
+            });
         tracing::info!(url = %self.base_url, "approval page listening");
         tokio::spawn(async move {
             if let Err(error) = axum::serve(self.listener, app).await {
@@ -136,6 +148,38 @@ async fn payment_complete(headers: HeaderMap) -> Response {
         StatusCode::OK,
         html::message_page(texts, texts.payment_done_title, texts.payment_done_body),
     )
+}
+
+/// Where a platform sends the person back after signing in (RFC 6749 §4.1.2): the code is
+/// exchanged only for the sign-in whose `state` it carries, within its hour.
+async fn oauth_callback(State(state): State<PageState>, headers: HeaderMap, uri: Uri) -> Response {
+    let texts = lang::choose(header_text(&headers, header::ACCEPT_LANGUAGE));
+    if !state.known_host(&headers) {
+        return unknown_host(texts);
+    }
+    let failed = |message: &str| {
+        respond(
+            StatusCode::BAD_REQUEST,
+            html::message_page(texts, "Sign-in failed", message),
+        )
+    };
+    let Ok(answer) = serde_urlencoded::from_str::<CallbackAnswer>(uri.query().unwrap_or_default())
+    else {
+        return failed("This page takes a platform's answer to a sign-in (its code and state).");
+    };
+    match state.accounts.callback(&answer).await {
+        Ok(platform) => respond(
+            StatusCode::OK,
+            html::message_page(
+                texts,
+                "Signed in",
+                &format!(
+                    "You are signed in to your {platform}. You can close this tab and go back to the assistant."
+                ),
+            ),
+        ),
+        Err(error) => failed(&error.to_string()),
+    }
 }
 
 async fn answer(

@@ -15,6 +15,7 @@ Environment variables (each also has the flag shown above):
   ITINERA_PROFILE                whose plans and orders a stdio session sees (default: local)
   ITINERA_MASTER_KEY             key that encrypts travellers' personal data: 64 hex digits or base64 of 32 bytes
                                  (default: the key file master.key in the data dir, created on first run)
+  ITINERA_NEW_MASTER_KEY         only for `itinera keys rotate` with ITINERA_MASTER_KEY: the key to move to
   ITINERA_MODE                   sandbox (default: built-in providers, test hosts, test credentials, no real money) or
                                  live (production hosts, live credentials, a real payment provider; real bookings and charges)
   ITINERA_SANDBOX_LEDGER_URL     the sandbox providers' own ledger (default: sandbox-ledger.db in the data dir)
@@ -48,6 +49,13 @@ Environment variables (each also has the flag shown above):
   ITINERA_BOOKINGCOM_CARD_EXPIRY its expiry, YYYY-MM
   ITINERA_BOOKINGCOM_CARD_HOLDER the name on it
   ITINERA_BOOKINGCOM_CARD_CVC    its security code (Booking.com requires it)
+  ITINERA_BOOKINGCOM_OAUTH_CLIENT_ID      Itinera's OAuth client for Booking.com account sign-in: set with the two URLs below,
+                                 plans with Booking.com hotels need the person signed in (login_to_platform)
+  ITINERA_BOOKINGCOM_OAUTH_AUTHORIZE_URL  its authorization endpoint (https, or http on loopback)
+  ITINERA_BOOKINGCOM_OAUTH_TOKEN_URL      its token endpoint (https, or http on loopback)
+  ITINERA_BOOKINGCOM_OAUTH_REVOKE_URL     its revocation endpoint, optional (RFC 7009)
+  ITINERA_BOOKINGCOM_OAUTH_CLIENT_SECRET  the client's secret, for a confidential client (optional)
+  ITINERA_BOOKINGCOM_OAUTH_SCOPES         scopes asked for, space-separated (default: reservations)
   ITINERA_VIATOR_API_KEY         Viator Partner API key (exp-api-key): activities are searched and booked at Viator
   ITINERA_VIATOR_BASE_URL        Viator's API address (default: https://api.sandbox.viator.com/partner in sandbox mode,
                                  https://api.viator.com/partner in live mode; each mode refuses the other's host)
@@ -123,6 +131,20 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Work with the master key that seals personal data and platform tokens.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt every sealed record (travellers, platform tokens) under a new master key, then
+    /// make it the key in use. With a key file, the new key is generated and the old one kept as
+    /// master.key.<id>.retired; with ITINERA_MASTER_KEY, give the new key in
+    /// ITINERA_NEW_MASTER_KEY. Stop the server first.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +220,15 @@ pub struct Settings {
         global = true
     )]
     pub master_key: Option<Secret>,
+    /// The key `itinera keys rotate` moves to when the key is ITINERA_MASTER_KEY (prefer the
+    /// variable).
+    #[arg(
+        long,
+        env = "ITINERA_NEW_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub new_master_key: Option<Secret>,
     #[arg(
         long,
         env = "ITINERA_MODE",
@@ -397,6 +428,28 @@ pub struct Settings {
     /// The card's security code, which Booking.com requires. Prefer the variable.
     #[arg(long, env = "ITINERA_BOOKINGCOM_CARD_CVC", global = true)]
     pub bookingcom_card_cvc: Option<Secret>,
+    /// The OAuth client id Itinera has for Booking.com account sign-in; set with the authorize
+    /// and token URLs, plans with Booking.com hotels need the person signed in
+    /// (login_to_platform).
+    #[arg(long, env = "ITINERA_BOOKINGCOM_OAUTH_CLIENT_ID", global = true)]
+    pub bookingcom_oauth_client_id: Option<String>,
+    /// The OAuth client's secret, for a confidential client (PKCE is used either way). Prefer
+    /// the variable.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_OAUTH_CLIENT_SECRET", global = true)]
+    pub bookingcom_oauth_client_secret: Option<Secret>,
+    /// Booking.com's OAuth authorization endpoint (https).
+    #[arg(long, env = "ITINERA_BOOKINGCOM_OAUTH_AUTHORIZE_URL", global = true)]
+    pub bookingcom_oauth_authorize_url: Option<String>,
+    /// Booking.com's OAuth token endpoint (https).
+    #[arg(long, env = "ITINERA_BOOKINGCOM_OAUTH_TOKEN_URL", global = true)]
+    pub bookingcom_oauth_token_url: Option<String>,
+    /// Booking.com's token revocation endpoint (RFC 7009); without it, signing out only
+    /// deletes the tokens here.
+    #[arg(long, env = "ITINERA_BOOKINGCOM_OAUTH_REVOKE_URL", global = true)]
+    pub bookingcom_oauth_revoke_url: Option<String>,
+    /// The scopes asked for, space-separated (default: reservations).
+    #[arg(long, env = "ITINERA_BOOKINGCOM_OAUTH_SCOPES", global = true)]
+    pub bookingcom_oauth_scopes: Option<String>,
     /// Viator Partner API key (`exp-api-key`); set, activities are searched and booked at Viator
     /// instead of the sandbox. Prefer the variable.
     #[arg(long, env = "ITINERA_VIATOR_API_KEY", global = true)]

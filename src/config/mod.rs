@@ -5,10 +5,11 @@
 
 mod cli;
 mod hosts;
+mod platforms;
 mod providers;
 mod rules;
 
-pub use cli::{AuditCommand, Cli, Command, Mode, Secret, Settings};
+pub use cli::{AuditCommand, Cli, Command, KeysCommand, Mode, Secret, Settings};
 pub use providers::{PaymentProviderName, PaymentSettings};
 use rules::parse_limit;
 
@@ -30,6 +31,7 @@ use crate::crypto::{CryptoError, KeySource, MasterKey};
 use crate::domain::policy::SpendingPolicy;
 use crate::domain::risk::RiskRules;
 use crate::orchestrator::RetryPolicy;
+use crate::platforms::OAuthSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -149,6 +151,15 @@ pub enum ConfigError {
         "ITINERA_BOOKINGCOM_BOOKER_COUNTRY must be the agency's country as two letters, e.g. nl"
     )]
     BookingComBookerCountry,
+    #[error("the {platform} sign-in needs {needs}")]
+    OAuthSettingsMissing {
+        platform: &'static str,
+        needs: &'static str,
+    },
+    #[error(
+        "{variable} must be an https URL (plain http only on 127.0.0.1 or localhost): sign-in codes and tokens travel on it"
+    )]
+    OAuthUrl { variable: &'static str },
     #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
     RiskWindow(u32),
     #[error(transparent)]
@@ -194,6 +205,8 @@ pub struct Config {
     pub viator: Option<ViatorSettings>,
     /// GetYourGuide, when configured: it sells activities too (beside Viator, if both are set).
     pub getyourguide: Option<GetYourGuideSettings>,
+    /// The platforms the person signs in to (OAuth clients the operator set up).
+    pub platform_logins: Vec<OAuthSettings>,
 }
 
 impl Config {
@@ -228,6 +241,7 @@ impl Config {
             booking_com: None,
             viator: None,
             getyourguide: None,
+            platform_logins: Vec::new(),
         }
     }
 
@@ -277,6 +291,7 @@ impl Config {
         config.booking_com = settings.booking_com()?;
         config.viator = settings.viator()?;
         config.getyourguide = settings.getyourguide()?;
+        config.platform_logins = settings.platform_logins()?;
         config.mode = settings.mode;
         if config.mode == Mode::Live {
             config.check_live()?;

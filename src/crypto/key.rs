@@ -98,11 +98,17 @@ pub enum KeySource {
 impl KeySource {
     /// The keyring that seals with this key, creating the key file if there is none yet.
     pub fn keyring(&self) -> Result<Keyring, CryptoError> {
-        let key = match self {
-            KeySource::Given(key) => key.clone(),
-            KeySource::File(path) => key_file::load_or_create(path)?,
-        };
-        Ok(Keyring::new(&key))
+        match self {
+            KeySource::Given(key) => Ok(Keyring::new(key)),
+            KeySource::File(path) => {
+                let ring = Keyring::new(&key_file::load_or_create(path)?);
+                // A rotation interrupted after re-sealing: its key opens what it sealed.
+                Ok(match key_file::load_next(path)? {
+                    Some(next) => ring.also_opening(&next),
+                    None => ring,
+                })
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{CryptoError, MasterKey};
 
@@ -35,14 +35,24 @@ fn read(path: &Path, mut file: File) -> Result<MasterKey, CryptoError> {
 }
 
 fn create(path: &Path) -> Result<MasterKey, CryptoError> {
-    let key = MasterKey::generate()?;
+    let key = write_new(path, MasterKey::generate()?)?;
+    tracing::info!(
+        key = %key.id(),
+        path = %path.display(),
+        "created a new master key for personal data: back this file up, stored plans cannot be read without it"
+    );
+    Ok(key)
+}
+
+/// Writes `key` to a new private file at `path`, durably; if the file appeared meanwhile (another
+/// process, or an earlier run), the key it holds.
+fn write_new(path: &Path, key: MasterKey) -> Result<MasterKey, CryptoError> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent {
         std::fs::create_dir_all(parent).map_err(|e| trouble(path, e))?;
     }
     let mut file = match private_options().open(path) {
         Ok(file) => file,
-        // Another process created it first: use theirs.
         Err(error) if error.kind() == ErrorKind::AlreadyExists => {
             return read(path, File::open(path).map_err(|e| trouble(path, e))?);
         }
@@ -51,19 +61,55 @@ fn create(path: &Path) -> Result<MasterKey, CryptoError> {
     file.write_all(format!("{}\n", key.to_hex()).as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| trouble(path, e))?;
-    // The new name must survive a crash too, or the plans sealed next would outlive their key.
+    // The new name must survive a crash too, or what is sealed next would outlive its key.
+    sync_dir(path)?;
+    Ok(key)
+}
+
+fn sync_dir(path: &Path) -> Result<(), CryptoError> {
     #[cfg(unix)]
-    if let Some(parent) = parent {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         File::open(parent)
             .and_then(|dir| dir.sync_all())
             .map_err(|e| trouble(path, e))?;
     }
-    tracing::info!(
-        key = %key.id(),
-        path = %path.display(),
-        "created a new master key for personal data: back this file up, stored plans cannot be read without it"
-    );
-    Ok(key)
+    Ok(())
+}
+
+/// Where a rotation under way keeps the key that will replace the one at `path`.
+fn next_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".next");
+    PathBuf::from(name)
+}
+
+/// The key a rotation left beside `path`, if one is under way.
+pub(super) fn load_next(path: &Path) -> Result<Option<MasterKey>, CryptoError> {
+    let next = next_path(path);
+    match File::open(&next) {
+        Ok(file) => read(&next, file).map(Some),
+        Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(trouble(&next, error)),
+    }
+}
+
+/// Keeps `key` beside `path` as the next key; a rotation interrupted before left one there
+/// already, which is the key its envelopes may be sealed with: that one is kept and returned.
+pub(super) fn stage_next(path: &Path, key: MasterKey) -> Result<MasterKey, CryptoError> {
+    write_new(&next_path(path), key)
+}
+
+/// Ends a rotation: `retired` keeps the old key (for backups made before), then the next key
+/// takes the old one's place in one rename. Until that rename the file still holds the old key
+/// and the next one waits beside it, so a crash at any point leaves both at hand.
+pub(super) fn promote_next(path: &Path, old: &MasterKey) -> Result<PathBuf, CryptoError> {
+    let mut retired = path.as_os_str().to_os_string();
+    retired.push(format!(".{}.retired", old.id()));
+    let retired = PathBuf::from(retired);
+    write_new(&retired, old.clone())?;
+    std::fs::rename(next_path(path), path).map_err(|e| trouble(path, e))?;
+    sync_dir(path)?;
+    Ok(retired)
 }
 
 /// Creates the file, failing if it exists, with no permissions for group or others.
@@ -139,6 +185,38 @@ mod tests {
         );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         load_or_create(&path).unwrap();
+    }
+
+    #[test]
+    fn a_staged_key_is_kept_until_it_replaces_the_old_one_and_the_old_one_is_retired() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let old = load_or_create(&path).unwrap();
+        assert_eq!(load_next(&path).unwrap(), None);
+
+        let next = stage_next(&path, MasterKey::generate().unwrap()).unwrap();
+        assert_eq!(mode(&next_path(&path)), 0o600);
+        assert_eq!(load_next(&path).unwrap(), Some(next.clone()));
+        // Interrupted, then run again: the staged key stays the next one.
+        let again = stage_next(&path, MasterKey::generate().unwrap()).unwrap();
+        assert_eq!(again, next);
+        assert_eq!(
+            load_or_create(&path).unwrap(),
+            old,
+            "not in use before the end"
+        );
+
+        let retired = promote_next(&path, &old).unwrap();
+        assert_eq!(load_or_create(&path).unwrap(), next);
+        assert_eq!(load_next(&path).unwrap(), None);
+        assert_eq!(load_or_create(&retired).unwrap(), old);
+        assert_eq!(mode(&retired), 0o600);
+        assert!(
+            retired
+                .to_str()
+                .unwrap()
+                .ends_with(&format!(".{}.retired", old.id()))
+        );
     }
 
     #[test]

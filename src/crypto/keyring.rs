@@ -35,6 +35,14 @@ impl Keyring {
         }
     }
 
+    /// The same keyring, also opening envelopes sealed with `key` (a key being rotated).
+    pub fn also_opening(mut self, key: &MasterKey) -> Keyring {
+        self.ciphers
+            .entry(key.id())
+            .or_insert_with(|| Aes256Gcm::new(key.bytes().into()));
+        self
+    }
+
     /// The key new envelopes are sealed with.
     pub fn current(&self) -> &KeyId {
         &self.current

@@ -9,11 +9,13 @@
 mod key;
 mod key_file;
 mod keyring;
+mod rotation;
 
 use std::path::PathBuf;
 
 pub use key::{KeyId, KeySource, MasterKey};
 pub use keyring::Keyring;
+pub use rotation::{Rotated, Rotation};
 
 /// Why a key could not be had, or sealed data could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -45,4 +47,10 @@ pub enum CryptoError {
     Malformed(&'static str),
     #[error("it is too large to seal")]
     TooLarge,
+    #[error(
+        "rotating ITINERA_MASTER_KEY needs the new key in ITINERA_NEW_MASTER_KEY (make one with `openssl rand -hex 32`)"
+    )]
+    NewKeyNeeded,
+    #[error("the new master key is the key in use: make another with `openssl rand -hex 32`")]
+    SameKey,
 }

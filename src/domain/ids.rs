@@ -147,6 +147,12 @@ prefixed_id!(
     "setup",
     "payment method setup id"
 );
+prefixed_id!(
+    /// One sign-in to a platform the person was asked to make (login_to_platform).
+    LoginId,
+    "login",
+    "sign-in id"
+);
 opaque_id!(
     /// An offer id as issued by the provider.
     OfferId,

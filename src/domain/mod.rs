@@ -11,6 +11,7 @@ pub mod order;
 pub mod personal;
 pub mod places;
 pub mod plan;
+pub mod platform;
 pub mod policy;
 pub mod risk;
 pub mod saga;

@@ -9,6 +9,7 @@ mod audit;
 mod orders;
 mod payments;
 mod plans;
+mod platforms;
 mod saved_methods;
 mod search;
 mod views;
@@ -36,6 +37,7 @@ const INSTRUCTIONS: &str = "Itinera books and pays for trips the person has agre
 3. Call confirm_travel_plan: the person sees the itinerary and total and approves or declines. Only the person can approve.\n\
 4. Call execute_travel_plan: prices are re-checked, the total is held on the payment method, items are booked in dependency order, and only what was booked is charged. If the bank asks for 3-D Secure, give the person the link, then call execute_travel_plan again.\n\
 5. Follow with get_booking_status, list_bookings and get_payment_status; cancel_booking cancels under each item's policy and refunds what the policy gives back.\n\
+Some providers need the person's own account at a platform (list_platforms): execute_travel_plan then answers auth_required with sign-in links; give them to the person (or call login_to_platform yourself), wait until check_auth_status says authenticated, then execute again.\n\
 Never put card numbers anywhere: payment methods are provider tokens such as pm_sandbox_visa. To save the person's own card, call add_payment_method and give them the link.";
 
 /// The MCP server for one person (the local profile on stdio).
@@ -57,6 +59,7 @@ impl ItineraServer {
                 + Self::order_router()
                 + Self::payment_router()
                 + Self::saved_method_router()
+                + Self::platform_router()
                 + Self::audit_router(),
         }
     }

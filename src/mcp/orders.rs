@@ -3,7 +3,7 @@
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::{ItemId, OrderId, PlanId};
 use crate::domain::order::{Order, OrderStatus};
@@ -11,6 +11,7 @@ use crate::orchestrator::ExecutionError;
 use crate::ports::store::OrderFilter;
 
 use super::ItineraServer;
+use super::platforms::LoginView;
 use super::views::{OrderList, OrderSummary, OrderView};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -48,6 +49,62 @@ fn order_id(value: &str) -> Result<OrderId, String> {
     OrderId::parse(value).map_err(|e| e.to_string())
 }
 
+/// What execute_travel_plan answers when the person must sign in first.
+#[derive(Debug, Serialize)]
+struct AuthRequired {
+    status: &'static str,
+    platforms: Vec<LoginView>,
+    message: &'static str,
+}
+
+impl ItineraServer {
+    /// Refuses, before anything is booked or held, a plan whose providers need sign-ins the
+    /// person has not made: `auth_required`, with a sign-in link for each. An order already
+    /// under way goes on: its bookings do not wait for a sign-in.
+    async fn sign_ins_made(&self, plan: &PlanId) -> Result<(), String> {
+        let started = OrderFilter {
+            status: None,
+            plan: Some(plan.clone()),
+            limit: 1,
+        };
+        let orders = self
+            .services
+            .orchestrator
+            .orders(&self.owner, &started)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !orders.is_empty() {
+            return Ok(());
+        }
+        let plan = self
+            .services
+            .planner
+            .plan(&self.owner, plan)
+            .await
+            .map_err(|e| e.to_string())?;
+        let providers = plan
+            .items
+            .iter()
+            .map(|item| item.offer.provider.clone())
+            .collect();
+        let needed = self
+            .services
+            .accounts
+            .needed_for(&self.owner, &providers)
+            .await
+            .map_err(|e| e.to_string())?;
+        if needed.is_empty() {
+            return Ok(());
+        }
+        let answer = AuthRequired {
+            status: "auth_required",
+            platforms: needed.iter().map(LoginView::from).collect(),
+            message: "Nothing was booked or charged. The person must sign in to these platforms first: give them each authorization_url, wait until check_auth_status says authenticated, then call execute_travel_plan again.",
+        };
+        Err(serde_json::to_string_pretty(&answer).unwrap_or_else(|_| answer.message.to_string()))
+    }
+}
+
 #[tool_router(router = order_router, vis = "pub(super)")]
 impl ItineraServer {
     /// Book and pay for a plan the person approved: re-check every price (a rise or an expired
@@ -77,6 +134,7 @@ impl ItineraServer {
                 .await
                 .map_err(|e| e.to_string())?;
         }
+        self.sign_ins_made(&id).await?;
         let (orchestrator, owner) = (self.services.orchestrator.clone(), self.owner.clone());
         let order = self
             .detached(async move { orchestrator.execute(&owner, &id).await })

@@ -13,6 +13,7 @@ use crate::domain::ids::{PaymentMethodToken, SetupId};
 use crate::domain::offer::Offer;
 use crate::domain::order::{Order, OrderEvent, OrderStatus};
 use crate::domain::plan::TravelPlan;
+use crate::domain::platform::PlatformAccount;
 use crate::domain::saga::{SagaStep, StepState};
 use crate::domain::saved_method::{MethodSetup, SavedMethod};
 
@@ -187,4 +188,20 @@ pub trait Store: Send + Sync {
         owner: &OwnerId,
         provider: &str,
     ) -> Result<Option<String>, StoreError>;
+
+    /// Keeps the person's platform account (the token vault), its tokens sealed; replaces an
+    /// earlier sign-in to the same platform.
+    async fn save_platform_account(&self, account: &PlatformAccount) -> Result<(), StoreError>;
+    /// The person's account at `platform`, tokens opened.
+    async fn platform_account(
+        &self,
+        owner: &OwnerId,
+        platform: &str,
+    ) -> Result<Option<PlatformAccount>, StoreError>;
+    /// Forgets the person's account at `platform`; whether there was one.
+    async fn delete_platform_account(
+        &self,
+        owner: &OwnerId,
+        platform: &str,
+    ) -> Result<bool, StoreError>;
 }

@@ -179,6 +179,8 @@ pub struct Options {
     pub gyg: Option<itinera::adapters::booking::getyourguide::GetYourGuideSettings>,
     /// Sandbox (default) or live.
     pub mode: itinera::config::Mode,
+    /// Platforms the person signs in to (a local authorization server).
+    pub platform_logins: Vec<itinera::platforms::OAuthSettings>,
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -225,6 +227,7 @@ impl Default for Options {
             viator: None,
             gyg: None,
             mode: itinera::config::Mode::Sandbox,
+            platform_logins: Vec::new(),
         }
     }
 }
@@ -252,6 +255,7 @@ impl Harness {
         config.viator = options.viator;
         config.getyourguide = options.gyg;
         config.mode = options.mode;
+        config.platform_logins = options.platform_logins;
         config.payments = std::iter::once(options.payment)
             .chain(options.fallback_payments)
             .collect();
@@ -601,6 +605,7 @@ pub mod booking_com_fake;
 pub mod duffel_fake;
 pub mod fake_http;
 pub mod getyourguide_fake;
+pub mod oauth_server;
 pub mod paypal_fake;
 pub mod stripe_fake;
 pub mod viator_fake;

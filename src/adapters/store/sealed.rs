@@ -55,6 +55,34 @@ pub(super) fn open_plan(keyring: &Keyring, body: &str) -> Result<TravelPlan, Sto
     serde_json::from_value(body).map_err(corrupt)
 }
 
+/// The stored JSON with its travellers sealed again under the keyring's current key (a key
+/// rotation); everything else is kept as it was, byte for byte.
+pub(super) fn reseal_plan(keyring: &Keyring, body: &str) -> Result<String, StoreError> {
+    let mut body: Value = serde_json::from_str(body).map_err(corrupt)?;
+    let Value::Object(fields) = &mut body else {
+        return Err(corrupt("a plan is not a JSON object"));
+    };
+    let id = fields
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| corrupt("a plan has no id"))?
+        .to_string();
+    let Some(Value::String(envelope)) = fields.get(TRAVELLERS) else {
+        return Err(sealed(
+            &id,
+            CryptoError::Malformed("stored in plaintext, from before personal data was sealed"),
+        ));
+    };
+    let travellers = keyring
+        .open(&context(&id), envelope)
+        .map_err(|source| sealed(&id, source))?;
+    let envelope = keyring
+        .seal(&context(&id), &travellers)
+        .map_err(|source| sealed(&id, source))?;
+    fields.insert(TRAVELLERS.into(), Value::String(envelope));
+    Ok(body.to_string())
+}
+
 fn context(plan: &str) -> String {
     format!("plan:{plan}:travellers")
 }

@@ -22,15 +22,23 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
 use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
 use crate::domain::plan::TravelPlan;
+use crate::domain::platform::PlatformAccount;
 use crate::domain::risk::RiskKind;
 use crate::domain::saga::{SagaStep, StepState};
 use crate::domain::saved_method::{MethodSetup, SavedMethod};
 use crate::ports::store::{Created, OrderFilter, SetupOutcome, Store, StoreError};
 
-use super::saved_methods;
-use super::sealed::{open_plan, seal_plan};
+use super::sealed::{open_plan, reseal_plan, seal_plan};
+use super::{platform_accounts, saved_methods};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How many envelopes a key rotation sealed again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resealed {
+    pub plans: u64,
+    pub accounts: u64,
+}
 
 /// The order store on SQLite.
 #[derive(Clone)]
@@ -52,6 +60,43 @@ impl SqliteStore {
         let store = SqliteStore { pool, keyring };
         store.check_keyring().await?;
         Ok(store)
+    }
+
+    /// Closes the pool: every write is on disk and the files are released.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Seals every envelope again under the keyring's current key, in one transaction: the
+    /// travellers of every plan and every platform account's tokens (a key rotation). Either all
+    /// are re-sealed or none; then the file is rewritten so that no page keeps an old one.
+    pub async fn reseal_all(&self) -> Result<Resealed, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let plans: Vec<(String, String)> = sqlx::query_as("SELECT id, body FROM plans")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        for (id, body) in &plans {
+            sqlx::query("UPDATE plans SET body = ? WHERE id = ?")
+                .bind(reseal_plan(&self.keyring, body)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        let accounts = platform_accounts::reseal(&mut tx, &self.keyring).await?;
+        tx.commit().await.map_err(db)?;
+        // The old envelopes would otherwise live on in free pages and the write-ahead log.
+        for statement in ["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"] {
+            sqlx::query(statement)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?;
+        }
+        Ok(Resealed {
+            plans: plans.len() as u64,
+            accounts,
+        })
     }
 
     /// Refuses a key that cannot open the latest plan: serving with it would seal new plans under
@@ -989,6 +1034,26 @@ impl Store for SqliteStore {
         provider: &str,
     ) -> Result<Option<String>, StoreError> {
         saved_methods::provider_customer(&self.pool, owner, provider).await
+    }
+
+    async fn save_platform_account(&self, account: &PlatformAccount) -> Result<(), StoreError> {
+        platform_accounts::save(&self.pool, &self.keyring, account).await
+    }
+
+    async fn platform_account(
+        &self,
+        owner: &OwnerId,
+        platform: &str,
+    ) -> Result<Option<PlatformAccount>, StoreError> {
+        platform_accounts::find(&self.pool, &self.keyring, owner, platform).await
+    }
+
+    async fn delete_platform_account(
+        &self,
+        owner: &OwnerId,
+        platform: &str,
+    ) -> Result<bool, StoreError> {
+        platform_accounts::delete(&self.pool, owner, platform).await
     }
 }
 

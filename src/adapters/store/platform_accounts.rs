@@ -1,0 +1,154 @@
+//! The token vault's table: the person's platform accounts, their tokens sealed. Access and
+//! refresh token go in one envelope bound to the person and the platform; the scopes and the
+//! expiry stay readable so an operator can see what a sign-in allows without the key.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+use sqlx::sqlite::SqliteRow;
+
+use crate::crypto::Keyring;
+use crate::domain::ids::OwnerId;
+use crate::domain::platform::{PlatformAccount, PlatformTokens, Token};
+use crate::ports::store::StoreError;
+
+use super::sqlite::{corrupt, db, get};
+
+/// What the envelope holds.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    access_token: String,
+    refresh_token: Option<String>,
+}
+
+/// Saves the account, replacing the person's earlier sign-in to the platform.
+pub(super) async fn save(
+    pool: &SqlitePool,
+    keyring: &Keyring,
+    account: &PlatformAccount,
+) -> Result<(), StoreError> {
+    let context = context(&account.owner, &account.platform);
+    let sealed = serde_json::to_vec(&Sealed {
+        access_token: account.tokens.access_token.expose().to_string(),
+        refresh_token: account
+            .tokens
+            .refresh_token
+            .as_ref()
+            .map(|token| token.expose().to_string()),
+    })
+    .map_err(|e| corrupt("platform tokens", e))?;
+    let envelope = keyring
+        .seal(&context, &sealed)
+        .map_err(|source| StoreError::Sealed {
+            what: format!("the {} tokens", account.platform),
+            source,
+        })?;
+    sqlx::query(
+        "INSERT INTO platform_accounts (owner, platform, tokens, scopes, expires_at, connected_at, refreshed_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (owner, platform) DO UPDATE SET tokens = excluded.tokens, scopes = excluded.scopes, \
+         expires_at = excluded.expires_at, connected_at = excluded.connected_at, refreshed_at = excluded.refreshed_at",
+    )
+    .bind(account.owner.as_str())
+    .bind(&account.platform)
+    .bind(envelope)
+    .bind(account.tokens.scopes.join(" "))
+    .bind(account.tokens.expires_at)
+    .bind(account.connected_at)
+    .bind(account.refreshed_at)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub(super) async fn find(
+    pool: &SqlitePool,
+    keyring: &Keyring,
+    owner: &OwnerId,
+    platform: &str,
+) -> Result<Option<PlatformAccount>, StoreError> {
+    sqlx::query("SELECT * FROM platform_accounts WHERE owner = ? AND platform = ?")
+        .bind(owner.as_str())
+        .bind(platform)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .map(|row| account_from_row(keyring, &row))
+        .transpose()
+}
+
+/// Forgets the account; whether there was one.
+pub(super) async fn delete(
+    pool: &SqlitePool,
+    owner: &OwnerId,
+    platform: &str,
+) -> Result<bool, StoreError> {
+    let deleted = sqlx::query("DELETE FROM platform_accounts WHERE owner = ? AND platform = ?")
+        .bind(owner.as_str())
+        .bind(platform)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(deleted.rows_affected() > 0)
+}
+
+/// Seals every account's tokens again under the keyring's current key (a key rotation), in
+/// the caller's transaction; how many.
+pub(super) async fn reseal(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    keyring: &Keyring,
+) -> Result<u64, StoreError> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT owner, platform, tokens FROM platform_accounts")
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db)?;
+    for (owner, platform, envelope) in &rows {
+        let context = context(&OwnerId::new(owner.clone()), platform);
+        let sealed_error = |source| StoreError::Sealed {
+            what: format!("the {platform} tokens"),
+            source,
+        };
+        let opened = keyring.open(&context, envelope).map_err(sealed_error)?;
+        let resealed = keyring.seal(&context, &opened).map_err(sealed_error)?;
+        sqlx::query("UPDATE platform_accounts SET tokens = ? WHERE owner = ? AND platform = ?")
+            .bind(resealed)
+            .bind(owner)
+            .bind(platform)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
+    Ok(rows.len() as u64)
+}
+
+fn account_from_row(keyring: &Keyring, row: &SqliteRow) -> Result<PlatformAccount, StoreError> {
+    let owner = OwnerId::new(get::<String>(row, "owner")?);
+    let platform: String = get(row, "platform")?;
+    let envelope: String = get(row, "tokens")?;
+    let opened = keyring
+        .open(&context(&owner, &platform), &envelope)
+        .map_err(|source| StoreError::Sealed {
+            what: format!("the {platform} tokens"),
+            source,
+        })?;
+    let sealed: Sealed =
+        serde_json::from_slice(&opened).map_err(|e| corrupt("platform tokens", e))?;
+    let scopes: String = get(row, "scopes")?;
+    Ok(PlatformAccount {
+        tokens: PlatformTokens {
+            access_token: Token::new(sealed.access_token),
+            refresh_token: sealed.refresh_token.map(Token::new),
+            expires_at: get(row, "expires_at")?,
+            scopes: scopes.split_whitespace().map(str::to_string).collect(),
+        },
+        owner,
+        platform,
+        connected_at: get(row, "connected_at")?,
+        refreshed_at: get(row, "refreshed_at")?,
+    })
+}
+
+fn context(owner: &OwnerId, platform: &str) -> String {
+    format!("platform:{}:{platform}:tokens", owner.as_str())
+}
