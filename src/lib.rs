@@ -30,6 +30,7 @@ pub mod config;
 pub mod crypto;
 pub mod doctor;
 pub mod domain;
+pub mod keyed_lock;
 pub mod mcp;
 pub mod orchestrator;
 pub mod payment_router;

@@ -77,19 +77,83 @@ async fn readable(h: &Harness, plan_id: &str) {
     assert_eq!(status["status"], "authenticated", "{status}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rotating_the_key_file_reseals_everything_and_retires_the_old_key() {
-    let server = FakeAuthServer::start().await;
-    let options = || Options {
-        platform_logins: vec![server.settings()],
-        ..Options::default()
-    };
-    let h = Harness::with(options()).await;
-    let plan_id = sealed_records(&h, &server).await;
-    let dir = h.dir.path().to_path_buf();
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// What a server left behind once stopped.
+struct Stopped {
+    dir: tempfile::TempDir,
+    plan_id: String,
+    settings: itinera::platforms::OAuthSettings,
+}
+
+/// A server on its own runtime writes a plan and a sign-in under the first key; a rotation
+/// tried while it serves (to `new_key` given in the environment, or the key file's own) is
+/// refused; then the server stops (the runtime and every task holding the store go).
+fn records_then_stop(new_key: Option<&str>) -> Stopped {
+    let rt = runtime();
+    let stopped = rt.block_on(async {
+        let server = FakeAuthServer::start().await;
+        let h = Harness::with(Options {
+            platform_logins: vec![server.settings()],
+            ..Options::default()
+        })
+        .await;
+        let plan_id = sealed_records(&h, &server).await;
+        let before = sealing_keys(h.dir.path());
+        let old_key = key_file(h.dir.path());
+        let env = match new_key {
+            Some(new_key) => vec![
+                ("ITINERA_MASTER_KEY", old_key.as_str()),
+                ("ITINERA_NEW_MASTER_KEY", new_key),
+            ],
+            None => Vec::new(),
+        };
+        let (code, _, err) = itinera(h.dir.path(), &["keys", "rotate"], &env);
+        assert_eq!(code, Some(1));
+        assert!(err.contains("in use by a running Itinera"), "{err}");
+        assert_eq!(sealing_keys(h.dir.path()), before, "nothing re-sealed");
+        let settings = server.settings();
+        let Harness { dir, .. } = h;
+        Stopped {
+            dir,
+            plan_id,
+            settings,
+        }
+    });
+    drop(rt);
+    stopped
+}
+
+/// A server started on the rotated files: the traveller and the sign-in read back.
+fn readable_after(stopped: Stopped) {
+    runtime().block_on(async {
+        let h = Harness::start_in(
+            stopped.dir,
+            Options {
+                platform_logins: vec![stopped.settings],
+                ..Options::default()
+            },
+        )
+        .await;
+        readable(&h, &stopped.plan_id).await;
+    });
+}
+
+#[test]
+fn rotating_the_key_file_reseals_everything_and_retires_the_old_key() {
+    let stopped = records_then_stop(None);
+    let dir = stopped.dir.path().to_path_buf();
     let old_key = key_file(&dir);
     let old_ids = sealing_keys(&dir);
     assert_eq!(old_ids.len(), 1, "{old_ids:?}");
+    // The refused attempt left its new key staged: the next run uses that one.
+    let staged = std::fs::read_to_string(dir.join("master.key.next")).unwrap();
 
     let (code, out, err) = itinera(&dir, &["keys", "rotate"], &[]);
 
@@ -99,6 +163,7 @@ async fn rotating_the_key_file_reseals_everything_and_retires_the_old_key() {
         "{out}"
     );
     let new_key = key_file(&dir);
+    assert_eq!(new_key, staged.trim());
     assert_ne!(new_key, old_key);
     let old_id = old_ids.first().unwrap();
     let retired = dir.join(format!("master.key.{old_id}.retired"));
@@ -113,32 +178,24 @@ async fn rotating_the_key_file_reseals_everything_and_retires_the_old_key() {
     assert_ne!(new_ids, old_ids, "nothing left under the old key");
     assert!(!dir.join("master.key.next").exists());
 
-    readable(&h.beside(options()).await, &plan_id).await;
     let (code, _, err) = itinera(&dir, &["doctor"], &[("ITINERA_MASTER_KEY", &old_key)]);
     assert_eq!(code, Some(1));
     assert!(
         err.contains(&format!("sealed with key {}", new_ids.first().unwrap())),
         "the old key alone opens nothing: {err}"
     );
+    readable_after(stopped);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_given_in_the_environment_rotates_to_the_one_given_for_it() {
-    let server = FakeAuthServer::start().await;
-    let h = Harness::with(Options {
-        platform_logins: vec![server.settings()],
-        ..Options::default()
-    })
-    .await;
-    sealed_records(&h, &server).await;
-    let dir = h.dir.path().to_path_buf();
+#[test]
+fn a_key_given_in_the_environment_rotates_to_the_one_given_for_it() {
+    let new_key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let stopped = records_then_stop(Some(new_key));
+    let dir = stopped.dir.path().to_path_buf();
     let old_key = key_file(&dir);
+    let given_old = [("ITINERA_MASTER_KEY", old_key.as_str())];
 
-    let (code, _, err) = itinera(
-        &dir,
-        &["keys", "rotate"],
-        &[("ITINERA_MASTER_KEY", &old_key)],
-    );
+    let (code, _, err) = itinera(&dir, &["keys", "rotate"], &given_old);
     assert_eq!(code, Some(1));
     assert!(err.contains("ITINERA_NEW_MASTER_KEY"), "{err}");
     let (code, _, err) = itinera(
@@ -151,9 +208,16 @@ async fn a_key_given_in_the_environment_rotates_to_the_one_given_for_it() {
     );
     assert_eq!(code, Some(1));
     assert!(err.contains("the key in use"), "{err}");
+    let (code, _, err) = itinera(
+        &dir,
+        &["keys", "rotate"],
+        &[("ITINERA_NEW_MASTER_KEY", new_key)],
+    );
+    assert_eq!(code, Some(1), "a key file makes its own new key");
+    assert!(err.contains("unset it"), "{err}");
     assert_eq!(sealing_keys(&dir).len(), 1, "nothing changed");
+    assert!(!dir.join("master.key.next").exists());
 
-    let new_key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     let (code, out, err) = itinera(
         &dir,
         &["keys", "rotate"],
@@ -172,11 +236,9 @@ async fn a_key_given_in_the_environment_rotates_to_the_one_given_for_it() {
         old_key,
         "the key file is not the key in use"
     );
-    let (code, _, err) = itinera(&dir, &["doctor"], &[("ITINERA_MASTER_KEY", new_key)]);
-    assert!(
-        !err.contains("sealed with key"),
-        "the new key opens the store (doctor exit {code:?}): {err}"
-    );
-    let (_, _, err) = itinera(&dir, &["doctor"], &[("ITINERA_MASTER_KEY", &old_key)]);
+    let (code, out, err) = itinera(&dir, &["doctor"], &[("ITINERA_MASTER_KEY", new_key)]);
+    assert_eq!(code, Some(0), "the new key opens the store: {out}{err}");
+    let (code, _, err) = itinera(&dir, &["doctor"], &given_old);
+    assert_eq!(code, Some(1));
     assert!(err.contains("sealed with key"), "{err}");
 }

@@ -299,6 +299,25 @@ async fn tokens_are_refreshed_before_they_expire_and_a_revoked_grant_asks_for_a_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_checks_at_once_refresh_the_tokens_once() {
+    let (h, server) = with_sign_in().await;
+    let (_, url) = open_login(&h).await;
+    server.sign_in(&url).await;
+    h.clock.advance(chrono::Duration::minutes(58));
+
+    let (first, second) = tokio::join!(platform_status(&h), platform_status(&h));
+
+    assert_eq!(first["status"], "authenticated", "{first}");
+    assert_eq!(second["status"], "authenticated", "{second}");
+    let refreshes = server.received_on("POST", "/token");
+    assert_eq!(
+        refreshes.len(),
+        2,
+        "the code, then one refresh: a second would present the rotated-out refresh token"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_revokes_at_the_platform_and_forgets_the_tokens() {
     let (h, server) = with_sign_in().await;
     let (_, url) = open_login(&h).await;
@@ -323,6 +342,17 @@ async fn signing_out_revokes_at_the_platform_and_forgets_the_tokens() {
         .ok("logout_platform", json!({"platform": "booking_com"}))
         .await;
     assert_eq!(again["was_connected"], false);
+
+    // A sign-in opened before signing out no longer connects anyone.
+    let (login_id, url) = open_login(&h).await;
+    h.ok("logout_platform", json!({"platform": "booking_com"}))
+        .await;
+    let (status, page) = server.sign_in(&url).await;
+    assert_eq!(status, 400, "{page}");
+    let closed = status_of(&h, &login_id).await;
+    assert_eq!(closed["status"], "failed", "{closed}");
+    assert!(closed["reason"].as_str().unwrap().contains("signed out"));
+    assert_eq!(platform_status(&h).await["status"], "not_connected");
 }
 
 #[tokio::test]

@@ -165,6 +165,13 @@ fn help_documents_every_environment_variable() {
         "ITINERA_BOOKINGCOM_CARD_EXPIRY",
         "ITINERA_BOOKINGCOM_CARD_HOLDER",
         "ITINERA_BOOKINGCOM_CARD_CVC",
+        "ITINERA_BOOKINGCOM_OAUTH_CLIENT_ID",
+        "ITINERA_BOOKINGCOM_OAUTH_AUTHORIZE_URL",
+        "ITINERA_BOOKINGCOM_OAUTH_TOKEN_URL",
+        "ITINERA_BOOKINGCOM_OAUTH_REVOKE_URL",
+        "ITINERA_BOOKINGCOM_OAUTH_CLIENT_SECRET",
+        "ITINERA_BOOKINGCOM_OAUTH_SCOPES",
+        "ITINERA_NEW_MASTER_KEY",
         "ITINERA_RISK_VELOCITY_MAX_ORDERS",
         "ITINERA_RISK_VELOCITY_WINDOW_MINUTES",
         "ITINERA_RISK_UNUSUAL_MULTIPLE",
@@ -176,7 +183,12 @@ fn help_documents_every_environment_variable() {
             "--help does not mention {variable}"
         );
     }
-    assert!(help.contains("serve") && help.contains("doctor") && help.contains("audit"));
+    assert!(
+        help.contains("serve")
+            && help.contains("doctor")
+            && help.contains("audit")
+            && help.contains("keys")
+    );
 }
 
 #[test]
@@ -337,6 +349,7 @@ async fn an_execution_finishes_after_the_client_hangs_up() {
 async fn headless_with_log(
     dir: &std::path::Path,
     log_level: &str,
+    env: &[(&str, &str)],
 ) -> (
     rmcp::service::RunningService<rmcp::RoleClient, Person>,
     tokio::sync::mpsc::UnboundedReceiver<String>,
@@ -345,7 +358,8 @@ async fn headless_with_log(
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
     command
         .env("ITINERA_DATA_DIR", dir)
-        .env("RUST_LOG", log_level);
+        .env("RUST_LOG", log_level)
+        .envs(env.iter().copied());
     let (transport, stderr) = TokioChildProcess::builder(command)
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -366,7 +380,7 @@ async fn headless_with_log(
 #[tokio::test]
 async fn the_binary_sends_the_approval_code_to_its_log_and_accepts_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (client, mut log) = headless_with_log(dir.path(), "warn").await;
+    let (client, mut log) = headless_with_log(dir.path(), "warn", &[]).await;
     let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     let hotels = call(
         &client,
@@ -419,7 +433,7 @@ async fn the_binary_sends_the_approval_code_to_its_log_and_accepts_it() {
 #[tokio::test]
 async fn a_card_number_never_reaches_the_log_even_at_trace_level() {
     let dir = tempfile::tempdir().unwrap();
-    let (client, mut lines) = headless_with_log(dir.path(), "trace,rmcp=trace").await;
+    let (client, mut lines) = headless_with_log(dir.path(), "trace,rmcp=trace", &[]).await;
     let Value::Object(args) = json!({
         "title": "Pay with 4111 1111 1111 1111",
         "travellers": [{"given_name": "Ada", "family_name": "Lovelace"}],
@@ -449,5 +463,80 @@ async fn a_card_number_never_reaches_the_log_even_at_trace_level() {
         "4111111111111111",
     ] {
         assert!(!log.contains(written), "the card number is in the log");
+    }
+}
+
+/// A platform sign-in, refresh and sign-out with the log at trace level: no token, no code and
+/// no PKCE verifier reaches the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_tokens_never_reach_the_log_even_at_trace_level() {
+    use common::oauth_server::{CLIENT_ID, FakeAuthServer};
+    let server = FakeAuthServer::start().await;
+    server.tokens_last(60);
+    let settings = server.settings();
+    let revoke_url = settings.revoke_url.clone().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("ITINERA_BOOKINGCOM_OAUTH_CLIENT_ID", CLIENT_ID),
+        (
+            "ITINERA_BOOKINGCOM_OAUTH_AUTHORIZE_URL",
+            &settings.authorize_url,
+        ),
+        ("ITINERA_BOOKINGCOM_OAUTH_TOKEN_URL", &settings.token_url),
+        ("ITINERA_BOOKINGCOM_OAUTH_REVOKE_URL", &revoke_url),
+    ];
+    let (client, mut lines) = headless_with_log(dir.path(), "trace,rmcp=trace", &env).await;
+
+    let login = call(
+        &client,
+        "login_to_platform",
+        json!({"platform": "booking_com"}),
+    )
+    .await;
+    let back = server
+        .consent(login["authorization_url"].as_str().unwrap())
+        .await;
+    let (status, page) = FakeAuthServer::follow(&back).await;
+    assert_eq!(status, 200, "{page}");
+    // A minute-long token: this check refreshes it.
+    let status = call(
+        &client,
+        "check_auth_status",
+        json!({"platform": "booking_com"}),
+    )
+    .await;
+    assert_eq!(status["status"], "authenticated", "{status}");
+    call(
+        &client,
+        "logout_platform",
+        json!({"platform": "booking_com"}),
+    )
+    .await;
+    client.cancel().await.unwrap();
+
+    let mut log = String::new();
+    while let Some(line) = lines.recv().await {
+        log.push_str(&line);
+        log.push('\n');
+    }
+    assert!(
+        log.contains("tokens refreshed"),
+        "the refresh is logged: {log}"
+    );
+    let code = reqwest::Url::parse(&back)
+        .unwrap()
+        .query_pairs()
+        .find(|(key, _)| key == "code")
+        .unwrap()
+        .1
+        .to_string();
+    let verifier = server.received_on("POST", "/token")[0]
+        .field("code_verifier")
+        .unwrap()
+        .to_string();
+    let issued = server.issued_tokens();
+    assert_eq!(issued.len(), 4, "signed in, then refreshed");
+    for secret in issued.iter().chain([&code, &verifier]) {
+        assert!(!log.contains(secret.as_str()), "a secret reached the log");
     }
 }

@@ -45,22 +45,34 @@ fn create(path: &Path) -> Result<MasterKey, CryptoError> {
 }
 
 /// Writes `key` to a new private file at `path`, durably; if the file appeared meanwhile (another
-/// process, or an earlier run), the key it holds.
+/// process, or an earlier run), the key it holds. The key is written and synced under a
+/// temporary name first, then linked to `path` (which fails if `path` exists): `path` never
+/// holds half a key, whatever moment a crash comes.
 fn write_new(path: &Path, key: MasterKey) -> Result<MasterKey, CryptoError> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent {
         std::fs::create_dir_all(parent).map_err(|e| trouble(path, e))?;
     }
-    let mut file = match private_options().open(path) {
-        Ok(file) => file,
+    let mut temporary = path.as_os_str().to_os_string();
+    temporary.push(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
+    let temporary = PathBuf::from(temporary);
+    let written = private_options()
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(format!("{}\n", key.to_hex()).as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&temporary, path));
+    // The temporary name goes whatever happened; a crash before this leaves only a stray
+    // `.tmp` file, never a partial key under the real name.
+    let _ = std::fs::remove_file(&temporary);
+    match written {
+        Ok(()) => {}
         Err(error) if error.kind() == ErrorKind::AlreadyExists => {
             return read(path, File::open(path).map_err(|e| trouble(path, e))?);
         }
         Err(error) => return Err(trouble(path, error)),
-    };
-    file.write_all(format!("{}\n", key.to_hex()).as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| trouble(path, e))?;
+    }
     // The new name must survive a crash too, or what is sealed next would outlive its key.
     sync_dir(path)?;
     Ok(key)

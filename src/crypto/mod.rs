@@ -53,4 +53,8 @@ pub enum CryptoError {
     NewKeyNeeded,
     #[error("the new master key is the key in use: make another with `openssl rand -hex 32`")]
     SameKey,
+    #[error(
+        "ITINERA_NEW_MASTER_KEY is only for a key given in ITINERA_MASTER_KEY: with the key file, `itinera keys rotate` makes the new key itself; unset it and run again"
+    )]
+    NewKeyForKeyFile,
 }

@@ -30,18 +30,17 @@ pub struct Rotated {
 }
 
 impl Rotation {
-    /// Begins rotating the key of `source` to `given` (required for `ITINERA_MASTER_KEY`; a key
-    /// file gets a fresh key when none is given).
+    /// Begins rotating the key of `source`: to `given` for `ITINERA_MASTER_KEY` (required), to
+    /// a fresh key for a key file (or to the one an interrupted rotation staged).
     pub fn begin(source: &KeySource, given: Option<MasterKey>) -> Result<Rotation, CryptoError> {
         let (old, new) = match source {
             KeySource::Given(old) => (old.clone(), given.ok_or(CryptoError::NewKeyNeeded)?),
             KeySource::File(path) => {
+                if given.is_some() {
+                    return Err(CryptoError::NewKeyForKeyFile);
+                }
                 let old = key_file::load_or_create(path)?;
-                let wanted = match given {
-                    Some(key) => key,
-                    None => MasterKey::generate()?,
-                };
-                (old, key_file::stage_next(path, wanted)?)
+                (old, key_file::stage_next(path, MasterKey::generate()?)?)
             }
         };
         if old == new {
@@ -98,5 +97,26 @@ mod tests {
         let rotated = rotation.finish().unwrap();
         assert_eq!((rotated.old, rotated.new), (old.id(), new.id()));
         assert!(rotated.retired.is_none());
+    }
+
+    #[test]
+    fn a_key_file_makes_its_own_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = KeySource::File(dir.path().join("master.key"));
+        let given = MasterKey::generate().unwrap();
+        assert!(matches!(
+            Rotation::begin(&source, Some(given)),
+            Err(CryptoError::NewKeyForKeyFile)
+        ));
+        let rotation = Rotation::begin(&source, None).unwrap();
+        let before = source.keyring().unwrap();
+        let sealed = rotation.keyring().seal("ctx", b"secret").unwrap();
+        assert_eq!(
+            before.open("ctx", &sealed).unwrap(),
+            b"secret",
+            "a server started mid-rotation opens what the new key sealed"
+        );
+        let rotated = rotation.finish().unwrap();
+        assert_eq!(source.keyring().unwrap().current(), &rotated.new);
     }
 }

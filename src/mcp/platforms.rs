@@ -41,8 +41,8 @@ pub struct PlatformView {
     /// The providers whose items use it.
     pub used_by: Vec<String>,
     /// For the person's platforms: `authenticated`, `expired`, `not_connected`, or
-    /// `not_configured` / `unavailable` (it cannot be signed in to on this server). For the
-    /// operator's: `operator`.
+    /// `not_configured` / `unavailable` (it cannot be signed in to on this server), or
+    /// `unknown` (the platform could not be asked just now). For the operator's: `operator`.
     pub status: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
@@ -147,11 +147,11 @@ fn connection_view(spec: &PlatformSpec, connection: Connection) -> AuthStatusVie
 #[tool_router(router = platform_router, vis = "pub(super)")]
 impl ItineraServer {
     /// The platforms Itinera knows: which the person signs in to (and whether they are), and
-    /// which run on the operator's credentials.
+    /// which run on the operator's credentials. Tokens about to expire are refreshed.
     #[tool(
         title = "List platforms",
         annotations(
-            read_only_hint = true,
+            read_only_hint = false,
             destructive_hint = false,
             idempotent_hint = true,
             open_world_hint = false
@@ -180,14 +180,18 @@ impl ItineraServer {
                     Some(format!("the operator sets {}", spec.configured_by)),
                 )
             } else {
-                let view = connection_view(
-                    spec,
-                    accounts
-                        .connection(&self.owner, spec.id)
-                        .await
-                        .map_err(|e| e.to_string())?,
-                );
-                (view.status, view.scopes, view.reason)
+                match accounts.connection(&self.owner, spec.id).await {
+                    Ok(connection) => {
+                        let view = connection_view(spec, connection);
+                        (view.status, view.scopes, view.reason)
+                    }
+                    // One platform that cannot be asked hides none of the others.
+                    Err(error) => (
+                        "unknown".to_string(),
+                        Vec::new(),
+                        Some(format!("{error}: try again in a moment")),
+                    ),
+                }
             };
             platforms.push(PlatformView {
                 id: spec.id.into(),
@@ -255,7 +259,7 @@ impl ItineraServer {
     #[tool(
         title = "Check sign-in status",
         annotations(
-            read_only_hint = true,
+            read_only_hint = false,
             destructive_hint = false,
             idempotent_hint = true,
             open_world_hint = true

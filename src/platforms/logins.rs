@@ -92,22 +92,6 @@ impl Logins {
         Some(login.view.clone())
     }
 
-    /// The person's latest sign-in to `platform`.
-    pub fn latest(
-        &self,
-        owner: &OwnerId,
-        platform: &str,
-        now: DateTime<Utc>,
-    ) -> Option<LoginState> {
-        let mut logins = self.lock();
-        let login = logins
-            .values_mut()
-            .filter(|login| &login.owner == owner && login.view.platform == platform)
-            .max_by_key(|login| login.view.expires_at)?;
-        expire(login, now);
-        Some(login.view.clone())
-    }
-
     /// The pending sign-in whose state the callback carries, its verifier taken so that no
     /// second callback can use it.
     pub fn answer(&self, state: &str, now: DateTime<Utc>) -> Result<Answering, CallbackRefusal> {
@@ -127,6 +111,21 @@ impl Logins {
             platform: login.view.platform,
             verifier,
         })
+    }
+
+    /// Ends the person's open sign-ins to `platform` (they signed out): their links no
+    /// longer connect anyone.
+    pub fn close(&self, owner: &OwnerId, platform: &str) {
+        for login in self.lock().values_mut() {
+            if &login.owner == owner
+                && login.view.platform == platform
+                && login.view.status == LoginStatus::Pending
+            {
+                login.verifier = None;
+                login.view.status = LoginStatus::Failed;
+                login.view.reason = Some("the person signed out before finishing it".into());
+            }
+        }
     }
 
     /// Records how the sign-in ended.

@@ -19,6 +19,7 @@ pub use registry::{AuthKind, PLATFORMS, PlatformSpec};
 
 use crate::domain::ids::{LoginId, OwnerId};
 use crate::domain::platform::{PlatformAccount, PlatformTokens};
+use crate::keyed_lock::KeyedLocks;
 use crate::ports::{Clock, Store, StoreError};
 use logins::Logins;
 use oauth::OAuthPlatform;
@@ -101,6 +102,8 @@ pub struct Accounts(Arc<Inner>);
 
 struct Inner {
     oauth: HashMap<&'static str, OAuthPlatform>,
+    /// One reader-writer of an account at a time: refresh, sign-out and a new sign-in.
+    locks: KeyedLocks<(OwnerId, &'static str)>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     logins: Logins,
@@ -124,6 +127,7 @@ impl Accounts {
             .collect::<Result<_, _>>()?;
         Ok(Accounts(Arc::new(Inner {
             oauth,
+            locks: KeyedLocks::default(),
             store,
             clock,
             logins: Logins::default(),
@@ -161,14 +165,23 @@ impl Accounts {
             .ok_or_else(|| PlatformError::UnknownLogin(id.to_string()))
     }
 
-    /// The person's latest sign-in to `platform`, if one was opened since the server started.
-    pub fn latest_login(&self, owner: &OwnerId, platform: &str) -> Option<LoginState> {
-        self.0.logins.latest(owner, platform, self.0.clock.now())
+    /// The platform's answer at the callback: the code exchanged (with the verifier) and the
+    /// tokens sealed in the vault, or the refusal recorded. Returns the platform's name. The
+    /// work runs on its own task: a browser that closes the tab mid-exchange neither leaves the
+    /// sign-in pending nor loses tokens the platform issued.
+    pub async fn callback(&self, answer: &CallbackAnswer) -> Result<&'static str, CallbackError> {
+        let accounts = self.clone();
+        let answer = answer.clone();
+        tokio::spawn(async move { accounts.complete(&answer).await })
+            .await
+            .unwrap_or_else(|error| {
+                Err(CallbackError::Failed(format!(
+                    "the sign-in stopped: {error}"
+                )))
+            })
     }
 
-    /// The platform's answer at the callback: the code exchanged (with the verifier) and the
-    /// tokens sealed in the vault, or the refusal recorded. Returns the platform's name.
-    pub async fn callback(&self, answer: &CallbackAnswer) -> Result<&'static str, CallbackError> {
+    async fn complete(&self, answer: &CallbackAnswer) -> Result<&'static str, CallbackError> {
         let now = self.0.clock.now();
         let answering = self.0.logins.answer(&answer.state, now)?;
         let (spec, oauth) = self
@@ -212,9 +225,10 @@ impl Accounts {
             connected_at: now,
             refreshed_at: now,
         };
+        let key = (answering.owner.clone(), spec.id);
         self.0
-            .store
-            .save_platform_account(&account)
+            .locks
+            .run(&key, self.0.store.save_platform_account(&account, None))
             .await
             .map_err(|error| {
                 failed(format!(
@@ -235,13 +249,28 @@ impl Accounts {
         Ok(spec.name)
     }
 
-    /// Where the person stands with `platform`, refreshing tokens about to expire.
+    /// Where the person stands with `platform`, refreshing tokens about to expire. One caller
+    /// at a time per person and platform: a refresh token used twice would be refused (or the
+    /// whole grant revoked, at platforms that rotate them).
     pub async fn connection(
         &self,
         owner: &OwnerId,
         platform: &str,
     ) -> Result<Connection, PlatformError> {
         let (spec, oauth) = self.personal(platform)?;
+        let key = (owner.clone(), spec.id);
+        self.0
+            .locks
+            .run(&key, self.refreshed(owner, spec, oauth))
+            .await
+    }
+
+    async fn refreshed(
+        &self,
+        owner: &OwnerId,
+        spec: &'static PlatformSpec,
+        oauth: &OAuthPlatform,
+    ) -> Result<Connection, PlatformError> {
         let Some(account) = self.0.store.platform_account(owner, spec.id).await? else {
             return Ok(Connection::NotConnected);
         };
@@ -251,23 +280,45 @@ impl Accounts {
         }
         let Some(refresh_token) = &account.tokens.refresh_token else {
             return Ok(Connection::Expired {
-                reason: format!("the {} sign-in expired and cannot be renewed", spec.name),
+                reason: format!(
+                    "the {} sign-in expired and cannot be renewed: sign in again",
+                    spec.name
+                ),
             });
         };
-        match oauth.refresh(refresh_token, now).await {
+        let read_at = account.refreshed_at;
+        match oauth
+            .refresh(refresh_token, &account.tokens.scopes, now)
+            .await
+        {
             Ok(tokens) => {
                 let refreshed = PlatformAccount {
                     tokens,
                     refreshed_at: now,
                     ..account
                 };
-                self.0.store.save_platform_account(&refreshed).await?;
+                if !self
+                    .0
+                    .store
+                    .save_platform_account(&refreshed, Some(read_at))
+                    .await?
+                {
+                    // Another server refreshed or signed out meanwhile: its word stands.
+                    return self.current(owner, spec).await;
+                }
                 tracing::info!(platform = spec.id, "tokens refreshed");
                 Ok(authenticated(&refreshed.tokens))
             }
             // The platform no longer honours the sign-in (revoked, or too old): forget it.
             Err(OAuthError::Refused { error, .. }) if error == "invalid_grant" => {
-                self.0.store.delete_platform_account(owner, spec.id).await?;
+                if !self
+                    .0
+                    .store
+                    .delete_platform_account(owner, spec.id, Some(read_at))
+                    .await?
+                {
+                    return self.current(owner, spec).await;
+                }
                 self.audit(owner, "platform.expired", spec, "refresh refused")
                     .await;
                 Ok(Connection::Expired {
@@ -286,13 +337,40 @@ impl Accounts {
         }
     }
 
-    /// Signs the person out: revokes the tokens where the platform can, and forgets them.
+    /// The account as another writer left it, without refreshing again.
+    async fn current(
+        &self,
+        owner: &OwnerId,
+        spec: &PlatformSpec,
+    ) -> Result<Connection, PlatformError> {
+        Ok(match self.0.store.platform_account(owner, spec.id).await? {
+            Some(account) => authenticated(&account.tokens),
+            None => Connection::NotConnected,
+        })
+    }
+
+    /// Signs the person out: revokes the tokens where the platform can, forgets them, and
+    /// closes any sign-in still open for the platform (its link would connect them again).
     pub async fn logout(
         &self,
         owner: &OwnerId,
         platform: &str,
     ) -> Result<SignedOut, PlatformError> {
         let (spec, oauth) = self.personal(platform)?;
+        self.0.logins.close(owner, spec.id);
+        let key = (owner.clone(), spec.id);
+        self.0
+            .locks
+            .run(&key, self.sign_out(owner, spec, oauth))
+            .await
+    }
+
+    async fn sign_out(
+        &self,
+        owner: &OwnerId,
+        spec: &'static PlatformSpec,
+        oauth: &OAuthPlatform,
+    ) -> Result<SignedOut, PlatformError> {
         let Some(account) = self.0.store.platform_account(owner, spec.id).await? else {
             return Ok(SignedOut {
                 was_connected: false,
@@ -318,7 +396,10 @@ impl Accounts {
                 (Ok(before), Ok(now)) => Ok(before || now),
             };
         }
-        self.0.store.delete_platform_account(owner, spec.id).await?;
+        self.0
+            .store
+            .delete_platform_account(owner, spec.id, None)
+            .await?;
         self.audit(owner, "platform.disconnected", spec, "").await;
         Ok(match revoked {
             Ok(revoked) => SignedOut {

@@ -66,6 +66,10 @@ pub enum OAuthError {
     },
 }
 
+fn form_encoded(text: &str) -> String {
+    oauth2::url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 /// A sign-in begun: the URL for the person, and what checks its answer.
 pub struct Begun {
     pub url: String,
@@ -150,13 +154,15 @@ impl OAuthPlatform {
             .request_async(&self.http)
             .await
             .map_err(|error| self.error(error))?;
-        Ok(self.tokens(&answer, None, now))
+        Ok(self.tokens(&answer, None, &self.settings.scopes, now))
     }
 
-    /// Fresh tokens; a platform that does not rotate refresh tokens keeps the old one.
+    /// Fresh tokens; a platform that does not rotate refresh tokens keeps the old one, and one
+    /// that names no scopes keeps those `granted` before (RFC 6749 §5.1).
     pub async fn refresh(
         &self,
         refresh_token: &Token,
+        granted: &[String],
         now: DateTime<Utc>,
     ) -> Result<PlatformTokens, OAuthError> {
         let answer = self
@@ -165,7 +171,7 @@ impl OAuthPlatform {
             .request_async(&self.http)
             .await
             .map_err(|error| self.error(error))?;
-        Ok(self.tokens(&answer, Some(refresh_token), now))
+        Ok(self.tokens(&answer, Some(refresh_token), granted, now))
     }
 
     /// Revokes `token` (RFC 7009); `false` when the platform has no revocation endpoint.
@@ -176,7 +182,11 @@ impl OAuthPlatform {
         let mut form = vec![("token", token.expose()), ("token_type_hint", hint)];
         let request = self.http.post(url).header("Accept", "application/json");
         let request = match &self.settings.client_secret {
-            Some(secret) => request.basic_auth(&self.settings.client_id, Some(secret.expose())),
+            // RFC 6749 §2.3.1: both form-encoded before Basic, as the crate sends them.
+            Some(secret) => request.basic_auth(
+                form_encoded(&self.settings.client_id),
+                Some(form_encoded(secret.expose())),
+            ),
             None => {
                 form.push(("client_id", &self.settings.client_id));
                 request
@@ -205,6 +215,7 @@ impl OAuthPlatform {
         &self,
         answer: &BasicTokenResponse,
         previous_refresh: Option<&Token>,
+        asked: &[String],
         now: DateTime<Utc>,
     ) -> PlatformTokens {
         let expires_at = answer
@@ -213,7 +224,7 @@ impl OAuthPlatform {
             .and_then(|lifetime| now.checked_add_signed(lifetime));
         // RFC 6749 §5.1: no scope in the answer means the scopes asked for.
         let scopes = answer.scopes().map_or_else(
-            || self.settings.scopes.clone(),
+            || asked.to_vec(),
             |granted| granted.iter().map(|scope| scope.to_string()).collect(),
         );
         PlatformTokens {

@@ -25,6 +25,9 @@ pub enum StoreError {
     Conflict,
     #[error("stored data could not be read ({0}); the database may be from a newer Itinera")]
     Corrupt(String),
+    /// Another process uses the store in a way this one cannot share.
+    #[error("{0}")]
+    InUse(String),
     /// Encrypted personal data that this server's keys cannot open.
     #[error("{what} cannot be opened: {source}")]
     Sealed { what: String, source: CryptoError },
@@ -189,19 +192,27 @@ pub trait Store: Send + Sync {
         provider: &str,
     ) -> Result<Option<String>, StoreError>;
 
-    /// Keeps the person's platform account (the token vault), its tokens sealed; replaces an
-    /// earlier sign-in to the same platform.
-    async fn save_platform_account(&self, account: &PlatformAccount) -> Result<(), StoreError>;
+    /// Keeps the person's platform account (the token vault), its tokens sealed. `replacing`:
+    /// `None` for a sign-in (it replaces any earlier one); for a refresh, when the account read
+    /// was refreshed, and it is written only if it is still that one (false: another writer
+    /// got there first, nothing written).
+    async fn save_platform_account(
+        &self,
+        account: &PlatformAccount,
+        replacing: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<bool, StoreError>;
     /// The person's account at `platform`, tokens opened.
     async fn platform_account(
         &self,
         owner: &OwnerId,
         platform: &str,
     ) -> Result<Option<PlatformAccount>, StoreError>;
-    /// Forgets the person's account at `platform`; whether there was one.
+    /// Forgets the person's account at `platform` (with `only_if_refreshed_at`, only if it is
+    /// still the one refreshed then); whether one was deleted.
     async fn delete_platform_account(
         &self,
         owner: &OwnerId,
         platform: &str,
+        only_if_refreshed_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<bool, StoreError>;
 }

@@ -274,6 +274,22 @@ async fn authorize(
     ))
 }
 
+/// A form post recorded: its fields, and the server's books to answer from.
+fn record_form<'a>(
+    fake: &'a FakeAuthServer,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &str,
+) -> (Vec<(String, String)>, std::sync::MutexGuard<'a, Books>) {
+    let form = fields(body);
+    let mut books = fake.books.lock().unwrap();
+    books
+        .recorder
+        .record(method.as_str(), uri.path(), headers, form.clone(), None);
+    (form, books)
+}
+
 async fn token(
     State(fake): State<FakeAuthServer>,
     method: Method,
@@ -281,11 +297,7 @@ async fn token(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let form = fields(&body);
-    let mut books = fake.books.lock().unwrap();
-    books
-        .recorder
-        .record(method.as_str(), uri.path(), &headers, form.clone(), None);
+    let (form, mut books) = record_form(&fake, &method, &uri, &headers, &body);
     let get = |name| field(&form, name);
     if !headers
         .get(header::CONTENT_TYPE)
@@ -366,11 +378,7 @@ async fn revoke(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let form = fields(&body);
-    let mut books = fake.books.lock().unwrap();
-    books
-        .recorder
-        .record(method.as_str(), uri.path(), &headers, form.clone(), None);
+    let (form, mut books) = record_form(&fake, &method, &uri, &headers, &body);
     if field(&form, "client_id") != Some(CLIENT_ID) {
         return oauth_error(401, "invalid_client", "unknown client");
     }

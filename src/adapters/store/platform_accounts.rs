@@ -2,6 +2,7 @@
 //! refresh token go in one envelope bound to the person and the platform; the scopes and the
 //! expiry stay readable so an operator can see what a sign-in allows without the key.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteRow;
@@ -20,12 +21,14 @@ struct Sealed {
     refresh_token: Option<String>,
 }
 
-/// Saves the account, replacing the person's earlier sign-in to the platform.
+/// Saves the account: a sign-in replaces the person's earlier one; a refresh (`replacing`: when
+/// the account read was refreshed) is written only over that same account.
 pub(super) async fn save(
     pool: &SqlitePool,
     keyring: &Keyring,
     account: &PlatformAccount,
-) -> Result<(), StoreError> {
+    replacing: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
     let context = context(&account.owner, &account.platform);
     let sealed = serde_json::to_vec(&Sealed {
         access_token: account.tokens.access_token.expose().to_string(),
@@ -42,23 +45,37 @@ pub(super) async fn save(
             what: format!("the {} tokens", account.platform),
             source,
         })?;
-    sqlx::query(
-        "INSERT INTO platform_accounts (owner, platform, tokens, scopes, expires_at, connected_at, refreshed_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (owner, platform) DO UPDATE SET tokens = excluded.tokens, scopes = excluded.scopes, \
-         expires_at = excluded.expires_at, connected_at = excluded.connected_at, refreshed_at = excluded.refreshed_at",
-    )
-    .bind(account.owner.as_str())
-    .bind(&account.platform)
-    .bind(envelope)
-    .bind(account.tokens.scopes.join(" "))
-    .bind(account.tokens.expires_at)
-    .bind(account.connected_at)
-    .bind(account.refreshed_at)
+    let scopes = account.tokens.scopes.join(" ");
+    let written = match replacing {
+        None => sqlx::query(
+            "INSERT INTO platform_accounts (owner, platform, tokens, scopes, expires_at, connected_at, refreshed_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (owner, platform) DO UPDATE SET tokens = excluded.tokens, scopes = excluded.scopes, \
+             expires_at = excluded.expires_at, connected_at = excluded.connected_at, refreshed_at = excluded.refreshed_at",
+        )
+        .bind(account.owner.as_str())
+        .bind(&account.platform)
+        .bind(envelope)
+        .bind(scopes)
+        .bind(account.tokens.expires_at)
+        .bind(account.connected_at)
+        .bind(account.refreshed_at),
+        Some(read) => sqlx::query(
+            "UPDATE platform_accounts SET tokens = ?, scopes = ?, expires_at = ?, refreshed_at = ? \
+             WHERE owner = ? AND platform = ? AND refreshed_at = ?",
+        )
+        .bind(envelope)
+        .bind(scopes)
+        .bind(account.tokens.expires_at)
+        .bind(account.refreshed_at)
+        .bind(account.owner.as_str())
+        .bind(&account.platform)
+        .bind(read),
+    }
     .execute(pool)
     .await
     .map_err(db)?;
-    Ok(())
+    Ok(written.rows_affected() > 0)
 }
 
 pub(super) async fn find(
@@ -77,18 +94,28 @@ pub(super) async fn find(
         .transpose()
 }
 
-/// Forgets the account; whether there was one.
+/// Forgets the account (only if still the one refreshed at `only_if_refreshed_at`, if given);
+/// whether one was deleted.
 pub(super) async fn delete(
     pool: &SqlitePool,
     owner: &OwnerId,
     platform: &str,
+    only_if_refreshed_at: Option<DateTime<Utc>>,
 ) -> Result<bool, StoreError> {
-    let deleted = sqlx::query("DELETE FROM platform_accounts WHERE owner = ? AND platform = ?")
+    let deleted = match only_if_refreshed_at {
+        None => sqlx::query("DELETE FROM platform_accounts WHERE owner = ? AND platform = ?")
+            .bind(owner.as_str())
+            .bind(platform),
+        Some(at) => sqlx::query(
+            "DELETE FROM platform_accounts WHERE owner = ? AND platform = ? AND refreshed_at = ?",
+        )
         .bind(owner.as_str())
         .bind(platform)
-        .execute(pool)
-        .await
-        .map_err(db)?;
+        .bind(at),
+    }
+    .execute(pool)
+    .await
+    .map_err(db)?;
     Ok(deleted.rows_affected() > 0)
 }
 
@@ -120,6 +147,19 @@ pub(super) async fn reseal(
             .map_err(db)?;
     }
     Ok(rows.len() as u64)
+}
+
+/// Refuses a keyring that cannot open the most recent account's tokens (as a plan's
+/// travellers are checked at start): serving with it would fail every sign-in later.
+pub(super) async fn check(pool: &SqlitePool, keyring: &Keyring) -> Result<(), StoreError> {
+    let latest = sqlx::query("SELECT * FROM platform_accounts ORDER BY refreshed_at DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    match latest {
+        Some(row) => account_from_row(keyring, &row).map(drop),
+        None => Ok(()),
+    }
 }
 
 fn account_from_row(keyring: &Keyring, row: &SqliteRow) -> Result<PlatformAccount, StoreError> {

@@ -30,36 +30,47 @@ pub(super) fn seal_plan(keyring: &Keyring, plan: &TravelPlan) -> Result<String, 
 
 /// The plan from its stored JSON, travellers opened.
 pub(super) fn open_plan(keyring: &Keyring, body: &str) -> Result<TravelPlan, StoreError> {
-    let mut body: Value = serde_json::from_str(body).map_err(corrupt)?;
-    let Value::Object(fields) = &mut body else {
-        return Err(corrupt("a plan is not a JSON object"));
-    };
-    let id = fields
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| corrupt("a plan has no id"))?
-        .to_string();
-    let travellers = match fields.get(TRAVELLERS) {
-        Some(Value::String(envelope)) => keyring
-            .open(&context(&id), envelope)
-            .map_err(|source| sealed(&id, source))?,
-        _ => {
-            return Err(sealed(
-                &id,
-                CryptoError::Malformed("stored in plaintext, from before personal data was sealed"),
-            ));
-        }
-    };
+    let Opened {
+        mut body,
+        travellers,
+        ..
+    } = opened(keyring, body)?;
     let travellers: Value = serde_json::from_slice(&travellers).map_err(corrupt)?;
-    fields.insert(TRAVELLERS.into(), travellers);
+    if let Value::Object(fields) = &mut body {
+        fields.insert(TRAVELLERS.into(), travellers);
+    }
     serde_json::from_value(body).map_err(corrupt)
 }
 
 /// The stored JSON with its travellers sealed again under the keyring's current key (a key
-/// rotation); everything else is kept as it was, byte for byte.
+/// rotation); everything else is kept as it was.
 pub(super) fn reseal_plan(keyring: &Keyring, body: &str) -> Result<String, StoreError> {
-    let mut body: Value = serde_json::from_str(body).map_err(corrupt)?;
-    let Value::Object(fields) = &mut body else {
+    let Opened {
+        mut body,
+        id,
+        travellers,
+    } = opened(keyring, body)?;
+    let envelope = keyring
+        .seal(&context(&id), &travellers)
+        .map_err(|source| sealed(&id, source))?;
+    if let Value::Object(fields) = &mut body {
+        fields.insert(TRAVELLERS.into(), Value::String(envelope));
+    }
+    Ok(body.to_string())
+}
+
+/// A stored plan read, its travellers' envelope opened.
+struct Opened {
+    /// The stored JSON (a JSON object), travellers still sealed.
+    body: Value,
+    id: String,
+    /// The travellers' JSON.
+    travellers: Vec<u8>,
+}
+
+fn opened(keyring: &Keyring, body: &str) -> Result<Opened, StoreError> {
+    let body: Value = serde_json::from_str(body).map_err(corrupt)?;
+    let Value::Object(fields) = &body else {
         return Err(corrupt("a plan is not a JSON object"));
     };
     let id = fields
@@ -76,11 +87,11 @@ pub(super) fn reseal_plan(keyring: &Keyring, body: &str) -> Result<String, Store
     let travellers = keyring
         .open(&context(&id), envelope)
         .map_err(|source| sealed(&id, source))?;
-    let envelope = keyring
-        .seal(&context(&id), &travellers)
-        .map_err(|source| sealed(&id, source))?;
-    fields.insert(TRAVELLERS.into(), Value::String(envelope));
-    Ok(body.to_string())
+    Ok(Opened {
+        body,
+        id,
+        travellers,
+    })
 }
 
 fn context(plan: &str) -> String {

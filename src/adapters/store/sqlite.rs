@@ -43,6 +43,9 @@ pub struct Resealed {
 /// The order store on SQLite.
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// Held while the store is open (shared by servers, exclusive for a key rotation); `None`
+    /// for an in-memory database.
+    _lock: Option<Arc<std::fs::File>>,
     pool: SqlitePool,
     /// Seals travellers' personal data before it is written, and opens it when it is read.
     keyring: Arc<Keyring>,
@@ -52,12 +55,32 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `url`, applies pending migrations, and checks
     /// that `keyring` opens the personal data already stored.
     pub async fn open(url: &str, keyring: Arc<Keyring>) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(url, keyring, Access::Shared).await
+    }
+
+    /// Opens the store for this process alone, as a key rotation needs it: refused while a
+    /// server (or `doctor`, `webhooks`) has it open, whose keyring would go on sealing with
+    /// the old key.
+    pub async fn open_alone(url: &str, keyring: Arc<Keyring>) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(url, keyring, Access::Exclusive).await
+    }
+
+    async fn open_with(
+        url: &str,
+        keyring: Arc<Keyring>,
+        access: Access,
+    ) -> Result<SqliteStore, StoreError> {
+        let lock = lock_store(url, access)?.map(Arc::new);
         let pool = open_pool(url).await?;
         MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migrating {url}: {e}")))?;
-        let store = SqliteStore { pool, keyring };
+        let store = SqliteStore {
+            _lock: lock,
+            pool,
+            keyring,
+        };
         store.check_keyring().await?;
         Ok(store)
     }
@@ -87,11 +110,18 @@ impl SqliteStore {
         let accounts = platform_accounts::reseal(&mut tx, &self.keyring).await?;
         tx.commit().await.map_err(db)?;
         // The old envelopes would otherwise live on in free pages and the write-ahead log.
-        for statement in ["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"] {
-            sqlx::query(statement)
-                .execute(&self.pool)
-                .await
-                .map_err(db)?;
+        sqlx::query("VACUUM")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        if busy != 0 {
+            return Err(StoreError::InUse(
+                "the records are re-sealed, but a reader kept the write-ahead log, where old envelopes remain: stop every Itinera using this store and run `itinera keys rotate` again".into(),
+            ));
         }
         Ok(Resealed {
             plans: plans.len() as u64,
@@ -108,10 +138,61 @@ impl SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        match latest {
-            Some(body) => open_plan(&self.keyring, &body).map(drop),
-            None => Ok(()),
+        if let Some(body) = latest {
+            open_plan(&self.keyring, &body)?;
         }
+        platform_accounts::check(&self.pool, &self.keyring).await
+    }
+}
+
+/// How a process holds the store.
+#[derive(Debug, Clone, Copy)]
+enum Access {
+    Shared,
+    Exclusive,
+}
+
+/// Locks `<database>.lock` (an advisory lock the operating system drops with the process).
+fn lock_store(url: &str, access: Access) -> Result<Option<std::fs::File>, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Database(format!("bad SQLite URL {url}: {e}")))?;
+    let database = options.get_filename();
+    if database.as_os_str().is_empty() || database.to_string_lossy().contains(":memory:") {
+        return Ok(None);
+    }
+    let mut path = database.as_os_str().to_os_string();
+    path.push(".lock");
+    let path = std::path::PathBuf::from(path);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Database(format!("creating {}: {e}", parent.display())))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StoreError::Database(format!("opening {}: {e}", path.display())))?;
+    let locked = match access {
+        Access::Shared => file.try_lock_shared(),
+        Access::Exclusive => file.try_lock(),
+    };
+    match locked {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse(match access {
+            Access::Shared => format!(
+                "the store {} is being re-encrypted by `itinera keys rotate`: start again when it has finished",
+                database.display()
+            ),
+            Access::Exclusive => format!(
+                "the store {} is in use by a running Itinera (the server, `webhooks` or `doctor`): stop it, then run `itinera keys rotate` again",
+                database.display()
+            ),
+        })),
+        Err(std::fs::TryLockError::Error(error)) => Err(StoreError::Database(format!(
+            "locking {}: {error}",
+            path.display()
+        ))),
     }
 }
 
@@ -1036,8 +1117,12 @@ impl Store for SqliteStore {
         saved_methods::provider_customer(&self.pool, owner, provider).await
     }
 
-    async fn save_platform_account(&self, account: &PlatformAccount) -> Result<(), StoreError> {
-        platform_accounts::save(&self.pool, &self.keyring, account).await
+    async fn save_platform_account(
+        &self,
+        account: &PlatformAccount,
+        replacing: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        platform_accounts::save(&self.pool, &self.keyring, account, replacing).await
     }
 
     async fn platform_account(
@@ -1052,8 +1137,9 @@ impl Store for SqliteStore {
         &self,
         owner: &OwnerId,
         platform: &str,
+        only_if_refreshed_at: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError> {
-        platform_accounts::delete(&self.pool, owner, platform).await
+        platform_accounts::delete(&self.pool, owner, platform, only_if_refreshed_at).await
     }
 }
 
