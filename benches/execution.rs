@@ -6,12 +6,16 @@
 //! 2. Throughput with zero-latency providers: executions per second, through the MCP tools.
 //! 3. Recovery: 1,000 orders interrupted before their capture, resumed in one recovery pass.
 //!
-//! Figures, not pass/fail: nothing here asserts a time.
+//! Figures, not pass/fail: nothing here asserts a time. They are written to BENCHMARKS.md.
+
+#[path = "common/mod.rs"]
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use common::Report;
 use itinera::adapters::sandbox::faults::Faults;
 use itinera::app::App;
 use itinera::config::Config;
@@ -75,37 +79,43 @@ impl Bench {
         result.structured_content.expect("structured output")
     }
 
-    /// One offer id of each kind in Paris (flight, hotel, car, activity), `offset` days ahead.
-    async fn offers(&self, offset: i64) -> Vec<Value> {
-        let day =
-            |n: i64| (Utc::now().date_naive() + chrono::Duration::days(offset + n)).to_string();
-        let searches = [
-            (
-                "search_flights",
-                json!({"origin": "LHR", "destination": "CDG", "date": day(0), "currency": "EUR"}),
-            ),
-            (
-                "search_hotels",
-                json!({"city": "PAR", "check_in": day(0), "check_out": day(3), "currency": "EUR"}),
-            ),
-            (
-                "search_car_rentals",
-                json!({"city": "PAR", "pick_up_date": day(1), "drop_off_date": day(3), "currency": "EUR"}),
-            ),
-            (
-                "search_activities",
-                json!({"city": "PAR", "date": day(1), "currency": "EUR"}),
-            ),
-        ];
-        let mut ids = Vec::new();
-        for (tool, args) in searches {
-            ids.push(self.call(tool, args).await["offers"][0]["id"].clone());
-        }
-        ids
+    /// The first offer of a search.
+    async fn first(&self, tool: &str, args: Value, pick: usize) -> Value {
+        self.call(tool, args).await["offers"][pick]["id"].clone()
     }
 
-    /// Creates and confirms a plan of the first `count` offers; returns its id.
-    async fn approved_plan(&self, offers: &[Value], count: usize) -> Value {
+    /// Twelve offer ids of a week from London to Paris and Rome and back, `offset` days
+    /// ahead: flight, hotel, car and activity in Paris, the same in Rome, the flight home,
+    /// then three more activities. The first four are one of each kind in Paris.
+    async fn trip(&self, offset: i64) -> Vec<Value> {
+        let day =
+            |n: i64| (Utc::now().date_naive() + chrono::Duration::days(offset + n)).to_string();
+        let flight = |from: &str, to: &str, on: i64| json!({"origin": from, "destination": to, "date": day(on), "currency": "EUR"});
+        let hotel = |city: &str, from: i64| json!({"city": city, "check_in": day(from), "check_out": day(from + 3), "currency": "EUR"});
+        let car = |city: &str, from: i64| json!({"city": city, "pick_up_date": day(from), "drop_off_date": day(from + 2), "currency": "EUR"});
+        let activity =
+            |city: &str, on: i64| json!({"city": city, "date": day(on), "currency": "EUR"});
+        vec![
+            self.first("search_flights", flight("LHR", "CDG", 0), 0)
+                .await,
+            self.first("search_hotels", hotel("PAR", 0), 0).await,
+            self.first("search_car_rentals", car("PAR", 1), 0).await,
+            self.first("search_activities", activity("PAR", 1), 0).await,
+            self.first("search_flights", flight("CDG", "FCO", 3), 0)
+                .await,
+            self.first("search_hotels", hotel("ROM", 3), 0).await,
+            self.first("search_car_rentals", car("ROM", 4), 0).await,
+            self.first("search_activities", activity("ROM", 4), 0).await,
+            self.first("search_flights", flight("FCO", "LHR", 6), 0)
+                .await,
+            self.first("search_activities", activity("PAR", 2), 1).await,
+            self.first("search_activities", activity("ROM", 5), 0).await,
+            self.first("search_activities", activity("ROM", 5), 1).await,
+        ]
+    }
+
+    /// Creates and confirms a plan of the first `count` offers: its id and booking phases.
+    async fn approved_plan(&self, offers: &[Value], count: usize) -> (Value, usize) {
         let items: Vec<Value> = offers[..count]
             .iter()
             .map(|id| json!({"offer_id": id}))
@@ -118,60 +128,53 @@ impl Bench {
             .await;
         self.call("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
             .await;
-        plan["plan_id"].clone()
+        let phases = plan["phases"].as_array().map_or(0, Vec::len);
+        (plan["plan_id"].clone(), phases)
     }
 }
 
-/// Booking phases of the first `count` of flight, hotel, car, activity: flight → hotel + car → activity.
-fn phases(count: usize) -> u32 {
-    match count {
-        1 => 1,
-        2 | 3 => 2,
-        _ => 3,
-    }
-}
-
-async fn against_the_critical_path() {
+async fn against_the_critical_path(report: &mut Report) {
     let latency = Duration::from_millis(100);
     let bench = Bench::start("*.latency=100ms").await;
-    println!(
-        "\n## Plan execution vs the critical path (every provider call takes {} ms)\n",
+    report.line(format!(
+        "## Plan execution vs the critical path (every provider call takes {} ms)\n",
         latency.as_millis()
+    ));
+    report.line(
+        "Bound = re-quote (all items at once) + hold + one call per booking phase + capture; \
+         one-by-one = re-quote and book each item in turn, hold and capture. Target: ≤ 1.05 × the bound.\n",
     );
-    println!("| items | phases | measured | bound | measured / bound | one-by-one | speed-up |");
-    println!("|---|---|---|---|---|---|---|");
-    for count in 1..=4 {
-        let offers = bench.offers(30 + count as i64).await;
-        let plan_id = bench.approved_plan(&offers, count).await;
+    report.line("| items | phases | measured | bound | measured / bound | one-by-one | speed-up |");
+    report.line("|---|---|---|---|---|---|---|");
+    let trip = bench.trip(30).await;
+    for count in 1..=trip.len() {
+        let (plan_id, phases) = bench.approved_plan(&trip, count).await;
         let started = Instant::now();
         let order = bench
             .call("execute_travel_plan", json!({"plan_id": plan_id}))
             .await;
         let measured = started.elapsed();
         assert_eq!(order["status"], "confirmed");
-        // re-quote (parallel) + hold + phases + capture
-        let bound = latency * (3 + phases(count));
-        // re-quote each + hold + book each + capture, one after another
+        let bound = latency * (3 + phases as u32);
         let sequential = latency * (2 * count as u32 + 2);
-        println!(
-            "| {count} | {} | {:.0} ms | {:.0} ms | {:.3} | {:.0} ms | {:.2}× |",
-            phases(count),
+        report.line(format!(
+            "| {count} | {phases} | {:.0} ms | {:.0} ms | {:.3} | {:.0} ms | {:.2}× |",
             measured.as_secs_f64() * 1e3,
             bound.as_secs_f64() * 1e3,
             measured.as_secs_f64() / bound.as_secs_f64(),
             sequential.as_secs_f64() * 1e3,
             sequential.as_secs_f64() / measured.as_secs_f64(),
-        );
+        ));
     }
 }
 
-async fn throughput() {
+async fn throughput(report: &mut Report) {
     let bench = Bench::start("").await;
     let runs = 100;
     let mut plans = Vec::with_capacity(runs);
     for run in 0..runs {
-        let offers = bench.offers(10 + (run % 200) as i64).await;
-        plans.push(bench.approved_plan(&offers, 4).await);
+        let offers = bench.trip(10 + (run % 200) as i64).await;
+        plans.push(bench.approved_plan(&offers, 4).await.0);
     }
     let started = Instant::now();
     for plan_id in &plans {
@@ -180,23 +183,23 @@ async fn throughput() {
             .await;
     }
     let elapsed = started.elapsed();
-    println!(
-        "\n## Throughput with zero-latency sandbox providers (SQLite, one client, sequential)\n"
+    report.line(
+        "\n## Throughput with zero-latency sandbox providers (SQLite, one client, sequential)\n",
     );
-    println!(
+    report.line(format!(
         "{runs} four-item executions in {:.2} s: {:.1} executions/s, {:.1} ms each",
         elapsed.as_secs_f64(),
         runs as f64 / elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1e3 / runs as f64
-    );
+    ));
 }
 
-async fn recovery() {
+async fn recovery(report: &mut Report) {
     let orders = 1_000;
     let bench = Bench::start("payment.capture=lost").await;
-    let offers = bench.offers(60).await;
+    let offers = bench.trip(60).await;
     for _ in 0..orders {
-        let plan_id = bench.approved_plan(&offers[..1], 1).await;
+        let (plan_id, _) = bench.approved_plan(&offers[..1], 1).await;
         let order = bench
             .call("execute_travel_plan", json!({"plan_id": plan_id}))
             .await;
@@ -207,18 +210,18 @@ async fn recovery() {
     }
     bench.app.sandbox().set_faults(Faults::none());
     let started = Instant::now();
-    let report = bench.app.recover().await.expect("recovery");
+    let recovered = bench.app.recover().await.expect("recovery");
     let elapsed = started.elapsed();
-    assert_eq!((report.examined, report.settled), (orders, orders));
-    println!(
+    assert_eq!((recovered.examined, recovered.settled), (orders, orders));
+    report.line(format!(
         "\n## Recovery of {orders} interrupted orders (each waiting for its capture to be confirmed)\n"
-    );
-    println!(
+    ));
+    report.line(format!(
         "One pass: {:.2} s, {:.0} orders/s, {:.2} ms per order",
         elapsed.as_secs_f64(),
         orders as f64 / elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1e3 / orders as f64
-    );
+    ));
 }
 
 fn main() {
@@ -230,9 +233,11 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let mut report = Report::new("execution", "cargo bench --bench execution");
     runtime.block_on(async {
-        against_the_critical_path().await;
-        throughput().await;
-        recovery().await;
+        against_the_critical_path(&mut report).await;
+        throughput(&mut report).await;
+        recovery(&mut report).await;
     });
+    report.write();
 }

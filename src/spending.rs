@@ -6,8 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::money::Money;
-use crate::domain::order::Order;
-use crate::domain::order::OrderStatus;
+use crate::domain::order::{OrderStatus, OrderTotals};
 use crate::domain::plan::TravelPlan;
 use crate::domain::policy::{Committed, PolicyRefusal, SpendingPolicy};
 use crate::domain::risk::{History, RiskFlag, RiskRules};
@@ -65,16 +64,16 @@ impl SpendingGuard {
     }
 
     /// The person's orders as far back as any rule looks.
-    async fn history(&self, plan: &TravelPlan) -> Result<Vec<Order>, GuardError> {
+    async fn history(&self, plan: &TravelPlan) -> Result<Vec<OrderTotals>, GuardError> {
         let since = self.clock.now() - Duration::days(HISTORY);
-        Ok(self.store.orders_since(&plan.owner, since).await?)
+        Ok(self.store.order_totals_since(&plan.owner, since).await?)
     }
 
     /// Refuses a plan the policy does not allow; the refusal is written to the audit log.
     async fn refuse_against_policy(
         &self,
         plan: &TravelPlan,
-        orders: &[Order],
+        orders: &[OrderTotals],
     ) -> Result<(), GuardError> {
         if self.policy.is_empty() {
             return Ok(());
@@ -101,11 +100,11 @@ impl SpendingGuard {
     async fn risks_given(
         &self,
         plan: &TravelPlan,
-        orders: &[Order],
+        orders: &[OrderTotals],
     ) -> Result<Vec<RiskFlag>, GuardError> {
         let total = plan.total()?;
         let window_start = self.clock.now() - self.risk.velocity_window;
-        let paid: Vec<&Order> = orders
+        let paid: Vec<&OrderTotals> = orders
             .iter()
             .filter(|order| !order.captured.is_zero())
             .collect();
@@ -132,7 +131,7 @@ impl SpendingGuard {
     async fn method_paid_before(
         &self,
         plan: &TravelPlan,
-        paid: &[&Order],
+        paid: &[&OrderTotals],
     ) -> Result<bool, GuardError> {
         for order in paid {
             if let Some(earlier) = self.store.plan(&plan.owner, &order.plan_id).await?
@@ -147,7 +146,7 @@ impl SpendingGuard {
 
 /// Money the person has committed since `since` in the plan's currency: what is held on orders
 /// still under way, and what was charged and not refunded on the others.
-fn committed_since(plan: &TravelPlan, orders: &[Order], since: DateTime<Utc>) -> Money {
+fn committed_since(plan: &TravelPlan, orders: &[OrderTotals], since: DateTime<Utc>) -> Money {
     let mut committed = Money::zero(plan.currency);
     for order in orders
         .iter()

@@ -221,6 +221,19 @@ pub struct PaymentPart {
 /// The `payment_via` of an order whose payment is split over several methods.
 pub const SPLIT_PAYMENT: &str = "split";
 
+/// What spending limits and risk checks read of an order: its money, its status and when it
+/// was made, without its items (read for every order of the last year at each check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderTotals {
+    pub plan_id: PlanId,
+    pub status: OrderStatus,
+    pub currency: Currency,
+    pub authorized: Money,
+    pub captured: Money,
+    pub refunded: Money,
+    pub created_at: DateTime<Utc>,
+}
+
 /// An order and its items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {

@@ -11,7 +11,7 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{ApprovalId, OfferId, OrderId, OwnerId, PlanId};
 use crate::domain::ids::{PaymentMethodToken, SetupId};
 use crate::domain::offer::Offer;
-use crate::domain::order::{Order, OrderEvent, OrderStatus};
+use crate::domain::order::{Order, OrderEvent, OrderStatus, OrderTotals};
 use crate::domain::plan::TravelPlan;
 use crate::domain::platform::PlatformAccount;
 use crate::domain::saga::{SagaStep, StepState};
@@ -154,12 +154,13 @@ pub trait Store: Send + Sync {
         event_id: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StoreError>;
-    /// The owner's orders created since `since`, for spending limits.
-    async fn orders_since(
+    /// The totals of the owner's orders created since `since`, oldest first, for spending
+    /// limits and risk checks.
+    async fn order_totals_since(
         &self,
         owner: &OwnerId,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<Order>, StoreError>;
+    ) -> Result<Vec<OrderTotals>, StoreError>;
 
     /// Records a page opened for the person to save a payment method.
     async fn insert_method_setup(&self, setup: &MethodSetup) -> Result<(), StoreError>;

@@ -20,7 +20,9 @@ use crate::domain::ids::{
 };
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::Offer;
-use crate::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentRecord};
+use crate::domain::order::{
+    ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, OrderTotals, PaymentRecord,
+};
 use crate::domain::plan::TravelPlan;
 use crate::domain::platform::PlatformAccount;
 use crate::domain::risk::RiskKind;
@@ -1057,24 +1059,23 @@ impl Store for SqliteStore {
         Ok(inserted.rows_affected() == 1)
     }
 
-    async fn orders_since(
+    async fn order_totals_since(
         &self,
         owner: &OwnerId,
         since: DateTime<Utc>,
-    ) -> Result<Vec<Order>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM orders WHERE owner = ? AND created_at >= ? ORDER BY created_at, rowid",
+    ) -> Result<Vec<OrderTotals>, StoreError> {
+        sqlx::query(
+            "SELECT plan_id, status, currency, authorized, captured, refunded, created_at FROM orders \
+             WHERE owner = ? AND created_at >= ? ORDER BY created_at, rowid",
         )
         .bind(owner.as_str())
         .bind(since)
         .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in &rows {
-            orders.push(self.load_order(row).await?);
-        }
-        Ok(orders)
+        .map_err(db)?
+        .iter()
+        .map(totals_from_row)
+        .collect()
     }
 
     async fn insert_method_setup(&self, setup: &MethodSetup) -> Result<(), StoreError> {
@@ -1141,6 +1142,22 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         platform_accounts::delete(&self.pool, owner, platform, only_if_refreshed_at).await
     }
+}
+
+fn totals_from_row(row: &SqliteRow) -> Result<OrderTotals, StoreError> {
+    let currency =
+        Currency::parse(&get::<String>(row, "currency")?).map_err(|e| corrupt("currency", e))?;
+    let status: String = get(row, "status")?;
+    Ok(OrderTotals {
+        plan_id: PlanId::parse(&get::<String>(row, "plan_id")?)
+            .map_err(|e| corrupt("plan id", e))?,
+        status: OrderStatus::parse(&status).ok_or_else(|| corrupt("order status", &status))?,
+        currency,
+        authorized: money("authorized", &get::<String>(row, "authorized")?, currency)?,
+        captured: money("captured", &get::<String>(row, "captured")?, currency)?,
+        refunded: money("refunded", &get::<String>(row, "refunded")?, currency)?,
+        created_at: get(row, "created_at")?,
+    })
 }
 
 fn step_from_row(row: &SqliteRow) -> Result<SagaStep, StoreError> {
