@@ -225,19 +225,13 @@ async fn recovery(report: &mut Report) {
 }
 
 fn main() {
-    // `cargo test --benches` runs bench binaries with `--bench` absent: skip the long measurements then.
-    if !std::env::args().any(|arg| arg == "--bench") {
-        return;
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut report = Report::new("execution", "cargo bench --bench execution");
-    runtime.block_on(async {
-        against_the_critical_path(&mut report).await;
-        throughput(&mut report).await;
-        recovery(&mut report).await;
-    });
-    report.write();
+    common::run(
+        "execution",
+        "cargo bench --bench execution",
+        async |report| {
+            against_the_critical_path(report).await;
+            throughput(report).await;
+            recovery(report).await;
+        },
+    );
 }

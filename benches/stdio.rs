@@ -110,18 +110,7 @@ async fn order(peer: &Peer<RoleClient>, offset: i64, pick: usize) -> Value {
 
 /// Resident memory of the process, in MiB.
 fn resident_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+    common::proc_kib(&format!("/proc/{pid}/status"), "VmRSS:").map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -265,16 +254,8 @@ async fn measure(report: &mut Report) {
 }
 
 fn main() {
-    // `cargo test --benches` runs bench binaries without `--bench`: skip the measurements then.
-    if !std::env::args().any(|arg| arg == "--bench") {
-        return;
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut report = Report::new("stdio", "cargo bench --bench stdio");
-    report.line("## MCP over stdio with the real binary\n");
-    runtime.block_on(measure(&mut report));
-    report.write();
+    common::run("stdio", "cargo bench --bench stdio", async |report| {
+        report.line("## MCP over stdio with the real binary\n");
+        measure(report).await;
+    });
 }

@@ -375,6 +375,16 @@ async fn headless_with_log(
     (client, log)
 }
 
+/// Every line the binary logged, once it has exited.
+async fn whole_log(lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> String {
+    let mut log = String::new();
+    while let Some(line) = lines.recv().await {
+        log.push_str(&line);
+        log.push('\n');
+    }
+    log
+}
+
 /// A client that cannot prompt: the person reads the one-time code from the server's log
 /// (stderr, where a desktop client keeps it) and gives it to the assistant.
 #[tokio::test]
@@ -448,11 +458,7 @@ async fn a_card_number_never_reaches_the_log_even_at_trace_level() {
         .unwrap();
     assert_eq!(result.is_error, Some(true));
     client.cancel().await.unwrap();
-    let mut log = String::new();
-    while let Some(line) = lines.recv().await {
-        log.push_str(&line);
-        log.push('\n');
-    }
+    let log = whole_log(&mut lines).await;
     assert!(
         log.contains("refused input"),
         "the refusal is logged: {log}"
@@ -514,11 +520,7 @@ async fn platform_tokens_never_reach_the_log_even_at_trace_level() {
     .await;
     client.cancel().await.unwrap();
 
-    let mut log = String::new();
-    while let Some(line) = lines.recv().await {
-        log.push_str(&line);
-        log.push('\n');
-    }
+    let log = whole_log(&mut lines).await;
     assert!(
         log.contains("tokens refreshed"),
         "the refresh is logged: {log}"

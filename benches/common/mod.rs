@@ -61,22 +61,12 @@ const HEADER: &str = "# Benchmarks\n\nWritten by `cargo bench`: each section bel
 the benchmark named in it, with the date, the machine and the command. Figures, not pass/fail: \
 nothing here is asserted in a test.\n";
 
-/// The cores, the processor and the memory of this machine, as Linux reports them.
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cpuinfo = read("/proc/cpuinfo");
-    let cpu = cpuinfo
+/// A `key: N kB` figure of a Linux /proc file.
+pub fn proc_kib(path: &str, key: &str) -> Option<f64> {
+    std::fs::read_to_string(path)
+        .ok()?
         .lines()
-        .find_map(|line| line.strip_prefix("model name"))
-        .and_then(|rest| rest.split(':').nth(1))
-        .map_or("an unknown processor".to_string(), |name| {
-            name.trim().to_string()
-        });
-    let meminfo = read("/proc/meminfo");
-    let memory_gib = meminfo
-        .lines()
-        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .find_map(|line| line.strip_prefix(key))
         .and_then(|rest| {
             rest.trim()
                 .trim_end_matches("kB")
@@ -84,6 +74,35 @@ fn machine() -> String {
                 .parse::<f64>()
                 .ok()
         })
-        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+}
+
+/// Runs `measure` on a multi-threaded runtime and writes its report, when cargo runs the
+/// benchmark (`cargo test --benches` runs bench binaries without `--bench`: nothing then).
+pub fn run(name: &'static str, command: &'static str, measure: impl AsyncFnOnce(&mut Report)) {
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut report = Report::new(name, command);
+    runtime.block_on(measure(&mut report));
+    report.write();
+}
+
+/// The cores, the processor and the memory of this machine, as Linux reports them.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .and_then(|rest| rest.split(':').nth(1))
+        .map_or("an unknown processor".to_string(), |name| {
+            name.trim().to_string()
+        });
+    let memory_gib =
+        proc_kib("/proc/meminfo", "MemTotal:").map_or(0.0, |kib| kib / 1024.0 / 1024.0);
     format!("{cores} cores of {cpu}, {memory_gib:.0} GiB")
 }
