@@ -12,7 +12,7 @@ use crate::domain::ids::OwnerId;
 use crate::domain::platform::{PlatformAccount, PlatformTokens, Token};
 use crate::ports::store::StoreError;
 
-use super::sqlite::{corrupt, db, get};
+use super::rows::{corrupt, db, get};
 
 /// What the envelope holds.
 #[derive(Serialize, Deserialize)]

@@ -10,7 +10,8 @@ use crate::domain::ids::{OwnerId, PaymentMethodToken, SetupId};
 use crate::domain::saved_method::{MethodSetup, SavedMethod, SetupStatus};
 use crate::ports::store::{SetupOutcome, StoreError};
 
-use super::sqlite::{append_audit, corrupt, db, get};
+use super::audit_chain::append_audit;
+use super::rows::{corrupt, db, get};
 
 pub(super) async fn insert_setup(pool: &SqlitePool, setup: &MethodSetup) -> Result<(), StoreError> {
     sqlx::query(

@@ -1,35 +1,34 @@
 //! The embedded SQLite store: one file, migrations applied at open.
 
-use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
-use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::crypto::Keyring;
-use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
-use crate::domain::audit::{self, AuditEntry};
+use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
+use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{
     ApprovalId, ItemId, OfferId, OrderId, OwnerId, PaymentMethodToken, PlanId, SetupId,
 };
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::Currency;
 use crate::domain::offer::Offer;
-use crate::domain::order::{
-    ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, OrderTotals, PaymentRecord,
-};
+use crate::domain::order::{Order, OrderEvent, OrderStatus, OrderTotals, PaymentRecord};
 use crate::domain::plan::TravelPlan;
 use crate::domain::platform::PlatformAccount;
-use crate::domain::risk::RiskKind;
 use crate::domain::saga::{SagaStep, StepState};
 use crate::domain::saved_method::{MethodSetup, SavedMethod};
 use crate::ports::store::{Created, OrderFilter, SetupOutcome, Store, StoreError};
 
+use super::audit_chain::{append_audit, audit_from_row};
+pub use super::pool::open_pool;
+use super::pool::{Access, lock_store};
+use super::rows::{
+    approval_from_row, corrupt, db, enum_text, from_json, get, item_from_row, money, risk_codes,
+    step_from_row, to_json, totals_from_row,
+};
 use super::sealed::{open_plan, reseal_plan, seal_plan};
 use super::{platform_accounts, saved_methods};
 
@@ -145,251 +144,6 @@ impl SqliteStore {
         }
         platform_accounts::check(&self.pool, &self.keyring).await
     }
-}
-
-/// How a process holds the store.
-#[derive(Debug, Clone, Copy)]
-enum Access {
-    Shared,
-    Exclusive,
-}
-
-/// Locks `<database>.lock` (an advisory lock the operating system drops with the process).
-fn lock_store(url: &str, access: Access) -> Result<Option<std::fs::File>, StoreError> {
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| StoreError::Database(format!("bad SQLite URL {url}: {e}")))?;
-    let database = options.get_filename();
-    if database.as_os_str().is_empty() || database.to_string_lossy().contains(":memory:") {
-        return Ok(None);
-    }
-    let mut path = database.as_os_str().to_os_string();
-    path.push(".lock");
-    let path = std::path::PathBuf::from(path);
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| StoreError::Database(format!("creating {}: {e}", parent.display())))?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| StoreError::Database(format!("opening {}: {e}", path.display())))?;
-    let locked = match access {
-        Access::Shared => file.try_lock_shared(),
-        Access::Exclusive => file.try_lock(),
-    };
-    match locked {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse(match access {
-            Access::Shared => format!(
-                "the store {} is being re-encrypted by `itinera keys rotate`: start again when it has finished",
-                database.display()
-            ),
-            Access::Exclusive => format!(
-                "the store {} is in use by a running Itinera (the server, `webhooks` or `doctor`): stop it, then run `itinera keys rotate` again",
-                database.display()
-            ),
-        })),
-        Err(std::fs::TryLockError::Error(error)) => Err(StoreError::Database(format!(
-            "locking {}: {error}",
-            path.display()
-        ))),
-    }
-}
-
-/// Opens a SQLite pool in WAL mode, creating the file and its folder if needed.
-///
-/// WAL is switched on once, by a single connection, before the pool opens: the mode is kept in
-/// the file, and switching it needs an exclusive lock that SQLite's busy timeout does not wait
-/// for, so pool connections opened later under load must not ask for it again.
-pub async fn open_pool(url: &str) -> Result<SqlitePool, StoreError> {
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| StoreError::Database(format!("bad SQLite URL {url}: {e}")))?
-        .create_if_missing(true)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
-    if let Some(parent) = Path::new(options.get_filename()).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| StoreError::Database(format!("creating {}: {e}", parent.display())))?;
-    }
-    let opening = |e: sqlx::Error| StoreError::Database(format!("opening {url}: {e}"));
-    let first = options
-        .clone()
-        .journal_mode(SqliteJournalMode::Wal)
-        .connect()
-        .await
-        .map_err(opening)?;
-    first.close().await.map_err(opening)?;
-    SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
-        .map_err(opening)
-}
-
-pub(super) fn db(error: sqlx::Error) -> StoreError {
-    StoreError::Database(error.to_string())
-}
-
-pub(super) fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {error}"))
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| corrupt("encoding", e))
-}
-
-fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| corrupt(what, e))
-}
-
-/// A serde enum as the bare string it serializes to (`"must_have"`).
-fn enum_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    match serde_json::to_value(value).map_err(|e| corrupt("encoding", e))? {
-        serde_json::Value::String(text) => Ok(text),
-        other => Err(corrupt("encoding", format!("{other} is not a plain enum"))),
-    }
-}
-
-fn enum_from<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_value(serde_json::Value::String(text.to_string()))
-        .map_err(|e| corrupt(what, e))
-}
-
-fn money(what: &str, amount: &str, currency: Currency) -> Result<Money, StoreError> {
-    Money::parse(amount, currency.code()).map_err(|e| corrupt(what, e))
-}
-
-pub(super) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    row.try_get(column).map_err(|e| corrupt(column, e))
-}
-
-/// Appends an audit entry inside the caller's transaction, chained to the last one. The caller's
-/// transaction holds SQLite's write lock, so two appends can never link to the same entry.
-pub(super) async fn append_audit(
-    tx: &mut Transaction<'_, Sqlite>,
-    owner: &OwnerId,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> Result<(), StoreError> {
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db)?;
-    let (seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, audit::GENESIS.to_string()),
-    };
-    let at = Utc::now();
-    let hash = audit::entry_hash(
-        &prev_hash,
-        seq,
-        owner.as_str(),
-        &at,
-        action,
-        subject,
-        detail,
-    );
-    sqlx::query(
-        "INSERT INTO audit_log (seq, owner, at, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(seq)
-    .bind(owner.as_str())
-    .bind(at.to_rfc3339())
-    .bind(action)
-    .bind(subject)
-    .bind(detail)
-    .bind(prev_hash)
-    .bind(hash)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    Ok(())
-}
-
-fn audit_from_row(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
-    let at: String = get(row, "at")?;
-    Ok(AuditEntry {
-        seq: get(row, "seq")?,
-        owner: get(row, "owner")?,
-        at: DateTime::parse_from_rfc3339(&at)
-            .map_err(|e| corrupt("audit time", e))?
-            .with_timezone(&Utc),
-        action: get(row, "action")?,
-        subject: get(row, "subject")?,
-        detail: get(row, "detail")?,
-        prev_hash: get(row, "prev_hash")?,
-        hash: get(row, "hash")?,
-    })
-}
-
-fn approval_from_row(row: &SqliteRow) -> Result<Approval, StoreError> {
-    let currency =
-        Currency::parse(&get::<String>(row, "currency")?).map_err(|e| corrupt("currency", e))?;
-    let status: String = get(row, "status")?;
-    let method: Option<String> = get(row, "method")?;
-    Ok(Approval {
-        id: ApprovalId::parse(&get::<String>(row, "id")?).map_err(|e| corrupt("approval id", e))?,
-        plan_id: PlanId::parse(&get::<String>(row, "plan_id")?)
-            .map_err(|e| corrupt("plan id", e))?,
-        owner: OwnerId::new(get::<String>(row, "owner")?),
-        digest: PlanDigest(get(row, "digest")?),
-        amount_cap: money("cap", &get::<String>(row, "cap_amount")?, currency)?,
-        expires_at: get(row, "expires_at")?,
-        status: ApprovalStatus::parse(&status)
-            .ok_or_else(|| corrupt("approval status", &status))?,
-        method: method
-            .map(|m| ApprovalMethod::parse(&m).ok_or_else(|| corrupt("approval method", &m)))
-            .transpose()?,
-        decided_at: get(row, "decided_at")?,
-        created_at: get(row, "created_at")?,
-        risks: get::<String>(row, "risks")?
-            .split(',')
-            .filter(|code| !code.is_empty())
-            .map(|code| RiskKind::parse(code).ok_or_else(|| corrupt("risk", code)))
-            .collect::<Result<_, _>>()?,
-    })
-}
-
-/// The risk codes an approval records, comma-separated.
-fn risk_codes(risks: &[RiskKind]) -> String {
-    risks
-        .iter()
-        .map(|risk| risk.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn item_from_row(row: &SqliteRow, currency: Currency) -> Result<OrderItem, StoreError> {
-    let status: String = get(row, "status")?;
-    let refunded: Option<String> = get(row, "refunded")?;
-    Ok(OrderItem {
-        item_id: ItemId::parse(&get::<String>(row, "item_id")?)
-            .map_err(|e| corrupt("item id", e))?,
-        kind: enum_from("item kind", &get::<String>(row, "kind")?)?,
-        title: get(row, "title")?,
-        provider: get(row, "provider")?,
-        offer_id: OfferId::parse(&get::<String>(row, "offer_id")?)
-            .map_err(|e| corrupt("offer id", e))?,
-        priority: enum_from("priority", &get::<String>(row, "priority")?)?,
-        price: money("item price", &get::<String>(row, "price")?, currency)?,
-        cancellation: from_json("cancellation policy", &get::<String>(row, "cancellation")?)?,
-        status: ItemStatus::parse(&status).ok_or_else(|| corrupt("item status", &status))?,
-        reference: get(row, "reference")?,
-        confirmation: get(row, "confirmation")?,
-        failure: get(row, "failure")?,
-        refunded: refunded
-            .map(|amount| money("item refund", &amount, currency))
-            .transpose()?,
-    })
 }
 
 impl SqliteStore {
@@ -1142,40 +896,4 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         platform_accounts::delete(&self.pool, owner, platform, only_if_refreshed_at).await
     }
-}
-
-fn totals_from_row(row: &SqliteRow) -> Result<OrderTotals, StoreError> {
-    let currency =
-        Currency::parse(&get::<String>(row, "currency")?).map_err(|e| corrupt("currency", e))?;
-    let status: String = get(row, "status")?;
-    Ok(OrderTotals {
-        plan_id: PlanId::parse(&get::<String>(row, "plan_id")?)
-            .map_err(|e| corrupt("plan id", e))?,
-        status: OrderStatus::parse(&status).ok_or_else(|| corrupt("order status", &status))?,
-        currency,
-        authorized: money("authorized", &get::<String>(row, "authorized")?, currency)?,
-        captured: money("captured", &get::<String>(row, "captured")?, currency)?,
-        refunded: money("refunded", &get::<String>(row, "refunded")?, currency)?,
-        created_at: get(row, "created_at")?,
-    })
-}
-
-fn step_from_row(row: &SqliteRow) -> Result<SagaStep, StoreError> {
-    let state: String = get(row, "state")?;
-    let item: Option<String> = get(row, "item_id")?;
-    let attempts: i64 = get(row, "attempts")?;
-    Ok(SagaStep {
-        order_id: OrderId::parse(&get::<String>(row, "order_id")?)
-            .map_err(|e| corrupt("order id", e))?,
-        item_id: item
-            .map(|id| ItemId::parse(&id).map_err(|e| corrupt("item id", e)))
-            .transpose()?,
-        operation: get(row, "operation")?,
-        key: get(row, "key")?,
-        state: StepState::parse(&state).ok_or_else(|| corrupt("step state", &state))?,
-        detail: get(row, "detail")?,
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        started_at: get(row, "started_at")?,
-        finished_at: get(row, "finished_at")?,
-    })
 }
