@@ -19,7 +19,7 @@ use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
 use crate::adapters::payments::wechat::WeChatPayments;
 use crate::adapters::sandbox::ledger::LedgerError;
 use crate::adapters::sandbox::{Sandbox, SandboxBooking, SandboxPayments};
-use crate::adapters::store::sqlite::SqliteStore;
+use crate::adapters::store::SqlStore;
 use crate::approval::{ApprovalDeps, ApprovalSecrets, Approvals, KeyError};
 use crate::approval_page::{PageListener, PageServerError};
 use crate::config::{Config, Mode, PaymentSettings};
@@ -72,9 +72,9 @@ pub enum AppError {
 /// The order store of the configuration, with its key for personal data. A store belongs to
 /// the mode it was first used in: sandbox orders are never driven, settled or counted with live
 /// credentials, nor live ones with test credentials.
-pub async fn open_store(config: &Config) -> Result<SqliteStore, AppError> {
+pub async fn open_store(config: &Config) -> Result<SqlStore, AppError> {
     let keyring = Arc::new(config.master_key.keyring()?);
-    let store = SqliteStore::open(&config.database_url, keyring).await?;
+    let store = SqlStore::open(&config.database_url, keyring).await?;
     let recorded = store.claim_mode(&config.mode.to_string()).await?;
     if recorded != config.mode.to_string() {
         return Err(AppError::OtherModesStore {

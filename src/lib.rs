@@ -5,7 +5,8 @@
 //!   state machine, approvals and digests, input screening, flight scoring, personal-data checks
 //!   and masks.
 //! - [`ports`]: the traits the core needs (booking and payment providers, store, clock).
-//! - [`adapters`]: their implementations — the sandbox providers and the SQLite store.
+//! - [`adapters`]: their implementations — the sandbox providers, the real providers over HTTP,
+//!   and the order store (SQLite or PostgreSQL).
 //! - [`providers`]: the configured providers, by name and kind.
 //! - [`planning`]: searching and assembling plans. [`approval`]: asking the person.
 //!   [`spending`]: the person's spending policy.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use itinera::adapters::store::sqlite::SqliteStore;
+use itinera::adapters::store::SqlStore;
 use itinera::app::{App, AppError, configured_providers, open_store};
 use itinera::approval::CODE_LOG_TARGET;
 use itinera::config::{AuditCommand, Cli, Command, Config, KeysCommand};
@@ -113,7 +113,7 @@ async fn doctor(config: &Config, stale_after_minutes: u32) -> Result<ExitCode, A
 /// Re-seals the store under a new master key, then makes it the key in use.
 async fn rotate_keys(config: &Config, new: Option<MasterKey>) -> Result<ExitCode, AppError> {
     let rotation = Rotation::begin(&config.master_key, new)?;
-    let store = SqliteStore::open_alone(&config.database_url, Arc::new(rotation.keyring())).await?;
+    let store = SqlStore::open_alone(&config.database_url, Arc::new(rotation.keyring())).await?;
     let resealed = store.reseal_all().await?;
     store.close().await;
     let rotated = rotation.finish()?;

@@ -9,7 +9,7 @@ mod common;
 
 use chrono::Duration;
 use common::wechat_fake::{API_V3_KEY, FakeWeChat};
-use common::{Harness, Options, assert_store_matches_ledger, page};
+use common::{Harness, Options, page};
 use itinera::adapters::payments::wechat::ApiV3Key;
 use itinera::config::PaymentSettings;
 use serde_json::{Value, json};
@@ -101,7 +101,7 @@ async fn a_card_saved_on_the_page_is_listed_by_its_label_and_pays_for_a_trip() {
         .unwrap();
     assert_eq!(charged.method, token, "the saved token was charged");
     assert_eq!(charged.status, "captured");
-    assert_store_matches_ledger(h.dir.path(), h.sandbox().ledger()).await;
+    h.assert_store_matches_ledger().await;
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -31,7 +32,9 @@ impl Browser {
                 std::env::var("ITINERA_REQUIRE_BROWSER").is_err(),
                 "ITINERA_REQUIRE_BROWSER is set but {CHROMEDRIVER} is missing: apt-get install chromium chromium-driver"
             );
-            eprintln!(
+            // Written past the test harness's capture, which hides a passing test's output.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n*** SKIPPED: the browser test needs {CHROMEDRIVER} and {CHROMIUM} (apt-get install chromium chromium-driver) ***\n"
             );
             return None;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Harness, Options, assert_store_matches_ledger};
+use common::{Harness, Options};
 use serde_json::{Value, json};
 
 /// One offer of each kind in `city`, `days` ahead: a flight in, a stay, an activity, a car.
@@ -21,17 +21,31 @@ async fn trip(h: &Harness, airport: &str, city: &str, days: i64) -> Vec<Value> {
     ]
 }
 
-#[tokio::test]
-async fn a_schedule_of_faults_never_books_or_charges_twice() {
-    let faults = "*.book=lost@25%,flight.book=timeout@15%,hotel.book=unavailable@10%,activity.book=fail@15%,\
-                  *.cancel=lost@25%,payment.authorize=lost@20%,payment.capture=lost@30%,payment.void=lost@30%,\
-                  payment.*=rate_limited@10%";
-    let h = Harness::with(Options {
-        faults,
+fn fault_schedule() -> Options {
+    Options {
+        faults: "*.book=lost@25%,flight.book=timeout@15%,hotel.book=unavailable@10%,activity.book=fail@15%,\
+                 *.cancel=lost@25%,payment.authorize=lost@20%,payment.capture=lost@30%,payment.void=lost@30%,\
+                 payment.*=rate_limited@10%",
         fault_seed: 7,
         ..Options::default()
-    })
-    .await;
+    }
+}
+
+#[tokio::test]
+async fn a_schedule_of_faults_never_books_or_charges_twice() {
+    twelve_trips_under_faults(fault_schedule()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_of_faults_never_books_or_charges_twice_with_the_store_on_postgres() {
+    if let Some(options) = fault_schedule().on_postgres().await {
+        twelve_trips_under_faults(options).await;
+    }
+}
+
+/// Twelve four-item trips booked under `options`' faults, then recovered until all settle.
+async fn twelve_trips_under_faults(options: Options) {
+    let h = Harness::with(options).await;
     let destinations = [
         ("CDG", "PAR"),
         ("FCO", "ROM"),
@@ -64,7 +78,7 @@ async fn a_schedule_of_faults_never_books_or_charges_twice() {
             break;
         }
     }
-    assert_store_matches_ledger(h.dir.path(), h.sandbox().ledger()).await;
+    h.assert_store_matches_ledger().await;
     assert!(
         outcomes
             .iter()
@@ -101,7 +115,7 @@ async fn two_concurrent_executions_of_one_plan_book_once() {
         "the second call waits for the first: {second}"
     );
     assert_eq!(h.ledger_bookings().await.len(), 4);
-    assert_store_matches_ledger(h.dir.path(), h.sandbox().ledger()).await;
+    h.assert_store_matches_ledger().await;
 }
 
 #[tokio::test]
@@ -140,7 +154,7 @@ async fn a_lost_capture_is_looked_up_not_repeated() {
         .filter(|m| m.kind == "capture")
         .count();
     assert_eq!(captures, 1, "the retried capture replayed the first one");
-    assert_store_matches_ledger(h.dir.path(), h.sandbox().ledger()).await;
+    h.assert_store_matches_ledger().await;
 }
 
 #[tokio::test]

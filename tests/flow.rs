@@ -7,12 +7,8 @@ use common::{Answer, Harness, Lifecycle, Options, Person, expected_refund, money
 use itinera::domain::money::Money;
 use serde_json::json;
 
-async fn book_and_cancel_a_four_item_trip(lifecycle: Lifecycle) {
-    let h = Harness::with(Options {
-        lifecycle,
-        ..Options::default()
-    })
-    .await;
+async fn book_and_cancel_a_four_item_trip(options: Options) {
+    let h = Harness::with(options).await;
     let (plan_id, offers) = h.approved_paris_plan("pm_sandbox_visa").await;
 
     // The person saw every item, its price and the total before approving.
@@ -108,12 +104,39 @@ async fn book_and_cancel_a_four_item_trip(lifecycle: Lifecycle) {
 
 #[tokio::test]
 async fn a_trip_is_booked_paid_and_refunded_on_the_legacy_lifecycle() {
-    book_and_cancel_a_four_item_trip(Lifecycle::Legacy).await;
+    book_and_cancel_a_four_item_trip(Options {
+        lifecycle: Lifecycle::Legacy,
+        ..Options::default()
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_trip_is_booked_paid_and_refunded_on_the_2026_lifecycle() {
-    book_and_cancel_a_four_item_trip(Lifecycle::Modern).await;
+    book_and_cancel_a_four_item_trip(Options {
+        lifecycle: Lifecycle::Modern,
+        ..Options::default()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trip_is_booked_paid_and_refunded_with_the_store_on_postgres() {
+    let Some(options) = Options::default().on_postgres().await else {
+        return;
+    };
+    let database = options.database.clone().expect("a PostgreSQL store");
+    book_and_cancel_a_four_item_trip(options).await;
+    // The order and its timeline are in PostgreSQL.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&database.url()).await.unwrap();
+    let (orders, events): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_events)")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(orders, 1);
+    assert!(events >= 8, "{events} events");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::Harness;
 use itinera::adapters::sandbox::ledger::travellers_fingerprint;
-use itinera::adapters::store::sqlite::SqliteStore;
+use itinera::adapters::store::SqlStore;
 use itinera::config::Config;
 use itinera::crypto::{CryptoError, KeySource, Keyring, MasterKey};
 use itinera::domain::plan::Traveller;
@@ -170,9 +170,9 @@ async fn a_store_opened_with_another_key_names_the_key_it_needs() {
     );
 
     // The right one opens it, from the key file the first run created.
-    let store = SqliteStore::open(&h.store_url(), Arc::new(Keyring::new(&key))).await;
+    let store = SqlStore::open(&h.store_url(), Arc::new(Keyring::new(&key))).await;
     assert!(store.is_ok());
-    match SqliteStore::open(&h.store_url(), Arc::new(Keyring::new(&other))).await {
+    match SqlStore::open(&h.store_url(), Arc::new(Keyring::new(&other))).await {
         Err(StoreError::Sealed {
             source: CryptoError::UnknownKey { needed, .. },
             ..

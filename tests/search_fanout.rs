@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 
-use itinera::adapters::store::sqlite::SqliteStore;
+use itinera::adapters::store::SqlStore;
 use itinera::crypto::{Keyring, MasterKey};
 use itinera::domain::idempotency::IdempotencyKey;
 use itinera::domain::ids::{OfferId, OwnerId};
@@ -118,7 +118,7 @@ async fn planner_over(airlines: Vec<Airline>, deadline: Duration) -> (tempfile::
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
     let keyring = Arc::new(Keyring::new(&MasterKey::generate().unwrap()));
-    let store = Arc::new(SqliteStore::open(&url, keyring).await.unwrap());
+    let store = Arc::new(SqlStore::open(&url, keyring).await.unwrap());
     let booking: Vec<Arc<dyn BookingProvider>> = airlines
         .into_iter()
         .map(|airline| Arc::new(airline) as Arc<dyn BookingProvider>)

@@ -1,35 +1,86 @@
-//! The order store's guarantees, on a real SQLite file: one order per approval, status
-//! compare-and-set, every change with its timeline event, and owners never see each other's data.
+//! The order store's guarantees, each case run on a real SQLite file and on a PostgreSQL schema
+//! of its own: one order per approval, status compare-and-set, every change with its timeline
+//! event, owners never see each other's data, and what must hold when several writers (tasks, or
+//! instances sharing one PostgreSQL) meet: one audit chain, one order per approval, one saved
+//! method per token, a refresh written only over the account it read.
+
+#[path = "common/db.rs"]
+mod db;
 
 use chrono::{Duration, Utc};
 use std::sync::Arc;
 
-use itinera::adapters::store::sqlite::SqliteStore;
+use itinera::adapters::store::SqlStore;
 use itinera::crypto::{Keyring, MasterKey};
 use itinera::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
-use itinera::domain::ids::PaymentMethodToken;
-use itinera::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
+use itinera::domain::audit;
+use itinera::domain::ids::{
+    ApprovalId, ItemId, OfferId, OrderId, OwnerId, PaymentMethodToken, PlanId, SetupId,
+};
 use itinera::domain::money::{Currency, Money};
 use itinera::domain::offer::{CancellationPolicy, ItemKind};
-use itinera::domain::order::{ItemStatus, Order, OrderEvent, OrderItem, OrderStatus};
+use itinera::domain::order::{
+    ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentPart, PaymentRecord,
+};
 use itinera::domain::plan::{Priority, TravelPlan};
+use itinera::domain::platform::{PlatformAccount, PlatformTokens, Token};
 use itinera::domain::risk::RiskKind;
+use itinera::domain::saga::{SagaStep, StepState};
+use itinera::domain::saved_method::{MethodSetup, SavedMethod, SetupStatus};
 use itinera::ports::Store;
 use itinera::ports::StoreError;
-use itinera::ports::store::{Created, OrderFilter};
+use itinera::ports::store::{Created, OrderFilter, SetupOutcome};
 
-async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+use db::TestDb;
+
+async fn open(db: &TestDb) -> SqlStore {
     let keyring = Arc::new(Keyring::new(&MasterKey::generate().unwrap()));
-    (dir, SqliteStore::open(&url, keyring).await.unwrap())
+    SqlStore::open(&db.url(), keyring).await.unwrap()
 }
+
+/// Runs each named case, `async fn case(store: SqlStore)`, once on SQLite and once on PostgreSQL.
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = super::TestDb::sqlite();
+                super::$case(super::open(&db).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(db) = super::TestDb::postgres().await else {
+                    return;
+                };
+                super::$case(super::open(&db).await).await;
+            }
+        }
+    )*};
+}
+
+on_both!(
+    one_approval_yields_one_order,
+    a_save_from_a_stale_status_is_refused_and_writes_nothing,
+    owners_never_see_each_others_data,
+    an_approval_is_decided_once,
+    a_setup_saves_its_method_once_and_only_for_its_owner,
+    an_abandoned_setup_keeps_its_reason_and_saves_nothing,
+    times_read_back_exactly_as_written,
+    the_audit_chain_stays_one_chain_under_concurrent_writers,
+    concurrent_executions_of_one_approval_make_one_order,
+    one_token_saved_from_two_setups_at_once_is_saved_once,
+    a_step_sent_again_counts_its_attempts,
+    a_payment_event_finds_its_order_even_for_one_part_of_a_split,
+    a_refresh_is_written_only_over_the_account_it_read,
+    a_key_rotation_reseals_every_plan,
+);
 
 fn eur(amount: &str) -> Money {
     Money::parse(amount, "EUR").unwrap()
 }
 
-async fn plan_and_approval(store: &SqliteStore, owner: &OwnerId) -> (TravelPlan, Approval) {
+async fn plan_and_approval(store: &SqlStore, owner: &OwnerId) -> (TravelPlan, Approval) {
     let now = Utc::now();
     let plan = TravelPlan {
         id: PlanId::generate(),
@@ -113,9 +164,7 @@ fn event(status: OrderStatus, message: &str) -> OrderEvent {
     }
 }
 
-#[tokio::test]
-async fn one_approval_yields_one_order() {
-    let (_dir, store) = store().await;
+async fn one_approval_yields_one_order(store: SqlStore) {
     let owner = OwnerId::new("alice");
     let (plan, approval) = plan_and_approval(&store, &owner).await;
     let first = order(&plan, &approval);
@@ -140,9 +189,7 @@ async fn one_approval_yields_one_order() {
     }
 }
 
-#[tokio::test]
-async fn a_save_from_a_stale_status_is_refused_and_writes_nothing() {
-    let (_dir, store) = store().await;
+async fn a_save_from_a_stale_status_is_refused_and_writes_nothing(store: SqlStore) {
     let owner = OwnerId::new("alice");
     let (plan, approval) = plan_and_approval(&store, &owner).await;
     let mut stored = order(&plan, &approval);
@@ -186,9 +233,7 @@ async fn a_save_from_a_stale_status_is_refused_and_writes_nothing() {
     );
 }
 
-#[tokio::test]
-async fn owners_never_see_each_others_data() {
-    let (_dir, store) = store().await;
+async fn owners_never_see_each_others_data(store: SqlStore) {
     let alice = OwnerId::new("alice");
     let bob = OwnerId::new("bob");
     let (plan, approval) = plan_and_approval(&store, &alice).await;
@@ -216,9 +261,7 @@ async fn owners_never_see_each_others_data() {
     assert_eq!(store.list_orders(&alice, &filter).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn an_approval_is_decided_once() {
-    let (_dir, store) = store().await;
+async fn an_approval_is_decided_once(store: SqlStore) {
     let owner = OwnerId::new("alice");
     let (plan, approval) = plan_and_approval(&store, &owner).await;
     let now = Utc::now();
@@ -263,138 +306,486 @@ async fn an_approval_is_decided_once() {
     );
 }
 
-/// Saved payment methods: a setup settles once, a token belongs to one owner, each owner lists
-/// only their own, and the provider-side customer is kept for the next setup.
-mod saved_methods {
-    use super::*;
-    use itinera::domain::ids::SetupId;
-    use itinera::domain::saved_method::{MethodSetup, SavedMethod, SetupStatus};
-    use itinera::ports::store::SetupOutcome;
+// Saved payment methods: a setup settles once, a token belongs to one owner, each owner lists
+// only their own, and the provider-side customer is kept for the next setup.
 
-    fn setup(owner: &OwnerId, customer: Option<&str>) -> MethodSetup {
-        let now = Utc::now();
-        let id = SetupId::generate();
-        MethodSetup {
-            session_id: format!("cs_{id}"),
-            id,
-            owner: owner.clone(),
-            provider: "stripe".into(),
-            url: "https://checkout.example/pay".into(),
-            customer: customer.map(str::to_string),
-            status: SetupStatus::Pending,
-            created_at: now,
-            expires_at: now + Duration::hours(24),
+fn setup(owner: &OwnerId, customer: Option<&str>) -> MethodSetup {
+    let now = Utc::now();
+    let id = SetupId::generate();
+    MethodSetup {
+        session_id: format!("cs_{id}"),
+        id,
+        owner: owner.clone(),
+        provider: "stripe".into(),
+        url: "https://checkout.example/pay".into(),
+        customer: customer.map(str::to_string),
+        status: SetupStatus::Pending,
+        created_at: now,
+        expires_at: now + Duration::hours(24),
+    }
+}
+
+fn saved(setup: &MethodSetup, token: &str) -> SetupOutcome {
+    SetupOutcome::Saved(SavedMethod {
+        owner: setup.owner.clone(),
+        provider: setup.provider.clone(),
+        token: PaymentMethodToken::parse(token).unwrap(),
+        label: "Visa •••• 4242, expires 12/2030".into(),
+        customer: setup.customer.clone(),
+        setup_id: setup.id.clone(),
+        added_at: Utc::now(),
+    })
+}
+
+async fn a_setup_saves_its_method_once_and_only_for_its_owner(store: SqlStore) {
+    let (alice, bob) = (OwnerId::new("alice"), OwnerId::new("bob"));
+    let first = setup(&alice, Some("cus_alice"));
+    store.insert_method_setup(&first).await.unwrap();
+    assert!(
+        !store
+            .settle_method_setup(&bob, &first.id, &saved(&first, "pm_1"))
+            .await
+            .unwrap(),
+        "another owner cannot settle it"
+    );
+    assert!(
+        store
+            .settle_method_setup(&alice, &first.id, &saved(&first, "pm_1"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .settle_method_setup(&alice, &first.id, &saved(&first, "pm_1"))
+            .await
+            .unwrap(),
+        "settled once"
+    );
+    let mine = store.saved_methods(&alice).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].customer.as_deref(), Some("cus_alice"));
+    assert!(store.saved_methods(&bob).await.unwrap().is_empty());
+    let token = PaymentMethodToken::parse("pm_1").unwrap();
+    assert_eq!(
+        store.saved_method(&token).await.unwrap().unwrap().owner,
+        alice
+    );
+    assert_eq!(
+        store.provider_customer(&alice, "stripe").await.unwrap(),
+        Some("cus_alice".into())
+    );
+    assert_eq!(store.provider_customer(&bob, "stripe").await.unwrap(), None);
+
+    // The same token from bob's setup is refused, and his setup stays pending.
+    let theirs = setup(&bob, None);
+    store.insert_method_setup(&theirs).await.unwrap();
+    let taken = store
+        .settle_method_setup(&bob, &theirs.id, &saved(&theirs, "pm_1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(taken, StoreError::MethodTaken), "{taken:?}");
+    let pending = store
+        .method_setups(&bob, Utc::now() - Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(pending[0].status, SetupStatus::Pending);
+    assert!(store.saved_methods(&bob).await.unwrap().is_empty());
+
+    // Alice saving the same method again settles her setup and lists it once.
+    let again = setup(&alice, Some("cus_alice"));
+    store.insert_method_setup(&again).await.unwrap();
+    assert!(
+        store
+            .settle_method_setup(&alice, &again.id, &saved(&again, "pm_1"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.saved_methods(&alice).await.unwrap().len(), 1);
+}
+
+async fn an_abandoned_setup_keeps_its_reason_and_saves_nothing(store: SqlStore) {
+    let alice = OwnerId::new("alice");
+    let page = setup(&alice, None);
+    store.insert_method_setup(&page).await.unwrap();
+    let outcome = SetupOutcome::Abandoned("the page expired".into());
+    assert!(
+        store
+            .settle_method_setup(&alice, &page.id, &outcome)
+            .await
+            .unwrap()
+    );
+    let setups = store
+        .method_setups(&alice, Utc::now() - Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        setups[0].status,
+        SetupStatus::Abandoned("the page expired".into())
+    );
+    assert!(store.saved_methods(&alice).await.unwrap().is_empty());
+    assert!(
+        !store
+            .settle_method_setup(&alice, &page.id, &saved(&page, "pm_2"))
+            .await
+            .unwrap(),
+        "an abandoned setup saves nothing later"
+    );
+}
+
+/// Times keep every digit through a round trip: a whole-struct comparison after reading, and a
+/// compare-and-swap on a time, both depend on it.
+async fn times_read_back_exactly_as_written(store: SqlStore) {
+    let owner = OwnerId::new("alice");
+    let (plan, approval) = plan_and_approval(&store, &owner).await;
+    let odd = Utc::now() + Duration::nanoseconds(123_456_789);
+    let mut order = order(&plan, &approval);
+    order.created_at = odd;
+    order.updated_at = odd;
+    store
+        .create_order(&order, &event(OrderStatus::Draft, "created"))
+        .await
+        .unwrap();
+    order.status = OrderStatus::PaymentPending;
+    order.payment_due_by = Some(odd + Duration::hours(1));
+    store
+        .save_order(
+            &order,
+            OrderStatus::Draft,
+            &event(OrderStatus::PaymentPending, "held"),
+        )
+        .await
+        .unwrap();
+    let read = store.order(&owner, &order.id).await.unwrap().unwrap();
+    assert_eq!(read, order);
+    assert_eq!(
+        store.approval(&approval.id).await.unwrap().unwrap(),
+        approval
+    );
+    assert_eq!(store.plan(&owner, &plan.id).await.unwrap().unwrap(), plan);
+    let recent = store
+        .order_totals_since(&owner, odd - Duration::nanoseconds(1))
+        .await
+        .unwrap();
+    assert_eq!(recent.len(), 1, "a time is compared as a time");
+    assert!(
+        store
+            .order_totals_since(&owner, odd + Duration::nanoseconds(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn the_audit_chain_stays_one_chain_under_concurrent_writers(store: SqlStore) {
+    let writers = (0..8).map(|writer| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let owner = OwnerId::new(format!("writer{writer}"));
+            for entry in 0..10 {
+                store
+                    .record_audit(&owner, "test.entry", &format!("{writer}/{entry}"), "detail")
+                    .await
+                    .unwrap();
+            }
+        })
+    });
+    for writer in futures::future::join_all(writers).await {
+        writer.unwrap();
+    }
+    let entries = store.audit_log(None).await.unwrap();
+    assert_eq!(entries.len(), 80);
+    audit::verify(&entries).expect("one unbroken chain");
+    assert_eq!(
+        store
+            .audit_log(Some(&OwnerId::new("writer3")))
+            .await
+            .unwrap()
+            .len(),
+        10
+    );
+}
+
+/// Two instances (or two calls) executing the same approved plan at once: one order.
+async fn concurrent_executions_of_one_approval_make_one_order(store: SqlStore) {
+    let owner = OwnerId::new("alice");
+    let (plan, approval) = plan_and_approval(&store, &owner).await;
+    let attempts = (0..8).map(|_| {
+        let store = store.clone();
+        let candidate = order(&plan, &approval);
+        tokio::spawn(async move {
+            store
+                .create_order(&candidate, &event(OrderStatus::Draft, "created"))
+                .await
+                .unwrap()
+        })
+    });
+    let mut new = Vec::new();
+    let mut existing = Vec::new();
+    for created in futures::future::join_all(attempts).await {
+        match created.unwrap() {
+            Created::New(order) => new.push(order.id),
+            Created::Existing(order) => existing.push(order.id),
         }
     }
+    assert_eq!(new.len(), 1, "exactly one order is created");
+    assert!(
+        existing.iter().all(|id| *id == new[0]),
+        "the others find it"
+    );
+    let filter = OrderFilter {
+        limit: 50,
+        ..Default::default()
+    };
+    assert_eq!(store.list_orders(&owner, &filter).await.unwrap().len(), 1);
+    assert_eq!(store.timeline(&owner, &new[0]).await.unwrap().len(), 1);
+}
 
-    fn saved(setup: &MethodSetup, token: &str) -> SetupOutcome {
-        SetupOutcome::Saved(SavedMethod {
-            owner: setup.owner.clone(),
-            provider: setup.provider.clone(),
-            token: PaymentMethodToken::parse(token).unwrap(),
-            label: "Visa •••• 4242, expires 12/2030".into(),
-            customer: setup.customer.clone(),
-            setup_id: setup.id.clone(),
-            added_at: Utc::now(),
-        })
-    }
+async fn one_token_saved_from_two_setups_at_once_is_saved_once(store: SqlStore) {
+    let alice = OwnerId::new("alice");
+    let bob = OwnerId::new("bob");
+    let hers = setup(&alice, None);
+    let his = setup(&bob, None);
+    store.insert_method_setup(&hers).await.unwrap();
+    store.insert_method_setup(&his).await.unwrap();
+    let (her_method, his_method) = (saved(&hers, "pm_shared"), saved(&his, "pm_shared"));
+    let (first, second) = tokio::join!(
+        store.settle_method_setup(&alice, &hers.id, &her_method),
+        store.settle_method_setup(&bob, &his.id, &his_method),
+    );
+    let outcomes = [first, second];
+    assert_eq!(outcomes.iter().filter(|o| matches!(o, Ok(true))).count(), 1);
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(StoreError::MethodTaken)))
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    let token = PaymentMethodToken::parse("pm_shared").unwrap();
+    let owner = store.saved_method(&token).await.unwrap().unwrap().owner;
+    let listed = store.saved_methods(&alice).await.unwrap().len()
+        + store.saved_methods(&bob).await.unwrap().len();
+    assert_eq!(listed, 1);
+    assert!(owner == alice || owner == bob);
+}
 
-    #[tokio::test]
-    async fn a_setup_saves_its_method_once_and_only_for_its_owner() {
-        let (_dir, store) = store().await;
-        let (alice, bob) = (OwnerId::new("alice"), OwnerId::new("bob"));
-        let first = setup(&alice, Some("cus_alice"));
-        store.insert_method_setup(&first).await.unwrap();
-        assert!(
-            !store
-                .settle_method_setup(&bob, &first.id, &saved(&first, "pm_1"))
-                .await
-                .unwrap(),
-            "another owner cannot settle it"
-        );
-        assert!(
-            store
-                .settle_method_setup(&alice, &first.id, &saved(&first, "pm_1"))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .settle_method_setup(&alice, &first.id, &saved(&first, "pm_1"))
-                .await
-                .unwrap(),
-            "settled once"
-        );
-        let mine = store.saved_methods(&alice).await.unwrap();
-        assert_eq!(mine.len(), 1);
-        assert_eq!(mine[0].customer.as_deref(), Some("cus_alice"));
-        assert!(store.saved_methods(&bob).await.unwrap().is_empty());
-        let token = PaymentMethodToken::parse("pm_1").unwrap();
-        assert_eq!(
-            store.saved_method(&token).await.unwrap().unwrap().owner,
-            alice
-        );
-        assert_eq!(
-            store.provider_customer(&alice, "stripe").await.unwrap(),
-            Some("cus_alice".into())
-        );
-        assert_eq!(store.provider_customer(&bob, "stripe").await.unwrap(), None);
-
-        // The same token from bob's setup is refused, and his setup stays pending.
-        let theirs = setup(&bob, None);
-        store.insert_method_setup(&theirs).await.unwrap();
-        let taken = store
-            .settle_method_setup(&bob, &theirs.id, &saved(&theirs, "pm_1"))
+async fn a_step_sent_again_counts_its_attempts(store: SqlStore) {
+    let owner = OwnerId::new("alice");
+    let (plan, approval) = plan_and_approval(&store, &owner).await;
+    let order = order(&plan, &approval);
+    store
+        .create_order(&order, &event(OrderStatus::Draft, "created"))
+        .await
+        .unwrap();
+    let step = SagaStep {
+        order_id: order.id.clone(),
+        item_id: Some(order.items[0].item_id.clone()),
+        operation: "book".into(),
+        key: format!("{}:book", order.id),
+        state: StepState::Intent,
+        detail: None,
+        attempts: 1,
+        started_at: Utc::now(),
+        finished_at: None,
+    };
+    assert_eq!(store.begin_step(&step).await.unwrap(), None, "a new step");
+    assert_eq!(
+        store.begin_step(&step).await.unwrap(),
+        Some(StepState::Intent),
+        "sent again after a crash: its intent is found"
+    );
+    store
+        .finish_step(&step.key, StepState::Succeeded, "booked", 1, Utc::now())
+        .await
+        .unwrap();
+    let steps = store.steps(&owner, &order.id).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].state, StepState::Succeeded);
+    assert_eq!(steps[0].attempts, 3, "two begins and one resend");
+    assert!(
+        store
+            .steps(&OwnerId::new("bob"), &order.id)
             .await
-            .unwrap_err();
-        assert!(matches!(taken, StoreError::MethodTaken), "{taken:?}");
-        let pending = store
-            .method_setups(&bob, Utc::now() - Duration::hours(1))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn a_payment_event_finds_its_order_even_for_one_part_of_a_split(store: SqlStore) {
+    let owner = OwnerId::new("alice");
+    let (plan, approval) = plan_and_approval(&store, &owner).await;
+    let (single_plan, single_approval) = plan_and_approval(&store, &owner).await;
+    let single = with_payment(order(&single_plan, &single_approval), "stripe", "pi_single");
+    let mut split = with_payment(
+        order(&plan, &approval),
+        "split",
+        r#"["pi_part","PAY-part"]"#,
+    );
+    let part = |provider: &str, amount: &str| PaymentPart {
+        provider: provider.into(),
+        method: PaymentMethodToken::parse("pm_sandbox_visa").unwrap(),
+        amount: eur(amount),
+        customer: None,
+    };
+    split.payment_parts = vec![part("stripe", "60"), part("paypal", "40")];
+    for order in [&single, &split] {
+        let draft = Order {
+            status: OrderStatus::Draft,
+            payment: None,
+            ..order.clone()
+        };
+        store
+            .create_order(&draft, &event(OrderStatus::Draft, "created"))
             .await
             .unwrap();
-        assert_eq!(pending[0].status, SetupStatus::Pending);
-        assert!(store.saved_methods(&bob).await.unwrap().is_empty());
-
-        // Alice saving the same method again settles her setup and lists it once.
-        let again = setup(&alice, Some("cus_alice"));
-        store.insert_method_setup(&again).await.unwrap();
-        assert!(
-            store
-                .settle_method_setup(&alice, &again.id, &saved(&again, "pm_1"))
-                .await
-                .unwrap()
-        );
-        assert_eq!(store.saved_methods(&alice).await.unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn an_abandoned_setup_keeps_its_reason_and_saves_nothing() {
-        let (_dir, store) = store().await;
-        let alice = OwnerId::new("alice");
-        let page = setup(&alice, None);
-        store.insert_method_setup(&page).await.unwrap();
-        let outcome = SetupOutcome::Abandoned("the page expired".into());
-        assert!(
-            store
-                .settle_method_setup(&alice, &page.id, &outcome)
-                .await
-                .unwrap()
-        );
-        let setups = store
-            .method_setups(&alice, Utc::now() - Duration::hours(1))
+        store
+            .save_order(
+                order,
+                OrderStatus::Draft,
+                &event(OrderStatus::PaymentPending, "held"),
+            )
             .await
             .unwrap();
-        assert_eq!(
-            setups[0].status,
-            SetupStatus::Abandoned("the page expired".into())
-        );
-        assert!(store.saved_methods(&alice).await.unwrap().is_empty());
-        assert!(
-            !store
-                .settle_method_setup(&alice, &page.id, &saved(&page, "pm_2"))
-                .await
-                .unwrap(),
-            "an abandoned setup saves nothing later"
-        );
     }
+    let found = |provider: &'static str, reference: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .order_for_payment(provider, reference)
+                .await
+                .unwrap()
+                .map(|order| order.id)
+        }
+    };
+    assert_eq!(found("stripe", "pi_single").await, Some(single.id.clone()));
+    assert_eq!(found("paypal", "PAY-part").await, Some(split.id.clone()));
+    assert_eq!(found("stripe", "pi_part").await, Some(split.id.clone()));
+    assert_eq!(
+        found("stripe", "PAY-part").await,
+        None,
+        "a part is found with its own provider"
+    );
+    assert_eq!(found("paypal", "pi_single").await, None);
+    assert_eq!(found("stripe", "pi_unknown").await, None);
+}
+
+fn with_payment(mut order: Order, provider: &str, reference: &str) -> Order {
+    order.status = OrderStatus::PaymentPending;
+    order.payment = Some(PaymentRecord {
+        provider: provider.into(),
+        reference: reference.into(),
+        action_url: None,
+    });
+    order
+}
+
+async fn a_refresh_is_written_only_over_the_account_it_read(store: SqlStore) {
+    let owner = OwnerId::new("alice");
+    let signed_in = Utc::now() + Duration::nanoseconds(987_654_321);
+    let account = |access: &str, refreshed_at| PlatformAccount {
+        owner: owner.clone(),
+        platform: "booking_com".into(),
+        tokens: PlatformTokens {
+            access_token: Token::new(access.into()),
+            refresh_token: Some(Token::new(format!("{access}-refresh"))),
+            expires_at: Some(refreshed_at + Duration::hours(1)),
+            scopes: vec!["bookings".into()],
+        },
+        connected_at: signed_in,
+        refreshed_at,
+    };
+    assert!(
+        store
+            .save_platform_account(&account("first", signed_in), None)
+            .await
+            .unwrap()
+    );
+    let later = signed_in + Duration::minutes(55);
+    assert!(
+        store
+            .save_platform_account(&account("second", later), Some(signed_in))
+            .await
+            .unwrap(),
+        "a refresh over the account it read is written"
+    );
+    assert!(
+        !store
+            .save_platform_account(
+                &account("stale", later + Duration::seconds(1)),
+                Some(signed_in)
+            )
+            .await
+            .unwrap(),
+        "a refresh of an account refreshed since is not"
+    );
+    let stored = store
+        .platform_account(&owner, "booking_com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.tokens.access_token.expose(), "second");
+    assert_eq!(stored.refreshed_at, later);
+    assert!(
+        !store
+            .delete_platform_account(&owner, "booking_com", Some(signed_in))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_platform_account(&owner, "booking_com", Some(later))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .platform_account(&owner, "booking_com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn a_key_rotation_reseals_every_plan(store: SqlStore) {
+    let owner = OwnerId::new("alice");
+    let (plan, _) = plan_and_approval(&store, &owner).await;
+    let resealed = store.reseal_all().await.unwrap();
+    assert_eq!(resealed.plans, 1);
+    assert_eq!(store.plan(&owner, &plan.id).await.unwrap().unwrap(), plan);
+}
+
+/// A key rotation needs the store alone: refused while another process (here, another open
+/// store) has it, and a server cannot open it while a rotation has it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_and_a_server_never_hold_one_store_together_on_postgres() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let key = MasterKey::generate().unwrap();
+    let serving = SqlStore::open(&db.url(), Arc::new(Keyring::new(&key)))
+        .await
+        .unwrap();
+    let refused = SqlStore::open_alone(&db.url(), Arc::new(Keyring::new(&key)))
+        .await
+        .err()
+        .expect("refused while serving");
+    assert!(
+        refused.to_string().contains("in use by a running Itinera"),
+        "{refused}"
+    );
+    serving.close().await;
+    drop(serving);
+    let rotating = SqlStore::open_alone(&db.url(), Arc::new(Keyring::new(&key)))
+        .await
+        .unwrap();
+    let waiting = SqlStore::open(&db.url(), Arc::new(Keyring::new(&key)))
+        .await
+        .err()
+        .expect("refused while rotating");
+    assert!(
+        waiting.to_string().contains("being re-encrypted"),
+        "{waiting}"
+    );
+    drop(rotating);
 }

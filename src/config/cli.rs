@@ -10,7 +10,8 @@ use crate::adapters::booking::duffel::DuffelProduct;
 
 const AFTER_HELP: &str = "\
 Environment variables (each also has the flag shown above):
-  ITINERA_DATABASE_URL           order store, e.g. sqlite:///home/me/itinera.db (default: itinera.db in the data dir)
+  ITINERA_DATABASE_URL           order store: sqlite:///home/me/itinera.db, or postgres://user@host/db for a server
+                                 several instances share (default: itinera.db in the data dir)
   ITINERA_DATA_DIR               where the default databases and the key file live (default: the user's data dir + /itinera)
   ITINERA_PROFILE                whose plans and orders a stdio session sees (default: local)
   ITINERA_MASTER_KEY             key that encrypts travellers' personal data: 64 hex digits or base64 of 32 bytes
@@ -202,7 +203,7 @@ impl std::fmt::Display for Mode {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
-    /// Order store URL (SQLite).
+    /// Order store URL: sqlite://… (a file) or postgres://… (a shared server).
     #[arg(long, env = "ITINERA_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Folder of the default databases.

@@ -136,6 +136,8 @@ pub enum Lifecycle {
 
 pub struct Harness {
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL schema holding the order store, when not the SQLite file in `dir`.
+    database: Option<Arc<db::TestDb>>,
     pub clock: Arc<ManualClock>,
     pub app: App,
     pub client: RunningService<RoleClient, Person>,
@@ -181,6 +183,20 @@ pub struct Options {
     pub mode: itinera::config::Mode,
     /// Platforms the person signs in to (a local authorization server).
     pub platform_logins: Vec<itinera::platforms::OAuthSettings>,
+    /// The order store on PostgreSQL instead of SQLite (see `Options::on_postgres`).
+    pub database: Option<Arc<db::TestDb>>,
+}
+
+impl Options {
+    /// These options with the order store in a PostgreSQL schema of the test's own; `None`
+    /// (said loudly) when no server answers and none is required.
+    pub async fn on_postgres(self) -> Option<Options> {
+        let database = db::TestDb::postgres().await?;
+        Some(Options {
+            database: Some(Arc::new(database)),
+            ..self
+        })
+    }
 }
 
 /// Where the server sends out-of-band approval codes in tests: kept for the test to read, as
@@ -228,6 +244,7 @@ impl Default for Options {
             gyg: None,
             mode: itinera::config::Mode::Sandbox,
             platform_logins: Vec::new(),
+            database: None,
         }
     }
 }
@@ -256,6 +273,9 @@ impl Harness {
         config.getyourguide = options.gyg;
         config.mode = options.mode;
         config.platform_logins = options.platform_logins;
+        if let Some(database) = &options.database {
+            config.database_url = database.url();
+        }
         config.payments = std::iter::once(options.payment)
             .chain(options.fallback_payments)
             .collect();
@@ -299,6 +319,7 @@ impl Harness {
         };
         Harness {
             dir,
+            database: options.database,
             clock,
             app,
             client,
@@ -324,6 +345,7 @@ impl Harness {
     pub async fn beside(&self, options: Options) -> Harness {
         Harness::with(Options {
             shared_dir: Some(self.dir.path().to_path_buf()),
+            database: options.database.clone().or_else(|| self.database.clone()),
             ..options
         })
         .await
@@ -578,7 +600,10 @@ impl Harness {
     }
 
     pub fn store_url(&self) -> String {
-        format!("sqlite://{}", self.dir.path().join("itinera.db").display())
+        match &self.database {
+            Some(database) => database.url(),
+            None => format!("sqlite://{}", self.dir.path().join("itinera.db").display()),
+        }
     }
 
     /// Row count of a table of the order store.
@@ -588,7 +613,8 @@ impl Harness {
 }
 
 async fn count_rows(url: &str, table: &str) -> i64 {
-    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
     let count: i64 =
         sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
             .fetch_one(&pool)
@@ -602,6 +628,7 @@ pub mod amadeus_fake;
 pub mod antom_fake;
 pub mod booking_attempt;
 pub mod booking_com_fake;
+pub mod db;
 pub mod duffel_fake;
 pub mod fake_http;
 pub mod getyourguide_fake;
@@ -747,11 +774,25 @@ pub async fn assert_store_matches_ledger(
     data_dir: &std::path::Path,
     ledger: &itinera::adapters::sandbox::ledger::SandboxLedger,
 ) {
+    assert_config_store_matches_ledger(&Config::in_dir(data_dir), ledger).await;
+}
+
+impl Harness {
+    /// `assert_store_matches_ledger` on this harness's store and sandbox.
+    pub async fn assert_store_matches_ledger(&self) {
+        let mut config = Config::in_dir(self.dir.path());
+        config.database_url = self.store_url();
+        assert_config_store_matches_ledger(&config, self.sandbox().ledger()).await;
+    }
+}
+
+async fn assert_config_store_matches_ledger(
+    config: &Config,
+    ledger: &itinera::adapters::sandbox::ledger::SandboxLedger,
+) {
     use itinera::domain::order::{ItemStatus, OrderStatus};
     use itinera::ports::Store;
-    let store = itinera::app::open_store(&Config::in_dir(data_dir))
-        .await
-        .unwrap();
+    let store = itinera::app::open_store(config).await.unwrap();
     let filter = itinera::ports::store::OrderFilter {
         limit: 10_000,
         ..Default::default()

@@ -14,7 +14,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::{Row, Sqlite, SqliteExecutor, SqlitePool, Transaction};
 
-use crate::adapters::store::sqlite::open_pool;
+use crate::adapters::store::open_pool;
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{ItemKind, Offer};
 use crate::domain::plan::Traveller;

@@ -1,25 +1,29 @@
 //! The audit log's hash chain: each entry appended inside the caller's transaction, linked to
 //! the one before it.
 
-use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Sqlite, Transaction};
+use chrono::Utc;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
 
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::ids::OwnerId;
 use crate::ports::store::StoreError;
 
-use super::rows::{corrupt, db, get};
+use super::backend::Backend;
+use super::rows::{db, get, time};
 
-/// Appends an audit entry inside the caller's transaction, chained to the last one. The caller's
-/// transaction holds SQLite's write lock, so two appends can never link to the same entry.
+/// Appends an audit entry inside the caller's transaction, chained to the last one. The chain is
+/// locked for the rest of the transaction first, so two appends can never link to the same
+/// entry: call this after the transaction's other writes.
 pub(super) async fn append_audit(
-    tx: &mut Transaction<'_, Sqlite>,
+    backend: Backend,
+    tx: &mut Transaction<'_, Any>,
     owner: &OwnerId,
     action: &str,
     subject: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
+    backend.lock_audit_chain(tx).await?;
     let last: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut **tx)
@@ -40,7 +44,7 @@ pub(super) async fn append_audit(
         detail,
     );
     sqlx::query(
-        "INSERT INTO audit_log (seq, owner, at, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (seq, owner, at, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(seq)
     .bind(owner.as_str())
@@ -56,14 +60,11 @@ pub(super) async fn append_audit(
     Ok(())
 }
 
-pub(super) fn audit_from_row(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
-    let at: String = get(row, "at")?;
+pub(super) fn audit_from_row(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
         seq: get(row, "seq")?,
         owner: get(row, "owner")?,
-        at: DateTime::parse_from_rfc3339(&at)
-            .map_err(|e| corrupt("audit time", e))?
-            .with_timezone(&Utc),
+        at: time(row, "at")?,
         action: get(row, "action")?,
         subject: get(row, "subject")?,
         detail: get(row, "detail")?,

@@ -4,15 +4,16 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
-use sqlx::sqlite::SqliteRow;
+use sqlx::AnyPool;
+use sqlx::any::AnyRow;
 
 use crate::crypto::Keyring;
 use crate::domain::ids::OwnerId;
 use crate::domain::platform::{PlatformAccount, PlatformTokens, Token};
 use crate::ports::store::StoreError;
 
-use super::rows::{corrupt, db, get};
+use super::rows::{corrupt, db, get, time, time_opt};
+use super::timestamp::Timestamp;
 
 /// What the envelope holds.
 #[derive(Serialize, Deserialize)]
@@ -24,7 +25,7 @@ struct Sealed {
 /// Saves the account: a sign-in replaces the person's earlier one; a refresh (`replacing`: when
 /// the account read was refreshed) is written only over that same account.
 pub(super) async fn save(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keyring: &Keyring,
     account: &PlatformAccount,
     replacing: Option<DateTime<Utc>>,
@@ -49,7 +50,7 @@ pub(super) async fn save(
     let written = match replacing {
         None => sqlx::query(
             "INSERT INTO platform_accounts (owner, platform, tokens, scopes, expires_at, connected_at, refreshed_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (owner, platform) DO UPDATE SET tokens = excluded.tokens, scopes = excluded.scopes, \
              expires_at = excluded.expires_at, connected_at = excluded.connected_at, refreshed_at = excluded.refreshed_at",
         )
@@ -57,20 +58,20 @@ pub(super) async fn save(
         .bind(&account.platform)
         .bind(envelope)
         .bind(scopes)
-        .bind(account.tokens.expires_at)
-        .bind(account.connected_at)
-        .bind(account.refreshed_at),
+        .bind(account.tokens.expires_at.map(Timestamp))
+        .bind(Timestamp(account.connected_at))
+        .bind(Timestamp(account.refreshed_at)),
         Some(read) => sqlx::query(
-            "UPDATE platform_accounts SET tokens = ?, scopes = ?, expires_at = ?, refreshed_at = ? \
-             WHERE owner = ? AND platform = ? AND refreshed_at = ?",
+            "UPDATE platform_accounts SET tokens = $1, scopes = $2, expires_at = $3, refreshed_at = $4 \
+             WHERE owner = $5 AND platform = $6 AND refreshed_at = $7",
         )
         .bind(envelope)
         .bind(scopes)
-        .bind(account.tokens.expires_at)
-        .bind(account.refreshed_at)
+        .bind(account.tokens.expires_at.map(Timestamp))
+        .bind(Timestamp(account.refreshed_at))
         .bind(account.owner.as_str())
         .bind(&account.platform)
-        .bind(read),
+        .bind(Timestamp(read)),
     }
     .execute(pool)
     .await
@@ -79,12 +80,12 @@ pub(super) async fn save(
 }
 
 pub(super) async fn find(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keyring: &Keyring,
     owner: &OwnerId,
     platform: &str,
 ) -> Result<Option<PlatformAccount>, StoreError> {
-    sqlx::query("SELECT * FROM platform_accounts WHERE owner = ? AND platform = ?")
+    sqlx::query("SELECT * FROM platform_accounts WHERE owner = $1 AND platform = $2")
         .bind(owner.as_str())
         .bind(platform)
         .fetch_optional(pool)
@@ -97,21 +98,21 @@ pub(super) async fn find(
 /// Forgets the account (only if still the one refreshed at `only_if_refreshed_at`, if given);
 /// whether one was deleted.
 pub(super) async fn delete(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     owner: &OwnerId,
     platform: &str,
     only_if_refreshed_at: Option<DateTime<Utc>>,
 ) -> Result<bool, StoreError> {
     let deleted = match only_if_refreshed_at {
-        None => sqlx::query("DELETE FROM platform_accounts WHERE owner = ? AND platform = ?")
+        None => sqlx::query("DELETE FROM platform_accounts WHERE owner = $1 AND platform = $2")
             .bind(owner.as_str())
             .bind(platform),
         Some(at) => sqlx::query(
-            "DELETE FROM platform_accounts WHERE owner = ? AND platform = ? AND refreshed_at = ?",
+            "DELETE FROM platform_accounts WHERE owner = $1 AND platform = $2 AND refreshed_at = $3",
         )
         .bind(owner.as_str())
         .bind(platform)
-        .bind(at),
+        .bind(Timestamp(at)),
     }
     .execute(pool)
     .await
@@ -122,7 +123,7 @@ pub(super) async fn delete(
 /// Seals every account's tokens again under the keyring's current key (a key rotation), in
 /// the caller's transaction; how many.
 pub(super) async fn reseal(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     keyring: &Keyring,
 ) -> Result<u64, StoreError> {
     let rows: Vec<(String, String, String)> =
@@ -138,7 +139,7 @@ pub(super) async fn reseal(
         };
         let opened = keyring.open(&context, envelope).map_err(sealed_error)?;
         let resealed = keyring.seal(&context, &opened).map_err(sealed_error)?;
-        sqlx::query("UPDATE platform_accounts SET tokens = ? WHERE owner = ? AND platform = ?")
+        sqlx::query("UPDATE platform_accounts SET tokens = $1 WHERE owner = $2 AND platform = $3")
             .bind(resealed)
             .bind(owner)
             .bind(platform)
@@ -151,7 +152,7 @@ pub(super) async fn reseal(
 
 /// Refuses a keyring that cannot open the most recent account's tokens (as a plan's
 /// travellers are checked at start): serving with it would fail every sign-in later.
-pub(super) async fn check(pool: &SqlitePool, keyring: &Keyring) -> Result<(), StoreError> {
+pub(super) async fn check(pool: &AnyPool, keyring: &Keyring) -> Result<(), StoreError> {
     let latest = sqlx::query("SELECT * FROM platform_accounts ORDER BY refreshed_at DESC LIMIT 1")
         .fetch_optional(pool)
         .await
@@ -162,7 +163,7 @@ pub(super) async fn check(pool: &SqlitePool, keyring: &Keyring) -> Result<(), St
     }
 }
 
-fn account_from_row(keyring: &Keyring, row: &SqliteRow) -> Result<PlatformAccount, StoreError> {
+fn account_from_row(keyring: &Keyring, row: &AnyRow) -> Result<PlatformAccount, StoreError> {
     let owner = OwnerId::new(get::<String>(row, "owner")?);
     let platform: String = get(row, "platform")?;
     let envelope: String = get(row, "tokens")?;
@@ -179,13 +180,13 @@ fn account_from_row(keyring: &Keyring, row: &SqliteRow) -> Result<PlatformAccoun
         tokens: PlatformTokens {
             access_token: Token::new(sealed.access_token),
             refresh_token: sealed.refresh_token.map(Token::new),
-            expires_at: get(row, "expires_at")?,
+            expires_at: time_opt(row, "expires_at")?,
             scopes: scopes.split_whitespace().map(str::to_string).collect(),
         },
         owner,
         platform,
-        connected_at: get(row, "connected_at")?,
-        refreshed_at: get(row, "refreshed_at")?,
+        connected_at: time(row, "connected_at")?,
+        refreshed_at: time(row, "refreshed_at")?,
     })
 }
 

@@ -1,11 +1,12 @@
-//! Reading rows into domain values and writing values as SQLite stores them: JSON, enums as
-//! their serde names, amounts as decimal strings; each failure named by what was being read.
+//! Reading rows into domain values and writing values as the store keeps them on both
+//! databases: JSON, enums as their serde names, amounts as decimal strings, times as RFC 3339
+//! text; each failure named by what was being read.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::Row;
-use sqlx::Sqlite;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row};
 
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus, PlanDigest};
 use crate::domain::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PlanId};
@@ -14,6 +15,8 @@ use crate::domain::order::{ItemStatus, OrderItem, OrderStatus, OrderTotals};
 use crate::domain::risk::RiskKind;
 use crate::domain::saga::{SagaStep, StepState};
 use crate::ports::store::StoreError;
+
+use super::timestamp::Timestamp;
 
 pub(super) fn db(error: sqlx::Error) -> StoreError {
     StoreError::Database(error.to_string())
@@ -48,14 +51,22 @@ pub(super) fn money(what: &str, amount: &str, currency: Currency) -> Result<Mone
     Money::parse(amount, currency.code()).map_err(|e| corrupt(what, e))
 }
 
-pub(super) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
+pub(super) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, StoreError>
 where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+    T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
 {
     row.try_get(column).map_err(|e| corrupt(column, e))
 }
 
-pub(super) fn approval_from_row(row: &SqliteRow) -> Result<Approval, StoreError> {
+pub(super) fn time(row: &AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
+    get::<Timestamp>(row, column).map(|at| at.0)
+}
+
+pub(super) fn time_opt(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    get::<Option<Timestamp>>(row, column).map(|at| at.map(|at| at.0))
+}
+
+pub(super) fn approval_from_row(row: &AnyRow) -> Result<Approval, StoreError> {
     let currency =
         Currency::parse(&get::<String>(row, "currency")?).map_err(|e| corrupt("currency", e))?;
     let status: String = get(row, "status")?;
@@ -67,14 +78,14 @@ pub(super) fn approval_from_row(row: &SqliteRow) -> Result<Approval, StoreError>
         owner: OwnerId::new(get::<String>(row, "owner")?),
         digest: PlanDigest(get(row, "digest")?),
         amount_cap: money("cap", &get::<String>(row, "cap_amount")?, currency)?,
-        expires_at: get(row, "expires_at")?,
+        expires_at: time(row, "expires_at")?,
         status: ApprovalStatus::parse(&status)
             .ok_or_else(|| corrupt("approval status", &status))?,
         method: method
             .map(|m| ApprovalMethod::parse(&m).ok_or_else(|| corrupt("approval method", &m)))
             .transpose()?,
-        decided_at: get(row, "decided_at")?,
-        created_at: get(row, "created_at")?,
+        decided_at: time_opt(row, "decided_at")?,
+        created_at: time(row, "created_at")?,
         risks: get::<String>(row, "risks")?
             .split(',')
             .filter(|code| !code.is_empty())
@@ -92,7 +103,7 @@ pub(super) fn risk_codes(risks: &[RiskKind]) -> String {
         .join(",")
 }
 
-pub(super) fn item_from_row(row: &SqliteRow, currency: Currency) -> Result<OrderItem, StoreError> {
+pub(super) fn item_from_row(row: &AnyRow, currency: Currency) -> Result<OrderItem, StoreError> {
     let status: String = get(row, "status")?;
     let refunded: Option<String> = get(row, "refunded")?;
     Ok(OrderItem {
@@ -116,7 +127,7 @@ pub(super) fn item_from_row(row: &SqliteRow, currency: Currency) -> Result<Order
     })
 }
 
-pub(super) fn totals_from_row(row: &SqliteRow) -> Result<OrderTotals, StoreError> {
+pub(super) fn totals_from_row(row: &AnyRow) -> Result<OrderTotals, StoreError> {
     let currency =
         Currency::parse(&get::<String>(row, "currency")?).map_err(|e| corrupt("currency", e))?;
     let status: String = get(row, "status")?;
@@ -128,11 +139,11 @@ pub(super) fn totals_from_row(row: &SqliteRow) -> Result<OrderTotals, StoreError
         authorized: money("authorized", &get::<String>(row, "authorized")?, currency)?,
         captured: money("captured", &get::<String>(row, "captured")?, currency)?,
         refunded: money("refunded", &get::<String>(row, "refunded")?, currency)?,
-        created_at: get(row, "created_at")?,
+        created_at: time(row, "created_at")?,
     })
 }
 
-pub(super) fn step_from_row(row: &SqliteRow) -> Result<SagaStep, StoreError> {
+pub(super) fn step_from_row(row: &AnyRow) -> Result<SagaStep, StoreError> {
     let state: String = get(row, "state")?;
     let item: Option<String> = get(row, "item_id")?;
     let attempts: i64 = get(row, "attempts")?;
@@ -147,7 +158,7 @@ pub(super) fn step_from_row(row: &SqliteRow) -> Result<SagaStep, StoreError> {
         state: StepState::parse(&state).ok_or_else(|| corrupt("step state", &state))?,
         detail: get(row, "detail")?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        started_at: get(row, "started_at")?,
-        finished_at: get(row, "finished_at")?,
+        started_at: time(row, "started_at")?,
+        finished_at: time_opt(row, "finished_at")?,
     })
 }

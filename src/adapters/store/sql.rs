@@ -1,11 +1,12 @@
-//! The embedded SQLite store: one file, migrations applied at open.
+//! The order store, one set of queries on either database: an embedded SQLite file, or a
+//! PostgreSQL server that several instances share. Migrations are applied at open.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, Transaction};
 
 use crate::crypto::Keyring;
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
@@ -23,16 +24,15 @@ use crate::domain::saved_method::{MethodSetup, SavedMethod};
 use crate::ports::store::{Created, OrderFilter, SetupOutcome, Store, StoreError};
 
 use super::audit_chain::{append_audit, audit_from_row};
-pub use super::pool::open_pool;
-use super::pool::{Access, lock_store};
+use super::backend::Backend;
+use super::hold::{Access, Hold};
 use super::rows::{
     approval_from_row, corrupt, db, enum_text, from_json, get, item_from_row, money, risk_codes,
-    step_from_row, to_json, totals_from_row,
+    step_from_row, time, time_opt, to_json, totals_from_row,
 };
 use super::sealed::{open_plan, reseal_plan, seal_plan};
+use super::timestamp::Timestamp;
 use super::{platform_accounts, saved_methods};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// How many envelopes a key rotation sealed again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,44 +41,45 @@ pub struct Resealed {
     pub accounts: u64,
 }
 
-/// The order store on SQLite.
+/// The order store.
 #[derive(Clone)]
-pub struct SqliteStore {
-    /// Held while the store is open (shared by servers, exclusive for a key rotation); `None`
-    /// for an in-memory database.
-    _lock: Option<Arc<std::fs::File>>,
-    pool: SqlitePool,
+pub struct SqlStore {
+    backend: Backend,
+    /// Held while the store is open: shared by servers, alone for a key rotation.
+    hold: Arc<Hold>,
+    pool: AnyPool,
     /// Seals travellers' personal data before it is written, and opens it when it is read.
     keyring: Arc<Keyring>,
 }
 
-impl SqliteStore {
+impl SqlStore {
     /// Opens (creating if needed) the database at `url`, applies pending migrations, and checks
     /// that `keyring` opens the personal data already stored.
-    pub async fn open(url: &str, keyring: Arc<Keyring>) -> Result<SqliteStore, StoreError> {
-        SqliteStore::open_with(url, keyring, Access::Shared).await
+    pub async fn open(url: &str, keyring: Arc<Keyring>) -> Result<SqlStore, StoreError> {
+        SqlStore::open_with(url, keyring, Access::Shared).await
     }
 
     /// Opens the store for this process alone, as a key rotation needs it: refused while a
     /// server (or `doctor`, `webhooks`) has it open, whose keyring would go on sealing with
     /// the old key.
-    pub async fn open_alone(url: &str, keyring: Arc<Keyring>) -> Result<SqliteStore, StoreError> {
-        SqliteStore::open_with(url, keyring, Access::Exclusive).await
+    pub async fn open_alone(url: &str, keyring: Arc<Keyring>) -> Result<SqlStore, StoreError> {
+        SqlStore::open_with(url, keyring, Access::Exclusive).await
     }
 
     async fn open_with(
         url: &str,
         keyring: Arc<Keyring>,
         access: Access,
-    ) -> Result<SqliteStore, StoreError> {
-        let lock = lock_store(url, access)?.map(Arc::new);
-        let pool = open_pool(url).await?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(format!("migrating {url}: {e}")))?;
-        let store = SqliteStore {
-            _lock: lock,
+    ) -> Result<SqlStore, StoreError> {
+        let backend = Backend::of(url)?;
+        // The `Any` connections below find their database's driver here (once per process).
+        sqlx::any::install_default_drivers();
+        let hold = Arc::new(Hold::take(backend, url, access).await?);
+        let pool = backend.connect(url).await?;
+        backend.migrate(&pool).await?;
+        let store = SqlStore {
+            backend,
+            hold,
             pool,
             keyring,
         };
@@ -86,14 +87,16 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// Closes the pool: every write is on disk and the files are released.
+    /// Closes the pool and lets go of the store: every write is on disk, and a key rotation
+    /// may start.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.hold.release().await;
     }
 
     /// Seals every envelope again under the keyring's current key, in one transaction: the
     /// travellers of every plan and every platform account's tokens (a key rotation). Either all
-    /// are re-sealed or none; then the file is rewritten so that no page keeps an old one.
+    /// are re-sealed or none; then the tables are rewritten so that no page keeps an old one.
     pub async fn reseal_all(&self) -> Result<Resealed, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let plans: Vec<(String, String)> = sqlx::query_as("SELECT id, body FROM plans")
@@ -101,7 +104,7 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         for (id, body) in &plans {
-            sqlx::query("UPDATE plans SET body = ? WHERE id = ?")
+            sqlx::query("UPDATE plans SET body = $1 WHERE id = $2")
                 .bind(reseal_plan(&self.keyring, body)?)
                 .bind(id)
                 .execute(&mut *tx)
@@ -110,20 +113,7 @@ impl SqliteStore {
         }
         let accounts = platform_accounts::reseal(&mut tx, &self.keyring).await?;
         tx.commit().await.map_err(db)?;
-        // The old envelopes would otherwise live on in free pages and the write-ahead log.
-        sqlx::query("VACUUM")
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
-        if busy != 0 {
-            return Err(StoreError::InUse(
-                "the records are re-sealed, but a reader kept the write-ahead log, where old envelopes remain: stop every Itinera using this store and run `itinera keys rotate` again".into(),
-            ));
-        }
+        self.backend.compact(&self.pool).await?;
         Ok(Resealed {
             plans: plans.len() as u64,
             accounts,
@@ -146,7 +136,7 @@ impl SqliteStore {
     }
 }
 
-impl SqliteStore {
+impl SqlStore {
     /// The stored JSON document (offer, plan) of the owner's, by id.
     async fn body_of(
         &self,
@@ -162,12 +152,12 @@ impl SqliteStore {
             .map_err(db)
     }
 
-    async fn load_order(&self, row: &SqliteRow) -> Result<Order, StoreError> {
+    async fn load_order(&self, row: &AnyRow) -> Result<Order, StoreError> {
         let currency = Currency::parse(&get::<String>(row, "currency")?)
             .map_err(|e| corrupt("currency", e))?;
         let id: String = get(row, "id")?;
         let status: String = get(row, "status")?;
-        let items = sqlx::query("SELECT * FROM order_items WHERE order_id = ? ORDER BY position")
+        let items = sqlx::query("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position")
             .bind(&id)
             .fetch_all(&self.pool)
             .await
@@ -207,7 +197,7 @@ impl SqliteStore {
                 .transpose()?,
             payment_via: get(row, "payment_via")?,
             payment_return_url: get(row, "payment_return_url")?,
-            payment_due_by: get(row, "payment_due_by")?,
+            payment_due_by: time_opt(row, "payment_due_by")?,
             payment_method: get::<Option<String>>(row, "payment_method")?
                 .map(|method| {
                     PaymentMethodToken::parse(&method).map_err(|e| corrupt("payment method", e))
@@ -222,20 +212,25 @@ impl SqliteStore {
             payment,
             items,
             failure: get(row, "failure")?,
-            created_at: get(row, "created_at")?,
-            updated_at: get(row, "updated_at")?,
+            created_at: time(row, "created_at")?,
+            updated_at: time(row, "updated_at")?,
         })
     }
 
-    async fn write_items(
-        tx: &mut Transaction<'_, Sqlite>,
-        order: &Order,
-    ) -> Result<(), StoreError> {
+    async fn load_orders(&self, rows: &[AnyRow]) -> Result<Vec<Order>, StoreError> {
+        let mut orders = Vec::with_capacity(rows.len());
+        for row in rows {
+            orders.push(self.load_order(row).await?);
+        }
+        Ok(orders)
+    }
+
+    async fn write_items(tx: &mut Transaction<'_, Any>, order: &Order) -> Result<(), StoreError> {
         for (position, item) in order.items.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO order_items (order_id, position, item_id, kind, title, provider, offer_id, priority, \
                  price, cancellation, status, reference, confirmation, failure, refunded) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
                  ON CONFLICT (order_id, item_id) DO UPDATE SET status = excluded.status, \
                  reference = excluded.reference, confirmation = excluded.confirmation, \
                  failure = excluded.failure, refunded = excluded.refunded, price = excluded.price",
@@ -262,40 +257,51 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Appends the order's timeline event, and the same event to the audit log.
+    /// Appends the order's timeline event, and the same event to the audit log (last: see
+    /// `append_audit`).
     async fn append_event(
-        tx: &mut Transaction<'_, Sqlite>,
+        &self,
+        tx: &mut Transaction<'_, Any>,
         order: &Order,
         event: &OrderEvent,
     ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO order_events (order_id, at, status, message) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(order.id.as_str())
+        .bind(Timestamp(event.at))
+        .bind(event.status.as_str())
+        .bind(&event.message)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
         let detail = format!("[{}] {}", event.status, event.message);
-        append_audit(tx, &order.owner, "order.event", order.id.as_str(), &detail).await?;
-        sqlx::query("INSERT INTO order_events (order_id, at, status, message) VALUES (?, ?, ?, ?)")
-            .bind(order.id.as_str())
-            .bind(event.at)
-            .bind(event.status.as_str())
-            .bind(&event.message)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        Ok(())
+        append_audit(
+            self.backend,
+            tx,
+            &order.owner,
+            "order.event",
+            order.id.as_str(),
+            &detail,
+        )
+        .await
     }
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Store for SqlStore {
     async fn remember_offers(&self, owner: &OwnerId, offers: &[Offer]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let now = Utc::now();
         for offer in offers {
             sqlx::query(
-                "INSERT INTO offers (owner, id, body, stored_at) VALUES (?, ?, ?, ?) \
+                "INSERT INTO offers (owner, id, body, stored_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (owner, id) DO UPDATE SET body = excluded.body, stored_at = excluded.stored_at",
             )
             .bind(owner.as_str())
             .bind(offer.id.as_str())
             .bind(to_json(offer)?)
-            .bind(now)
+            .bind(Timestamp(now))
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -305,7 +311,7 @@ impl Store for SqliteStore {
 
     async fn offer(&self, owner: &OwnerId, id: &OfferId) -> Result<Option<Offer>, StoreError> {
         self.body_of(
-            "SELECT body FROM offers WHERE owner = ? AND id = ?",
+            "SELECT body FROM offers WHERE owner = $1 AND id = $2",
             owner,
             id.as_str(),
         )
@@ -316,13 +322,13 @@ impl Store for SqliteStore {
 
     async fn insert_plan(&self, plan: &TravelPlan) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO plans (id, owner, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO plans (id, owner, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(plan.id.as_str())
         .bind(plan.owner.as_str())
         .bind(seal_plan(&self.keyring, plan)?)
-        .bind(plan.created_at)
-        .bind(plan.updated_at)
+        .bind(Timestamp(plan.created_at))
+        .bind(Timestamp(plan.updated_at))
         .execute(&self.pool)
         .await
         .map_err(db)?;
@@ -331,9 +337,9 @@ impl Store for SqliteStore {
 
     async fn update_plan(&self, plan: &TravelPlan) -> Result<(), StoreError> {
         let updated =
-            sqlx::query("UPDATE plans SET body = ?, updated_at = ? WHERE id = ? AND owner = ?")
+            sqlx::query("UPDATE plans SET body = $1, updated_at = $2 WHERE id = $3 AND owner = $4")
                 .bind(seal_plan(&self.keyring, plan)?)
-                .bind(plan.updated_at)
+                .bind(Timestamp(plan.updated_at))
                 .bind(plan.id.as_str())
                 .bind(plan.owner.as_str())
                 .execute(&self.pool)
@@ -348,7 +354,7 @@ impl Store for SqliteStore {
 
     async fn plan(&self, owner: &OwnerId, id: &PlanId) -> Result<Option<TravelPlan>, StoreError> {
         self.body_of(
-            "SELECT body FROM plans WHERE owner = ? AND id = ?",
+            "SELECT body FROM plans WHERE owner = $1 AND id = $2",
             owner,
             id.as_str(),
         )
@@ -358,10 +364,10 @@ impl Store for SqliteStore {
     }
 
     async fn insert_approval(&self, approval: &Approval) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = self.backend.begin_write(&self.pool).await?;
         sqlx::query(
             "INSERT INTO approvals (id, plan_id, owner, digest, cap_amount, currency, expires_at, status, method, \
-             decided_at, created_at, risks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             decided_at, created_at, risks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(approval.id.as_str())
         .bind(approval.plan_id.as_str())
@@ -369,11 +375,11 @@ impl Store for SqliteStore {
         .bind(&approval.digest.0)
         .bind(approval.amount_cap.amount().to_string())
         .bind(approval.amount_cap.currency().code())
-        .bind(approval.expires_at)
+        .bind(Timestamp(approval.expires_at))
         .bind(approval.status.as_str())
         .bind(approval.method.map(ApprovalMethod::as_str))
-        .bind(approval.decided_at)
-        .bind(approval.created_at)
+        .bind(approval.decided_at.map(Timestamp))
+        .bind(Timestamp(approval.created_at))
         .bind(risk_codes(&approval.risks))
         .execute(&mut *tx)
         .await
@@ -397,6 +403,7 @@ impl Store for SqliteStore {
             ),
         };
         append_audit(
+            self.backend,
             &mut tx,
             &approval.owner,
             action,
@@ -413,7 +420,7 @@ impl Store for SqliteStore {
         plan: &PlanId,
     ) -> Result<Option<Approval>, StoreError> {
         sqlx::query(
-            "SELECT * FROM approvals WHERE owner = ? AND plan_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            "SELECT * FROM approvals WHERE owner = $1 AND plan_id = $2 ORDER BY created_at DESC, rowid DESC LIMIT 1",
         )
         .bind(owner.as_str())
         .bind(plan.as_str())
@@ -425,7 +432,7 @@ impl Store for SqliteStore {
     }
 
     async fn approval(&self, id: &ApprovalId) -> Result<Option<Approval>, StoreError> {
-        sqlx::query("SELECT * FROM approvals WHERE id = ?")
+        sqlx::query("SELECT * FROM approvals WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await
@@ -441,14 +448,14 @@ impl Store for SqliteStore {
         method: ApprovalMethod,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = self.backend.begin_write(&self.pool).await?;
         let decided: Option<(String, String)> = sqlx::query_as(
-            "UPDATE approvals SET status = ?, method = ?, decided_at = ? WHERE id = ? AND status = 'pending' \
+            "UPDATE approvals SET status = $1, method = $2, decided_at = $3 WHERE id = $4 AND status = 'pending' \
              RETURNING owner, plan_id",
         )
         .bind(status.as_str())
         .bind(method.as_str())
-        .bind(at)
+        .bind(Timestamp(at))
         .bind(id.as_str())
         .fetch_optional(&mut *tx)
         .await
@@ -458,6 +465,7 @@ impl Store for SqliteStore {
         };
         let detail = format!("plan {plan} {} by {}", status.as_str(), method.as_str());
         append_audit(
+            self.backend,
             &mut tx,
             &OwnerId::new(owner),
             &format!("approval.{}", status.as_str()),
@@ -474,7 +482,7 @@ impl Store for SqliteStore {
         let inserted = sqlx::query(
             "INSERT INTO orders (id, owner, plan_id, approval_id, status, currency, authorized, captured, refunded, \
              failure, created_at, updated_at, payment_via, payment_return_url, payment_method, payment_parts) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (approval_id) DO NOTHING",
         )
         .bind(order.id.as_str())
@@ -487,8 +495,8 @@ impl Store for SqliteStore {
         .bind(order.captured.amount().to_string())
         .bind(order.refunded.amount().to_string())
         .bind(&order.failure)
-        .bind(order.created_at)
-        .bind(order.updated_at)
+        .bind(Timestamp(order.created_at))
+        .bind(Timestamp(order.updated_at))
         .bind(&order.payment_via)
         .bind(&order.payment_return_url)
         .bind(order.payment_method.as_ref().map(PaymentMethodToken::as_str))
@@ -498,7 +506,7 @@ impl Store for SqliteStore {
         .map_err(db)?;
         if inserted.rows_affected() == 0 {
             tx.rollback().await.map_err(db)?;
-            let row = sqlx::query("SELECT * FROM orders WHERE approval_id = ? AND owner = ?")
+            let row = sqlx::query("SELECT * FROM orders WHERE approval_id = $1 AND owner = $2")
                 .bind(order.approval_id.as_str())
                 .bind(order.owner.as_str())
                 .fetch_one(&self.pool)
@@ -507,7 +515,7 @@ impl Store for SqliteStore {
             return Ok(Created::Existing(self.load_order(&row).await?));
         }
         Self::write_items(&mut tx, order).await?;
-        Self::append_event(&mut tx, order, event).await?;
+        self.append_event(&mut tx, order, event).await?;
         tx.commit().await.map_err(db)?;
         Ok(Created::New(order.clone()))
     }
@@ -521,11 +529,11 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let payment = order.payment.as_ref();
         let updated = sqlx::query(
-            "UPDATE orders SET status = ?, authorized = ?, captured = ?, refunded = ?, payment_provider = ?, \
-             payment_reference = ?, payment_action_url = ?, payment_due_by = ?, payment_via = ?, \
-             payment_method = ?, payment_failed_over = ?, payment_parts = ?, goodwill_refunded = ?, \
-             goodwill_pending = ?, failure = ?, updated_at = ? \
-             WHERE id = ? AND owner = ? AND status = ?",
+            "UPDATE orders SET status = $1, authorized = $2, captured = $3, refunded = $4, payment_provider = $5, \
+             payment_reference = $6, payment_action_url = $7, payment_due_by = $8, payment_via = $9, \
+             payment_method = $10, payment_failed_over = $11, payment_parts = $12, goodwill_refunded = $13, \
+             goodwill_pending = $14, failure = $15, updated_at = $16 \
+             WHERE id = $17 AND owner = $18 AND status = $19",
         )
         .bind(order.status.as_str())
         .bind(order.authorized.amount().to_string())
@@ -534,7 +542,7 @@ impl Store for SqliteStore {
         .bind(payment.map(|p| p.provider.as_str()))
         .bind(payment.map(|p| p.reference.as_str()))
         .bind(payment.and_then(|p| p.action_url.as_deref()))
-        .bind(order.payment_due_by)
+        .bind(order.payment_due_by.map(Timestamp))
         .bind(&order.payment_via)
         .bind(order.payment_method.as_ref().map(PaymentMethodToken::as_str))
         .bind(order.payment_failed_over.join(","))
@@ -542,7 +550,7 @@ impl Store for SqliteStore {
         .bind(order.goodwill_refunded.amount().to_string())
         .bind(order.goodwill_pending.map(|amount| amount.amount().to_string()))
         .bind(&order.failure)
-        .bind(order.updated_at)
+        .bind(Timestamp(order.updated_at))
         .bind(order.id.as_str())
         .bind(order.owner.as_str())
         .bind(expected.as_str())
@@ -554,12 +562,12 @@ impl Store for SqliteStore {
             return Err(StoreError::Conflict);
         }
         Self::write_items(&mut tx, order).await?;
-        Self::append_event(&mut tx, order, event).await?;
+        self.append_event(&mut tx, order, event).await?;
         tx.commit().await.map_err(db)
     }
 
     async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let row = sqlx::query("SELECT * FROM orders WHERE owner = ? AND id = ?")
+        let row = sqlx::query("SELECT * FROM orders WHERE owner = $1 AND id = $2")
             .bind(owner.as_str())
             .bind(id.as_str())
             .fetch_optional(&self.pool)
@@ -574,7 +582,7 @@ impl Store for SqliteStore {
     async fn timeline(&self, owner: &OwnerId, id: &OrderId) -> Result<Vec<OrderEvent>, StoreError> {
         sqlx::query(
             "SELECT e.at, e.status, e.message FROM order_events e JOIN orders o ON o.id = e.order_id \
-             WHERE o.owner = ? AND e.order_id = ? ORDER BY e.seq",
+             WHERE o.owner = $1 AND e.order_id = $2 ORDER BY e.seq",
         )
         .bind(owner.as_str())
         .bind(id.as_str())
@@ -585,7 +593,7 @@ impl Store for SqliteStore {
         .map(|row| {
             let status: String = get(row, "status")?;
             Ok(OrderEvent {
-                at: get(row, "at")?,
+                at: time(row, "at")?,
                 status: OrderStatus::parse(&status).ok_or_else(|| corrupt("event status", &status))?,
                 message: get(row, "message")?,
             })
@@ -599,43 +607,41 @@ impl Store for SqliteStore {
         filter: &OrderFilter,
     ) -> Result<Vec<Order>, StoreError> {
         let rows = sqlx::query(
-            "SELECT * FROM orders WHERE owner = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR plan_id = ?) \
-             ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            "SELECT * FROM orders WHERE owner = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR plan_id = $3) \
+             ORDER BY created_at DESC, rowid DESC LIMIT $4",
         )
         .bind(owner.as_str())
         .bind(filter.status.map(OrderStatus::as_str))
-        .bind(filter.status.map(OrderStatus::as_str))
-        .bind(filter.plan.as_ref().map(PlanId::as_str))
         .bind(filter.plan.as_ref().map(PlanId::as_str))
         .bind(i64::from(filter.limit.max(1)))
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in &rows {
-            orders.push(self.load_order(row).await?);
-        }
-        Ok(orders)
+        self.load_orders(&rows).await
     }
 
     async fn begin_step(&self, step: &SagaStep) -> Result<Option<StepState>, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        let previous: Option<String> =
-            sqlx::query_scalar("SELECT state FROM saga_steps WHERE key = ?")
-                .bind(&step.key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
+        let mut tx = self.backend.begin_write(&self.pool).await?;
+        // FOR UPDATE is SQLite's default under its write lock; PostgreSQL needs it said.
+        let previous_sql = match self.backend {
+            Backend::Sqlite => "SELECT state FROM saga_steps WHERE key = $1",
+            Backend::Postgres => "SELECT state FROM saga_steps WHERE key = $1 FOR UPDATE",
+        };
+        let previous: Option<String> = sqlx::query_scalar(previous_sql)
+            .bind(&step.key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
         sqlx::query(
             "INSERT INTO saga_steps (key, order_id, item_id, operation, state, attempts, started_at) \
-             VALUES (?, ?, ?, ?, 'intent', 1, ?) \
-             ON CONFLICT (key) DO UPDATE SET state = 'intent', attempts = attempts + 1, finished_at = NULL",
+             VALUES ($1, $2, $3, $4, 'intent', 1, $5) \
+             ON CONFLICT (key) DO UPDATE SET state = 'intent', attempts = saga_steps.attempts + 1, finished_at = NULL",
         )
         .bind(&step.key)
         .bind(step.order_id.as_str())
         .bind(step.item_id.as_ref().map(ItemId::as_str))
         .bind(&step.operation)
-        .bind(step.started_at)
+        .bind(Timestamp(step.started_at))
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -654,12 +660,12 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE saga_steps SET state = ?, detail = ?, attempts = attempts + ?, finished_at = ? WHERE key = ?",
+            "UPDATE saga_steps SET state = $1, detail = $2, attempts = attempts + $3, finished_at = $4 WHERE key = $5",
         )
         .bind(state.as_str())
         .bind(detail)
         .bind(i64::from(resends))
-        .bind(at)
+        .bind(Timestamp(at))
         .bind(key)
         .execute(&self.pool)
         .await
@@ -670,7 +676,7 @@ impl Store for SqliteStore {
     async fn steps(&self, owner: &OwnerId, order: &OrderId) -> Result<Vec<SagaStep>, StoreError> {
         sqlx::query(
             "SELECT s.* FROM saga_steps s JOIN orders o ON o.id = s.order_id \
-             WHERE o.owner = ? AND s.order_id = ? ORDER BY s.started_at, s.rowid",
+             WHERE o.owner = $1 AND s.order_id = $2 ORDER BY s.started_at, s.rowid",
         )
         .bind(owner.as_str())
         .bind(order.as_str())
@@ -691,11 +697,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in &rows {
-            orders.push(self.load_order(row).await?);
-        }
-        Ok(orders)
+        self.load_orders(&rows).await
     }
 
     async fn orders_needing_attention(&self) -> Result<Vec<Order>, StoreError> {
@@ -703,7 +705,7 @@ impl Store for SqliteStore {
             "SELECT * FROM orders o WHERE EXISTS ( \
                  SELECT 1 FROM saga_steps s WHERE s.order_id = o.id AND ( \
                      (s.operation IN ('cancel', 'void', 'refund') AND s.state = 'failed') \
-                     OR (s.operation = 'book' AND s.state = 'failed' AND s.detail LIKE ?1) \
+                     OR (s.operation = 'book' AND s.state = 'failed' AND s.detail LIKE $1) \
                      OR (s.state IN ('intent', 'pending_reconciliation') \
                          AND (o.status IN ('draft', 'payment_pending', 'payment_processing', 'refund_requested') \
                               OR (s.operation = 'refund' AND o.goodwill_pending IS NOT NULL))))) \
@@ -713,11 +715,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in &rows {
-            orders.push(self.load_order(row).await?);
-        }
-        Ok(orders)
+        self.load_orders(&rows).await
     }
 
     async fn record_audit(
@@ -727,14 +725,13 @@ impl Store for SqliteStore {
         subject: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        append_audit(&mut tx, owner, action, subject, detail).await?;
+        let mut tx = self.backend.begin_write(&self.pool).await?;
+        append_audit(self.backend, &mut tx, owner, action, subject, detail).await?;
         tx.commit().await.map_err(db)
     }
 
     async fn audit_log(&self, owner: Option<&OwnerId>) -> Result<Vec<AuditEntry>, StoreError> {
-        sqlx::query("SELECT * FROM audit_log WHERE (? IS NULL OR owner = ?) ORDER BY seq")
-            .bind(owner.map(OwnerId::as_str))
+        sqlx::query("SELECT * FROM audit_log WHERE ($1 IS NULL OR owner = $1) ORDER BY seq")
             .bind(owner.map(OwnerId::as_str))
             .fetch_all(&self.pool)
             .await
@@ -749,22 +746,12 @@ impl Store for SqliteStore {
         provider: &str,
         reference: &str,
     ) -> Result<Option<Order>, StoreError> {
-        // A split order keeps its parts' ids as a JSON array beside the parts, in the same
-        // order: an event for one part finds the order through it.
-        let row = sqlx::query(
-            "SELECT * FROM orders o WHERE (o.payment_provider = ? AND o.payment_reference = ?) \
-             OR (o.payment_provider = 'split' AND EXISTS ( \
-                 SELECT 1 FROM json_each(o.payment_reference) AS id \
-                 JOIN json_each(o.payment_parts) AS part ON part.key = id.key \
-                 WHERE id.value = ? AND json_extract(part.value, '$.provider') = ?))",
-        )
-        .bind(provider)
-        .bind(reference)
-        .bind(reference)
-        .bind(provider)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let row = sqlx::query(self.backend.order_for_payment_sql())
+            .bind(provider)
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         match row {
             Some(row) => Ok(Some(self.load_order(&row).await?)),
             None => Ok(None),
@@ -772,7 +759,7 @@ impl Store for SqliteStore {
     }
 
     async fn claim_mode(&self, mode: &str) -> Result<String, StoreError> {
-        sqlx::query("INSERT INTO store_mode (id, mode) VALUES (1, ?) ON CONFLICT (id) DO NOTHING")
+        sqlx::query("INSERT INTO store_mode (id, mode) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
             .bind(mode)
             .execute(&self.pool)
             .await
@@ -784,13 +771,14 @@ impl Store for SqliteStore {
     }
 
     async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM webhook_events WHERE provider = ? AND event_id = ?")
-                .bind(provider)
-                .bind(event_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM webhook_events WHERE provider = $1 AND event_id = $2",
+        )
+        .bind(provider)
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(found.is_some())
     }
 
@@ -801,12 +789,12 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO webhook_events (provider, event_id, received_at) VALUES (?, ?, ?) \
+            "INSERT INTO webhook_events (provider, event_id, received_at) VALUES ($1, $2, $3) \
              ON CONFLICT (provider, event_id) DO NOTHING",
         )
         .bind(provider)
         .bind(event_id)
-        .bind(at)
+        .bind(Timestamp(at))
         .execute(&self.pool)
         .await
         .map_err(db)?;
@@ -820,10 +808,10 @@ impl Store for SqliteStore {
     ) -> Result<Vec<OrderTotals>, StoreError> {
         sqlx::query(
             "SELECT plan_id, status, currency, authorized, captured, refunded, created_at FROM orders \
-             WHERE owner = ? AND created_at >= ? ORDER BY created_at, rowid",
+             WHERE owner = $1 AND created_at >= $2 ORDER BY created_at, rowid",
         )
         .bind(owner.as_str())
-        .bind(since)
+        .bind(Timestamp(since))
         .fetch_all(&self.pool)
         .await
         .map_err(db)?
@@ -850,7 +838,7 @@ impl Store for SqliteStore {
         setup: &SetupId,
         outcome: &SetupOutcome,
     ) -> Result<bool, StoreError> {
-        saved_methods::settle(&self.pool, owner, setup, outcome).await
+        saved_methods::settle(self.backend, &self.pool, owner, setup, outcome).await
     }
 
     async fn saved_methods(&self, owner: &OwnerId) -> Result<Vec<SavedMethod>, StoreError> {
