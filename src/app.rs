@@ -57,6 +57,8 @@ pub enum AppError {
     Webhooks(String),
     #[error("MCP: {0}")]
     Mcp(String),
+    #[error(transparent)]
+    HttpServer(#[from] crate::http::HttpError),
     #[error("platform sign-in: {0}")]
     Platforms(#[from] crate::platforms::OAuthError),
     #[error(
@@ -116,6 +118,7 @@ pub struct Services {
 /// A wired Itinera: services plus the sandbox they talk to.
 pub struct App {
     services: Arc<Services>,
+    store: Arc<dyn Store>,
     webhooks: Webhooks,
     sandbox: Arc<Sandbox>,
     owner: OwnerId,
@@ -179,8 +182,14 @@ impl App {
                 return_url,
             ),
         };
-        let webhooks = Webhooks::new(store, services.orchestrator.clone(), clock, webhook_secrets);
+        let webhooks = Webhooks::new(
+            Arc::clone(&store),
+            services.orchestrator.clone(),
+            clock,
+            webhook_secrets,
+        );
         Ok(App {
+            store,
             webhooks,
             services: Arc::new(services),
             sandbox,
@@ -199,6 +208,16 @@ impl App {
         ItineraServer::new(Arc::clone(&self.services), self.owner.clone())
     }
 
+    /// An MCP server acting for whoever each HTTP request is authenticated as.
+    pub fn per_request_server(&self) -> ItineraServer {
+        ItineraServer::per_request(Arc::clone(&self.services))
+    }
+
+    /// The order store (readiness checks ask it).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     pub fn sandbox(&self) -> &Arc<Sandbox> {
         &self.sandbox
     }
@@ -211,10 +230,7 @@ impl App {
     /// Serves MCP on stdin/stdout until the client closes stdin, resuming unsettled orders at
     /// start and periodically.
     pub async fn serve_stdio(&self) -> Result<(), AppError> {
-        let recovery = self
-            .services
-            .orchestrator
-            .spawn_recovery(self.recovery_interval);
+        let recovery = self.spawn_recovery();
         let running = self
             .server()
             .serve(rmcp::transport::stdio())
@@ -226,7 +242,20 @@ impl App {
             .map_err(|e| AppError::Mcp(e.to_string()))?;
         tracing::info!(?reason, "MCP session ended");
         recovery.abort();
-        // A client that went away mid-execution does not stop it: finish what was started.
+        self.finish_in_flight().await;
+        Ok(())
+    }
+
+    /// Resumes unsettled orders now and every recovery interval, until aborted.
+    pub fn spawn_recovery(&self) -> tokio::task::JoinHandle<()> {
+        self.services
+            .orchestrator
+            .spawn_recovery(self.recovery_interval)
+    }
+
+    /// Waits (up to a limit) for executions and cancellations under way: a client that went
+    /// away, or a server asked to stop, does not stop them half-way.
+    pub async fn finish_in_flight(&self) {
         let in_flight = &self.services.in_flight;
         in_flight.close();
         if !in_flight.is_empty() {
@@ -243,7 +272,6 @@ impl App {
                 "work still under way at exit; recovery will resume it at the next start"
             );
         }
-        Ok(())
     }
 }
 

@@ -31,6 +31,7 @@ pub mod config;
 pub mod crypto;
 pub mod doctor;
 pub mod domain;
+pub mod http;
 pub mod keyed_lock;
 pub mod mcp;
 pub mod orchestrator;

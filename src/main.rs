@@ -1,4 +1,5 @@
-//! `itinera`: serves MCP over stdio (the default), with settings from flags or `ITINERA_*`.
+//! `itinera`: serves MCP over stdio (the default) or HTTP, with settings from flags or
+//! `ITINERA_*`.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,6 +12,7 @@ use itinera::app::{App, AppError, configured_providers, open_store};
 use itinera::approval::CODE_LOG_TARGET;
 use itinera::config::{AuditCommand, Cli, Command, Config, KeysCommand};
 use itinera::crypto::{MasterKey, Rotation};
+use itinera::http::{HttpServer, HttpSettings};
 use itinera::ports::SystemClock;
 use itinera::trail::{AuditTrail, TrailError};
 use tracing_subscriber::EnvFilter;
@@ -42,10 +44,17 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!("mode: {}", config.mode.describe());
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => match App::start(&config, Arc::new(SystemClock)).await {
+    let result = match cli.command.unwrap_or(Command::Serve { http: None }) {
+        Command::Serve { http: None } => match App::start(&config, Arc::new(SystemClock)).await {
             Ok(app) => app.serve_stdio().await.map(|()| ExitCode::SUCCESS),
             Err(error) => Err(error),
+        },
+        Command::Serve { http: Some(listen) } => match cli.settings.http(listen) {
+            Ok(settings) => serve_http(&config, settings).await,
+            Err(error) => {
+                eprintln!("itinera: {error}");
+                return ExitCode::from(2);
+            }
         },
         Command::Doctor {
             stale_after_minutes,
@@ -74,6 +83,36 @@ async fn main() -> ExitCode {
             eprintln!("itinera: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Serves MCP over HTTP until SIGTERM or Ctrl-C, then drains.
+async fn serve_http(config: &Config, settings: HttpSettings) -> Result<ExitCode, AppError> {
+    let app = Arc::new(App::start(config, Arc::new(SystemClock)).await?);
+    let server = HttpServer::bind(settings).await?;
+    let addr = server.local_addr()?;
+    // Said on stderr, for whoever started it with port 0.
+    eprintln!("itinera: serving MCP at http://{addr}/mcp");
+    server.serve(app, stop_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGTERM (a service manager stopping the server) or Ctrl-C.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!("SIGTERM cannot be caught ({error}): stop with Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = terminate => {}
+        _ = tokio::signal::ctrl_c() => {}
     }
 }
 

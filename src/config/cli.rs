@@ -95,6 +95,13 @@ Environment variables (each also has the flag shown above):
   ITINERA_RECOVERY_INTERVAL_SECONDS  seconds between passes that resume unsettled orders (default: 60)
   ITINERA_SEARCH_DEADLINE_MS     how long one provider may take to answer a search before results are shown without it (default: 8000)
   ITINERA_PAUSE_AT_STEP          testing only: pause forever after the Nth saga log write (crash tests)
+  ITINERA_HTTP_TOKENS            `serve --http`: static bearer tokens, user:token,user:token (tokens of 24+ random characters)
+  ITINERA_HTTP_PUBLIC_URL        `serve --http`: the address people reach it at, e.g. https://itinera.example.com
+                                 (default: http://ADDR); the MCP endpoint is this + /mcp
+  ITINERA_HTTP_ALLOWED_HOSTS     `serve --http`: more Host values accepted besides loopback and the public address (comma-separated)
+  ITINERA_JWT_JWKS_URL           `serve --http`: the authorization server's JWKS: JWT access tokens signed by its keys are accepted
+  ITINERA_JWT_ISSUER             the `iss` those tokens must carry (required with ITINERA_JWT_JWKS_URL)
+  ITINERA_JWT_AUDIENCE           the `aud` they must carry (default: the public address + /mcp)
   RUST_LOG                       log filter for stderr, e.g. info or itinera=debug (default: info)
 
 Logs go to stderr; stdout carries only the MCP protocol.";
@@ -111,8 +118,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve MCP over stdin/stdout (what running with no subcommand does).
-    Serve,
+    /// Serve MCP over stdin/stdout (what running with no subcommand does), or with --http over
+    /// Streamable HTTP for several people, each request acting for its bearer token's user.
+    Serve {
+        /// Serve MCP over HTTP on ADDR (e.g. 127.0.0.1:8080) at /mcp instead of stdio; needs
+        /// ITINERA_HTTP_TOKENS or ITINERA_JWT_JWKS_URL (see below).
+        #[arg(long, value_name = "ADDR")]
+        http: Option<SocketAddr>,
+    },
     /// List the orders that need a person (a cancellation, release or refund a provider refused,
     /// or a call still unanswered), each with what to do; exits 1 when there are any.
     Doctor {
@@ -525,6 +538,29 @@ pub struct Settings {
         global = true
     )]
     pub recovery_interval_seconds: u64,
+    /// Static bearer tokens for `serve --http`, user:token,… (prefer the variable).
+    #[arg(
+        long,
+        env = "ITINERA_HTTP_TOKENS",
+        hide_env_values = true,
+        global = true
+    )]
+    pub http_tokens: Option<Secret>,
+    /// The address people reach `serve --http` at.
+    #[arg(long, env = "ITINERA_HTTP_PUBLIC_URL", global = true)]
+    pub http_public_url: Option<String>,
+    /// More Host values `serve --http` accepts.
+    #[arg(long, env = "ITINERA_HTTP_ALLOWED_HOSTS", global = true)]
+    pub http_allowed_hosts: Option<String>,
+    /// The JWKS whose keys sign accepted JWT access tokens.
+    #[arg(long, env = "ITINERA_JWT_JWKS_URL", global = true)]
+    pub jwt_jwks_url: Option<String>,
+    /// The issuer of accepted JWT access tokens.
+    #[arg(long, env = "ITINERA_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+    /// The audience accepted JWT access tokens must name.
+    #[arg(long, env = "ITINERA_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
     /// Milliseconds one provider may take to answer a search; results come without it after.
     #[arg(
         long,

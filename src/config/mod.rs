@@ -5,6 +5,7 @@
 
 mod cli;
 mod hosts;
+mod http;
 mod platforms;
 mod providers;
 mod rules;
@@ -53,6 +54,20 @@ pub enum ConfigError {
     LivePause,
     #[error("{0} is not an address Itinera can read: give the provider's https:// address")]
     UnreadableUrl(&'static str),
+    #[error("{0}")]
+    HttpTokens(String),
+    #[error(
+        "serve --http lets nobody in: set ITINERA_HTTP_TOKENS (user:token,…) or ITINERA_JWT_JWKS_URL with ITINERA_JWT_ISSUER"
+    )]
+    HttpWithoutAuthentication,
+    #[error(
+        "ITINERA_JWT_JWKS_URL is set without ITINERA_JWT_ISSUER, the issuer its tokens must name"
+    )]
+    JwtWithoutIssuer,
+    #[error(
+        "{0} must be an https:// address (http:// only on loopback): tokens and keys must not cross the network in clear"
+    )]
+    HttpUrl(&'static str),
     #[error(
         "{variable} points at {provider}'s {}: in {mode} mode Itinera uses its {}, {expected} ({})",
         mode.hosts().0,

@@ -45,12 +45,23 @@ impl Settings {
 
 /// An endpoint the code, the verifier and the tokens go to: https, or plain http on loopback.
 fn endpoint(variable: &'static str, url: &str) -> Result<String, ConfigError> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| ConfigError::OAuthUrl { variable })?;
+    if https_or_loopback(url) {
+        Ok(url.to_string())
+    } else {
+        Err(ConfigError::OAuthUrl { variable })
+    }
+}
+
+/// Whether secrets may be sent to `url`: https, or plain http on the loopback interface.
+pub(super) fn https_or_loopback(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
     let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match parsed.scheme() {
-        "https" => Ok(url.to_string()),
-        "http" if loopback => Ok(url.to_string()),
-        _ => Err(ConfigError::OAuthUrl { variable }),
+        "https" => true,
+        "http" => loopback,
+        _ => false,
     }
 }
 

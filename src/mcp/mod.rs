@@ -40,28 +40,60 @@ const INSTRUCTIONS: &str = "Itinera books and pays for trips the person has agre
 Some providers need the person's own account at a platform (list_platforms): execute_travel_plan then answers auth_required with sign-in links; give them to the person (or call login_to_platform yourself), wait until check_auth_status says authenticated, then execute again.\n\
 Never put card numbers anywhere: payment methods are provider tokens such as pm_sandbox_visa. To save the person's own card, call add_payment_method and give them the link.";
 
-/// The MCP server for one person (the local profile on stdio).
+/// The MCP server: for one person (the profile, on stdio), or for whoever each request's
+/// token names (over HTTP).
 #[derive(Clone)]
 pub struct ItineraServer {
     services: Arc<Services>,
+    /// Whom the tools act for.
     owner: OwnerId,
-    tool_router: ToolRouter<Self>,
+    /// Over HTTP the owner is the request's `Caller`, never a fixed one.
+    owner_per_request: bool,
+    tool_router: Arc<ToolRouter<Self>>,
 }
 
 impl ItineraServer {
+    /// A server acting for `owner` on every call.
     pub fn new(services: Arc<Services>, owner: OwnerId) -> Self {
         Self {
             services,
             owner,
-            tool_router: Self::search_router()
-                + Self::plan_router()
-                + Self::approval_router()
-                + Self::order_router()
-                + Self::payment_router()
-                + Self::saved_method_router()
-                + Self::platform_router()
-                + Self::audit_router(),
+            owner_per_request: false,
+            tool_router: Arc::new(
+                Self::search_router()
+                    + Self::plan_router()
+                    + Self::approval_router()
+                    + Self::order_router()
+                    + Self::payment_router()
+                    + Self::saved_method_router()
+                    + Self::platform_router()
+                    + Self::audit_router(),
+            ),
         }
+    }
+
+    /// A server whose every call acts for the user its HTTP request was authenticated as; a
+    /// call that carries no such user is refused.
+    pub fn per_request(services: Arc<Services>) -> Self {
+        Self {
+            owner_per_request: true,
+            ..Self::new(services, OwnerId::new(String::new()))
+        }
+    }
+
+    /// The server to run one call with: this one, or over HTTP one acting for the caller.
+    fn for_call(&self, context: &RequestContext<RoleServer>) -> Option<ItineraServer> {
+        if !self.owner_per_request {
+            return Some(self.clone());
+        }
+        let caller = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::http::Caller>())?;
+        Some(Self {
+            owner: caller.0.clone(),
+            ..self.clone()
+        })
     }
 }
 
@@ -88,8 +120,14 @@ impl ServerHandler for ItineraServer {
             tracing::warn!(tool = %request.name, "refused input: {refusal}");
             return Ok(CallToolResult::error(vec![ContentBlock::text(refusal.to_string())]).into());
         }
+        let Some(server) = self.for_call(&context) else {
+            return Err(McpError::invalid_request(
+                "this request carries no authenticated user",
+                None,
+            ));
+        };
         self.tool_router
-            .call(ToolCallContext::new(self, request, context))
+            .call(ToolCallContext::new(&server, request, context))
             .await
     }
 }

@@ -146,6 +146,8 @@ pub trait Store: Send + Sync {
     /// The mode (`sandbox` or `live`) the store belongs to: `mode` if it had none yet (it is
     /// recorded), else the one recorded, which may differ.
     async fn claim_mode(&self, mode: &str) -> Result<String, StoreError>;
+    /// Whether the database answers (a readiness check).
+    async fn ping(&self) -> Result<(), StoreError>;
     async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError>;
     /// Notes a provider event as handled; false when it already was.
     async fn record_delivery(

@@ -139,8 +139,11 @@ pub struct Harness {
     /// The PostgreSQL schema holding the order store, when not the SQLite file in `dir`.
     database: Option<Arc<db::TestDb>>,
     pub clock: Arc<ManualClock>,
-    pub app: App,
-    pub client: RunningService<RoleClient, Person>,
+    pub app: Arc<App>,
+    /// The MCP endpoint, when the server is reached over HTTP (see `Options::http`).
+    http: Option<HttpEndpoint>,
+    /// The person's MCP client; the harness calls tools through it (`Deref`).
+    user: User,
     pub person: Person,
     /// The out-of-band approval codes the server sent the person.
     pub codes: Arc<CodeInbox>,
@@ -185,6 +188,45 @@ pub struct Options {
     pub platform_logins: Vec<itinera::platforms::OAuthSettings>,
     /// The order store on PostgreSQL instead of SQLite (see `Options::on_postgres`).
     pub database: Option<Arc<db::TestDb>>,
+    /// Serve MCP over HTTP with these settings (listening on a free loopback port), the
+    /// harness's client calling with `token`.
+    pub http: Option<(itinera::http::HttpSettings, String)>,
+}
+
+/// An HTTP server a harness started; it stops when the harness is dropped.
+struct HttpEndpoint {
+    url: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// An MCP client calling tools as one user: the harness's person, or another user of its HTTP
+/// server.
+pub struct User {
+    pub client: RunningService<RoleClient, Person>,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = User;
+
+    fn deref(&self) -> &User {
+        &self.user
+    }
+}
+
+impl User {
+    pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
+        call_tool(&self.client, tool, arguments).await
+    }
+
+    /// Calls a tool that must succeed and returns its structured output.
+    pub async fn ok(&self, tool: &str, arguments: Value) -> Value {
+        succeeded(tool, self.call(tool, arguments).await)
+    }
+
+    /// Calls a tool that must fail and returns its error text.
+    pub async fn err(&self, tool: &str, arguments: Value) -> String {
+        failed(tool, self.call(tool, arguments).await)
+    }
 }
 
 impl Options {
@@ -245,6 +287,7 @@ impl Default for Options {
             mode: itinera::config::Mode::Sandbox,
             platform_logins: Vec::new(),
             database: None,
+            http: None,
         }
     }
 }
@@ -295,7 +338,22 @@ impl Harness {
             Money::parse(amount, currency).unwrap()
         });
         let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
-        let app = App::start(&config, clock.clone()).await.unwrap();
+        let app = Arc::new(App::start(&config, clock.clone()).await.unwrap());
+        let person = options.person;
+        if let Some((settings, token)) = options.http {
+            let http = serve_http(&app, settings).await;
+            let client = http_client(&http.url, &token, person.clone()).await;
+            return Harness {
+                dir,
+                database: options.database,
+                clock,
+                app,
+                http: Some(http),
+                user: User { client },
+                person,
+                codes,
+            };
+        }
         let (server_io, client_io) = tokio::io::duplex(1 << 20);
         let server = app.server();
         tokio::spawn(async move {
@@ -303,7 +361,6 @@ impl Harness {
                 let _ = running.waiting().await;
             }
         });
-        let person = options.person;
         let client = match options.lifecycle {
             Lifecycle::Legacy => person.clone().serve(client_io).await.unwrap(),
             Lifecycle::Modern => person
@@ -322,9 +379,22 @@ impl Harness {
             database: options.database,
             clock,
             app,
-            client,
+            http: None,
+            user: User { client },
             person,
             codes,
+        }
+    }
+
+    /// The MCP endpoint of this harness's HTTP server.
+    pub fn http_url(&self) -> &str {
+        &self.http.as_ref().expect("the harness serves HTTP").url
+    }
+
+    /// Another user of this harness's HTTP server, calling with `token`.
+    pub async fn http_user(&self, token: &str) -> User {
+        User {
+            client: http_client(self.http_url(), token, Person::new(Answer::Approve)).await,
         }
     }
 
@@ -378,44 +448,6 @@ impl Harness {
         (self.today() + Duration::days(days))
             .format("%Y-%m-%d")
             .to_string()
-    }
-
-    pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
-        let Value::Object(arguments) = arguments else {
-            panic!("arguments must be an object")
-        };
-        self.client
-            .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments))
-            .await
-            .unwrap_or_else(|e| panic!("{tool} failed at the protocol level: {e}"))
-    }
-
-    /// Calls a tool that must succeed and returns its structured output.
-    pub async fn ok(&self, tool: &str, arguments: Value) -> Value {
-        let result = self.call(tool, arguments).await;
-        assert_ne!(
-            result.is_error,
-            Some(true),
-            "{tool} failed: {}",
-            text(&result)
-        );
-        result
-            .structured_content
-            .clone()
-            .or_else(|| serde_json::from_str(&text(&result)).ok())
-            .unwrap_or_else(|| panic!("{tool} returned no structured content: {}", text(&result)))
-    }
-
-    /// Calls a tool that must fail and returns its error text.
-    pub async fn err(&self, tool: &str, arguments: Value) -> String {
-        let result = self.call(tool, arguments).await;
-        assert_eq!(
-            result.is_error,
-            Some(true),
-            "{tool} should have failed but returned {}",
-            text(&result)
-        );
-        text(&result)
     }
 
     /// Searches all four kinds in Paris and returns one offer id of each, in the order
@@ -612,6 +644,70 @@ impl Harness {
     }
 }
 
+async fn serve_http(app: &Arc<App>, settings: itinera::http::HttpSettings) -> HttpEndpoint {
+    let server = itinera::http::HttpServer::bind(settings).await.unwrap();
+    let url = format!("http://{}/mcp", server.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = Arc::clone(app);
+    tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        server.serve(app, stopped).await
+    });
+    HttpEndpoint { url, _stop: stop }
+}
+
+async fn http_client(url: &str, token: &str, person: Person) -> RunningService<RoleClient, Person> {
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(url.to_string())
+            .auth_header(token.to_string()),
+    );
+    person.serve(transport).await.unwrap()
+}
+
+pub async fn call_tool(
+    client: &RunningService<RoleClient, Person>,
+    tool: &str,
+    arguments: Value,
+) -> CallToolResult {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments))
+        .await
+        .unwrap_or_else(|e| panic!("{tool} failed at the protocol level: {e}"))
+}
+
+/// The structured output of a call that must have succeeded.
+pub fn succeeded(tool: &str, result: CallToolResult) -> Value {
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "{tool} failed: {}",
+        text(&result)
+    );
+    result
+        .structured_content
+        .clone()
+        .or_else(|| serde_json::from_str(&text(&result)).ok())
+        .unwrap_or_else(|| panic!("{tool} returned no structured content: {}", text(&result)))
+}
+
+/// The error text of a call that must have failed.
+pub fn failed(tool: &str, result: CallToolResult) -> String {
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "{tool} should have failed but returned {}",
+        text(&result)
+    );
+    text(&result)
+}
+
 async fn count_rows(url: &str, table: &str) -> i64 {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(url).await.unwrap();
@@ -626,6 +722,7 @@ async fn count_rows(url: &str, table: &str) -> i64 {
 
 pub mod amadeus_fake;
 pub mod antom_fake;
+pub mod auth_server;
 pub mod booking_attempt;
 pub mod booking_com_fake;
 pub mod db;

@@ -770,6 +770,14 @@ impl Store for SqlStore {
             .map_err(db)
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(db)
+    }
+
     async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM webhook_events WHERE provider = $1 AND event_id = $2",
