@@ -180,7 +180,8 @@ impl App {
                 config.retry.clone(),
                 guard,
                 return_url,
-            ),
+            )
+            .with_lease_ttl(config.lease_ttl),
         };
         let webhooks = Webhooks::new(
             Arc::clone(&store),
@@ -205,7 +206,12 @@ impl App {
 
     /// An MCP server acting for the configured profile.
     pub fn server(&self) -> ItineraServer {
-        ItineraServer::new(Arc::clone(&self.services), self.owner.clone())
+        self.server_for(self.owner.clone())
+    }
+
+    /// An MCP server acting for `owner` (benchmarks: several people on one server).
+    pub fn server_for(&self, owner: OwnerId) -> ItineraServer {
+        ItineraServer::new(Arc::clone(&self.services), owner)
     }
 
     /// An MCP server acting for whoever each HTTP request is authenticated as.

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::auth_server::{self, AuthServer, ISSUER};
-use common::{Harness, Options, User, money};
+use common::{Harness, Options, Person, User, money};
 use itinera::domain::money::Money;
 use itinera::http::{HttpSettings, JwtSettings, StaticTokens};
 use serde_json::{Value, json};
@@ -104,6 +104,11 @@ async fn no_tool_is_reached_without_a_valid_token() {
         claims["iss"] = json!("https://impostor.example");
         auth_server::token(&claims)
     };
+    let not_yet_valid = {
+        let mut claims = auth_server::claims("bob", audience);
+        claims["nbf"] = json!(chrono::Utc::now().timestamp() + 600);
+        auth_server::token(&claims)
+    };
     let no_user = {
         let mut claims = auth_server::claims("bob", audience);
         claims.as_object_mut().unwrap().remove("sub");
@@ -137,6 +142,7 @@ async fn no_tool_is_reached_without_a_valid_token() {
             "not valid here",
         ),
         ("a token naming no user", no_user, "not valid here"),
+        ("a token not valid yet", not_yet_valid, "not valid here"),
         (
             "a token signed with a key not published",
             unpublished_key,
@@ -363,23 +369,56 @@ async fn another_user_reaches_nothing_of_alices_whichever_tool_is_tried() {
     assert!(serde_json::to_string(&log).unwrap().contains(&order_id));
 }
 
-/// A static token and a JWT naming the same user are the same person: what one made, the other
-/// sees.
+/// The authorization server's users and the operator's static-token users never meet, even
+/// under one name: a `sub` is chosen over there (a user name, an e-mail), and must not land on
+/// someone's orders here.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_user_is_the_same_person_whatever_token_they_use() {
+async fn a_token_from_the_authorization_server_never_acts_for_a_static_token_user() {
     let auth = AuthServer::start().await;
     let h = alice_over_http(&auth).await;
     let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
-    let alice_by_jwt: User = h.http_user(&jwt_for("alice")).await;
-    let plan = alice_by_jwt
+    for impostor in ["alice", "local"] {
+        let other: User = h.http_user(&jwt_for(impostor)).await;
+        let refused = other
+            .err("get_travel_plan", json!({"plan_id": plan_id}))
+            .await;
+        assert!(
+            refused.contains("there is no travel plan"),
+            "{impostor}: {refused}"
+        );
+    }
+    // The same user by the same kind of token is the same person.
+    let again = h.http_user(ALICE).await;
+    let plan = again
         .ok("get_travel_plan", json!({"plan_id": plan_id}))
         .await;
     assert_eq!(plan["plan_id"], plan_id.as_str());
-    let operator = h.http_user(OPERATOR).await;
-    let refused = operator
-        .err("get_travel_plan", json!({"plan_id": plan_id}))
+}
+
+/// Over HTTP the server's log is no private channel: a client that cannot prompt the person is
+/// told so, and no approval code is sent anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_cannot_prompt_gets_no_code_over_http() {
+    let auth = AuthServer::start().await;
+    let h = Harness::with(Options {
+        http: Some((settings(&auth.jwks_url), ALICE.into())),
+        person: Person::headless(),
+        ..Options::default()
+    })
+    .await;
+    let offers = h.paris_offers().await;
+    let with_priority: Vec<(Value, &str)> =
+        offers.iter().map(|o| (o.clone(), "must_have")).collect();
+    let plan = h.plan_of(&with_priority, "pm_sandbox_visa").await;
+    let refused = h
+        .err("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
-    assert!(refused.contains("there is no travel plan"), "{refused}");
+    assert!(refused.contains("supports elicitation"), "{refused}");
+    assert!(h.codes.all().is_empty(), "a code was sent");
+    let failed = h
+        .err("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert!(!failed.is_empty());
 }
 
 /// The real binary: `serve --http` says where it listens, answers health and readiness, takes

@@ -8,6 +8,7 @@
 mod db;
 
 use chrono::{Duration, Utc};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use itinera::adapters::store::SqlStore;
@@ -74,6 +75,9 @@ on_both!(
     a_payment_event_finds_its_order_even_for_one_part_of_a_split,
     a_refresh_is_written_only_over_the_account_it_read,
     a_key_rotation_reseals_every_plan,
+    a_lease_is_held_by_one_process_until_it_expires,
+    processes_claiming_unsettled_orders_at_once_never_share_one,
+    a_step_begun_twice_at_once_is_new_to_one_writer_only,
 );
 
 fn eur(amount: &str) -> Money {
@@ -788,4 +792,164 @@ async fn a_rotation_and_a_server_never_hold_one_store_together_on_postgres() {
         "{waiting}"
     );
     drop(rotating);
+}
+
+async fn a_lease_is_held_by_one_process_until_it_expires(store: SqlStore) {
+    let now = Utc::now();
+    let until = now + Duration::seconds(30);
+    let key = "order:ord_1";
+    assert!(store.claim_lease(key, "inst_a", until, now).await.unwrap());
+    assert!(
+        !store.claim_lease(key, "inst_b", until, now).await.unwrap(),
+        "held by another"
+    );
+    assert!(
+        store.claim_lease(key, "inst_a", until, now).await.unwrap(),
+        "the holder claims again"
+    );
+    assert!(store.renew_lease(key, "inst_a", until).await.unwrap());
+    assert!(!store.renew_lease(key, "inst_b", until).await.unwrap());
+    store.release_lease(key, "inst_b").await.unwrap();
+    assert!(
+        !store.claim_lease(key, "inst_b", until, now).await.unwrap(),
+        "only the holder releases"
+    );
+    // Once it has expired, another takes it, and the old holder can no longer renew it.
+    let later = until + Duration::seconds(1);
+    assert!(
+        store
+            .claim_lease(key, "inst_b", later + Duration::seconds(30), later)
+            .await
+            .unwrap()
+    );
+    assert!(!store.renew_lease(key, "inst_a", later).await.unwrap());
+    store.release_lease(key, "inst_b").await.unwrap();
+    assert!(store.claim_lease(key, "inst_c", until, now).await.unwrap());
+}
+
+async fn processes_claiming_unsettled_orders_at_once_never_share_one(store: SqlStore) {
+    let owner = OwnerId::new("alice");
+    let mut unsettled = BTreeSet::new();
+    for _ in 0..12 {
+        let (plan, approval) = plan_and_approval(&store, &owner).await;
+        let draft = order(&plan, &approval);
+        store
+            .create_order(&draft, &event(OrderStatus::Draft, "created"))
+            .await
+            .unwrap();
+        unsettled.insert(draft.id.to_string());
+    }
+    let now = Utc::now();
+    let until = now + Duration::seconds(30);
+    // Rounds of three processes claiming at once, until no order is left.
+    let mut claimed = Vec::new();
+    for _ in 0..12 {
+        let claimants = ["inst_a", "inst_b", "inst_c"].map(|holder| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_unsettled_orders(holder, until, now, None, 2)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|order| (holder, order.id.to_string()))
+                    .collect::<Vec<_>>()
+            })
+        });
+        let before = holders_of(&claimed).len();
+        for claimant in futures::future::join_all(claimants).await {
+            claimed.extend(claimant.unwrap());
+        }
+        if holders_of(&claimed).len() == before {
+            break;
+        }
+    }
+    let holders = holders_of(&claimed);
+    assert!(
+        holders.values().all(|who| who.len() == 1),
+        "an order claimed by two processes: {holders:?}"
+    );
+    assert_eq!(holders.keys().cloned().collect::<BTreeSet<_>>(), unsettled);
+    // While their leases last nobody else gets them; once they expire, another process does.
+    assert!(
+        store
+            .claim_unsettled_orders("inst_d", until, now, None, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Once they expire, another process takes them over, a page of five at a time.
+    let later = until + Duration::seconds(1);
+    let mut taken_over = BTreeSet::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .claim_unsettled_orders(
+                "inst_d",
+                later + Duration::seconds(30),
+                later,
+                after.as_ref(),
+                5,
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last().cloned() else {
+            break;
+        };
+        assert!(page.len() <= 5);
+        taken_over.extend(page.into_iter().map(|order| order.id.to_string()));
+        after = Some(last);
+    }
+    assert_eq!(taken_over, unsettled);
+}
+
+/// Which processes claimed each order.
+fn holders_of(
+    claimed: &[(&'static str, String)],
+) -> std::collections::BTreeMap<String, BTreeSet<&'static str>> {
+    let mut holders = std::collections::BTreeMap::<String, BTreeSet<&'static str>>::new();
+    for (holder, id) in claimed {
+        holders.entry(id.clone()).or_default().insert(holder);
+    }
+    holders
+}
+
+/// Two writers beginning one step at once: one sends it as new, the other finds its intent (and
+/// so looks the answer up instead of sending blind).
+async fn a_step_begun_twice_at_once_is_new_to_one_writer_only(store: SqlStore) {
+    let owner = OwnerId::new("alice");
+    let (plan, approval) = plan_and_approval(&store, &owner).await;
+    let order = order(&plan, &approval);
+    store
+        .create_order(&order, &event(OrderStatus::Draft, "created"))
+        .await
+        .unwrap();
+    for round in 0..10 {
+        let step = SagaStep {
+            order_id: order.id.clone(),
+            item_id: None,
+            operation: "authorize".into(),
+            key: format!("{}:authorize:{round}", order.id),
+            state: StepState::Intent,
+            detail: None,
+            attempts: 1,
+            started_at: Utc::now(),
+            finished_at: None,
+        };
+        let (first, second) = tokio::join!(
+            {
+                let store = store.clone();
+                let step = step.clone();
+                tokio::spawn(async move { store.begin_step(&step).await.unwrap() })
+            },
+            {
+                let store = store.clone();
+                let step = step.clone();
+                tokio::spawn(async move { store.begin_step(&step).await.unwrap() })
+            },
+        );
+        let mut seen = [first.unwrap(), second.unwrap()];
+        seen.sort_by_key(|previous| previous.is_some());
+        assert_eq!(seen, [None, Some(StepState::Intent)], "round {round}");
+    }
 }

@@ -93,6 +93,8 @@ Environment variables (each also has the flag shown above):
   ITINERA_POLICY_CURRENCIES      spending policy: the only currencies allowed, e.g. EUR,USD
   ITINERA_POLICY_REFUNDABLE_ONLY spending policy: true to allow refundable items only
   ITINERA_RECOVERY_INTERVAL_SECONDS  seconds between passes that resume unsettled orders (default: 60)
+  ITINERA_LEASE_SECONDS          seconds a process's hold on an order lasts unless renewed: how soon another instance on the
+                                 same database takes over the orders of one that died (default: 30)
   ITINERA_SEARCH_DEADLINE_MS     how long one provider may take to answer a search before results are shown without it (default: 8000)
   ITINERA_PAUSE_AT_STEP          testing only: pause forever after the Nth saga log write (crash tests)
   ITINERA_HTTP_TOKENS            `serve --http`: static bearer tokens, user:token,user:token (tokens of 24+ random characters)
@@ -217,7 +219,13 @@ impl std::fmt::Display for Mode {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Order store URL: sqlite://… (a file) or postgres://… (a shared server).
-    #[arg(long, env = "ITINERA_DATABASE_URL", global = true)]
+    /// (A PostgreSQL URL may carry a password: the variable's value is never shown.)
+    #[arg(
+        long,
+        env = "ITINERA_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub database_url: Option<String>,
     /// Folder of the default databases.
     #[arg(long, env = "ITINERA_DATA_DIR", global = true)]
@@ -538,6 +546,14 @@ pub struct Settings {
         global = true
     )]
     pub recovery_interval_seconds: u64,
+    /// Seconds a hold on an order lasts unless renewed (several instances on one database).
+    #[arg(
+        long,
+        env = "ITINERA_LEASE_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub lease_seconds: u64,
     /// Static bearer tokens for `serve --http`, user:token,… (prefer the variable).
     #[arg(
         long,

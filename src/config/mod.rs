@@ -56,6 +56,8 @@ pub enum ConfigError {
     UnreadableUrl(&'static str),
     #[error("{0}")]
     HttpTokens(String),
+    #[error("ITINERA_LEASE_SECONDS is {0}: give 2 to 600 seconds")]
+    LeaseSeconds(u64),
     #[error(
         "serve --http lets nobody in: set ITINERA_HTTP_TOKENS (user:token,…) or ITINERA_JWT_JWKS_URL with ITINERA_JWT_ISSUER"
     )]
@@ -196,6 +198,9 @@ pub struct Config {
     pub pause_at_step: Option<u32>,
     /// How often unsettled orders are resumed while serving.
     pub recovery_interval: std::time::Duration,
+    /// How long a process's hold on an order lasts unless renewed: how soon another process
+    /// sharing the store takes over the orders of one that died.
+    pub lease_ttl: std::time::Duration,
     /// How long one provider may take to answer a search.
     pub search_deadline: std::time::Duration,
     /// How provider calls are retried.
@@ -244,6 +249,7 @@ impl Config {
             },
             pause_at_step: None,
             recovery_interval: std::time::Duration::from_secs(60),
+            lease_ttl: crate::orchestrator::DEFAULT_LEASE,
             search_deadline: crate::planning::SEARCH_DEADLINE,
             retry: RetryPolicy::default(),
             policy: SpendingPolicy::default(),
@@ -292,6 +298,10 @@ impl Config {
         }
         config.recovery_interval =
             std::time::Duration::from_secs(settings.recovery_interval_seconds);
+        if !(2..=600).contains(&settings.lease_seconds) {
+            return Err(ConfigError::LeaseSeconds(settings.lease_seconds));
+        }
+        config.lease_ttl = std::time::Duration::from_secs(settings.lease_seconds);
         if !(100..=60_000).contains(&settings.search_deadline_ms) {
             return Err(ConfigError::SearchDeadline(settings.search_deadline_ms));
         }

@@ -8,7 +8,8 @@
 //! answered as for a session that does not exist.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,6 +22,8 @@ use super::settings::{HttpSettings, StaticTokens};
 use crate::domain::ids::OwnerId;
 
 const SESSION_HEADER: &str = "mcp-session-id";
+/// A session unused this long is forgotten here (rmcp ends idle sessions well before).
+const SESSION_MEMORY: Duration = Duration::from_secs(3600);
 
 /// The user a request acts for, put in the request's extensions once the token is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,8 +33,8 @@ pub struct Authenticator {
     tokens: StaticTokens,
     jwt: Option<JwtVerifier>,
     metadata_url: String,
-    /// Which user opened each session.
-    sessions: Mutex<HashMap<String, OwnerId>>,
+    /// Which user opened each session, and when it was last used.
+    sessions: Mutex<HashMap<String, (OwnerId, Instant)>>,
 }
 
 enum Refusal {
@@ -75,23 +78,28 @@ impl Authenticator {
         }
     }
 
+    /// The map of sessions, even after a panic elsewhere held it: a map insert or removal
+    /// never leaves it half-changed, and refusing every session would be worse than using it.
+    fn sessions(&self) -> MutexGuard<'_, HashMap<String, (OwnerId, Instant)>> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Who opened the session, marking it used.
     fn session_owner(&self, session: &str) -> Option<OwnerId> {
-        self.sessions
-            .lock()
-            .ok()
-            .and_then(|sessions| sessions.get(session).cloned())
+        let mut sessions = self.sessions();
+        let (owner, used) = sessions.get_mut(session)?;
+        *used = Instant::now();
+        Some(owner.clone())
     }
 
     fn bind_session(&self, session: &str, owner: &OwnerId) {
-        if let Ok(mut sessions) = self.sessions.lock() {
-            sessions.insert(session.to_string(), owner.clone());
-        }
+        let mut sessions = self.sessions();
+        sessions.retain(|_, (_, used)| used.elapsed() < SESSION_MEMORY);
+        sessions.insert(session.to_string(), (owner.clone(), Instant::now()));
     }
 
     fn end_session(&self, session: &str) {
-        if let Ok(mut sessions) = self.sessions.lock() {
-            sessions.remove(session);
-        }
+        self.sessions().remove(session);
     }
 
     fn refused(&self, refusal: Refusal) -> Response {

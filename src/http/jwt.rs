@@ -1,22 +1,27 @@
 //! Checking OAuth 2.1 access tokens that are JWTs: signed by a key the authorization server
-//! publishes (its JWKS), issued by it, meant for Itinera (audience), unexpired, and naming a user
-//! (`sub`), who is then the person the tools act for.
+//! publishes (its JWKS), issued by it, meant for Itinera (audience), in their validity period,
+//! and naming a user (`sub`), who is then the person the tools act for, as `oauth:<sub>`.
 //!
-//! The keys are fetched once and again only when a token names a key not seen yet (a rotation at
-//! the authorization server), at most once every `REFRESH_AT_MOST_EVERY`, so a stream of tokens
+//! The keys are fetched at the first token and kept for `KEYS_MAX_AGE` (so a key the authorization
+//! server withdraws stops being trusted), and fetched again early when a token names a key not
+//! seen yet (a rotation there), at most once every `REFRESH_AT_MOST_EVERY`, so a stream of tokens
 //! with made-up key ids cannot turn Itinera into a flood of requests to the authorization server.
+//! One fetch runs at a time, and tokens whose key is known are checked meanwhile. When the keys
+//! cannot be fetched, the answer is "unavailable" (503), never "invalid token" (401): a client
+//! must not throw away a good token because the authorization server was unreachable.
 
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, RwLock};
 
 use super::settings::JwtSettings;
 use crate::domain::ids::OwnerId;
 
 const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(30);
+const KEYS_MAX_AGE: Duration = Duration::from_secs(600);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Signature algorithms accepted: public-key ones only, so a token can never be "signed" with a
@@ -53,13 +58,33 @@ struct Claims {
 pub struct JwtVerifier {
     settings: JwtSettings,
     http: reqwest::Client,
-    keys: Mutex<Keys>,
+    keys: RwLock<Keys>,
+    /// Held by the one fetch under way.
+    fetching: Mutex<()>,
 }
 
 #[derive(Default)]
 struct Keys {
     set: Option<JwkSet>,
     fetched_at: Option<Instant>,
+    tried_at: Option<Instant>,
+    /// Why the last fetch failed, if it did.
+    failure: Option<String>,
+}
+
+impl Keys {
+    fn fresh(&self) -> bool {
+        self.fetched_at
+            .is_some_and(|at| at.elapsed() < KEYS_MAX_AGE)
+    }
+
+    /// The key for a token signed with `alg` under `kid`, if the fresh set has one.
+    fn find(&self, kid: Option<&str>, alg: Algorithm) -> Option<Result<DecodingKey, TokenRefused>> {
+        if !self.fresh() {
+            return None;
+        }
+        find(self.set.as_ref()?, kid, alg)
+    }
 }
 
 impl JwtVerifier {
@@ -72,7 +97,8 @@ impl JwtVerifier {
         Ok(JwtVerifier {
             settings,
             http,
-            keys: Mutex::new(Keys::default()),
+            keys: RwLock::new(Keys::default()),
+            fetching: Mutex::new(()),
         })
     }
 
@@ -86,8 +112,9 @@ impl JwtVerifier {
                 header.alg
             )));
         }
-        let key = self.key(header.kid.as_deref()).await?;
+        let key = self.key(header.kid.as_deref(), header.alg).await?;
         let mut validation = Validation::new(header.alg);
+        validation.validate_nbf = true;
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_audience(&[&self.settings.audience]);
         // Otherwise issuer and audience are only compared when present.
@@ -103,35 +130,53 @@ impl JwtVerifier {
                 "the token names no user (sub)".into(),
             ));
         }
-        Ok(OwnerId::new(data.claims.sub))
+        // A namespace of their own: a `sub` chosen at the authorization server (a user name, an
+        // e-mail) never lands on an operator's static-token user or the stdio profile.
+        Ok(OwnerId::new(format!("oauth:{}", data.claims.sub)))
     }
 
     /// The published key `kid` names (or the only one, for a token without `kid`), fetching
-    /// the keys again if it is not known yet.
-    async fn key(&self, kid: Option<&str>) -> Result<DecodingKey, TokenRefused> {
-        let mut keys = self.keys.lock().await;
-        if let Some(found) = keys.set.as_ref().and_then(|set| find(set, kid)) {
+    /// the keys again when they are old or the key is not known yet.
+    async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, TokenRefused> {
+        if let Some(found) = self.keys.read().await.find(kid, alg) {
             return found;
         }
-        let may_fetch = keys
-            .fetched_at
-            .is_none_or(|at| at.elapsed() >= REFRESH_AT_MOST_EVERY);
-        if may_fetch {
-            keys.fetched_at = Some(Instant::now());
-            keys.set = Some(self.fetch().await?);
+        let _one_fetch = self.fetching.lock().await;
+        {
+            // Another request may have fetched them while this one waited.
+            let keys = self.keys.read().await;
+            if let Some(found) = keys.find(kid, alg) {
+                return found;
+            }
+            let recently = keys
+                .tried_at
+                .is_some_and(|at| at.elapsed() < REFRESH_AT_MOST_EVERY);
+            if recently {
+                return Err(match &keys.failure {
+                    Some(failure) => TokenRefused::KeysUnavailable(failure.clone()),
+                    None => not_published(),
+                });
+            }
         }
-        keys.set
-            .as_ref()
-            .and_then(|set| find(set, kid))
-            .unwrap_or_else(|| {
-                Err(TokenRefused::Invalid(
-                    "it is signed with a key the authorization server does not publish".into(),
-                ))
-            })
+        let fetched = self.fetch().await;
+        let mut keys = self.keys.write().await;
+        keys.tried_at = Some(Instant::now());
+        match fetched {
+            Ok(set) => {
+                keys.set = Some(set);
+                keys.fetched_at = Some(Instant::now());
+                keys.failure = None;
+                keys.find(kid, alg).unwrap_or_else(|| Err(not_published()))
+            }
+            Err(failure) => {
+                keys.failure = Some(failure.clone());
+                Err(TokenRefused::KeysUnavailable(failure))
+            }
+        }
     }
 
-    async fn fetch(&self) -> Result<JwkSet, TokenRefused> {
-        let unavailable = |e: reqwest::Error| TokenRefused::KeysUnavailable(e.to_string());
+    async fn fetch(&self) -> Result<JwkSet, String> {
+        let unavailable = |e: reqwest::Error| e.to_string();
         self.http
             .get(&self.settings.jwks_url)
             .send()
@@ -144,12 +189,37 @@ impl JwtVerifier {
     }
 }
 
-fn find(set: &JwkSet, kid: Option<&str>) -> Option<Result<DecodingKey, TokenRefused>> {
-    let jwk = match kid {
+fn not_published() -> TokenRefused {
+    TokenRefused::Invalid(
+        "it is signed with a key the authorization server does not publish".into(),
+    )
+}
+
+/// The signing key `kid` names in `set` (or its only one), if it may verify `alg`: a key
+/// published for encryption, or for another algorithm, is not used.
+fn find(
+    set: &JwkSet,
+    kid: Option<&str>,
+    alg: Algorithm,
+) -> Option<Result<DecodingKey, TokenRefused>> {
+    let jwk: &Jwk = match kid {
         Some(kid) => set.find(kid)?,
         None if set.keys.len() == 1 => &set.keys[0],
         None => return None,
     };
+    let for_signing = matches!(
+        jwk.common.public_key_use,
+        None | Some(PublicKeyUse::Signature)
+    );
+    let for_alg = jwk
+        .common
+        .key_algorithm
+        .is_none_or(|published| published == KeyAlgorithm::from(alg));
+    if !for_signing || !for_alg {
+        return Some(Err(TokenRefused::Invalid(
+            "its key is not published for this kind of signature".into(),
+        )));
+    }
     Some(
         DecodingKey::from_jwk(jwk)
             .map_err(|e| TokenRefused::Invalid(format!("the published key is unusable ({e})"))),

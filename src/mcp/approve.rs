@@ -36,6 +36,9 @@ rmcp::elicit_safe!(ApprovalAnswer);
 /// The key of the approval question in an `input_required` round.
 const QUESTION: &str = "approve_payment";
 
+/// Over HTTP, a client that cannot prompt leaves no private way to reach the person.
+const NO_PROMPT_OVER_HTTP: &str = "nothing was approved: this client cannot show the person a prompt, and over HTTP Itinera has no private channel to send them an approval code. Use an MCP client that supports elicitation, then call confirm_travel_plan again";
+
 const NO_PROMPT: &str = "This MCP client cannot show the person an approval prompt, so they approve elsewhere. Give \
     them approval_url: it opens Itinera's approval page, where they see the plan and approve with the one-time code \
     Itinera sent them (in its log), or decline. Or they can tell you that code; then call execute_travel_plan with \
@@ -122,6 +125,10 @@ impl ItineraServer {
                 .with_message(message)
         };
         let Some(elicitation) = ctx.client_capabilities().and_then(|c| c.elicitation) else {
+            if self.owner_per_request {
+                // The code would go to the server's log, which other users' operators read.
+                return Err(NO_PROMPT_OVER_HTTP.into());
+            }
             approvals.send_code(&plan, &approval, &risks);
             return Ok(Round::Done(pending(NO_PROMPT)));
         };

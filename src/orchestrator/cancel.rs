@@ -5,6 +5,7 @@ use crate::domain::money::Money;
 use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus};
 use chrono::{DateTime, Utc};
 
+use super::leases::PATIENCE;
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
 
@@ -22,8 +23,10 @@ impl Orchestrator {
         order_id: &OrderId,
         items: Option<&[ItemId]>,
     ) -> Result<Order, ExecutionError> {
-        self.exclusively(order_id, || self.cancel_locked(owner, order_id, items))
-            .await
+        self.exclusively(order_id, PATIENCE, || {
+            self.cancel_locked(owner, order_id, items)
+        })
+        .await
     }
 
     async fn cancel_locked(

@@ -31,14 +31,16 @@ pub(super) enum Next {
 }
 
 impl Orchestrator {
-    /// Drives the order until it settles or has to wait, holding the order's lock so that an
-    /// execute call and recovery never drive the same order at once.
+    /// Drives the order until it settles or has to wait, holding the order's lock and lease so
+    /// that an execute call and recovery (here or in another process) never drive the same
+    /// order at once; waits up to `patience` for another process to let go of it.
     pub(super) async fn drive_exclusive(
         &self,
         order: Order,
         plan: &TravelPlan,
+        patience: std::time::Duration,
     ) -> Result<Order, ExecutionError> {
-        self.exclusively(&order.id, || async {
+        self.exclusively(&order.id, patience, || async {
             // Whoever held the lock may have moved the order: start from what is stored.
             let current = self.order(&order.owner, &order.id).await?;
             self.drive(current, plan).await

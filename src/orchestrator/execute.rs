@@ -14,6 +14,7 @@ use crate::payment_router::{PaymentRoute, RouteChoice};
 use crate::ports::store::{Created, OrderFilter};
 use crate::saved_methods::own_method;
 
+use super::leases::PATIENCE;
 use super::{ExecutionError, Orchestrator};
 
 impl Orchestrator {
@@ -35,13 +36,18 @@ impl Orchestrator {
             .await?
             .ok_or(ApprovalError::Missing)?;
         if let Some(order) = self.order_for(owner, &approval).await? {
-            return self.drive_exclusive(order, &plan).await;
+            return self.drive_exclusive(order, &plan, PATIENCE).await;
         }
+        let admission = format!("admit:{}", owner.as_str());
         let order = self
             .admissions
-            .run(owner, self.admit(&plan, &approval))
+            .run(
+                owner,
+                self.leases
+                    .hold(&admission, PATIENCE, self.admit(&plan, &approval)),
+            )
             .await?;
-        self.drive_exclusive(order, &plan).await
+        self.drive_exclusive(order, &plan, PATIENCE).await
     }
 
     /// Checks the approval, the policy and the risks, re-quotes, and creates the order. Runs one

@@ -10,6 +10,7 @@ mod charge;
 mod drive;
 mod execute;
 mod failover;
+mod leases;
 mod payment_calls;
 mod quote;
 mod recovery;
@@ -20,6 +21,8 @@ mod steps;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use leases::{Leases, PATIENCE};
 
 use crate::domain::approval::ApprovalError;
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
@@ -42,6 +45,9 @@ pub use retry::RetryPolicy;
 pub use steps::StepPause;
 
 /// Why an execution or a cancellation did not go ahead.
+/// How long a lease lasts unless renewed (`ITINERA_LEASE_SECONDS`).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExecutionError {
     #[error("there is no travel plan {0}: check the id, or create one with create_travel_plan")]
@@ -91,6 +97,14 @@ pub enum ExecutionError {
     Money(#[from] MoneyError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "another Itinera instance is working on this right now ({0}): get_booking_status shows where an order stands; try again in a moment"
+    )]
+    Busy(String),
+    #[error(
+        "this instance lost its hold on {0} (it stalled, and another instance took the work over): nothing is lost, get_booking_status shows where the order stands"
+    )]
+    LeaseLost(String),
 }
 
 /// Runs executions and cancellations against the providers, recording every step.
@@ -99,8 +113,10 @@ pub struct Orchestrator {
     store: Arc<dyn Store>,
     providers: Arc<Providers>,
     clock: Arc<dyn Clock>,
-    /// One driver per order at a time within this process.
+    /// One driver per order at a time within this process...
     order_locks: Arc<KeyedLocks<OrderId>>,
+    /// ...and across the processes sharing the store.
+    leases: Leases,
     /// Where payment providers send the customer back (Itinera's page), for new orders.
     return_url: Arc<str>,
     /// One admission per person at a time: the policy and risk checks count the person's orders,
@@ -123,6 +139,7 @@ impl Orchestrator {
         return_url: String,
     ) -> Self {
         Self {
+            leases: Leases::new(Arc::clone(&store), DEFAULT_LEASE),
             return_url: Arc::from(return_url),
             store,
             providers,
@@ -136,17 +153,31 @@ impl Orchestrator {
         }
     }
 
-    /// Runs `work` holding the order's lock: an execute call, a cancellation and recovery never
-    /// work on the same order at once (two refunds computed from two views would pay twice).
+    /// How long a lease on an order or an admission lasts unless renewed: how soon another
+    /// process takes over the work of one that died.
+    pub fn with_lease_ttl(self, ttl: Duration) -> Self {
+        Self {
+            leases: Leases::new(Arc::clone(&self.store), ttl),
+            ..self
+        }
+    }
+
+    /// Runs `work` holding the order's lock and its lease: an execute call, a cancellation and
+    /// recovery, in this process or another, never work on the same order at once (two refunds
+    /// computed from two views would pay twice). Waits up to `patience` for another process.
     async fn exclusively<T, Fut>(
         &self,
         order: &OrderId,
+        patience: Duration,
         work: impl FnOnce() -> Fut,
     ) -> Result<T, ExecutionError>
     where
         Fut: std::future::Future<Output = Result<T, ExecutionError>>,
     {
-        self.order_locks.run(order, work()).await
+        let key = format!("order:{order}");
+        self.order_locks
+            .run(order, self.leases.hold(&key, patience, work()))
+            .await
     }
 
     /// Who may take the plan's payment, best first, taking the providers' health into account.

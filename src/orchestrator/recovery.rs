@@ -11,6 +11,10 @@ use crate::domain::order::{Order, OrderStatus};
 
 use super::{ExecutionError, Orchestrator};
 
+/// How many orders one recovery pass claims at most; the rest wait for the next pass (or for
+/// another process).
+const RECOVERY_BATCH: u32 = 200;
+
 /// What one recovery pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RecoveryReport {
@@ -36,28 +40,55 @@ fn is_settled(status: OrderStatus) -> bool {
 }
 
 impl Orchestrator {
-    /// One pass over every unsettled order, of every owner.
+    /// One pass over the unsettled orders of every owner that no other process is working on
+    /// (each claimed with a lease first).
     pub async fn recover(&self) -> Result<RecoveryReport, ExecutionError> {
-        let orders = self.store.unsettled_orders().await?;
-        let mut report = RecoveryReport {
-            examined: orders.len(),
-            ..RecoveryReport::default()
-        };
-        for order in orders {
-            let id = order.id.clone();
-            let Some(plan) = self.store.plan(&order.owner, &order.plan_id).await? else {
-                report
-                    .errors
-                    .push(format!("order {id}: its plan {} is missing", order.plan_id));
-                continue;
+        self.leases.release_dead_neighbours().await?;
+        let mut report = RecoveryReport::default();
+        let mut after = None;
+        loop {
+            let orders = self
+                .store
+                .claim_unsettled_orders(
+                    self.leases.holder(),
+                    self.leases.until(),
+                    chrono::Utc::now(),
+                    after.as_ref(),
+                    RECOVERY_BATCH,
+                )
+                .await?;
+            let Some(last) = orders.last().cloned() else {
+                return Ok(report);
             };
-            match self.drive_exclusive(order, &plan).await {
-                Ok(order) if is_settled(order.status) => report.settled += 1,
-                Ok(_) => report.waiting += 1,
-                Err(error) => report.errors.push(format!("order {id}: {error}")),
+            report.examined += orders.len();
+            for order in orders {
+                self.recover_one(order, &mut report).await?;
             }
+            after = Some(last);
         }
-        Ok(report)
+    }
+
+    async fn recover_one(
+        &self,
+        order: Order,
+        report: &mut RecoveryReport,
+    ) -> Result<(), ExecutionError> {
+        let id = order.id.clone();
+        let Some(plan) = self.store.plan(&order.owner, &order.plan_id).await? else {
+            report
+                .errors
+                .push(format!("order {id}: its plan {} is missing", order.plan_id));
+            return Ok(());
+        };
+        // Claimed above; if its lease ran out while earlier orders were driven and another
+        // process took it, that process drives it.
+        match self.drive_exclusive(order, &plan, Duration::ZERO).await {
+            Ok(order) if is_settled(order.status) => report.settled += 1,
+            Ok(_) => report.waiting += 1,
+            Err(ExecutionError::Busy(_)) => report.examined -= 1,
+            Err(error) => report.errors.push(format!("order {id}: {error}")),
+        }
+        Ok(())
     }
 
     /// Continues the order a provider event is about, if it is waiting for the customer (3-D
@@ -81,7 +112,9 @@ impl Orchestrator {
             .plan(&order.owner, &order.plan_id)
             .await?
             .ok_or_else(|| ExecutionError::PlanNotFound(order.plan_id.clone()))?;
-        self.drive_exclusive(order, &plan).await.map(Some)
+        self.drive_exclusive(order, &plan, super::PATIENCE)
+            .await
+            .map(Some)
     }
 
     /// Recovers now, then again every `interval`, for as long as the process runs.

@@ -8,6 +8,7 @@ use crate::domain::order::{Order, OrderStatus};
 use crate::ports::PaymentError;
 use crate::ports::payment::PaymentState;
 
+use super::leases::PATIENCE;
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
 
@@ -21,7 +22,7 @@ impl Orchestrator {
         amount: Money,
         reason: &str,
     ) -> Result<(Order, Money), ExecutionError> {
-        self.exclusively(order_id, || async {
+        self.exclusively(order_id, PATIENCE, || async {
             let order = self.order(owner, order_id).await?;
             self.refund_locked(order, amount, reason).await
         })

@@ -4,6 +4,7 @@
 //! if the order is still in the status the caller read: two writers can never both move it.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::crypto::CryptoError;
 use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
@@ -119,9 +120,6 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// An order's saga log, oldest first.
     async fn steps(&self, owner: &OwnerId, order: &OrderId) -> Result<Vec<SagaStep>, StoreError>;
-    /// Orders of every owner whose saga has not settled (including those waiting for 3-D Secure):
-    /// what recovery resumes.
-    async fn unsettled_orders(&self) -> Result<Vec<Order>, StoreError>;
     /// Orders of every owner whose saga log shows something a person may have to settle: a
     /// cancellation, release or refund the provider refused, or a call still unanswered.
     async fn orders_needing_attention(&self) -> Result<Vec<Order>, StoreError>;
@@ -148,6 +146,40 @@ pub trait Store: Send + Sync {
     async fn claim_mode(&self, mode: &str) -> Result<String, StoreError>;
     /// Whether the database answers (a readiness check).
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Takes the lease on `key` for `holder` until `until`, when nobody holds it, it expired
+    /// (before `now`), or `holder` has it already; whether `holder` has it now.
+    async fn claim_lease(
+        &self,
+        key: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Extends a lease `holder` still has; false when it was lost (expired and taken, or gone).
+    async fn renew_lease(
+        &self,
+        key: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Gives up a lease `holder` has (nothing when it has none).
+    async fn release_lease(&self, key: &str, holder: &str) -> Result<(), StoreError>;
+    /// Every process holding a lease now.
+    async fn lease_holders(&self) -> Result<Vec<String>, StoreError>;
+    /// Drops every lease of `holder`, a process known to be gone; how many.
+    async fn release_leases_of(&self, holder: &str) -> Result<u64, StoreError>;
+    /// Claims (leases `order:<id>` for `holder` until `until`) up to `limit` unsettled orders of
+    /// every owner that no process holds, oldest first, created after `after` (the last order of
+    /// the previous page), and returns them: what one recovery pass resumes, page by page.
+    /// Processes claiming at once never get the same order.
+    async fn claim_unsettled_orders(
+        &self,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        after: Option<&Order>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StoreError>;
     async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError>;
     /// Notes a provider event as handled; false when it already was.
     async fn record_delivery(

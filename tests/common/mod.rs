@@ -871,7 +871,7 @@ pub async fn assert_store_matches_ledger(
     data_dir: &std::path::Path,
     ledger: &itinera::adapters::sandbox::ledger::SandboxLedger,
 ) {
-    assert_config_store_matches_ledger(&Config::in_dir(data_dir), ledger).await;
+    assert_owners_orders_match_ledger(&Config::in_dir(data_dir), ledger, &["local"]).await;
 }
 
 impl Harness {
@@ -879,13 +879,15 @@ impl Harness {
     pub async fn assert_store_matches_ledger(&self) {
         let mut config = Config::in_dir(self.dir.path());
         config.database_url = self.store_url();
-        assert_config_store_matches_ledger(&config, self.sandbox().ledger()).await;
+        assert_owners_orders_match_ledger(&config, self.sandbox().ledger(), &["local"]).await;
     }
 }
 
-async fn assert_config_store_matches_ledger(
+/// `assert_store_matches_ledger` over the orders of `owners` in the store `config` names.
+pub async fn assert_owners_orders_match_ledger(
     config: &Config,
     ledger: &itinera::adapters::sandbox::ledger::SandboxLedger,
+    owners: &[&str],
 ) {
     use itinera::domain::order::{ItemStatus, OrderStatus};
     use itinera::ports::Store;
@@ -894,10 +896,15 @@ async fn assert_config_store_matches_ledger(
         limit: 10_000,
         ..Default::default()
     };
-    let orders = store
-        .list_orders(&itinera::domain::ids::OwnerId::new("local"), &filter)
-        .await
-        .unwrap();
+    let mut orders = Vec::new();
+    for owner in owners {
+        orders.extend(
+            store
+                .list_orders(&itinera::domain::ids::OwnerId::new(*owner), &filter)
+                .await
+                .unwrap(),
+        );
+    }
     let bookings = ledger.bookings().await.unwrap();
     let mut per_offer = std::collections::HashMap::<String, usize>::new();
     for booking in &bookings {

@@ -4,6 +4,7 @@
 mod audit_chain;
 mod backend;
 mod hold;
+mod leases;
 mod platform_accounts;
 mod pool;
 mod rows;

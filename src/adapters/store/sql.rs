@@ -26,6 +26,7 @@ use crate::ports::store::{Created, OrderFilter, SetupOutcome, Store, StoreError}
 use super::audit_chain::{append_audit, audit_from_row};
 use super::backend::Backend;
 use super::hold::{Access, Hold};
+use super::leases;
 use super::rows::{
     approval_from_row, corrupt, db, enum_text, from_json, get, item_from_row, money, risk_codes,
     step_from_row, time, time_opt, to_json, totals_from_row,
@@ -622,20 +623,12 @@ impl Store for SqlStore {
 
     async fn begin_step(&self, step: &SagaStep) -> Result<Option<StepState>, StoreError> {
         let mut tx = self.backend.begin_write(&self.pool).await?;
-        // FOR UPDATE is SQLite's default under its write lock; PostgreSQL needs it said.
-        let previous_sql = match self.backend {
-            Backend::Sqlite => "SELECT state FROM saga_steps WHERE key = $1",
-            Backend::Postgres => "SELECT state FROM saga_steps WHERE key = $1 FOR UPDATE",
-        };
-        let previous: Option<String> = sqlx::query_scalar(previous_sql)
-            .bind(&step.key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query(
+        // Inserted first: of two writers beginning the same step at once, one inserts and the
+        // other, once the first has committed, finds its intent (a read first would let both
+        // see no step on PostgreSQL, and both send the call as if for the first time).
+        let inserted = sqlx::query(
             "INSERT INTO saga_steps (key, order_id, item_id, operation, state, attempts, started_at) \
-             VALUES ($1, $2, $3, $4, 'intent', 1, $5) \
-             ON CONFLICT (key) DO UPDATE SET state = 'intent', attempts = saga_steps.attempts + 1, finished_at = NULL",
+             VALUES ($1, $2, $3, $4, 'intent', 1, $5) ON CONFLICT (key) DO NOTHING",
         )
         .bind(&step.key)
         .bind(step.order_id.as_str())
@@ -645,10 +638,31 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+        if inserted.rows_affected() == 1 {
+            tx.commit().await.map_err(db)?;
+            return Ok(None);
+        }
+        // FOR UPDATE is SQLite's default under its write lock; PostgreSQL needs it said.
+        let previous_sql = match self.backend {
+            Backend::Sqlite => "SELECT state FROM saga_steps WHERE key = $1",
+            Backend::Postgres => "SELECT state FROM saga_steps WHERE key = $1 FOR UPDATE",
+        };
+        let previous: String = sqlx::query_scalar(previous_sql)
+            .bind(&step.key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "UPDATE saga_steps SET state = 'intent', attempts = attempts + 1, finished_at = NULL WHERE key = $1",
+        )
+        .bind(&step.key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        previous
-            .map(|state| StepState::parse(&state).ok_or_else(|| corrupt("step state", &state)))
-            .transpose()
+        StepState::parse(&previous)
+            .map(Some)
+            .ok_or_else(|| corrupt("step state", &previous))
     }
 
     async fn finish_step(
@@ -686,18 +700,6 @@ impl Store for SqlStore {
         .iter()
         .map(step_from_row)
         .collect()
-    }
-
-    async fn unsettled_orders(&self) -> Result<Vec<Order>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM orders WHERE status IN ('draft', 'payment_pending', 'payment_action_required', \
-             'payment_processing', 'refund_requested') \
-             ORDER BY created_at, rowid",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        self.load_orders(&rows).await
     }
 
     async fn orders_needing_attention(&self) -> Result<Vec<Order>, StoreError> {
@@ -776,6 +778,61 @@ impl Store for SqlStore {
             .await
             .map(drop)
             .map_err(db)
+    }
+
+    async fn claim_lease(
+        &self,
+        key: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        leases::claim(&self.pool, key, holder, until, now).await
+    }
+
+    async fn renew_lease(
+        &self,
+        key: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        leases::renew(&self.pool, key, holder, until).await
+    }
+
+    async fn release_lease(&self, key: &str, holder: &str) -> Result<(), StoreError> {
+        leases::release(&self.pool, key, holder).await
+    }
+
+    async fn lease_holders(&self) -> Result<Vec<String>, StoreError> {
+        leases::holders(&self.pool).await
+    }
+
+    async fn release_leases_of(&self, holder: &str) -> Result<u64, StoreError> {
+        leases::release_all(&self.pool, holder).await
+    }
+
+    async fn claim_unsettled_orders(
+        &self,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        after: Option<&Order>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StoreError> {
+        let after = after.map(|order| (order.created_at, order.id.as_str()));
+        let ids =
+            leases::claim_unsettled(self.backend, &self.pool, holder, until, now, after, limit)
+                .await?;
+        let mut orders = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
+                .bind(&id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+            orders.push(self.load_order(&row).await?);
+        }
+        Ok(orders)
     }
 
     async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,129 @@
+//! Leases: which process works on an order (or admits a person's next order) until when. A
+//! claim succeeds on a key nobody holds, on an expired lease, or on the claimant's own; the
+//! holder renews it while working and deletes it when done.
+//!
+//! Times are the processes' clocks (kept in step by NTP on any server): a lease lasts tens of
+//! seconds, so a skew of milliseconds changes nothing.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyPool;
+
+use super::backend::Backend;
+use super::rows::db;
+use super::timestamp::Timestamp;
+use crate::ports::store::StoreError;
+
+/// The statuses of an order whose saga has not settled: what recovery resumes.
+const UNSETTLED: &str = "('draft', 'payment_pending', 'payment_action_required', 'payment_processing', 'refund_requested')";
+
+pub(super) async fn claim(
+    pool: &AnyPool,
+    key: &str,
+    holder: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let claimed = sqlx::query(
+        "INSERT INTO leases (key, holder, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+         WHERE leases.expires_at < $4 OR leases.holder = excluded.holder",
+    )
+    .bind(key)
+    .bind(holder)
+    .bind(Timestamp(until))
+    .bind(Timestamp(now))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+pub(super) async fn renew(
+    pool: &AnyPool,
+    key: &str,
+    holder: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let renewed = sqlx::query("UPDATE leases SET expires_at = $3 WHERE key = $1 AND holder = $2")
+        .bind(key)
+        .bind(holder)
+        .bind(Timestamp(until))
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(renewed.rows_affected() == 1)
+}
+
+/// Every process holding a lease now.
+pub(super) async fn holders(pool: &AnyPool) -> Result<Vec<String>, StoreError> {
+    sqlx::query_scalar("SELECT DISTINCT holder FROM leases")
+        .fetch_all(pool)
+        .await
+        .map_err(db)
+}
+
+/// Drops every lease of `holder` (a process known to be gone).
+pub(super) async fn release_all(pool: &AnyPool, holder: &str) -> Result<u64, StoreError> {
+    let released = sqlx::query("DELETE FROM leases WHERE holder = $1")
+        .bind(holder)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(released.rows_affected())
+}
+
+pub(super) async fn release(pool: &AnyPool, key: &str, holder: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM leases WHERE key = $1 AND holder = $2")
+        .bind(key)
+        .bind(holder)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Claims up to `limit` unsettled orders that no process holds (this one included: an order it
+/// holds is being worked on), oldest first, after `after` (the `(created_at, id)` of the last
+/// order of the previous page, so a pass walks every unsettled order once); their ids.
+/// On PostgreSQL the orders' rows are locked `FOR UPDATE SKIP LOCKED` while they are claimed, so
+/// instances scanning at once take disjoint sets instead of queueing on the same rows; SQLite has
+/// one writer at a time anyway.
+pub(super) async fn claim_unsettled(
+    backend: Backend,
+    pool: &AnyPool,
+    holder: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, &str)>,
+    limit: u32,
+) -> Result<Vec<String>, StoreError> {
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
+    };
+    let sql = format!(
+        "WITH due AS ( \
+             SELECT o.id FROM orders o WHERE o.status IN {UNSETTLED} \
+             AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = 'order:' || o.id AND l.expires_at >= $3) \
+             AND ($5 IS NULL OR o.created_at > $5 OR (o.created_at = $5 AND o.id > $6)) \
+             ORDER BY o.created_at, o.id LIMIT $4 {lock}) \
+         INSERT INTO leases (key, holder, expires_at) SELECT 'order:' || id, $1, $2 FROM due WHERE true \
+         ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+         WHERE leases.expires_at < $3 \
+         RETURNING key"
+    );
+    let keys: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(holder)
+        .bind(Timestamp(until))
+        .bind(Timestamp(now))
+        .bind(i64::from(limit))
+        .bind(after.map(|(at, _)| Timestamp(at)))
+        .bind(after.map(|(_, id)| id.to_string()))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    Ok(keys
+        .into_iter()
+        .filter_map(|key| key.strip_prefix("order:").map(str::to_string))
+        .collect())
+}
