@@ -26,7 +26,7 @@ use crate::config::{Config, Mode, PaymentSettings};
 use crate::crypto::CryptoError;
 use crate::domain::ids::OwnerId;
 use crate::mcp::ItineraServer;
-use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
+use crate::orchestrator::{ExecutionError, Orchestrator, Recovery, RecoveryReport, StepPause};
 use crate::planning::Planner;
 use crate::platforms::Accounts;
 use crate::ports::{BookingProvider, Clock, PaymentProvider, Store, StoreError};
@@ -247,13 +247,13 @@ impl App {
             .await
             .map_err(|e| AppError::Mcp(e.to_string()))?;
         tracing::info!(?reason, "MCP session ended");
-        recovery.abort();
+        recovery.stop().await;
         self.finish_in_flight().await;
         Ok(())
     }
 
-    /// Resumes unsettled orders now and every recovery interval, until aborted.
-    pub fn spawn_recovery(&self) -> tokio::task::JoinHandle<()> {
+    /// Resumes unsettled orders now and every recovery interval, until stopped.
+    pub fn spawn_recovery(&self) -> Recovery {
         self.services
             .orchestrator
             .spawn_recovery(self.recovery_interval)
@@ -277,6 +277,14 @@ impl App {
             tracing::warn!(
                 "work still under way at exit; recovery will resume it at the next start"
             );
+            // Its leases stay, so no other instance takes that work while it might still run.
+            return;
+        }
+        // Whatever this process still holds, another instance may take at once.
+        match self.services.orchestrator.release_leases().await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "released this process's leases"),
+            Err(error) => tracing::warn!(%error, "could not release this process's leases"),
         }
     }
 }

@@ -5,7 +5,8 @@
 //!   stopping), for a load balancer or an orchestrator.
 //!
 //! Stopping (SIGTERM or Ctrl-C) first turns `/readyz` to 503, stops taking requests, lets the
-//! requests under way finish, then waits for executions under way, as stdio does.
+//! requests under way finish, lets recovery finish the order it is on, waits for executions under
+//! way, then releases this process's leases, as stdio does.
 
 mod auth;
 mod jwt;
@@ -91,7 +92,7 @@ impl HttpServer {
             })
             .await
             .map_err(HttpError::Serve)?;
-        recovery.abort();
+        recovery.stop().await;
         app.finish_in_flight().await;
         Ok(())
     }

@@ -39,7 +39,7 @@ use crate::providers::Providers;
 use crate::saved_methods::OwnershipError;
 use crate::spending::{GuardError, SpendingGuard};
 pub use charge::payment_window;
-pub use recovery::RecoveryReport;
+pub use recovery::{Recovery, RecoveryReport};
 use retry::CircuitBreakers;
 pub use retry::RetryPolicy;
 pub use steps::StepPause;

@@ -7,7 +7,10 @@
 
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::domain::order::{Order, OrderStatus};
+use crate::ports::StoreError;
 
 use super::{ExecutionError, Orchestrator};
 
@@ -43,6 +46,15 @@ impl Orchestrator {
     /// One pass over the unsettled orders of every owner that no other process is working on
     /// (each claimed with a lease first).
     pub async fn recover(&self) -> Result<RecoveryReport, ExecutionError> {
+        self.recover_until(&CancellationToken::new()).await
+    }
+
+    /// A recovery pass that stops between two orders once `stop` is cancelled (the server is
+    /// stopping): the order under way is finished, the rest left for the next start.
+    async fn recover_until(
+        &self,
+        stop: &CancellationToken,
+    ) -> Result<RecoveryReport, ExecutionError> {
         self.leases.release_dead_neighbours().await?;
         let mut report = RecoveryReport::default();
         let mut after = None;
@@ -62,6 +74,9 @@ impl Orchestrator {
             };
             report.examined += orders.len();
             for order in orders {
+                if stop.is_cancelled() {
+                    return Ok(report);
+                }
                 self.recover_one(order, &mut report).await?;
             }
             after = Some(last);
@@ -117,18 +132,45 @@ impl Orchestrator {
             .map(Some)
     }
 
-    /// Recovers now, then again every `interval`, for as long as the process runs.
-    pub fn spawn_recovery(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+    /// Recovers now, then again every `interval`, until stopped.
+    pub fn spawn_recovery(&self, interval: Duration) -> Recovery {
         let orchestrator = self.clone();
-        tokio::spawn(async move {
+        let stop = CancellationToken::new();
+        let stopping = stop.clone();
+        let task = tokio::spawn(async move {
             loop {
-                match orchestrator.recover().await {
+                match orchestrator.recover_until(&stopping).await {
                     Ok(report) if report.examined > 0 => tracing::info!(?report, "recovery pass"),
                     Ok(_) => {}
                     Err(error) => tracing::error!(%error, "recovery pass failed"),
                 }
-                tokio::time::sleep(interval).await;
+                tokio::select! {
+                    () = stopping.cancelled() => return,
+                    () = tokio::time::sleep(interval) => {}
+                }
             }
-        })
+        });
+        Recovery { stop, task }
+    }
+
+    /// Lets go of every lease this process still has (it is stopping, its work is done).
+    pub async fn release_leases(&self) -> Result<u64, StoreError> {
+        self.store.release_leases_of(self.leases.holder()).await
+    }
+}
+
+/// The recovery loop of a serving process.
+pub struct Recovery {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Recovery {
+    /// Stops after the order under way, if any; waits for that.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "the recovery loop ended abnormally");
+        }
     }
 }
