@@ -12,6 +12,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "common/mcp.rs"]
+mod mcp;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,9 +26,7 @@ use itinera::domain::ids::OwnerId;
 use itinera::domain::money::Money;
 use itinera::domain::risk::RiskRules;
 use itinera::ports::SystemClock;
-use rmcp::model::CallToolRequestParams;
-use rmcp::service::RunningService;
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::ServiceExt;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -35,20 +35,11 @@ const IN_FLIGHT: [usize; 3] = [1, 8, 64];
 const EXECUTIONS: usize = 128;
 
 /// An MCP client acting for one person.
-struct Person(RunningService<RoleClient, ()>);
+struct Person(mcp::Client);
 
 impl Person {
     async fn call(&self, tool: &str, args: Value) -> Value {
-        let Value::Object(args) = args else {
-            panic!("object arguments")
-        };
-        let result = self
-            .0
-            .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args))
-            .await
-            .expect("tool call");
-        assert_ne!(result.is_error, Some(true), "{tool}: {:?}", result.content);
-        result.structured_content.expect("structured output")
+        mcp::call(&self.0, tool, args).await
     }
 
     /// An approved plan of one of each kind in Paris, `offset` days ahead.
@@ -73,19 +64,11 @@ impl Person {
                 json!({"city": "PAR", "date": day(1), "currency": "EUR"}),
             ),
         ];
-        let mut items = Vec::new();
+        let mut offers = Vec::new();
         for (tool, args) in searches {
-            items.push(json!({"offer_id": self.call(tool, args).await["offers"][0]["id"]}));
+            offers.push(self.call(tool, args).await["offers"][0]["id"].clone());
         }
-        let plan = self
-            .call(
-                "create_travel_plan",
-                json!({"travellers": [{"given_name": "Ada", "family_name": "Lovelace"}], "payment_method": "pm_sandbox_visa", "items": items}),
-            )
-            .await;
-        self.call("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-            .await;
-        plan["plan_id"].clone()
+        mcp::approved_plan(&self.0, &offers).await["plan_id"].clone()
     }
 }
 

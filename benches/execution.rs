@@ -10,6 +10,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "common/mcp.rs"]
+mod mcp;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,15 +25,13 @@ use itinera::domain::money::Money;
 use itinera::domain::risk::RiskRules;
 use itinera::orchestrator::RetryPolicy;
 use itinera::ports::SystemClock;
-use rmcp::model::CallToolRequestParams;
-use rmcp::service::RunningService;
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::ServiceExt;
 use serde_json::{Value, json};
 
 struct Bench {
     _dir: tempfile::TempDir,
     app: App,
-    client: RunningService<RoleClient, ()>,
+    client: mcp::Client,
 }
 
 impl Bench {
@@ -67,16 +67,7 @@ impl Bench {
     }
 
     async fn call(&self, tool: &str, args: Value) -> Value {
-        let Value::Object(args) = args else {
-            panic!("object arguments")
-        };
-        let result = self
-            .client
-            .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args))
-            .await
-            .expect("tool call");
-        assert_ne!(result.is_error, Some(true), "{tool}: {:?}", result.content);
-        result.structured_content.expect("structured output")
+        mcp::call(&self.client, tool, args).await
     }
 
     /// The first offer of a search.
@@ -116,18 +107,7 @@ impl Bench {
 
     /// Creates and confirms a plan of the first `count` offers: its id and booking phases.
     async fn approved_plan(&self, offers: &[Value], count: usize) -> (Value, usize) {
-        let items: Vec<Value> = offers[..count]
-            .iter()
-            .map(|id| json!({"offer_id": id}))
-            .collect();
-        let plan = self
-            .call(
-                "create_travel_plan",
-                json!({"travellers": [{"given_name": "Ada", "family_name": "Lovelace"}], "payment_method": "pm_sandbox_visa", "items": items}),
-            )
-            .await;
-        self.call("confirm_travel_plan", json!({"plan_id": plan["plan_id"]}))
-            .await;
+        let plan = mcp::approved_plan(&self.client, &offers[..count]).await;
         let phases = plan["phases"].as_array().map_or(0, Vec::len);
         (plan["plan_id"].clone(), phases)
     }

@@ -425,29 +425,13 @@ async fn a_client_that_cannot_prompt_gets_no_code_over_http() {
 /// only tokens, and on SIGTERM stops and exits cleanly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_serves_http_and_stops_cleanly_on_sigterm() {
-    use tokio::io::AsyncBufReadExt;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
+    command
         .args(["serve", "--http", "127.0.0.1:0"])
         .env("ITINERA_DATA_DIR", dir.path())
-        .env("ITINERA_HTTP_TOKENS", format!("alice:{ALICE}"))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stderr = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = tokio::time::timeout(std::time::Duration::from_secs(30), stderr.next_line())
-            .await
-            .expect("the server says where it listens")
-            .unwrap()
-            .expect("the server exited before listening");
-        if let Some(url) = line.strip_prefix("itinera: serving MCP at ") {
-            break url.to_string();
-        }
-    };
+        .env("ITINERA_HTTP_TOKENS", format!("alice:{ALICE}"));
+    let (mut child, url) = common::spawn_http_server(command).await;
     let base = url.trim_end_matches("/mcp").to_string();
     assert_eq!(
         reqwest::get(format!("{base}/healthz"))

@@ -15,7 +15,6 @@ use common::{Answer, Person, User, assert_owners_orders_match_ledger, call_tool}
 use futures::StreamExt;
 use itinera::config::Config;
 use serde_json::json;
-use tokio::io::AsyncBufReadExt;
 
 const USERS: [&str; 4] = ["ana", "ben", "chloe", "dev"];
 const PLANS: usize = 200;
@@ -32,7 +31,8 @@ struct Instance {
 /// Starts `itinera serve --http` on a free port over the shared store and data folder.
 async fn start(dir: &std::path::Path, database: &str) -> Instance {
     let tokens: Vec<String> = USERS.iter().map(|u| format!("{u}:{}", token(u))).collect();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
+    command
         .args(["serve", "--http", "127.0.0.1:0"])
         .env("ITINERA_DATA_DIR", dir)
         .env("ITINERA_DATABASE_URL", database)
@@ -46,40 +46,15 @@ async fn start(dir: &std::path::Path, database: &str) -> Instance {
         .env("ITINERA_SANDBOX_FAULTS", "*.latency=40ms")
         .env("ITINERA_LEASE_SECONDS", "2")
         .env("ITINERA_RECOVERY_INTERVAL_SECONDS", "1")
-        .env("RUST_LOG", "warn")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stderr = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = tokio::time::timeout(Duration::from_secs(60), stderr.next_line())
-            .await
-            .expect("the instance says where it listens")
-            .unwrap()
-            .expect("the instance exited before listening");
-        if let Some(url) = line.strip_prefix("itinera: serving MCP at ") {
-            break url.to_string();
-        }
-    };
-    // Keep reading its log, or it would block writing once the pipe is full.
-    tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
+        .env("RUST_LOG", "warn");
+    let (child, url) = common::spawn_http_server(command).await;
     Instance { child, url }
 }
 
 async fn user(instance: &Instance, name: &str) -> Arc<User> {
-    use rmcp::ServiceExt;
-    use rmcp::transport::StreamableHttpClientTransport;
-    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-    let transport = StreamableHttpClientTransport::from_config(
-        StreamableHttpClientTransportConfig::with_uri(instance.url.clone())
-            .auth_header(token(name)),
-    );
-    Arc::new(User {
-        client: Person::new(Answer::Approve).serve(transport).await.unwrap(),
-    })
+    let token = token(name);
+    let client = common::http_client(&instance.url, &token, Person::new(Answer::Approve)).await;
+    Arc::new(User { client })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

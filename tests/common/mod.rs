@@ -658,7 +658,12 @@ async fn serve_http(app: &Arc<App>, settings: itinera::http::HttpSettings) -> Ht
     HttpEndpoint { url, _stop: stop }
 }
 
-async fn http_client(url: &str, token: &str, person: Person) -> RunningService<RoleClient, Person> {
+/// An MCP client over Streamable HTTP to `url`, sending `token`.
+pub async fn http_client(
+    url: &str,
+    token: &str,
+    person: Person,
+) -> RunningService<RoleClient, Person> {
     use rmcp::transport::StreamableHttpClientTransport;
     use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
     let transport = StreamableHttpClientTransport::from_config(
@@ -666,6 +671,34 @@ async fn http_client(url: &str, token: &str, person: Person) -> RunningService<R
             .auth_header(token.to_string()),
     );
     person.serve(transport).await.unwrap()
+}
+
+/// Spawns `command` (an `itinera serve --http …`), waits for it to say where it listens, and
+/// keeps reading its log (a full pipe would block it): the process and its MCP endpoint.
+pub async fn spawn_http_server(
+    mut command: tokio::process::Command,
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stderr = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(60), stderr.next_line())
+            .await
+            .expect("the server says where it listens")
+            .unwrap()
+            .expect("the server exited before listening");
+        if let Some(url) = line.strip_prefix("itinera: serving MCP at ") {
+            break url.to_string();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
+    (child, url)
 }
 
 pub async fn call_tool(
