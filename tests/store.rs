@@ -767,26 +767,26 @@ async fn a_rotation_and_a_server_never_hold_one_store_together_on_postgres() {
         return;
     };
     let key = MasterKey::generate().unwrap();
-    let serving = SqlStore::open(&db.url(), Arc::new(Keyring::new(&key)))
-        .await
-        .unwrap();
-    let refused = SqlStore::open_alone(&db.url(), Arc::new(Keyring::new(&key)))
-        .await
-        .err()
-        .expect("refused while serving");
+    let open = |alone: bool| {
+        let (url, keyring) = (db.url(), Arc::new(Keyring::new(&key)));
+        async move {
+            if alone {
+                SqlStore::open_alone(&url, keyring).await
+            } else {
+                SqlStore::open(&url, keyring).await
+            }
+        }
+    };
+    let serving = open(false).await.unwrap();
+    let refused = open(true).await.err().expect("refused while serving");
     assert!(
         refused.to_string().contains("in use by a running Itinera"),
         "{refused}"
     );
     serving.close().await;
     drop(serving);
-    let rotating = SqlStore::open_alone(&db.url(), Arc::new(Keyring::new(&key)))
-        .await
-        .unwrap();
-    let waiting = SqlStore::open(&db.url(), Arc::new(Keyring::new(&key)))
-        .await
-        .err()
-        .expect("refused while rotating");
+    let rotating = open(true).await.unwrap();
+    let waiting = open(false).await.err().expect("refused while rotating");
     assert!(
         waiting.to_string().contains("being re-encrypted"),
         "{waiting}"
