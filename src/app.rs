@@ -25,6 +25,7 @@ use crate::approval_page::{PageListener, PageServerError};
 use crate::config::{Config, Mode, PaymentSettings};
 use crate::crypto::CryptoError;
 use crate::domain::ids::OwnerId;
+use crate::leases::Leases;
 use crate::mcp::ItineraServer;
 use crate::orchestrator::{ExecutionError, Orchestrator, Recovery, RecoveryReport, StepPause};
 use crate::planning::Planner;
@@ -148,11 +149,14 @@ impl App {
             channel: Arc::clone(&config.code_channel),
         });
         let return_url = page.payment_return_url();
+        // One holder of leases for the whole process: its orders, admissions and accounts.
+        let leases = Leases::new(Arc::clone(&store), config.lease_ttl);
         let accounts = Accounts::new(
             &config.platform_logins,
             &page.oauth_callback_url(),
             Arc::clone(&store),
             Arc::clone(&clock),
+            leases.clone(),
         )?;
         page.serve(approvals.clone(), accounts.clone());
         let services = Services {
@@ -181,7 +185,7 @@ impl App {
                 guard,
                 return_url,
             )
-            .with_lease_ttl(config.lease_ttl),
+            .with_leases(leases),
         };
         let webhooks = Webhooks::new(
             Arc::clone(&store),

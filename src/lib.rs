@@ -33,6 +33,7 @@ pub mod doctor;
 pub mod domain;
 pub mod http;
 pub mod keyed_lock;
+pub mod leases;
 pub mod mcp;
 pub mod orchestrator;
 pub mod payment_router;

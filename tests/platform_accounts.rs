@@ -317,6 +317,34 @@ async fn two_checks_at_once_refresh_the_tokens_once() {
     );
 }
 
+/// The same across two servers sharing the store (two instances): the lease on the person's
+/// account lets one refresh, and the other reads its result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_checking_at_once_refresh_the_tokens_once() {
+    let (h, server) = with_sign_in().await;
+    let (_, url) = open_login(&h).await;
+    server.sign_in(&url).await;
+    let other = h
+        .beside(Options {
+            platform_logins: vec![server.settings()],
+            ..Options::default()
+        })
+        .await;
+    h.clock.advance(chrono::Duration::minutes(58));
+    other.clock.advance(chrono::Duration::minutes(58));
+    server.answer_tokens_after(std::time::Duration::from_millis(300));
+
+    let (first, second) = tokio::join!(platform_status(&h), platform_status(&other));
+
+    assert_eq!(first["status"], "authenticated", "{first}");
+    assert_eq!(second["status"], "authenticated", "{second}");
+    assert_eq!(
+        server.received_on("POST", "/token").len(),
+        2,
+        "the code, then one refresh"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_revokes_at_the_platform_and_forgets_the_tokens() {
     let (h, server) = with_sign_in().await;

@@ -249,7 +249,7 @@ impl Config {
             },
             pause_at_step: None,
             recovery_interval: std::time::Duration::from_secs(60),
-            lease_ttl: crate::orchestrator::DEFAULT_LEASE,
+            lease_ttl: crate::leases::DEFAULT_LEASE,
             search_deadline: crate::planning::SEARCH_DEADLINE,
             retry: RetryPolicy::default(),
             policy: SpendingPolicy::default(),

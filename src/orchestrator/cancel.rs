@@ -5,9 +5,9 @@ use crate::domain::money::Money;
 use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus};
 use chrono::{DateTime, Utc};
 
-use super::leases::PATIENCE;
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
+use crate::leases::PATIENCE;
 
 /// Items that may still be live at the provider and so can be cancelled.
 fn is_live(status: ItemStatus) -> bool {

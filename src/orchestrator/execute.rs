@@ -14,8 +14,8 @@ use crate::payment_router::{PaymentRoute, RouteChoice};
 use crate::ports::store::{Created, OrderFilter};
 use crate::saved_methods::own_method;
 
-use super::leases::PATIENCE;
 use super::{ExecutionError, Orchestrator};
+use crate::leases::PATIENCE;
 
 impl Orchestrator {
     /// Executes the plan under its approval. One approval gives one order: calling again (even

@@ -10,7 +10,6 @@ mod charge;
 mod drive;
 mod execute;
 mod failover;
-mod leases;
 mod payment_calls;
 mod quote;
 mod recovery;
@@ -22,7 +21,7 @@ mod steps;
 use std::sync::Arc;
 use std::time::Duration;
 
-use leases::{Leases, PATIENCE};
+use crate::leases::{DEFAULT_LEASE, LeaseError, Leases};
 
 use crate::domain::approval::ApprovalError;
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
@@ -45,9 +44,6 @@ pub use retry::RetryPolicy;
 pub use steps::StepPause;
 
 /// Why an execution or a cancellation did not go ahead.
-/// How long a lease lasts unless renewed (`ITINERA_LEASE_SECONDS`).
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
-
 #[derive(Debug, thiserror::Error)]
 pub enum ExecutionError {
     #[error("there is no travel plan {0}: check the id, or create one with create_travel_plan")]
@@ -97,14 +93,8 @@ pub enum ExecutionError {
     Money(#[from] MoneyError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(
-        "another Itinera instance is working on this right now ({0}): get_booking_status shows where an order stands; try again in a moment"
-    )]
-    Busy(String),
-    #[error(
-        "this instance lost its hold on {0} (it stalled, and another instance took the work over): nothing is lost, get_booking_status shows where the order stands"
-    )]
-    LeaseLost(String),
+    #[error(transparent)]
+    Lease(#[from] LeaseError),
 }
 
 /// Runs executions and cancellations against the providers, recording every step.
@@ -153,13 +143,10 @@ impl Orchestrator {
         }
     }
 
-    /// How long a lease on an order or an admission lasts unless renewed: how soon another
-    /// process takes over the work of one that died.
-    pub fn with_lease_ttl(self, ttl: Duration) -> Self {
-        Self {
-            leases: Leases::new(Arc::clone(&self.store), ttl),
-            ..self
-        }
+    /// This process's leases (shared with the rest of the process), for its orders and
+    /// admissions.
+    pub fn with_leases(self, leases: Leases) -> Self {
+        Self { leases, ..self }
     }
 
     /// Runs `work` holding the order's lock and its lease: an execute call, a cancellation and

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::order::{Order, OrderStatus};
+use crate::leases::LeaseError;
 use crate::ports::StoreError;
 
 use super::{ExecutionError, Orchestrator};
@@ -100,7 +101,7 @@ impl Orchestrator {
         match self.drive_exclusive(order, &plan, Duration::ZERO).await {
             Ok(order) if is_settled(order.status) => report.settled += 1,
             Ok(_) => report.waiting += 1,
-            Err(ExecutionError::Busy(_)) => report.examined -= 1,
+            Err(ExecutionError::Lease(LeaseError::Busy(_))) => report.examined -= 1,
             Err(error) => report.errors.push(format!("order {id}: {error}")),
         }
         Ok(())
@@ -127,7 +128,7 @@ impl Orchestrator {
             .plan(&order.owner, &order.plan_id)
             .await?
             .ok_or_else(|| ExecutionError::PlanNotFound(order.plan_id.clone()))?;
-        self.drive_exclusive(order, &plan, super::PATIENCE)
+        self.drive_exclusive(order, &plan, crate::leases::PATIENCE)
             .await
             .map(Some)
     }

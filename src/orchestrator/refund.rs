@@ -8,9 +8,9 @@ use crate::domain::order::{Order, OrderStatus};
 use crate::ports::PaymentError;
 use crate::ports::payment::PaymentState;
 
-use super::leases::PATIENCE;
 use super::steps::CallError;
 use super::{ExecutionError, Orchestrator};
+use crate::leases::PATIENCE;
 
 impl Orchestrator {
     /// Refunds `amount` of the order's captured money to its payment method: the order after,

@@ -20,6 +20,7 @@ pub use registry::{AuthKind, PLATFORMS, PlatformSpec};
 use crate::domain::ids::{LoginId, OwnerId};
 use crate::domain::platform::{PlatformAccount, PlatformTokens};
 use crate::keyed_lock::KeyedLocks;
+use crate::leases::{LeaseError, Leases, PATIENCE};
 use crate::ports::{Clock, Store, StoreError};
 use logins::Logins;
 use oauth::OAuthPlatform;
@@ -61,6 +62,8 @@ pub enum PlatformError {
     Store(#[from] StoreError),
     #[error(transparent)]
     OAuth(#[from] OAuthError),
+    #[error(transparent)]
+    Lease(#[from] LeaseError),
 }
 
 /// Where the person stands with a platform.
@@ -102,8 +105,10 @@ pub struct Accounts(Arc<Inner>);
 
 struct Inner {
     oauth: HashMap<&'static str, OAuthPlatform>,
-    /// One reader-writer of an account at a time: refresh, sign-out and a new sign-in.
+    /// One reader-writer of an account at a time: refresh, sign-out and a new sign-in, in this
+    /// process (locks) and across the processes sharing the store (leases).
     locks: KeyedLocks<(OwnerId, &'static str)>,
+    leases: Leases,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     logins: Logins,
@@ -117,6 +122,7 @@ impl Accounts {
         redirect_uri: &str,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
+        leases: Leases,
     ) -> Result<Accounts, OAuthError> {
         let oauth = settings
             .iter()
@@ -128,6 +134,7 @@ impl Accounts {
         Ok(Accounts(Arc::new(Inner {
             oauth,
             locks: KeyedLocks::default(),
+            leases,
             store,
             clock,
             logins: Logins::default(),
@@ -225,16 +232,15 @@ impl Accounts {
             connected_at: now,
             refreshed_at: now,
         };
-        let key = (answering.owner.clone(), spec.id);
-        self.0
-            .locks
-            .run(&key, self.0.store.save_platform_account(&account, None))
-            .await
-            .map_err(|error| {
-                failed(format!(
-                    "the token vault could not keep the sign-in: {error}"
-                ))
-            })?;
+        self.exclusively(&answering.owner, spec, async {
+            Ok::<_, PlatformError>(self.0.store.save_platform_account(&account, None).await?)
+        })
+        .await
+        .map_err(|error| {
+            failed(format!(
+                "the token vault could not keep the sign-in: {error}"
+            ))
+        })?;
         self.audit(
             &answering.owner,
             "platform.connected",
@@ -258,10 +264,25 @@ impl Accounts {
         platform: &str,
     ) -> Result<Connection, PlatformError> {
         let (spec, oauth) = self.personal(platform)?;
-        let key = (owner.clone(), spec.id);
+        self.exclusively(owner, spec, self.refreshed(owner, spec, oauth))
+            .await
+    }
+
+    /// Runs `work` as the only reader-writer of the person's account at `spec`, here and in
+    /// every process sharing the store.
+    async fn exclusively<T>(
+        &self,
+        owner: &OwnerId,
+        spec: &'static PlatformSpec,
+        work: impl std::future::Future<Output = Result<T, PlatformError>>,
+    ) -> Result<T, PlatformError> {
+        let lease = format!("platform:{}:{}", owner.as_str(), spec.id);
         self.0
             .locks
-            .run(&key, self.refreshed(owner, spec, oauth))
+            .run(
+                &(owner.clone(), spec.id),
+                self.0.leases.hold(&lease, PATIENCE, work),
+            )
             .await
     }
 
@@ -358,10 +379,7 @@ impl Accounts {
     ) -> Result<SignedOut, PlatformError> {
         let (spec, oauth) = self.personal(platform)?;
         self.0.logins.close(owner, spec.id);
-        let key = (owner.clone(), spec.id);
-        self.0
-            .locks
-            .run(&key, self.sign_out(owner, spec, oauth))
+        self.exclusively(owner, spec, self.sign_out(owner, spec, oauth))
             .await
     }
 

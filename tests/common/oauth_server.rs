@@ -49,6 +49,8 @@ struct Books {
     deny_next: bool,
     /// Access tokens' lifetime in seconds.
     expires_in: u64,
+    /// How long the token endpoint takes to answer.
+    token_delay: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -97,6 +99,11 @@ impl FakeAuthServer {
     /// Access tokens issued from now on last this long.
     pub fn tokens_last(&self, seconds: u64) {
         self.books.lock().unwrap().expires_in = seconds;
+    }
+
+    /// The token endpoint answers only after `delay` (a slow platform: calls overlap).
+    pub fn answer_tokens_after(&self, delay: std::time::Duration) {
+        self.books.lock().unwrap().token_delay = delay;
     }
 
     /// The person withdraws Itinera's access at the platform: every token stops working.
@@ -297,6 +304,8 @@ async fn token(
     headers: HeaderMap,
     body: String,
 ) -> Response {
+    let delay = fake.books.lock().unwrap().token_delay;
+    tokio::time::sleep(delay).await;
     let (form, mut books) = record_form(&fake, &method, &uri, &headers, &body);
     let get = |name| field(&form, name);
     if !headers
@@ -378,6 +387,8 @@ async fn revoke(
     headers: HeaderMap,
     body: String,
 ) -> Response {
+    let delay = fake.books.lock().unwrap().token_delay;
+    tokio::time::sleep(delay).await;
     let (form, mut books) = record_form(&fake, &method, &uri, &headers, &body);
     if field(&form, "client_id") != Some(CLIENT_ID) {
         return oauth_error(401, "invalid_client", "unknown client");

@@ -1,7 +1,8 @@
 //! Leases across processes: several Itinera instances on one database never work on the same
 //! order at once, nor admit two orders of one person at once (the spending checks count the
-//! person's orders). Within a process `KeyedLocks` already serialises; the lease extends that to
-//! every process sharing the store.
+//! person's orders), nor refresh one person's platform tokens at once (a refresh token used
+//! twice can revoke the whole grant). Within a process `KeyedLocks` already serialises; the
+//! lease extends that to every process sharing the store.
 //!
 //! A lease is renewed every third of its time while the work runs. If it cannot be renewed (the
 //! process stalled past it and another took the work over), the work is dropped where it stands,
@@ -19,13 +20,31 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::ExecutionError;
 use crate::ports::{Store, StoreError};
 
-/// How long a person's call waits for another process to finish with an order.
-pub(super) const PATIENCE: Duration = Duration::from_secs(15);
+/// How long a lease lasts unless renewed (`ITINERA_LEASE_SECONDS`).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// How long a person's call waits for another process to finish with what it needs.
+pub const PATIENCE: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(100);
 
+/// Why work that needs a lease did not run, or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum LeaseError {
+    #[error(
+        "another Itinera instance is working on this right now ({0}): get_booking_status shows where an order stands; try again in a moment"
+    )]
+    Busy(String),
+    #[error(
+        "this instance lost its hold on {0} (it stalled, and another instance took the work over): nothing is lost, get_booking_status shows where an order stands"
+    )]
+    Lost(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// This process's leases.
 #[derive(Clone)]
 pub struct Leases {
     store: Arc<dyn Store>,
@@ -50,7 +69,7 @@ impl Leases {
     }
 
     /// Releases the leases of processes of this machine that are gone.
-    pub(super) async fn release_dead_neighbours(&self) -> Result<(), StoreError> {
+    pub async fn release_dead_neighbours(&self) -> Result<(), StoreError> {
         for holder in self.store.lease_holders().await? {
             if holder != *self.holder && is_gone(&holder) {
                 let released = self.store.release_leases_of(&holder).await?;
@@ -64,24 +83,24 @@ impl Leases {
         Ok(())
     }
 
-    pub(super) fn holder(&self) -> &str {
+    pub fn holder(&self) -> &str {
         &self.holder
     }
 
     /// When a lease taken now would end.
-    pub(super) fn until(&self) -> chrono::DateTime<Utc> {
+    pub fn until(&self) -> chrono::DateTime<Utc> {
         Utc::now() + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::seconds(30))
     }
 
     /// Runs `work` holding the lease on `key`, waiting up to `patience` for another process to
     /// let go of it.
-    pub(super) async fn hold<T>(
+    pub async fn hold<T, E: From<LeaseError>>(
         &self,
         key: &str,
         patience: Duration,
-        work: impl Future<Output = Result<T, ExecutionError>>,
-    ) -> Result<T, ExecutionError> {
-        self.claim(key, patience).await?;
+        work: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        self.claim(key, patience).await.map_err(E::from)?;
         let outcome = tokio::select! {
             outcome = work => Some(outcome),
             () = self.keep(key) => None,
@@ -94,11 +113,11 @@ impl Leases {
                 }
                 outcome
             }
-            None => Err(ExecutionError::LeaseLost(key.to_string())),
+            None => Err(LeaseError::Lost(key.to_string()).into()),
         }
     }
 
-    async fn claim(&self, key: &str, patience: Duration) -> Result<(), ExecutionError> {
+    async fn claim(&self, key: &str, patience: Duration) -> Result<(), LeaseError> {
         let started = tokio::time::Instant::now();
         let mut reaped = false;
         loop {
@@ -115,7 +134,7 @@ impl Leases {
                 continue;
             }
             if started.elapsed() >= patience {
-                return Err(ExecutionError::Busy(key.to_string()));
+                return Err(LeaseError::Busy(key.to_string()));
             }
             tokio::time::sleep(POLL).await;
         }
