@@ -44,6 +44,16 @@ pub enum LeaseError {
     Store(#[from] StoreError),
 }
 
+/// What work does once its lease is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnLoss {
+    /// Stop where it stands, as a crash would (the saga log lets the new holder resume).
+    Stop,
+    /// Finish: the work is one call that cannot be taken back once sent (a token refresh,
+    /// whose answer must be kept), and the store refuses its write if another got there first.
+    Finish,
+}
+
 /// This process's leases.
 #[derive(Clone)]
 pub struct Leases {
@@ -51,24 +61,23 @@ pub struct Leases {
     /// This process, as the holder of its leases.
     holder: Arc<str>,
     ttl: Duration,
+    /// Leases held right now: shutdown releases the others only.
+    held: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
 }
 
 impl Leases {
     pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Leases {
-        let holder = format!(
-            "inst_{}@{}#{}",
-            uuid::Uuid::new_v4().simple(),
-            host_name(),
-            std::process::id()
-        );
+        let holder = format!("inst_{}@{}", uuid::Uuid::new_v4().simple(), Process::this());
         Leases {
             store,
             holder: Arc::from(holder),
             ttl,
+            held: Arc::default(),
         }
     }
 
-    /// Releases the leases of processes of this machine that are gone.
+    /// Releases the leases of processes of this machine (same boot, same process namespace)
+    /// that are gone.
     pub async fn release_dead_neighbours(&self) -> Result<(), StoreError> {
         for holder in self.store.lease_holders().await? {
             if holder != *self.holder && is_gone(&holder) {
@@ -92,28 +101,80 @@ impl Leases {
         Utc::now() + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::seconds(30))
     }
 
+    /// Lets go of every lease this process has, unless some work still holds one (a stopping
+    /// process whose last calls are still running leaves its leases to expire).
+    pub async fn release_all(&self) -> Result<u64, StoreError> {
+        let busy = self.held().values().any(|holds| *holds > 0);
+        if busy {
+            return Ok(0);
+        }
+        self.store.release_leases_of(&self.holder).await
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, usize>> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Runs `work` holding the lease on `key`, waiting up to `patience` for another process to
-    /// let go of it.
+    /// let go of it; `on_loss` says what the work does if the lease is lost meanwhile.
     pub async fn hold<T, E: From<LeaseError>>(
         &self,
         key: &str,
         patience: Duration,
+        on_loss: OnLoss,
         work: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
         self.claim(key, patience).await.map_err(E::from)?;
-        let outcome = tokio::select! {
-            outcome = work => Some(outcome),
-            () = self.keep(key) => None,
-        };
-        match outcome {
-            Some(outcome) => {
-                if let Err(error) = self.store.release_lease(key, &self.holder).await {
-                    // It expires on its own; another process waits that long at most.
-                    tracing::warn!(key, %error, "could not release a lease");
+        *self.held().entry(key.to_string()).or_default() += 1;
+        let outcome = match on_loss {
+            OnLoss::Stop => tokio::select! {
+                outcome = work => Some(outcome),
+                () = self.keep(key) => None,
+            },
+            OnLoss::Finish => {
+                let work = std::pin::pin!(work);
+                let keep = std::pin::pin!(self.keep(key));
+                match futures::future::select(work, keep).await {
+                    futures::future::Either::Left((outcome, _)) => Some(outcome),
+                    futures::future::Either::Right(((), work)) => {
+                        tracing::warn!(key, "finishing a call that cannot be taken back");
+                        Some(work.await)
+                    }
                 }
-                outcome
             }
-            None => Err(LeaseError::Lost(key.to_string()).into()),
+        };
+        let last = {
+            let mut held = self.held();
+            let holds = held.entry(key.to_string()).or_default();
+            *holds = holds.saturating_sub(1);
+            let last = *holds == 0;
+            if last {
+                held.remove(key);
+            }
+            last
+        };
+        // Another task of this process may hold the same lease still (the same holder claims
+        // again): only the last one lets go.
+        if last && let Err(error) = self.store.release_lease(key, &self.holder).await {
+            // It expires on its own; another process waits that long at most.
+            tracing::warn!(key, %error, "could not release a lease");
+        }
+        outcome.unwrap_or_else(|| Err(LeaseError::Lost(key.to_string()).into()))
+    }
+
+    /// Takes the lease on `key` now if it is free (a key nobody can hold yet: a new order's),
+    /// without holding it for any work: the work that follows claims it again as its holder.
+    pub async fn claim_now(&self, key: &str) -> Result<(), LeaseError> {
+        if self
+            .store
+            .claim_lease(key, &self.holder, self.until(), Utc::now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(LeaseError::Busy(key.to_string()))
         }
     }
 
@@ -140,65 +201,145 @@ impl Leases {
         }
     }
 
-    /// Renews the lease every third of its time; returns only once it is lost, or could not be
-    /// renewed for as long as it lasts (another process may have taken it).
+    /// Renews the lease a third of its time after each renewal was sent, each attempt bounded
+    /// by what is left of the lease; returns once it is lost, or once the time it was last
+    /// known to run to has come (less a margin) without a renewal: another process may take
+    /// it from then on. Deadlines are counted from when a renewal was *sent*, so a slow answer
+    /// never stretches them.
     async fn keep(&self, key: &str) {
-        let mut renewed = tokio::time::Instant::now();
+        let margin = self.ttl / 10;
+        let mut deadline = tokio::time::Instant::now() + self.ttl - margin;
         loop {
-            tokio::time::sleep(self.ttl / 3).await;
-            match self
-                .store
-                .renew_lease(key, &self.holder, self.until())
-                .await
-            {
-                Ok(true) => renewed = tokio::time::Instant::now(),
-                Ok(false) => {
+            let sent = tokio::time::Instant::now();
+            let next = sent + self.ttl / 3;
+            tokio::time::sleep_until(next.min(deadline)).await;
+            if tokio::time::Instant::now() >= deadline {
+                tracing::error!(key, "could not renew a lease in time: stopping this work");
+                return;
+            }
+            let attempt = tokio::time::Instant::now();
+            let renewal = self.store.renew_lease(key, &self.holder, self.until());
+            match tokio::time::timeout_at(deadline, renewal).await {
+                Ok(Ok(true)) => deadline = attempt + self.ttl - margin,
+                Ok(Ok(false)) => {
                     tracing::error!(key, "lost a lease to another process: stopping this work");
                     return;
                 }
-                Err(error) if renewed.elapsed() >= self.ttl => {
-                    tracing::error!(key, %error, "could not renew a lease in time: stopping this work");
-                    return;
-                }
-                Err(error) => tracing::warn!(key, %error, "could not renew a lease yet"),
+                Ok(Err(error)) => tracing::warn!(key, %error, "could not renew a lease yet"),
+                Err(_) => tracing::warn!(key, "renewing a lease is taking long"),
             }
         }
     }
 }
 
-/// This machine's name, as the kernel knows it.
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_string())
+/// Where a process runs and which one it is, as its lease holder name says: host, boot, process
+/// namespace, process id and start time. Two processes on one machine compare all of them
+/// before one declares the other gone.
+#[derive(Debug, PartialEq, Eq)]
+struct Process {
+    host: String,
+    boot: String,
+    namespace: String,
+    pid: u32,
+    started: String,
+}
+
+impl Process {
+    fn this() -> Process {
+        let pid = std::process::id();
+        Process {
+            host: read_trimmed("/proc/sys/kernel/hostname"),
+            boot: read_trimmed("/proc/sys/kernel/random/boot_id"),
+            namespace: std::fs::read_link("/proc/self/ns/pid")
+                .map(|link| link.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            pid,
+            started: start_time(pid).ok().flatten().unwrap_or_default(),
+        }
+    }
+
+    fn parse(text: &str) -> Option<Process> {
+        let mut parts = text.split('|');
+        let host = parts.next()?.to_string();
+        let boot = parts.next()?.to_string();
+        let namespace = parts.next()?.to_string();
+        let pid = parts.next()?.parse().ok()?;
+        let started = parts.next()?.to_string();
+        Some(Process {
+            host,
+            boot,
+            namespace,
+            pid,
+            started,
+        })
+    }
+}
+
+impl std::fmt::Display for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}|{}|{}|{}|{}",
+            self.host, self.boot, self.namespace, self.pid, self.started
+        )
+    }
+}
+
+fn read_trimmed(path: &str) -> String {
+    std::fs::read_to_string(path)
+        .map(|text| text.trim().to_string())
         .unwrap_or_default()
 }
 
-/// Whether `holder` is a process of this machine that no longer runs. Only where the process
-/// table can be read (Linux); elsewhere, and for other machines, leases are left to expire. A
-/// process id reused by another process reads as alive: the lease then just expires.
+/// A process's start time (clock ticks since boot), `None` when there is no such process (or
+/// only its zombie); an error when it cannot be told (no permission, no `/proc`).
+fn start_time(pid: u32) -> std::io::Result<Option<String>> {
+    let stat = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    // After the command name in parentheses: state, then 18 fields, then the start time.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return Err(std::io::Error::other("unreadable stat"));
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if fields
+        .first()
+        .is_some_and(|state| matches!(*state, "Z" | "X"))
+    {
+        return Ok(None);
+    }
+    fields
+        .get(19)
+        .map(|started| Some(started.to_string()))
+        .ok_or_else(|| std::io::Error::other("short stat"))
+}
+
+/// Whether `holder` is a process of this machine, of this boot and process namespace, that no
+/// longer runs: its process id is free (or a zombie), or taken by a process started at another
+/// time. Anything that cannot be told (another machine or namespace, `/proc` unreadable, no
+/// permission) reads as alive: the lease then just expires.
 fn is_gone(holder: &str) -> bool {
-    let Some((_, place)) = holder.split_once('@') else {
+    let Some(other) = holder
+        .split_once('@')
+        .and_then(|(_, place)| Process::parse(place))
+    else {
         return false;
     };
-    let Some((host, pid)) = place.rsplit_once('#') else {
-        return false;
-    };
-    let here = host_name();
-    if here.is_empty() || host != here || !cfg!(target_os = "linux") {
+    let here = Process::this();
+    let comparable = !here.host.is_empty()
+        && !here.boot.is_empty()
+        && !here.namespace.is_empty()
+        && (&other.host, &other.boot, &other.namespace)
+            == (&here.host, &here.boot, &here.namespace);
+    if !comparable || other.pid == here.pid {
         return false;
     }
-    let Ok(pid) = pid.parse::<u32>() else {
-        return false;
-    };
-    if pid == std::process::id() {
-        return false;
-    }
-    // Absent, or a zombie (dead, waiting for its parent to collect it).
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    match start_time(other.pid) {
+        Ok(None) => true,
+        Ok(Some(started)) => !other.started.is_empty() && started != other.started,
+        Err(_) => false,
     }
 }
 
@@ -206,21 +347,62 @@ fn is_gone(holder: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn holder(process: &Process) -> String {
+        format!("inst_x@{process}")
+    }
+
     #[test]
-    fn only_gone_processes_of_this_machine_are_gone() {
-        let host = host_name();
-        if host.is_empty() || !cfg!(target_os = "linux") {
-            return;
+    fn only_gone_processes_of_this_machine_boot_and_namespace_are_gone() {
+        let here = Process::this();
+        if here.boot.is_empty() || here.namespace.is_empty() {
+            return; // no /proc here: nothing is ever declared gone
         }
-        let me = std::process::id();
-        assert!(!is_gone(&format!("inst_a@{host}#{me}")), "this process");
-        assert!(!is_gone(&format!("inst_a@{host}#1")), "init runs");
-        // Beyond the kernel's largest process id: no such process.
-        assert!(is_gone(&format!("inst_a@{host}#4194305")));
-        assert!(
-            !is_gone("inst_a@another-machine#4194305"),
-            "another machine's"
+        let me = holder(&here);
+        assert!(!is_gone(&me), "this process");
+        assert_eq!(
+            Process::parse(me.split_once('@').unwrap().1),
+            Some(Process::this())
         );
+        let absent = Process {
+            pid: 4_194_305, // beyond the kernel's largest process id
+            ..Process::this()
+        };
+        assert!(is_gone(&holder(&absent)));
+        let reused = Process {
+            pid: 1,
+            started: "0".into(),
+            ..Process::this()
+        };
+        let init_started = start_time(1).ok().flatten();
+        if init_started.is_some_and(|started| started != "0") {
+            assert!(is_gone(&holder(&reused)), "pid 1 started at another time");
+        }
+        for elsewhere in [
+            Process {
+                host: "another-machine".into(),
+                ..Process {
+                    pid: 4_194_305,
+                    ..Process::this()
+                }
+            },
+            Process {
+                boot: "another-boot".into(),
+                ..Process {
+                    pid: 4_194_305,
+                    ..Process::this()
+                }
+            },
+            Process {
+                namespace: "pid:[1]".into(),
+                ..Process {
+                    pid: 4_194_305,
+                    ..Process::this()
+                }
+            },
+        ] {
+            assert!(!is_gone(&holder(&elsewhere)), "{elsewhere:?}");
+        }
         assert!(!is_gone("inst_a"), "no place named");
+        assert!(!is_gone("inst_a@garbled"), "unreadable place");
     }
 }

@@ -15,7 +15,7 @@ use crate::ports::store::{Created, OrderFilter};
 use crate::saved_methods::own_method;
 
 use super::{ExecutionError, Orchestrator};
-use crate::leases::PATIENCE;
+use crate::leases::{OnLoss, PATIENCE};
 
 impl Orchestrator {
     /// Executes the plan under its approval. One approval gives one order: calling again (even
@@ -43,8 +43,12 @@ impl Orchestrator {
             .admissions
             .run(
                 owner,
-                self.leases
-                    .hold(&admission, PATIENCE, self.admit(&plan, &approval)),
+                self.leases.hold(
+                    &admission,
+                    PATIENCE,
+                    OnLoss::Stop,
+                    self.admit(&plan, &approval),
+                ),
             )
             .await?;
         self.drive_exclusive(order, &plan, PATIENCE).await
@@ -82,6 +86,11 @@ impl Orchestrator {
                 approval.amount_cap
             ),
         };
+        // Held from before it exists, so no other instance's recovery takes the new order
+        // between its creation and this call driving it (the drive claims it again, as holder).
+        self.leases
+            .claim_now(&format!("order:{}", order.id))
+            .await?;
         Ok(match self.store.create_order(&order, &created).await? {
             Created::New(order) | Created::Existing(order) => order,
         })

@@ -21,7 +21,7 @@ mod steps;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::leases::{DEFAULT_LEASE, LeaseError, Leases};
+use crate::leases::{DEFAULT_LEASE, LeaseError, Leases, OnLoss};
 
 use crate::domain::approval::ApprovalError;
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
@@ -163,7 +163,10 @@ impl Orchestrator {
     {
         let key = format!("order:{order}");
         self.order_locks
-            .run(order, self.leases.hold(&key, patience, work()))
+            .run(
+                order,
+                self.leases.hold(&key, patience, OnLoss::Stop, work()),
+            )
             .await
     }
 

@@ -15,9 +15,9 @@ use crate::ports::StoreError;
 
 use super::{ExecutionError, Orchestrator};
 
-/// How many orders one recovery pass claims at most; the rest wait for the next pass (or for
-/// another process).
-const RECOVERY_BATCH: u32 = 200;
+/// How many orders recovery claims at a time: few, since the claimed ones wait while the page is
+/// driven one by one, and a person asking about one of them would wait for it.
+const RECOVERY_BATCH: u32 = 10;
 
 /// What one recovery pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -156,7 +156,7 @@ impl Orchestrator {
 
     /// Lets go of every lease this process still has (it is stopping, its work is done).
     pub async fn release_leases(&self) -> Result<u64, StoreError> {
-        self.store.release_leases_of(self.leases.holder()).await
+        self.leases.release_all().await
     }
 }
 

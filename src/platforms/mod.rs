@@ -20,7 +20,7 @@ pub use registry::{AuthKind, PLATFORMS, PlatformSpec};
 use crate::domain::ids::{LoginId, OwnerId};
 use crate::domain::platform::{PlatformAccount, PlatformTokens};
 use crate::keyed_lock::KeyedLocks;
-use crate::leases::{LeaseError, Leases, PATIENCE};
+use crate::leases::{LeaseError, Leases, OnLoss, PATIENCE};
 use crate::ports::{Clock, Store, StoreError};
 use logins::Logins;
 use oauth::OAuthPlatform;
@@ -281,7 +281,7 @@ impl Accounts {
             .locks
             .run(
                 &(owner.clone(), spec.id),
-                self.0.leases.hold(&lease, PATIENCE, work),
+                self.0.leases.hold(&lease, PATIENCE, OnLoss::Finish, work),
             )
             .await
     }

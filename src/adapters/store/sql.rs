@@ -832,6 +832,8 @@ impl Store for SqlStore {
                 .map_err(db)?;
             orders.push(self.load_order(&row).await?);
         }
+        // RETURNING promises no order; the caller pages on the last one.
+        orders.sort_by(|a, b| (a.created_at, a.id.as_str()).cmp(&(b.created_at, b.id.as_str())));
         Ok(orders)
     }
 
