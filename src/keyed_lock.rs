@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 pub struct KeyedLocks<K> {
     locks: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
@@ -19,17 +19,17 @@ impl<K> Default for KeyedLocks<K> {
 impl<K: Eq + Hash + Clone> KeyedLocks<K> {
     /// Runs `work` holding the key's lock.
     pub async fn run<T>(&self, key: &K, work: impl Future<Output = T>) -> T {
-        let lock = match self.locks.lock() {
-            Ok(mut locks) => Arc::clone(locks.entry(key.clone()).or_default()),
-            // A poisoned map only loses the sharing: the store's own checks still hold.
-            Err(_) => Arc::default(),
+        // The map stays whole after a panic elsewhere held it (an insert or a removal is never
+        // half done), and a fresh lock instead of the shared one would let two run at once.
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(locks.entry(key.clone()).or_default())
         };
         let guard = lock.lock().await;
         let result = work.await;
         drop(guard);
-        if let Ok(mut locks) = self.locks.lock()
-            && Arc::strong_count(&lock) == 2
-        {
+        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        if Arc::strong_count(&lock) == 2 {
             locks.remove(key);
         }
         result
