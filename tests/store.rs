@@ -576,23 +576,8 @@ async fn one_token_saved_from_two_setups_at_once_is_saved_once(store: SqlStore) 
 
 async fn a_step_sent_again_counts_its_attempts(store: SqlStore) {
     let owner = OwnerId::new("alice");
-    let (plan, approval) = plan_and_approval(&store, &owner).await;
-    let order = order(&plan, &approval);
-    store
-        .create_order(&order, &event(OrderStatus::Draft, "created"))
-        .await
-        .unwrap();
-    let step = SagaStep {
-        order_id: order.id.clone(),
-        item_id: Some(order.items[0].item_id.clone()),
-        operation: "book".into(),
-        key: format!("{}:book", order.id),
-        state: StepState::Intent,
-        detail: None,
-        attempts: 1,
-        started_at: Utc::now(),
-        finished_at: None,
-    };
+    let order = draft_order(&store, &owner).await;
+    let step = step_of(&order, format!("{}:book", order.id));
     assert_eq!(store.begin_step(&step).await.unwrap(), None, "a new step");
     assert_eq!(
         store.begin_step(&step).await.unwrap(),
@@ -918,24 +903,9 @@ fn holders_of(
 /// so looks the answer up instead of sending blind).
 async fn a_step_begun_twice_at_once_is_new_to_one_writer_only(store: SqlStore) {
     let owner = OwnerId::new("alice");
-    let (plan, approval) = plan_and_approval(&store, &owner).await;
-    let order = order(&plan, &approval);
-    store
-        .create_order(&order, &event(OrderStatus::Draft, "created"))
-        .await
-        .unwrap();
+    let order = draft_order(&store, &owner).await;
     for round in 0..10 {
-        let step = SagaStep {
-            order_id: order.id.clone(),
-            item_id: None,
-            operation: "authorize".into(),
-            key: format!("{}:authorize:{round}", order.id),
-            state: StepState::Intent,
-            detail: None,
-            attempts: 1,
-            started_at: Utc::now(),
-            finished_at: None,
-        };
+        let step = step_of(&order, format!("{}:authorize:{round}", order.id));
         let (first, second) = tokio::join!(
             {
                 let store = store.clone();
@@ -951,5 +921,31 @@ async fn a_step_begun_twice_at_once_is_new_to_one_writer_only(store: SqlStore) {
         let mut seen = [first.unwrap(), second.unwrap()];
         seen.sort_by_key(|previous| previous.is_some());
         assert_eq!(seen, [None, Some(StepState::Intent)], "round {round}");
+    }
+}
+
+/// A new order of `owner`'s, created as a draft.
+async fn draft_order(store: &SqlStore, owner: &OwnerId) -> Order {
+    let (plan, approval) = plan_and_approval(store, owner).await;
+    let draft = order(&plan, &approval);
+    store
+        .create_order(&draft, &event(OrderStatus::Draft, "created"))
+        .await
+        .unwrap();
+    draft
+}
+
+/// A saga step of `order`'s about to be sent under `key`.
+fn step_of(order: &Order, key: String) -> SagaStep {
+    SagaStep {
+        order_id: order.id.clone(),
+        item_id: Some(order.items[0].item_id.clone()),
+        operation: "book".into(),
+        key,
+        state: StepState::Intent,
+        detail: None,
+        attempts: 1,
+        started_at: Utc::now(),
+        finished_at: None,
     }
 }
