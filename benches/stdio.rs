@@ -26,15 +26,19 @@ const ORDERS: usize = 10_000;
 const ORDER_CONCURRENCY: usize = 8;
 
 struct Server {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     client: RunningService<RoleClient, ()>,
     pid: u32,
 }
 
-/// Spawns the binary on a fresh data directory (sandbox providers, everything approved
-/// automatically, risk checks off: the person is not what is measured) and initializes.
+/// Spawns the binary on a fresh data directory and initializes.
 async fn spawn() -> (Server, Duration) {
-    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_in(tempfile::tempdir().expect("temp dir")).await
+}
+
+/// Spawns the binary on `dir` (sandbox providers, everything approved automatically, risk
+/// checks off: the person is not what is measured) and initializes.
+async fn spawn_in(dir: tempfile::TempDir) -> (Server, Duration) {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
     command
         .env("ITINERA_DATA_DIR", dir.path())
@@ -48,14 +52,7 @@ async fn spawn() -> (Server, Duration) {
     let pid = transport.id().expect("child pid");
     let client = ().serve(transport).await.expect("initialize");
     let initialized = started.elapsed();
-    (
-        Server {
-            _dir: dir,
-            client,
-            pid,
-        },
-        initialized,
-    )
+    (Server { dir, client, pid }, initialized)
 }
 
 async fn call(peer: &Peer<RoleClient>, tool: &str, args: Value) -> Value {
@@ -167,6 +164,18 @@ async fn measure(report: &mut Report) {
         server.client.cancel().await.expect("close");
     }
     starts.sort();
+    // Restarts over the same data: databases, key file and migrations already there.
+    let (first, _) = spawn().await;
+    first.client.cancel().await.expect("close");
+    let mut dir = first.dir;
+    let mut restarts = Vec::new();
+    for _ in 0..10 {
+        let (server, initialized) = spawn_in(dir).await;
+        restarts.push(initialized);
+        server.client.cancel().await.expect("close");
+        dir = server.dir;
+    }
+    restarts.sort();
     let (server, _) = spawn().await;
     let peer = server.client.peer().clone();
     let idle = resident_mib(server.pid);
@@ -189,8 +198,13 @@ async fn measure(report: &mut Report) {
     report.line("|---|---|---|---|");
     let rows = [
         (
-            "spawn → initialize answer (median of 10)",
+            "spawn → initialize answer, new data dir (median of 10)",
             ms(percentile(&starts, 50)),
+            30.0,
+        ),
+        (
+            "spawn → initialize answer, existing data dir (median of 10)",
+            ms(percentile(&restarts, 50)),
             30.0,
         ),
         (
