@@ -60,6 +60,8 @@ pub struct Leases {
     store: Arc<dyn Store>,
     /// This process, as the holder of its leases.
     holder: Arc<str>,
+    /// Where it runs (read once from `/proc`), to tell which other holders are gone.
+    here: Arc<Process>,
     ttl: Duration,
     /// Leases held right now: shutdown releases the others only.
     held: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
@@ -67,10 +69,12 @@ pub struct Leases {
 
 impl Leases {
     pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Leases {
-        let holder = format!("inst_{}@{}", uuid::Uuid::new_v4().simple(), Process::this());
+        let here = Process::this();
+        let holder = format!("inst_{}@{here}", uuid::Uuid::new_v4().simple());
         Leases {
             store,
             holder: Arc::from(holder),
+            here: Arc::new(here),
             ttl,
             held: Arc::default(),
         }
@@ -80,7 +84,7 @@ impl Leases {
     /// that are gone.
     pub async fn release_dead_neighbours(&self) -> Result<(), StoreError> {
         for holder in self.store.lease_holders().await? {
-            if holder != *self.holder && is_gone(&holder) {
+            if holder != *self.holder && is_gone(&holder, &self.here) {
                 let released = self.store.release_leases_of(&holder).await?;
                 tracing::info!(
                     holder,
@@ -320,14 +324,13 @@ fn start_time(pid: u32) -> std::io::Result<Option<String>> {
 /// longer runs: its process id is free (or a zombie), or taken by a process started at another
 /// time. Anything that cannot be told (another machine or namespace, `/proc` unreadable, no
 /// permission) reads as alive: the lease then just expires.
-fn is_gone(holder: &str) -> bool {
+fn is_gone(holder: &str, here: &Process) -> bool {
     let Some(other) = holder
         .split_once('@')
         .and_then(|(_, place)| Process::parse(place))
     else {
         return false;
     };
-    let here = Process::this();
     let comparable = !here.host.is_empty()
         && !here.boot.is_empty()
         && !here.namespace.is_empty()
@@ -358,7 +361,7 @@ mod tests {
             return; // no /proc here: nothing is ever declared gone
         }
         let me = holder(&here);
-        assert!(!is_gone(&me), "this process");
+        assert!(!is_gone(&me, &here), "this process");
         assert_eq!(
             Process::parse(me.split_once('@').unwrap().1),
             Some(Process::this())
@@ -367,7 +370,7 @@ mod tests {
             pid: 4_194_305, // beyond the kernel's largest process id
             ..Process::this()
         };
-        assert!(is_gone(&holder(&absent)));
+        assert!(is_gone(&holder(&absent), &here));
         let reused = Process {
             pid: 1,
             started: "0".into(),
@@ -375,7 +378,10 @@ mod tests {
         };
         let init_started = start_time(1).ok().flatten();
         if init_started.is_some_and(|started| started != "0") {
-            assert!(is_gone(&holder(&reused)), "pid 1 started at another time");
+            assert!(
+                is_gone(&holder(&reused), &here),
+                "pid 1 started at another time"
+            );
         }
         for elsewhere in [
             Process {
@@ -400,9 +406,9 @@ mod tests {
                 }
             },
         ] {
-            assert!(!is_gone(&holder(&elsewhere)), "{elsewhere:?}");
+            assert!(!is_gone(&holder(&elsewhere), &here), "{elsewhere:?}");
         }
-        assert!(!is_gone("inst_a"), "no place named");
-        assert!(!is_gone("inst_a@garbled"), "unreadable place");
+        assert!(!is_gone("inst_a", &here), "no place named");
+        assert!(!is_gone("inst_a@garbled", &here), "unreadable place");
     }
 }

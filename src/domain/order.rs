@@ -80,6 +80,21 @@ impl OrderStatus {
         }
     }
 
+    /// The statuses of an order whose saga has not settled (a call unanswered, money or the
+    /// customer's 3-D Secure awaited): what recovery resumes.
+    pub const UNSETTLED: [OrderStatus; 5] = [
+        OrderStatus::Draft,
+        OrderStatus::PaymentPending,
+        OrderStatus::PaymentActionRequired,
+        OrderStatus::PaymentProcessing,
+        OrderStatus::RefundRequested,
+    ];
+
+    /// Whether the saga has settled (see `UNSETTLED`).
+    pub fn is_settled(self) -> bool {
+        !Self::UNSETTLED.contains(&self)
+    }
+
     /// No further change will happen without a new request.
     pub fn is_terminal(self) -> bool {
         self.successors().is_empty()

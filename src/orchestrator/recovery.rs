@@ -32,17 +32,6 @@ pub struct RecoveryReport {
     pub errors: Vec<String>,
 }
 
-fn is_settled(status: OrderStatus) -> bool {
-    !matches!(
-        status,
-        OrderStatus::Draft
-            | OrderStatus::PaymentPending
-            | OrderStatus::PaymentActionRequired
-            | OrderStatus::PaymentProcessing
-            | OrderStatus::RefundRequested
-    )
-}
-
 impl Orchestrator {
     /// One pass over the unsettled orders of every owner that no other process is working on
     /// (each claimed with a lease first).
@@ -99,7 +88,7 @@ impl Orchestrator {
         // Claimed above; if its lease ran out while earlier orders were driven and another
         // process took it, that process drives it.
         match self.drive_exclusive(order, &plan, Duration::ZERO).await {
-            Ok(order) if is_settled(order.status) => report.settled += 1,
+            Ok(order) if order.status.is_settled() => report.settled += 1,
             Ok(_) => report.waiting += 1,
             Err(ExecutionError::Lease(LeaseError::Busy(_))) => report.examined -= 1,
             Err(error) => report.errors.push(format!("order {id}: {error}")),

@@ -11,10 +11,17 @@ use sqlx::AnyPool;
 use super::backend::Backend;
 use super::rows::db;
 use super::timestamp::Timestamp;
+use crate::domain::order::OrderStatus;
 use crate::ports::store::StoreError;
 
-/// The statuses of an order whose saga has not settled: what recovery resumes.
-const UNSETTLED: &str = "('draft', 'payment_pending', 'payment_action_required', 'payment_processing', 'refund_requested')";
+/// `OrderStatus::UNSETTLED` as an SQL list.
+fn unsettled() -> String {
+    let statuses: Vec<String> = OrderStatus::UNSETTLED
+        .iter()
+        .map(|status| format!("'{}'", status.as_str()))
+        .collect();
+    format!("({})", statuses.join(", "))
+}
 
 pub(super) async fn claim(
     pool: &AnyPool,
@@ -101,9 +108,10 @@ pub(super) async fn claim_unsettled(
         Backend::Sqlite => "",
         Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
     };
+    let unsettled = unsettled();
     let sql = format!(
         "WITH due AS ( \
-             SELECT o.id FROM orders o WHERE o.status IN {UNSETTLED} \
+             SELECT o.id FROM orders o WHERE o.status IN {unsettled} \
              AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = 'order:' || o.id AND l.expires_at >= $3) \
              AND ($5 IS NULL OR o.created_at > $5 OR (o.created_at = $5 AND o.id > $6)) \
              ORDER BY o.created_at, o.id LIMIT $4 {lock}) \
