@@ -418,7 +418,42 @@ async fn a_client_that_cannot_prompt_gets_no_code_over_http() {
     let failed = h
         .err("execute_travel_plan", json!({"plan_id": plan["plan_id"]}))
         .await;
-    assert!(!failed.is_empty());
+    assert!(failed.contains("approv"), "{failed}");
+    assert!(h.ledger_bookings().await.is_empty(), "nothing was booked");
+}
+
+/// When the authorization server's keys cannot be fetched, a token is not refused as invalid
+/// (the client would throw a good token away): Itinera says it is unavailable for now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_cannot_be_checked_now_is_answered_unavailable() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}/jwks", closed.local_addr().unwrap());
+    drop(closed);
+    let h = Harness::with(Options {
+        http: Some((settings(&nowhere), ALICE.into())),
+        ..Options::default()
+    })
+    .await;
+    let checked_later = post(h.http_url(), Some(&jwt_for("bob")), None, &initialize()).await;
+    assert_eq!(checked_later.status(), 503);
+    assert_eq!(
+        checked_later
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap()),
+        Some("5")
+    );
+    assert!(
+        challenge(&checked_later).is_empty(),
+        "no invalid_token challenge"
+    );
+    // Static tokens do not depend on the authorization server.
+    assert_eq!(
+        post(h.http_url(), Some(ALICE), None, &initialize())
+            .await
+            .status(),
+        200
+    );
 }
 
 /// The real binary: `serve --http` says where it listens, answers health and readiness, takes
