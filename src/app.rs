@@ -177,15 +177,14 @@ impl App {
                 return_url.clone(),
             ),
             orchestrator: Orchestrator::new(
-                Arc::clone(&store),
+                leases,
                 providers,
                 Arc::clone(&clock),
                 StepPause::at(config.pause_at_step),
                 config.retry.clone(),
                 guard,
                 return_url,
-            )
-            .with_leases(leases),
+            ),
         };
         let webhooks = Webhooks::new(
             Arc::clone(&store),

@@ -96,6 +96,11 @@ impl Leases {
         Ok(())
     }
 
+    /// The store the leases live in.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     pub fn holder(&self) -> &str {
         &self.holder
     }

@@ -21,7 +21,7 @@ mod steps;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::leases::{DEFAULT_LEASE, LeaseError, Leases, OnLoss};
+use crate::leases::{LeaseError, Leases, OnLoss};
 
 use crate::domain::approval::ApprovalError;
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
@@ -119,8 +119,10 @@ pub struct Orchestrator {
 }
 
 impl Orchestrator {
+    /// An orchestrator over the store `leases` live in, holding orders with this process's
+    /// leases (shared with the rest of the process).
     pub fn new(
-        store: Arc<dyn Store>,
+        leases: Leases,
         providers: Arc<Providers>,
         clock: Arc<dyn Clock>,
         pause: StepPause,
@@ -129,9 +131,9 @@ impl Orchestrator {
         return_url: String,
     ) -> Self {
         Self {
-            leases: Leases::new(Arc::clone(&store), DEFAULT_LEASE),
+            store: Arc::clone(leases.store()),
+            leases,
             return_url: Arc::from(return_url),
-            store,
             providers,
             clock,
             order_locks: Arc::default(),
@@ -141,12 +143,6 @@ impl Orchestrator {
             breakers: Arc::default(),
             guard,
         }
-    }
-
-    /// This process's leases (shared with the rest of the process), for its orders and
-    /// admissions.
-    pub fn with_leases(self, leases: Leases) -> Self {
-        Self { leases, ..self }
     }
 
     /// Runs `work` holding the order's lock and its lease: an execute call, a cancellation and
