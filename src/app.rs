@@ -13,6 +13,7 @@ use crate::adapters::booking::duffel_cars::DuffelCars;
 use crate::adapters::booking::duffel_stays::DuffelStays;
 use crate::adapters::booking::getyourguide::GetYourGuideActivities;
 use crate::adapters::booking::viator::ViatorActivities;
+use crate::adapters::notify::{EmailNotifier, WebhookNotifier};
 use crate::adapters::payments::antom::{AntomPayments, AntomSettings};
 use crate::adapters::payments::paypal::{PayPalPayments, PayPalSettings};
 use crate::adapters::payments::stripe::{StripePayments, StripeSettings};
@@ -22,15 +23,19 @@ use crate::adapters::sandbox::{Sandbox, SandboxBooking, SandboxPayments};
 use crate::adapters::store::SqlStore;
 use crate::approval::{ApprovalDeps, ApprovalSecrets, Approvals, KeyError};
 use crate::approval_page::{PageListener, PageServerError};
+use crate::background::{Background, Workers};
 use crate::config::{Config, Mode, PaymentSettings};
 use crate::crypto::CryptoError;
 use crate::domain::ids::OwnerId;
 use crate::leases::Leases;
 use crate::mcp::ItineraServer;
-use crate::orchestrator::{ExecutionError, Orchestrator, Recovery, RecoveryReport, StepPause};
+use crate::mcp::Subscriptions;
+use crate::notify::Dispatcher;
+use crate::notify::watch::OrderWatch;
+use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
 use crate::planning::Planner;
 use crate::platforms::Accounts;
-use crate::ports::{BookingProvider, Clock, PaymentProvider, Store, StoreError};
+use crate::ports::{BookingProvider, Clock, Notifier, PaymentProvider, Store, StoreError};
 use crate::providers::Providers;
 use crate::saved_methods::MethodSaver;
 use crate::spending::SpendingGuard;
@@ -54,6 +59,8 @@ pub enum AppError {
     ApprovalKey(#[from] KeyError),
     #[error(transparent)]
     Http(#[from] crate::adapters::http::ClientError),
+    #[error("notices: {0}")]
+    Notify(String),
     #[error("webhook endpoint: {0}")]
     Webhooks(String),
     #[error("MCP: {0}")]
@@ -114,6 +121,10 @@ pub struct Services {
     pub methods: MethodSaver,
     /// The person's platform sign-ins and the token vault.
     pub accounts: Accounts,
+    /// Order changes as they are committed, here or on another instance.
+    pub watch: OrderWatch,
+    /// MCP clients following orders.
+    pub subscriptions: Subscriptions,
 }
 
 /// A wired Itinera: services plus the sandbox they talk to.
@@ -124,6 +135,9 @@ pub struct App {
     sandbox: Arc<Sandbox>,
     owner: OwnerId,
     recovery_interval: std::time::Duration,
+    dispatcher: Dispatcher,
+    /// Follows the outbox for this process's MCP clients while the app lives.
+    _watching: Background,
 }
 
 impl App {
@@ -148,6 +162,8 @@ impl App {
             page_base: page.base_url().to_string(),
             channel: Arc::clone(&config.code_channel),
         });
+        let (watch, watching) =
+            OrderWatch::start(Arc::clone(&store), config.notify.dispatch.poll).await?;
         let return_url = page.payment_return_url();
         // One holder of leases for the whole process: its orders, admissions and accounts.
         let leases = Leases::new(Arc::clone(&store), config.lease_ttl);
@@ -159,6 +175,13 @@ impl App {
             leases.clone(),
         )?;
         page.serve(approvals.clone(), accounts.clone());
+        let dispatcher = Dispatcher::new(
+            Arc::clone(&store),
+            notifiers(config, &store, &clock)?,
+            Arc::clone(&clock),
+            config.notify.dispatch.clone(),
+            leases.holder(),
+        );
         let services = Services {
             planner: Planner::new(
                 Arc::clone(&store),
@@ -169,6 +192,8 @@ impl App {
             approvals,
             accounts,
             in_flight: TaskTracker::new(),
+            watch,
+            subscriptions: Subscriptions::default(),
             trail: AuditTrail::new(Arc::clone(&store)),
             methods: MethodSaver::new(
                 Arc::clone(&store),
@@ -199,6 +224,8 @@ impl App {
             sandbox,
             owner: OwnerId::new(config.profile.clone()),
             recovery_interval: config.recovery_interval,
+            dispatcher,
+            _watching: watching,
         })
     }
 
@@ -239,7 +266,7 @@ impl App {
     /// Serves MCP on stdin/stdout until the client closes stdin, resuming unsettled orders at
     /// start and periodically.
     pub async fn serve_stdio(&self) -> Result<(), AppError> {
-        let recovery = self.spawn_recovery();
+        let workers = self.spawn_workers();
         let running = self
             .server()
             .serve(rmcp::transport::stdio())
@@ -250,16 +277,25 @@ impl App {
             .await
             .map_err(|e| AppError::Mcp(e.to_string()))?;
         tracing::info!(?reason, "MCP session ended");
-        recovery.stop().await;
+        workers.stop().await;
         self.finish_in_flight().await;
         Ok(())
     }
 
-    /// Resumes unsettled orders now and every recovery interval, until stopped.
-    pub fn spawn_recovery(&self) -> Recovery {
-        self.services
-            .orchestrator
-            .spawn_recovery(self.recovery_interval)
+    /// What a serving process runs beside its sessions, until stopped: recovery (unsettled
+    /// orders resumed now and every recovery interval) and the delivery of order notices.
+    pub fn spawn_workers(&self) -> Workers {
+        Workers(vec![
+            self.services
+                .orchestrator
+                .spawn_recovery(self.recovery_interval),
+            self.dispatcher.spawn(),
+        ])
+    }
+
+    /// What delivers order notices (tests run its passes themselves).
+    pub fn dispatcher(&self) -> &Dispatcher {
+        &self.dispatcher
     }
 
     /// Waits (up to a limit) for executions and cancellations under way: a client that went
@@ -290,6 +326,31 @@ impl App {
             Err(error) => tracing::warn!(%error, "could not release this process's leases"),
         }
     }
+}
+
+/// The channels order notices go to besides MCP clients: each webhook subscriber, e-mail.
+fn notifiers(
+    config: &Config,
+    store: &Arc<dyn Store>,
+    clock: &Arc<dyn Clock>,
+) -> Result<Vec<Arc<dyn Notifier>>, AppError> {
+    let mut notifiers: Vec<Arc<dyn Notifier>> = Vec::new();
+    if let Some(secret) = &config.notify.webhook_secret {
+        for url in &config.notify.webhooks {
+            notifiers.push(Arc::new(WebhookNotifier::new(
+                url.clone(),
+                secret.clone(),
+                Arc::clone(clock),
+            )?));
+        }
+    }
+    if let Some(email) = &config.notify.email {
+        notifiers.push(Arc::new(
+            EmailNotifier::new(email, Arc::clone(store))
+                .map_err(|e| AppError::Notify(e.to_string()))?,
+        ));
+    }
+    Ok(notifiers)
 }
 
 /// The providers of the configuration (`itinera doctor` checks them without starting the app).

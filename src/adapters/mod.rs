@@ -2,6 +2,7 @@
 
 pub mod booking;
 pub mod http;
+pub mod notify;
 pub mod payments;
 pub mod sandbox;
 pub mod store;

@@ -5,7 +5,7 @@
 //! page showed, and the browser's `Origin`. Responses forbid framing and caching and send the
 //! referrer only to the page itself, so the link does not leak from it.
 
-mod html;
+pub(crate) mod html;
 mod lang;
 
 use std::net::SocketAddr;

@@ -104,6 +104,13 @@ Environment variables (each also has the flag shown above):
   ITINERA_JWT_JWKS_URL           `serve --http`: the authorization server's JWKS: JWT access tokens signed by its keys are accepted
   ITINERA_JWT_ISSUER             the `iss` those tokens must carry (required with ITINERA_JWT_JWKS_URL)
   ITINERA_JWT_AUDIENCE           the `aud` they must carry (default: the public address + /mcp)
+  ITINERA_NOTIFY_WEBHOOK_URLS    webhook subscribers told of every order status change, comma-separated https:// URLs
+  ITINERA_NOTIFY_WEBHOOK_SECRET  the secret they are signed with (Itinera-Signature: t=…,v1=HMAC-SHA256; 32+ characters)
+  ITINERA_SMTP_URL               mail server for the travellers' e-mails: smtps://user:password@host, smtp://…:587 (STARTTLS)
+  ITINERA_EMAIL_FROM             the sender of those e-mails, e.g. \"Itinera <trips@example.com>\"
+  ITINERA_NOTIFY_POLL_MS         how often the outbox is read for notices other instances wrote (default: 1000)
+  ITINERA_NOTIFY_BACKOFF_MS      wait before a failed delivery is tried again, doubling each time up to an hour (default: 10000)
+  ITINERA_NOTIFY_MAX_ATTEMPTS    attempts before a delivery is listed as dead (default: 10)
   RUST_LOG                       log filter for stderr, e.g. info or itinera=debug (default: info)
 
 Logs go to stderr; stdout carries only the MCP protocol.";
@@ -606,6 +613,48 @@ pub struct Settings {
     /// Spending policy: refundable items only.
     #[arg(long, env = "ITINERA_POLICY_REFUNDABLE_ONLY", global = true)]
     pub policy_refundable_only: bool,
+    /// Webhook subscribers told of every order status change, comma-separated URLs.
+    #[arg(long, env = "ITINERA_NOTIFY_WEBHOOK_URLS", global = true)]
+    pub notify_webhook_urls: Option<String>,
+    /// The secret the webhooks are signed with (HMAC-SHA256; prefer the variable).
+    #[arg(
+        long,
+        env = "ITINERA_NOTIFY_WEBHOOK_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub notify_webhook_secret: Option<Secret>,
+    /// The mail server travellers are e-mailed through, e.g. smtps://user:password@smtp.example.com
+    /// (prefer the variable).
+    #[arg(long, env = "ITINERA_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<Secret>,
+    /// The sender of those e-mails, e.g. "Itinera <trips@example.com>".
+    #[arg(long, env = "ITINERA_EMAIL_FROM", global = true)]
+    pub email_from: Option<String>,
+    /// Milliseconds between reads of the outbox for notices other instances wrote.
+    #[arg(
+        long,
+        env = "ITINERA_NOTIFY_POLL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub notify_poll_ms: u64,
+    /// Milliseconds before a failed delivery is tried again (doubling after each failure).
+    #[arg(
+        long,
+        env = "ITINERA_NOTIFY_BACKOFF_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub notify_backoff_ms: u64,
+    /// Attempts before a delivery is given up on and listed as dead.
+    #[arg(
+        long,
+        env = "ITINERA_NOTIFY_MAX_ATTEMPTS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub notify_max_attempts: u32,
     /// Testing: pause forever after the Nth saga log write, so a test can kill the process there.
     #[arg(long, env = "ITINERA_PAUSE_AT_STEP", global = true)]
     pub pause_at_step: Option<u32>,

@@ -6,11 +6,13 @@
 mod cli;
 mod hosts;
 mod http;
+mod notify;
 mod platforms;
 mod providers;
 mod rules;
 
 pub use cli::{AuditCommand, Cli, Command, KeysCommand, Mode, Secret, Settings};
+pub use notify::NotifyConfig;
 pub use providers::{PaymentProviderName, PaymentSettings};
 use rules::parse_limit;
 
@@ -177,6 +179,8 @@ pub enum ConfigError {
         "{variable} must be an https URL (plain http only on 127.0.0.1 or localhost): sign-in codes and tokens travel on it"
     )]
     OAuthUrl { variable: &'static str },
+    #[error("{0}")]
+    Notify(String),
     #[error("ITINERA_RISK_VELOCITY_WINDOW_MINUTES must be 1 to 10080 (a week), not {0}")]
     RiskWindow(u32),
     #[error(transparent)]
@@ -227,6 +231,8 @@ pub struct Config {
     pub getyourguide: Option<GetYourGuideSettings>,
     /// The platforms the person signs in to (OAuth clients the operator set up).
     pub platform_logins: Vec<OAuthSettings>,
+    /// Where order notices go besides MCP clients.
+    pub notify: NotifyConfig,
 }
 
 impl Config {
@@ -263,6 +269,7 @@ impl Config {
             viator: None,
             getyourguide: None,
             platform_logins: Vec::new(),
+            notify: NotifyConfig::default(),
         }
     }
 
@@ -317,6 +324,7 @@ impl Config {
         config.viator = settings.viator()?;
         config.getyourguide = settings.getyourguide()?;
         config.platform_logins = settings.platform_logins()?;
+        config.notify = settings.notify()?;
         config.mode = settings.mode;
         if config.mode == Mode::Live {
             config.check_live()?;

@@ -154,3 +154,54 @@ pub fn paris_plan() -> super::plan::TravelPlan {
         updated_at: Utc::now(),
     }
 }
+
+/// The order of `paris_plan`, booked and paid in full: EUR 750 captured.
+pub fn paris_order() -> super::order::Order {
+    use super::ids::{ApprovalId, OrderId};
+    use super::order::{ItemStatus, Order, OrderItem, OrderStatus};
+    let plan = paris_plan();
+    let items: Vec<OrderItem> = plan
+        .items
+        .iter()
+        .map(|item| OrderItem {
+            item_id: item.id.clone(),
+            kind: item.offer.kind,
+            title: item.offer.title.clone(),
+            provider: item.offer.provider.clone(),
+            offer_id: item.offer.id.clone(),
+            priority: item.priority,
+            price: item.offer.price,
+            cancellation: item.offer.cancellation.clone(),
+            status: ItemStatus::Booked,
+            reference: Some(format!("ref_{}", item.id)),
+            confirmation: Some("PNR123".into()),
+            failure: None,
+            refunded: None,
+        })
+        .collect();
+    let total = Money::parse("750", "EUR").unwrap();
+    Order {
+        id: OrderId::generate(),
+        owner: plan.owner.clone(),
+        plan_id: plan.id.clone(),
+        approval_id: ApprovalId::generate(),
+        status: OrderStatus::Confirmed,
+        currency: plan.currency,
+        authorized: total,
+        captured: total,
+        refunded: Money::zero(plan.currency),
+        goodwill_refunded: Money::zero(plan.currency),
+        goodwill_pending: None,
+        payment_via: "sandbox".into(),
+        payment_return_url: None,
+        payment_due_by: None,
+        payment_method: Some(plan.payment_method.clone()),
+        payment_failed_over: Vec::new(),
+        payment_parts: Vec::new(),
+        payment: None,
+        items,
+        failure: None,
+        created_at: plan.created_at,
+        updated_at: plan.created_at,
+    }
+}

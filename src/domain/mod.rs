@@ -6,6 +6,7 @@ pub mod dag;
 pub mod idempotency;
 pub mod ids;
 pub mod money;
+pub mod notice;
 pub mod offer;
 pub mod order;
 pub mod personal;

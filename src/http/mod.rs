@@ -79,7 +79,7 @@ impl HttpServer {
         });
         let sessions = CancellationToken::new();
         let router = self.router(&app, &health, &sessions)?;
-        let recovery = app.spawn_recovery();
+        let workers = app.spawn_workers();
         let addr = self.local_addr()?;
         tracing::info!(%addr, mcp = %self.settings.resource(), "serving MCP over HTTP");
         let draining = Arc::clone(&health);
@@ -92,7 +92,7 @@ impl HttpServer {
             })
             .await
             .map_err(HttpError::Serve)?;
-        recovery.stop().await;
+        workers.stop().await;
         app.finish_in_flight().await;
         Ok(())
     }

@@ -10,6 +10,8 @@ mod orders;
 mod payments;
 mod plans;
 mod platforms;
+mod progress;
+mod resources;
 mod saved_methods;
 mod search;
 mod views;
@@ -20,9 +22,11 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ServerCapabilities, ServerConfig,
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+    SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool_handler};
 
 use crate::app::Services;
@@ -30,6 +34,7 @@ use crate::domain::ids::OwnerId;
 use crate::domain::screening::screen_json;
 
 pub use approve::ApprovalAnswer;
+pub use resources::Subscriptions;
 
 const INSTRUCTIONS: &str = "Itinera books and pays for trips the person has agreed to.\n\
 1. Search with search_flights, search_hotels, search_activities and search_car_rentals (nothing is booked).\n\
@@ -97,15 +102,86 @@ impl ItineraServer {
     }
 }
 
+impl ItineraServer {
+    /// `for_call`, or the refusal of a request that carries no user.
+    fn caller(&self, context: &RequestContext<RoleServer>) -> Result<ItineraServer, McpError> {
+        self.for_call(context).ok_or_else(|| {
+            McpError::invalid_request("this request carries no authenticated user", None)
+        })
+    }
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for ItineraServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                env!("CARGO_PKG_NAME"),
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_resources_subscribe()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        self.caller(&context)?.order_resources().await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(Self::order_resource_templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let server = self.caller(&context)?;
+        Ok(server.read_order(&request.uri).await?.into())
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let server = self.caller(&context)?;
+        server.subscribe_order(request.uri, context).await
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.caller(&context)?
+            .unsubscribe_order(request.uri, &context);
+        Ok(())
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Self::accepted_filter(requested)
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let server = self.caller(context.request_context())?;
+        server.listen_to_orders(context).await
     }
 
     /// Screens every argument for card numbers and oversize strings before any tool sees it.
@@ -120,12 +196,7 @@ impl ServerHandler for ItineraServer {
             tracing::warn!(tool = %request.name, "refused input: {refusal}");
             return Ok(CallToolResult::error(vec![ContentBlock::text(refusal.to_string())]).into());
         }
-        let Some(server) = self.for_call(&context) else {
-            return Err(McpError::invalid_request(
-                "this request carries no authenticated user",
-                None,
-            ));
-        };
+        let server = self.caller(&context)?;
         self.tool_router
             .call(ToolCallContext::new(&server, request, context))
             .await

@@ -1,7 +1,8 @@
 //! Order tools: execute an approved plan, follow it, list orders, cancel.
 
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::{Json, tool, tool_router};
+use rmcp::model::RequestMetaObject;
+use rmcp::{Json, Peer, RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,7 @@ use crate::ports::store::OrderFilter;
 
 use super::ItineraServer;
 use super::platforms::LoginView;
+use super::progress::ExecutionProgress;
 use super::views::{OrderList, OrderSummary, OrderView};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -61,7 +63,8 @@ impl ItineraServer {
     /// Refuses, before anything is booked or held, a plan whose providers need sign-ins the
     /// person has not made: `auth_required`, with a sign-in link for each. An order already
     /// under way goes on: its bookings do not wait for a sign-in.
-    async fn sign_ins_made(&self, plan: &PlanId) -> Result<(), String> {
+    /// The status of the plan's order, when there is one already.
+    async fn sign_ins_made(&self, plan: &PlanId) -> Result<Option<OrderStatus>, String> {
         let started = OrderFilter {
             status: None,
             plan: Some(plan.clone()),
@@ -73,8 +76,8 @@ impl ItineraServer {
             .orders(&self.owner, &started)
             .await
             .map_err(|e| e.to_string())?;
-        if !orders.is_empty() {
-            return Ok(());
+        if let Some(order) = orders.first() {
+            return Ok(Some(order.status));
         }
         let plan = self
             .services
@@ -94,7 +97,7 @@ impl ItineraServer {
             .await
             .map_err(|e| e.to_string())?;
         if needed.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let answer = AuthRequired {
             status: "auth_required",
@@ -125,6 +128,8 @@ impl ItineraServer {
     async fn execute_travel_plan(
         &self,
         Parameters(args): Parameters<ExecuteArgs>,
+        meta: RequestMetaObject,
+        peer: Peer<RoleServer>,
     ) -> Result<Json<OrderView>, String> {
         let id = PlanId::parse(&args.plan_id).map_err(|e| e.to_string())?;
         if let Some(code) = &args.approval_code {
@@ -134,12 +139,28 @@ impl ItineraServer {
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        self.sign_ins_made(&id).await?;
+        let under_way = self.sign_ins_made(&id).await?;
+        // An order that has settled will not change: nothing to report.
+        let progress = match meta.get_progress_token() {
+            Some(token) if !under_way.is_some_and(|status| status.is_settled()) => {
+                Some(ExecutionProgress::start(
+                    self.services.watch.subscribe(),
+                    self.owner.clone(),
+                    id.clone(),
+                    token,
+                    peer,
+                ))
+            }
+            _ => None,
+        };
         let (orchestrator, owner) = (self.services.orchestrator.clone(), self.owner.clone());
-        let order = self
+        let executed = self
             .detached(async move { orchestrator.execute(&owner, &id).await })
-            .await?;
-        self.order_view(order).await
+            .await;
+        if let (Some(progress), Ok(order)) = (progress, &executed) {
+            progress.finish(order).await;
+        }
+        self.order_view(executed?).await
     }
 
     /// Where an order stands: status, each item's booking, documents (PNR and confirmation

@@ -38,7 +38,7 @@ use crate::providers::Providers;
 use crate::saved_methods::OwnershipError;
 use crate::spending::{GuardError, SpendingGuard};
 pub use charge::payment_window;
-pub use recovery::{Recovery, RecoveryReport};
+pub use recovery::RecoveryReport;
 use retry::CircuitBreakers;
 pub use retry::RetryPolicy;
 pub use steps::StepPause;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::background::Background;
 use crate::domain::order::{Order, OrderStatus};
 use crate::leases::LeaseError;
 use crate::ports::StoreError;
@@ -123,44 +124,29 @@ impl Orchestrator {
     }
 
     /// Recovers now, then again every `interval`, until stopped.
-    pub fn spawn_recovery(&self, interval: Duration) -> Recovery {
+    pub fn spawn_recovery(&self, interval: Duration) -> Background {
         let orchestrator = self.clone();
-        let stop = CancellationToken::new();
-        let stopping = stop.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                match orchestrator.recover_until(&stopping).await {
-                    Ok(report) if report.examined > 0 => tracing::info!(?report, "recovery pass"),
-                    Ok(_) => {}
-                    Err(error) => tracing::error!(%error, "recovery pass failed"),
+        Background::every(
+            "recovery",
+            interval,
+            move |stopping| {
+                let orchestrator = orchestrator.clone();
+                async move {
+                    match orchestrator.recover_until(&stopping).await {
+                        Ok(report) if report.examined > 0 => {
+                            tracing::info!(?report, "recovery pass")
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::error!(%error, "recovery pass failed"),
+                    }
                 }
-                tokio::select! {
-                    () = stopping.cancelled() => return,
-                    () = tokio::time::sleep(interval) => {}
-                }
-            }
-        });
-        Recovery { stop, task }
+            },
+            None,
+        )
     }
 
     /// Lets go of every lease this process still has (it is stopping, its work is done).
     pub async fn release_leases(&self) -> Result<u64, StoreError> {
         self.leases.release_all().await
-    }
-}
-
-/// The recovery loop of a serving process.
-pub struct Recovery {
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Recovery {
-    /// Stops after the order under way, if any; waits for that.
-    pub async fn stop(self) {
-        self.stop.cancel();
-        if let Err(error) = self.task.await {
-            tracing::error!(%error, "the recovery loop ended abnormally");
-        }
     }
 }

@@ -2,12 +2,14 @@
 
 pub mod booking;
 pub mod clock;
+pub mod notifier;
 pub mod payment;
 pub mod provider;
 pub mod store;
 
 pub use booking::{BookingError, BookingProvider};
 pub use clock::{Clock, SystemClock};
+pub use notifier::{Notifier, NotifyError};
 pub use payment::{PaymentError, PaymentProvider};
 pub use provider::ProviderError;
 pub use store::{Store, StoreError};

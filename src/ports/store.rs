@@ -11,6 +11,9 @@ use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
 use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{ApprovalId, OfferId, OrderId, OwnerId, PlanId};
 use crate::domain::ids::{PaymentMethodToken, SetupId};
+use crate::domain::notice::{
+    Delivery, DeliveryOutcome, DeliveryRecord, DeliveryState, OrderNotice,
+};
 use crate::domain::offer::Offer;
 use crate::domain::order::{Order, OrderEvent, OrderStatus, OrderTotals};
 use crate::domain::plan::TravelPlan;
@@ -180,6 +183,58 @@ pub trait Store: Send + Sync {
         after: Option<&Order>,
         limit: u32,
     ) -> Result<Vec<Order>, StoreError>;
+    /// Notices (the outbox every order change writes to) whose deliveries are not written yet,
+    /// oldest first.
+    async fn notices_to_fan_out(&self, limit: u32) -> Result<Vec<OrderNotice>, StoreError>;
+    /// Writes the notice's delivery to each of `channels`, due at `now`, and marks it fanned
+    /// out, in one transaction; done twice, each delivery is still written once.
+    async fn fan_out_notice(
+        &self,
+        notice_id: &str,
+        channels: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Claims (leases `delivery:<notice> <channel>` for `holder` until `until`) up to `limit`
+    /// pending deliveries due by `now` that no process is sending; processes claiming at once
+    /// never get the same one.
+    async fn claim_deliveries(
+        &self,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Records what came of one attempt at a claimed delivery and gives up its lease.
+    async fn finish_delivery(
+        &self,
+        delivery: &Delivery,
+        holder: &str,
+        outcome: &DeliveryOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Deliveries in `state` (the dead-letter list: `Dead`), most recently changed first.
+    async fn deliveries(
+        &self,
+        state: DeliveryState,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, StoreError>;
+    /// Queues dead deliveries again (one notice's, or every one), due at `now`; how many.
+    async fn requeue_deliveries(
+        &self,
+        notice_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Notices written after position `seq`, with their positions, in position order: what a
+    /// process follows to tell its MCP clients about orders that changed anywhere.
+    async fn notices_after(
+        &self,
+        seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, OrderNotice)>, StoreError>;
+    /// Changes after each commit of this process that wrote a notice.
+    fn notices_written(&self) -> tokio::sync::watch::Receiver<()>;
+    /// The position of the last notice written (0: none yet).
+    async fn last_notice_seq(&self) -> Result<i64, StoreError>;
     async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError>;
     /// Notes a provider event as handled; false when it already was.
     async fn record_delivery(

@@ -110,6 +110,16 @@ impl Backend {
         Ok(())
     }
 
+    /// What a claiming query ends with so that instances claiming at once take disjoint rows of
+    /// `alias` instead of queueing on the same ones (PostgreSQL); SQLite has one writer at a
+    /// time anyway.
+    pub(super) fn skip_locked(self, alias: &str) -> String {
+        match self {
+            Backend::Sqlite => String::new(),
+            Backend::Postgres => format!("FOR UPDATE OF {alias} SKIP LOCKED"),
+        }
+    }
+
     /// The order a payment event names: by the payment's reference, or, for a split payment,
     /// by one of its parts (their references kept as a JSON array beside the parts, in the
     /// same order). `$1` is the provider, `$2` the reference.

@@ -89,12 +89,23 @@ pub(super) async fn release(pool: &AnyPool, key: &str, holder: &str) -> Result<(
     Ok(())
 }
 
+/// The statement that leases every key the query `due` selects (as `key`) to `$1` until `$2`,
+/// unless someone holds it past `$3`, and returns the keys it leased; `$4` on are the query's.
+/// One statement, so a key is never claimed by two processes at once.
+pub(super) fn claim_into_leases(due: &str) -> String {
+    format!(
+        "WITH due AS ({due}) \
+         INSERT INTO leases (key, holder, expires_at) SELECT key, $1, $2 FROM due WHERE true \
+         ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+         WHERE leases.expires_at < $3 \
+         RETURNING key"
+    )
+}
+
 /// Claims up to `limit` unsettled orders that no process holds (this one included: an order it
 /// holds is being worked on), oldest first, after `after` (the `(created_at, id)` of the last
 /// order of the previous page, so a pass walks every unsettled order once); their ids.
-/// On PostgreSQL the orders' rows are locked `FOR UPDATE SKIP LOCKED` while they are claimed, so
-/// instances scanning at once take disjoint sets instead of queueing on the same rows; SQLite has
-/// one writer at a time anyway.
+/// Instances claiming at once take disjoint sets (`Backend::skip_locked`).
 pub(super) async fn claim_unsettled(
     backend: Backend,
     pool: &AnyPool,
@@ -104,22 +115,15 @@ pub(super) async fn claim_unsettled(
     after: Option<(DateTime<Utc>, &str)>,
     limit: u32,
 ) -> Result<Vec<String>, StoreError> {
-    let lock = match backend {
-        Backend::Sqlite => "",
-        Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
-    };
+    let lock = backend.skip_locked("o");
     let unsettled = unsettled();
-    let sql = format!(
-        "WITH due AS ( \
-             SELECT o.id FROM orders o WHERE o.status IN {unsettled} \
-             AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = 'order:' || o.id AND l.expires_at >= $3) \
-             AND ($5 IS NULL OR o.created_at > $5 OR (o.created_at = $5 AND o.id > $6)) \
-             ORDER BY o.created_at, o.id LIMIT $4 {lock}) \
-         INSERT INTO leases (key, holder, expires_at) SELECT 'order:' || id, $1, $2 FROM due WHERE true \
-         ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
-         WHERE leases.expires_at < $3 \
-         RETURNING key"
+    let due = format!(
+        "SELECT 'order:' || o.id AS key FROM orders o WHERE o.status IN {unsettled} \
+         AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = 'order:' || o.id AND l.expires_at >= $3) \
+         AND ($5 IS NULL OR o.created_at > $5 OR (o.created_at = $5 AND o.id > $6)) \
+         ORDER BY o.created_at, o.id LIMIT $4 {lock}"
     );
+    let sql = claim_into_leases(&due);
     let keys: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(holder)
         .bind(Timestamp(until))

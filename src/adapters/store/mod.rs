@@ -5,6 +5,7 @@ mod audit_chain;
 mod backend;
 mod hold;
 mod leases;
+mod outbox;
 mod platform_accounts;
 mod pool;
 mod rows;

@@ -15,6 +15,9 @@ use crate::domain::ids::{
     ApprovalId, ItemId, OfferId, OrderId, OwnerId, PaymentMethodToken, PlanId, SetupId,
 };
 use crate::domain::money::Currency;
+use crate::domain::notice::{
+    Delivery, DeliveryOutcome, DeliveryRecord, DeliveryState, OrderNotice,
+};
 use crate::domain::offer::Offer;
 use crate::domain::order::{Order, OrderEvent, OrderStatus, OrderTotals, PaymentRecord};
 use crate::domain::plan::TravelPlan;
@@ -27,6 +30,7 @@ use super::audit_chain::{append_audit, audit_from_row};
 use super::backend::Backend;
 use super::hold::{Access, Hold};
 use super::leases;
+use super::outbox;
 use super::rows::{
     approval_from_row, corrupt, db, enum_text, from_json, get, item_from_row, money, risk_codes,
     step_from_row, time, time_opt, to_json, totals_from_row,
@@ -51,6 +55,9 @@ pub struct SqlStore {
     pool: AnyPool,
     /// Seals travellers' personal data before it is written, and opens it when it is read.
     keyring: Arc<Keyring>,
+    /// Told after every commit that wrote a notice, so this process's dispatcher and order
+    /// watch need not wait for their next poll.
+    notices_written: Arc<tokio::sync::watch::Sender<()>>,
 }
 
 impl SqlStore {
@@ -83,6 +90,7 @@ impl SqlStore {
             hold,
             pool,
             keyring,
+            notices_written: Arc::new(tokio::sync::watch::Sender::new(())),
         };
         store.check_keyring().await?;
         Ok(store)
@@ -258,14 +266,18 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Appends the order's timeline event, and the same event to the audit log (last: see
+    /// Appends the order's timeline event, its notice to the outbox (`previous`: the status
+    /// before, `None` for a new order), and the event to the audit log (last: see
     /// `append_audit`).
     async fn append_event(
         &self,
         tx: &mut Transaction<'_, Any>,
         order: &Order,
+        previous: Option<OrderStatus>,
         event: &OrderEvent,
     ) -> Result<(), StoreError> {
+        let notice_id = format!("evt_{}", uuid::Uuid::new_v4().simple());
+        outbox::write(tx, &OrderNotice::of(notice_id, order, previous, event)).await?;
         sqlx::query(
             "INSERT INTO order_events (order_id, at, status, message) VALUES ($1, $2, $3, $4)",
         )
@@ -516,8 +528,9 @@ impl Store for SqlStore {
             return Ok(Created::Existing(self.load_order(&row).await?));
         }
         Self::write_items(&mut tx, order).await?;
-        self.append_event(&mut tx, order, event).await?;
+        self.append_event(&mut tx, order, None, event).await?;
         tx.commit().await.map_err(db)?;
+        self.notices_written.send_replace(());
         Ok(Created::New(order.clone()))
     }
 
@@ -563,8 +576,11 @@ impl Store for SqlStore {
             return Err(StoreError::Conflict);
         }
         Self::write_items(&mut tx, order).await?;
-        self.append_event(&mut tx, order, event).await?;
-        tx.commit().await.map_err(db)
+        self.append_event(&mut tx, order, Some(expected), event)
+            .await?;
+        tx.commit().await.map_err(db)?;
+        self.notices_written.send_replace(());
+        Ok(())
     }
 
     async fn order(&self, owner: &OwnerId, id: &OrderId) -> Result<Option<Order>, StoreError> {
@@ -835,6 +851,71 @@ impl Store for SqlStore {
         // RETURNING promises no order; the caller pages on the last one.
         orders.sort_by(|a, b| (a.created_at, a.id.as_str()).cmp(&(b.created_at, b.id.as_str())));
         Ok(orders)
+    }
+
+    async fn notices_to_fan_out(&self, limit: u32) -> Result<Vec<OrderNotice>, StoreError> {
+        outbox::to_fan_out(&self.pool, limit).await
+    }
+
+    async fn fan_out_notice(
+        &self,
+        notice_id: &str,
+        channels: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        outbox::fan_out(&self.pool, notice_id, channels, now).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        outbox::claim_due(self.backend, &self.pool, holder, until, now, limit).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        delivery: &Delivery,
+        holder: &str,
+        outcome: &DeliveryOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        outbox::finish(&self.pool, delivery, holder, outcome, now).await
+    }
+
+    async fn deliveries(
+        &self,
+        state: DeliveryState,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        outbox::list(&self.pool, state, limit).await
+    }
+
+    async fn requeue_deliveries(
+        &self,
+        notice_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        outbox::requeue(&self.pool, notice_id, now).await
+    }
+
+    async fn notices_after(
+        &self,
+        seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, OrderNotice)>, StoreError> {
+        outbox::after(&self.pool, seq, limit).await
+    }
+
+    fn notices_written(&self) -> tokio::sync::watch::Receiver<()> {
+        self.notices_written.subscribe()
+    }
+
+    async fn last_notice_seq(&self) -> Result<i64, StoreError> {
+        outbox::last_seq(&self.pool).await
     }
 
     async fn delivered(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,28 @@
+-- The transactional outbox: one notice per order event, written in the transaction that changes
+-- the order, so no change is committed without its notice nor a notice sent for a change that
+-- was rolled back. `seq` can commit out of order across instances; readers allow for that.
+CREATE TABLE outbox (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,          -- evt_<uuid>: the receivers' dedupe key
+    owner       TEXT NOT NULL,
+    order_id    TEXT NOT NULL REFERENCES orders (id),
+    body        TEXT NOT NULL,                 -- the notice, JSON
+    created_at  TEXT COLLATE "C" NOT NULL,
+    fanned_out  INTEGER NOT NULL DEFAULT 0     -- 1 once its deliveries are written
+);
+CREATE INDEX outbox_to_fan_out ON outbox (seq) WHERE fanned_out = 0;
+
+-- Each notice's delivery to each channel (a webhook endpoint, e-mail), retried with backoff
+-- until delivered or, after the last attempt, dead (the operator's dead-letter list).
+CREATE TABLE deliveries (
+    notice_id   TEXT NOT NULL REFERENCES outbox (id),
+    channel     TEXT NOT NULL,                 -- webhook:<url> or email
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead', 'skipped')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     TEXT COLLATE "C" NOT NULL,
+    last_error  TEXT,
+    updated_at  TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (notice_id, channel)
+);
+CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state = 'pending';
+CREATE INDEX deliveries_dead ON deliveries (updated_at) WHERE state = 'dead';

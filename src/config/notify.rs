@@ -1,0 +1,111 @@
+//! Where order notices go: the operator's webhook subscribers and the traveller's e-mail.
+
+use std::time::Duration;
+
+use super::platforms::https_or_loopback;
+use super::{ConfigError, Secret, Settings};
+use crate::adapters::notify::EmailSettings;
+use crate::notify::NotifySettings;
+
+/// The shortest webhook signing secret accepted (a random 32 characters or more).
+const MIN_SECRET_LENGTH: usize = 32;
+
+/// The notice channels of the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct NotifyConfig {
+    /// Every order status change is POSTed, signed, to each.
+    pub webhooks: Vec<reqwest::Url>,
+    /// Signs the webhooks; set whenever `webhooks` is not empty.
+    pub webhook_secret: Option<Secret>,
+    /// The traveller is e-mailed the confirmation and the changes that matter to them.
+    pub email: Option<EmailSettings>,
+    pub dispatch: NotifySettings,
+}
+
+impl Settings {
+    pub(super) fn notify(&self) -> Result<NotifyConfig, ConfigError> {
+        let webhooks = self
+            .notify_webhook_urls
+            .iter()
+            .flat_map(|urls| urls.split(','))
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(|url| match reqwest::Url::parse(url) {
+                Ok(parsed) if https_or_loopback(url) => Ok(parsed),
+                _ => Err(ConfigError::Notify(format!(
+                    "ITINERA_NOTIFY_WEBHOOK_URLS: {url} is not an https:// address (http:// only on loopback)"
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let webhook_secret = match (&self.notify_webhook_secret, webhooks.is_empty()) {
+            (Some(secret), _) if secret.expose().len() < MIN_SECRET_LENGTH => {
+                return Err(ConfigError::Notify(format!(
+                    "ITINERA_NOTIFY_WEBHOOK_SECRET must be at least {MIN_SECRET_LENGTH} random characters"
+                )));
+            }
+            (None, false) => {
+                return Err(ConfigError::Notify(
+                    "ITINERA_NOTIFY_WEBHOOK_URLS needs ITINERA_NOTIFY_WEBHOOK_SECRET, the secret subscribers check signatures with".into(),
+                ));
+            }
+            (secret, _) => secret.clone(),
+        };
+        let email = match (&self.smtp_url, &self.email_from) {
+            (None, None) => None,
+            (Some(url), Some(from)) => Some(EmailSettings {
+                url: url.clone(),
+                from: from.parse().map_err(|e| {
+                    ConfigError::Notify(format!(
+                        "ITINERA_EMAIL_FROM is not an address like \"Itinera <trips@example.com>\": {e}"
+                    ))
+                })?,
+            }),
+            (Some(_), None) => {
+                return Err(ConfigError::Notify(
+                    "ITINERA_SMTP_URL needs ITINERA_EMAIL_FROM, the sender's address".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Notify(
+                    "ITINERA_EMAIL_FROM needs ITINERA_SMTP_URL, the mail server to send through".into(),
+                ));
+            }
+        };
+        Ok(NotifyConfig {
+            webhooks,
+            webhook_secret,
+            email,
+            dispatch: NotifySettings {
+                poll: Duration::from_millis(within(
+                    "ITINERA_NOTIFY_POLL_MS",
+                    self.notify_poll_ms,
+                    10,
+                    60_000,
+                )?),
+                backoff: Duration::from_millis(within(
+                    "ITINERA_NOTIFY_BACKOFF_MS",
+                    self.notify_backoff_ms,
+                    10,
+                    3_600_000,
+                )?),
+                max_attempts: u32::try_from(within(
+                    "ITINERA_NOTIFY_MAX_ATTEMPTS",
+                    u64::from(self.notify_max_attempts),
+                    1,
+                    100,
+                )?)
+                .unwrap_or(10),
+            },
+        })
+    }
+}
+
+fn within(name: &str, value: u64, low: u64, high: u64) -> Result<u64, ConfigError> {
+    if (low..=high).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Notify(format!(
+            "{name} is {value}: give {low} to {high}"
+        )))
+    }
+}
