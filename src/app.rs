@@ -177,7 +177,7 @@ impl App {
         page.serve(approvals.clone(), accounts.clone());
         let dispatcher = Dispatcher::new(
             Arc::clone(&store),
-            notifiers(config, &store, &clock)?,
+            notifiers(config, &store)?,
             Arc::clone(&clock),
             config.notify.dispatch.clone(),
             leases.holder(),
@@ -329,19 +329,11 @@ impl App {
 }
 
 /// The channels order notices go to besides MCP clients: each webhook subscriber, e-mail.
-fn notifiers(
-    config: &Config,
-    store: &Arc<dyn Store>,
-    clock: &Arc<dyn Clock>,
-) -> Result<Vec<Arc<dyn Notifier>>, AppError> {
+fn notifiers(config: &Config, store: &Arc<dyn Store>) -> Result<Vec<Arc<dyn Notifier>>, AppError> {
     let mut notifiers: Vec<Arc<dyn Notifier>> = Vec::new();
     if let Some(secret) = &config.notify.webhook_secret {
         for url in &config.notify.webhooks {
-            notifiers.push(Arc::new(WebhookNotifier::new(
-                url.clone(),
-                secret.clone(),
-                Arc::clone(clock),
-            )?));
+            notifiers.push(Arc::new(WebhookNotifier::new(url.clone(), secret.clone())?));
         }
     }
     if let Some(email) = &config.notify.email {

@@ -10,8 +10,11 @@ use clap::Parser;
 use itinera::adapters::store::SqlStore;
 use itinera::app::{App, AppError, configured_providers, open_store};
 use itinera::approval::CODE_LOG_TARGET;
-use itinera::config::{AuditCommand, Cli, Command, Config, KeysCommand};
+use itinera::config::{
+    AuditCommand, Cli, Command, Config, DeliveryFilter, KeysCommand, NotificationsCommand,
+};
 use itinera::crypto::{MasterKey, Rotation};
+use itinera::domain::notice::DeliveryState;
 use itinera::http::{HttpServer, HttpSettings};
 use itinera::ports::SystemClock;
 use itinera::trail::{AuditTrail, TrailError};
@@ -63,6 +66,7 @@ async fn main() -> ExitCode {
             action: AuditCommand::Verify,
         } => verify_audit(&config).await,
         Command::Webhooks { listen } => receive_webhooks(&config, listen).await,
+        Command::Notifications { action } => notifications(&config, action).await,
         Command::Keys {
             action: KeysCommand::Rotate,
         } => match cli
@@ -82,6 +86,38 @@ async fn main() -> ExitCode {
             tracing::error!("{error}");
             eprintln!("itinera: {error}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Lists deliveries (exit 1 when any is dead) or queues dead ones again.
+async fn notifications(
+    config: &Config,
+    action: NotificationsCommand,
+) -> Result<ExitCode, AppError> {
+    let store = open_store(config).await?;
+    match action {
+        NotificationsCommand::List { state, limit } => {
+            let state = match state {
+                DeliveryFilter::Dead => DeliveryState::Dead,
+                DeliveryFilter::Pending => DeliveryState::Pending,
+                DeliveryFilter::Delivered => DeliveryState::Delivered,
+                DeliveryFilter::Skipped => DeliveryState::Skipped,
+            };
+            let (records, text) = itinera::notify::operator::list(&store, state, limit).await?;
+            print!("{text}");
+            Ok(if state == DeliveryState::Dead && !records.is_empty() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        NotificationsCommand::Retry { notice, .. } => {
+            print!(
+                "{}",
+                itinera::notify::operator::retry(&store, notice.as_deref()).await?
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

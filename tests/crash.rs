@@ -280,3 +280,67 @@ async fn killed_at_random_moments_every_order_recovers_consistently() {
         recover_and_audit(dir.path(), &format!("run {run}, killed after {delay:?}")).await;
     }
 }
+
+/// The transactional outbox across a crash: the order's notices are committed with it and
+/// their deliveries are in flight (the subscriber holds them unanswered) when the server is
+/// killed. After a restart each notice is delivered and acknowledged exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_commit_and_delivery_each_notice_is_delivered_once_after_restart() {
+    use common::webhook_receiver::{Answer, WebhookReceiver};
+    const SECRET: &str = "whsec_crash_test_0123456789abcdefgh";
+    let receiver = WebhookReceiver::start(SECRET, Answer::Hold).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("ITINERA_NOTIFY_WEBHOOK_URLS", receiver.url.clone()),
+        ("ITINERA_NOTIFY_WEBHOOK_SECRET", SECRET.to_string()),
+        ("ITINERA_NOTIFY_POLL_MS", "50".to_string()),
+        ("ITINERA_NOTIFY_BACKOFF_MS", "50".to_string()),
+    ];
+    let server = start(dir.path(), &env).await;
+    let plan = approved_plan(&server).await;
+    let order = call(&server, "execute_travel_plan", json!({"plan_id": plan})).await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    // Committed, sent, not acknowledged: the subscriber holds the first deliveries.
+    receiver.wait_until(10, |got| !got.is_empty()).await;
+    kill(server.pid).await;
+    let in_flight = receiver.received();
+    assert!(in_flight.iter().all(|r| r.answered.is_none()));
+
+    receiver.answer(Answer::Status(200));
+    let server = start(dir.path(), &env).await;
+    let expected = [
+        "order.draft",
+        "order.payment_pending",
+        "order.payment_processing",
+        "order.confirmed",
+    ];
+    receiver
+        .wait_until(20, |got| {
+            got.iter().filter(|r| r.answered == Some(200)).count() >= expected.len()
+        })
+        .await;
+    // Time for a duplicate to show up, if one were coming.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let acknowledged = receiver.acknowledged();
+    let mut kinds: Vec<&str> = acknowledged.iter().map(|r| r.kind()).collect();
+    kinds.sort_unstable();
+    let mut wanted = expected.to_vec();
+    wanted.sort_unstable();
+    assert_eq!(
+        kinds, wanted,
+        "each notice acknowledged exactly once: {acknowledged:#?}"
+    );
+    assert!(
+        acknowledged
+            .iter()
+            .all(|r| r.verified && r.body["order_id"] == order["order_id"])
+    );
+    for held in &in_flight {
+        assert!(
+            acknowledged.iter().any(|r| r.id() == held.id()),
+            "{} was sent before the kill and again, under the same id, after it",
+            held.id()
+        );
+    }
+    server.client.cancel().await.unwrap();
+}

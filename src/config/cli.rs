@@ -106,7 +106,8 @@ Environment variables (each also has the flag shown above):
   ITINERA_JWT_AUDIENCE           the `aud` they must carry (default: the public address + /mcp)
   ITINERA_NOTIFY_WEBHOOK_URLS    webhook subscribers told of every order status change, comma-separated https:// URLs
   ITINERA_NOTIFY_WEBHOOK_SECRET  the secret they are signed with (Itinera-Signature: t=…,v1=HMAC-SHA256; 32+ characters)
-  ITINERA_SMTP_URL               mail server for the travellers' e-mails: smtps://user:password@host, smtp://…:587 (STARTTLS)
+  ITINERA_SMTP_URL               mail server for the travellers' e-mails: smtps://user:password@host (TLS) or
+                                 smtp://user:password@host:587?tls=required (STARTTLS); plain smtp:// only on loopback
   ITINERA_EMAIL_FROM             the sender of those e-mails, e.g. \"Itinera <trips@example.com>\"
   ITINERA_NOTIFY_POLL_MS         how often the outbox is read for notices other instances wrote (default: 1000)
   ITINERA_NOTIFY_BACKOFF_MS      wait before a failed delivery is tried again, doubling each time up to an hour (default: 10000)
@@ -154,6 +155,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Order notices to webhook subscribers and e-mail: list the dead ones (given up on after
+    /// the last attempt), or queue them again.
+    Notifications {
+        #[command(subcommand)]
+        action: NotificationsCommand,
+    },
     /// Work with the master key that seals personal data and platform tokens.
     Keys {
         #[command(subcommand)]
@@ -168,6 +175,36 @@ pub enum KeysCommand {
     /// master.key.<id>.retired; with ITINERA_MASTER_KEY, give the new key in
     /// ITINERA_NEW_MASTER_KEY. Stop the server first.
     Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotificationsCommand {
+    /// List deliveries in a state (default: dead, the dead-letter list), most recent first;
+    /// exits 1 when any is dead.
+    List {
+        #[arg(long, value_enum, default_value_t = DeliveryFilter::Dead)]
+        state: DeliveryFilter,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Queue dead deliveries again with a fresh count of attempts: one notice's (--notice) or
+    /// every one (--all). A running server sends them at its next pass.
+    Retry {
+        /// The notice id, evt_…
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        notice: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// Which deliveries to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeliveryFilter {
+    Dead,
+    Pending,
+    Delivered,
+    Skipped,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,7 +11,10 @@ mod platforms;
 mod providers;
 mod rules;
 
-pub use cli::{AuditCommand, Cli, Command, KeysCommand, Mode, Secret, Settings};
+pub use cli::{
+    AuditCommand, Cli, Command, DeliveryFilter, KeysCommand, Mode, NotificationsCommand, Secret,
+    Settings,
+};
 pub use notify::NotifyConfig;
 pub use providers::{PaymentProviderName, PaymentSettings};
 use rules::parse_limit;

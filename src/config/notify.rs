@@ -53,7 +53,7 @@ impl Settings {
         let email = match (&self.smtp_url, &self.email_from) {
             (None, None) => None,
             (Some(url), Some(from)) => Some(EmailSettings {
-                url: url.clone(),
+                url: encrypted_unless_local(url)?,
                 from: from.parse().map_err(|e| {
                     ConfigError::Notify(format!(
                         "ITINERA_EMAIL_FROM is not an address like \"Itinera <trips@example.com>\": {e}"
@@ -107,5 +107,44 @@ fn within(name: &str, value: u64, low: u64, high: u64) -> Result<u64, ConfigErro
         Err(ConfigError::Notify(format!(
             "{name} is {value}: give {low} to {high}"
         )))
+    }
+}
+
+/// The mail server's address, refused when the password and the travellers' mail would cross a
+/// network in clear: TLS (`smtps://`) or STARTTLS required (`?tls=required`), except on
+/// loopback.
+fn encrypted_unless_local(url: &Secret) -> Result<Secret, ConfigError> {
+    let parsed = reqwest::Url::parse(url.expose()).map_err(|_| {
+        ConfigError::Notify(
+            "ITINERA_SMTP_URL is not a URL like smtps://user:password@smtp.example.com".into(),
+        )
+    })?;
+    let tls = parsed
+        .query_pairs()
+        .find(|(key, _)| key == "tls")
+        .map(|(_, value)| value.into_owned());
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match (parsed.scheme(), tls.as_deref()) {
+        ("smtps", _) | ("smtp", Some("required")) => Ok(url.clone()),
+        ("smtp", None) if loopback => Ok(url.clone()),
+        _ => Err(ConfigError::Notify(
+            "ITINERA_SMTP_URL must encrypt: smtps://user:password@host (TLS) or smtp://user:password@host:587?tls=required (STARTTLS); plain smtp:// only to a relay on this machine".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mail_leaves_the_machine_only_encrypted() {
+        let check = |url: &str| encrypted_unless_local(&Secret::from(url.to_string())).is_ok();
+        assert!(check("smtps://user:pw@smtp.example.com"));
+        assert!(check("smtp://user:pw@smtp.example.com:587?tls=required"));
+        assert!(check("smtp://127.0.0.1:2525"));
+        assert!(!check("smtp://user:pw@smtp.example.com:587"));
+        assert!(!check("smtp://smtp.example.com?tls=opportunistic"));
+        assert!(!check("http://smtp.example.com"));
     }
 }

@@ -8,6 +8,7 @@
 //! A delivery is recorded only after the channel accepted it, so a crash in between sends it
 //! once more, with the same notice id, which receivers use to drop the repeat.
 
+pub mod operator;
 pub mod watch;
 
 use std::sync::Arc;

@@ -53,6 +53,10 @@ pub struct Person {
     pub opens_pages: bool,
     /// Pages the client opened.
     pub opened: Arc<Mutex<Vec<String>>>,
+    /// The resources the server said were updated, in order.
+    pub updated: Arc<Mutex<Vec<String>>>,
+    /// Progress notifications received: (progress, message).
+    pub progress: Arc<Mutex<Vec<(f64, String)>>>,
 }
 
 impl Person {
@@ -63,6 +67,8 @@ impl Person {
             can_elicit: true,
             opens_pages: false,
             opened: Arc::default(),
+            updated: Arc::default(),
+            progress: Arc::default(),
         }
     }
 
@@ -99,6 +105,25 @@ impl ClientHandler for Person {
             ClientCapabilities::builder().enable_elicitation().build()
         };
         ClientConfig::new(capabilities, Implementation::new("itinera-test", "0.0.1"))
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.updated.lock().unwrap().push(params.uri);
+    }
+
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.progress
+            .lock()
+            .unwrap()
+            .push((params.progress, params.message.unwrap_or_default()));
     }
 
     async fn create_elicitation(
@@ -191,6 +216,8 @@ pub struct Options {
     /// Serve MCP over HTTP with these settings (listening on a free loopback port), the
     /// harness's client calling with `token`.
     pub http: Option<(itinera::http::HttpSettings, String)>,
+    /// Where order notices go (webhooks, e-mail); tests run the dispatcher's passes.
+    pub notify: itinera::config::NotifyConfig,
 }
 
 /// An HTTP server a harness started; it stops when the harness is dropped.
@@ -288,6 +315,7 @@ impl Default for Options {
             platform_logins: Vec::new(),
             database: None,
             http: None,
+            notify: Default::default(),
         }
     }
 }
@@ -316,6 +344,7 @@ impl Harness {
         config.getyourguide = options.gyg;
         config.mode = options.mode;
         config.platform_logins = options.platform_logins;
+        config.notify = options.notify;
         if let Some(database) = &options.database {
             config.database_url = database.url();
         }
@@ -764,8 +793,10 @@ pub mod fake_http;
 pub mod getyourguide_fake;
 pub mod oauth_server;
 pub mod paypal_fake;
+pub mod smtp_server;
 pub mod stripe_fake;
 pub mod viator_fake;
+pub mod webhook_receiver;
 pub mod wechat_fake;
 
 /// The approval page, as the person's browser uses it (the browser test drives a real one).

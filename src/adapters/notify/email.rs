@@ -23,8 +23,9 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Where mail goes out.
 #[derive(Clone)]
 pub struct EmailSettings {
-    /// `smtp://user:password@host:587` (STARTTLS required), `smtps://…:465` (TLS from the
-    /// first byte), or `smtp://host:25?tls=none` for a relay on a trusted network.
+    /// `smtps://user:password@host` (TLS from the first byte),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS), or plain `smtp://127.0.0.1:25`
+    /// to a relay on this machine (the configuration refuses plain SMTP anywhere else).
     pub url: Secret,
     /// The sender, e.g. `Itinera <trips@example.com>`.
     pub from: Mailbox,

@@ -14,8 +14,7 @@ use sha2::Sha256;
 use crate::adapters::http::{ClientError, client};
 use crate::config::Secret;
 use crate::domain::notice::OrderNotice;
-use crate::ports::{Clock, Notifier, NotifyError};
-use std::sync::Arc;
+use crate::ports::{Notifier, NotifyError};
 
 pub const SIGNATURE_HEADER: &str = "Itinera-Signature";
 pub const NOTICE_ID_HEADER: &str = "Itinera-Notice-Id";
@@ -45,21 +44,15 @@ pub struct WebhookNotifier {
     url: reqwest::Url,
     secret: Secret,
     http: reqwest::Client,
-    clock: Arc<dyn Clock>,
 }
 
 impl WebhookNotifier {
-    pub fn new(
-        url: reqwest::Url,
-        secret: Secret,
-        clock: Arc<dyn Clock>,
-    ) -> Result<WebhookNotifier, ClientError> {
+    pub fn new(url: reqwest::Url, secret: Secret) -> Result<WebhookNotifier, ClientError> {
         Ok(WebhookNotifier {
             channel: format!("webhook:{url}"),
             url,
             secret,
             http: client(DELIVERY_TIMEOUT)?,
-            clock,
         })
     }
 }
@@ -79,7 +72,8 @@ impl Notifier for WebhookNotifier {
         let body = serde_json::to_vec(notice).map_err(|e| {
             NotifyError::Undeliverable(format!("the notice cannot be encoded: {e}"))
         })?;
-        let signature = sign(self.secret.expose(), self.clock.now(), &body);
+        // The wall clock, not the app's: the receiver checks the time against its own clock.
+        let signature = sign(self.secret.expose(), Utc::now(), &body);
         let answer = self
             .http
             .post(self.url.clone())
