@@ -30,6 +30,7 @@ use crate::domain::ids::OwnerId;
 use crate::leases::Leases;
 use crate::mcp::ItineraServer;
 use crate::mcp::Subscriptions;
+use crate::metrics::Metrics;
 use crate::notify::Dispatcher;
 use crate::notify::watch::OrderWatch;
 use crate::orchestrator::{ExecutionError, Orchestrator, RecoveryReport, StepPause};
@@ -61,6 +62,8 @@ pub enum AppError {
     Http(#[from] crate::adapters::http::ClientError),
     #[error("notices: {0}")]
     Notify(String),
+    #[error("metrics: {0}")]
+    Metrics(String),
     #[error("webhook endpoint: {0}")]
     Webhooks(String),
     #[error("MCP: {0}")]
@@ -125,6 +128,7 @@ pub struct Services {
     pub watch: OrderWatch,
     /// MCP clients following orders.
     pub subscriptions: Subscriptions,
+    pub metrics: Metrics,
 }
 
 /// A wired Itinera: services plus the sandbox they talk to.
@@ -194,6 +198,7 @@ impl App {
             in_flight: TaskTracker::new(),
             watch,
             subscriptions: Subscriptions::default(),
+            metrics: Metrics::new(Arc::clone(&store), Arc::clone(&clock)),
             trail: AuditTrail::new(Arc::clone(&store)),
             methods: MethodSaver::new(
                 Arc::clone(&store),
@@ -291,6 +296,11 @@ impl App {
                 .spawn_recovery(self.recovery_interval),
             self.dispatcher.spawn(),
         ])
+    }
+
+    /// The business metrics (`/metrics`, `itinera report`).
+    pub fn metrics(&self) -> &Metrics {
+        &self.services.metrics
     }
 
     /// What delivers order notices (tests run its passes themselves).

@@ -36,6 +36,7 @@ pub mod http;
 pub mod keyed_lock;
 pub mod leases;
 pub mod mcp;
+pub mod metrics;
 pub mod notify;
 pub mod orchestrator;
 pub mod payment_router;

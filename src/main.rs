@@ -12,6 +12,7 @@ use itinera::app::{App, AppError, configured_providers, open_store};
 use itinera::approval::CODE_LOG_TARGET;
 use itinera::config::{
     AuditCommand, Cli, Command, Config, DeliveryFilter, KeysCommand, NotificationsCommand,
+    ReportFormat,
 };
 use itinera::crypto::{MasterKey, Rotation};
 use itinera::domain::notice::DeliveryState;
@@ -67,6 +68,7 @@ async fn main() -> ExitCode {
         } => verify_audit(&config).await,
         Command::Webhooks { listen } => receive_webhooks(&config, listen).await,
         Command::Notifications { action } => notifications(&config, action).await,
+        Command::Report { days, format } => report(&config, days, format).await,
         Command::Keys {
             action: KeysCommand::Rotate,
         } => match cli
@@ -88,6 +90,23 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints every person's booking metrics of the last `days` days.
+async fn report(config: &Config, days: u32, format: ReportFormat) -> Result<ExitCode, AppError> {
+    let store: Arc<dyn itinera::ports::Store> = Arc::new(open_store(config).await?);
+    let metrics = itinera::metrics::Metrics::new(store, Arc::new(SystemClock))
+        .of(None, days)
+        .await
+        .map_err(|e| AppError::Metrics(e.to_string()))?;
+    match format {
+        ReportFormat::Table => print!("{}", itinera::metrics::table(&metrics)),
+        ReportFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&metrics).map_err(|e| AppError::Metrics(e.to_string()))?
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Lists deliveries (exit 1 when any is dead) or queues dead ones again.

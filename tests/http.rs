@@ -10,11 +10,12 @@ use std::collections::BTreeSet;
 use common::auth_server::{self, AuthServer, ISSUER};
 use common::{Harness, Options, Person, User, money};
 use itinera::domain::money::Money;
-use itinera::http::{HttpSettings, JwtSettings, StaticTokens};
+use itinera::http::{HttpSettings, JwtSettings, MetricsToken, StaticTokens};
 use serde_json::{Value, json};
 
 const ALICE: &str = "alice-0123456789abcdef0123456789";
 const OPERATOR: &str = "operator-0123456789abcdef012345";
+const METRICS: &str = "metrics-0123456789abcdef0123456";
 
 fn settings(jwks_url: &str) -> HttpSettings {
     HttpSettings {
@@ -27,6 +28,7 @@ fn settings(jwks_url: &str) -> HttpSettings {
             issuer: ISSUER.into(),
             audience: "http://127.0.0.1/mcp".into(),
         }),
+        metrics_token: Some(MetricsToken::parse(METRICS).unwrap()),
     }
 }
 
@@ -286,6 +288,7 @@ async fn another_user_reaches_nothing_of_alices_whichever_tool_is_tried() {
         ("check_auth_status", json!({"platform": "booking_com"})),
         ("logout_platform", json!({"platform": "booking_com"})),
         ("get_audit_log", json!({})),
+        ("get_booking_metrics", json!({})),
     ];
     let listed: BTreeSet<String> = bob
         .client
@@ -335,6 +338,23 @@ async fn another_user_reaches_nothing_of_alices_whichever_tool_is_tried() {
         bob.ok("list_bookings", json!({})).await["orders"],
         json!([])
     );
+    assert_eq!(bob.ok("get_booking_metrics", json!({})).await["orders"], 0);
+    // Nor as a resource: not listed, not read, not followed.
+    let uri = format!("itinera://orders/{order_id}");
+    assert!(bob.client.list_all_resources().await.unwrap().is_empty());
+    let refused = bob
+        .client
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(uri.clone()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("you have no order"), "{refused}");
+    #[allow(deprecated)] // the 2025 lifecycle's subscription
+    let followed = bob
+        .client
+        .subscribe(rmcp::model::SubscribeRequestParams::new(uri))
+        .await;
+    assert!(followed.is_err(), "bob may not follow alice's order");
 
     // Alice's order, plan and payment are as she left them.
     let status = alice
@@ -514,4 +534,52 @@ fn the_binary_refuses_http_nobody_could_log_in_to() {
     assert_eq!(output.status.code(), Some(2));
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(said.contains("ITINERA_HTTP_TOKENS"), "{said}");
+}
+
+/// `/metrics` is the operator's: every person's figures, for the metrics token only — not for
+/// a user's token, nor for none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_reads_everyones_metrics_with_the_metrics_token_only() {
+    let auth = AuthServer::start().await;
+    let h = alice_over_http(&auth).await;
+    let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed");
+    let url = h.http_url().replace("/mcp", "/metrics");
+    let client = reqwest::Client::new();
+    for token in [None, Some(ALICE), Some(OPERATOR)] {
+        let mut request = client.get(&url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 401, "{token:?}");
+    }
+    let answer = client.get(&url).bearer_auth(METRICS).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = answer.text().await.unwrap();
+    assert!(
+        text.contains("# TYPE itinera_orders gauge\nitinera_orders 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("itinera_end_to_end_success_ratio 1\n"),
+        "{text}"
+    );
+    let captured = order["captured"]["amount"].as_str().unwrap();
+    let captured: f64 = captured.parse().unwrap();
+    assert!(
+        text.contains(&format!("itinera_revenue{{currency=\"EUR\"}} {captured}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains("itinera_provider_calls{provider=\"sandbox\"}"),
+        "{text}"
+    );
 }

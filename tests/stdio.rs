@@ -54,7 +54,7 @@ async fn the_binary_serves_mcp_and_books_a_trip() {
             .contains("confirm_travel_plan")
     );
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 21);
+    assert_eq!(tools.len(), 22);
 
     let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     let flights = call(

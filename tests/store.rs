@@ -78,6 +78,7 @@ on_both!(
     a_lease_is_held_by_one_process_until_it_expires,
     processes_claiming_unsettled_orders_at_once_never_share_one,
     a_step_begun_twice_at_once_is_new_to_one_writer_only,
+    every_order_change_commits_its_notice_and_each_delivery_is_claimed_once,
 );
 
 fn eur(amount: &str) -> Money {
@@ -948,4 +949,162 @@ fn step_of(order: &Order, key: String) -> SagaStep {
         started_at: Utc::now(),
         finished_at: None,
     }
+}
+
+/// The outbox: a notice per committed change (none for a refused one), fanned out once, each
+/// delivery claimed by one process at a time, recorded, dead-lettered and queued again; and read
+/// in position order by whoever follows it.
+async fn every_order_change_commits_its_notice_and_each_delivery_is_claimed_once(store: SqlStore) {
+    use itinera::domain::notice::{DeliveryOutcome, DeliveryState};
+    let start = store.last_notice_seq().await.unwrap();
+    let owner = OwnerId::new("alice");
+    let mut drafts = Vec::new();
+    for _ in 0..6 {
+        drafts.push(draft_order(&store, &owner).await);
+    }
+    let mut moved = drafts[0].clone();
+    moved.status = OrderStatus::PaymentPending;
+    store
+        .save_order(
+            &moved,
+            OrderStatus::Draft,
+            &event(OrderStatus::PaymentPending, "held"),
+        )
+        .await
+        .unwrap();
+    // A save from a stale status is refused, and writes no notice.
+    assert!(
+        store
+            .save_order(
+                &moved,
+                OrderStatus::Draft,
+                &event(OrderStatus::PaymentPending, "again")
+            )
+            .await
+            .is_err()
+    );
+    let followed = store.notices_after(start, 100).await.unwrap();
+    assert_eq!(followed.len(), 7);
+    assert!(followed.windows(2).all(|pair| pair[0].0 < pair[1].0));
+    let last = &followed[6].1;
+    assert_eq!(
+        (last.kind.as_str(), last.previous_status),
+        ("order.payment_pending", Some(OrderStatus::Draft))
+    );
+    assert_eq!(last.order_id, moved.id);
+    assert_eq!(store.last_notice_seq().await.unwrap(), followed[6].0);
+
+    let notices = store.notices_to_fan_out(100).await.unwrap();
+    assert_eq!(notices.len(), 7);
+    let channels = vec![
+        "webhook:https://a.example/hooks".to_string(),
+        "email".to_string(),
+    ];
+    let now = Utc::now();
+    for notice in &notices {
+        store
+            .fan_out_notice(&notice.id, &channels, now)
+            .await
+            .unwrap();
+        // Twice (another instance at the same time) writes nothing more.
+        store
+            .fan_out_notice(&notice.id, &channels, now)
+            .await
+            .unwrap();
+    }
+    assert!(store.notices_to_fan_out(100).await.unwrap().is_empty());
+
+    // Three processes claiming at once never get the same delivery.
+    let until = now + Duration::seconds(60);
+    let claimants = ["inst_a", "inst_b", "inst_c"].map(|holder| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let batch = store.claim_deliveries(holder, until, now, 3).await.unwrap();
+                if batch.is_empty() {
+                    return got;
+                }
+                got.extend(batch.into_iter().map(|d| (holder, d)));
+            }
+        })
+    });
+    let mut claimed = Vec::new();
+    for claimant in futures::future::join_all(claimants).await {
+        claimed.extend(claimant.unwrap());
+    }
+    let keys: BTreeSet<(String, String)> = claimed
+        .iter()
+        .map(|(_, d)| (d.notice.id.clone(), d.channel.clone()))
+        .collect();
+    assert_eq!(claimed.len(), 14, "seven notices, two channels");
+    assert_eq!(keys.len(), 14, "no delivery claimed twice");
+
+    for (index, (holder, delivery)) in claimed.iter().enumerate() {
+        let outcome = match index % 3 {
+            0 => DeliveryOutcome::Delivered,
+            1 => DeliveryOutcome::Retry {
+                at: now + Duration::seconds(30),
+                error: "503".into(),
+            },
+            _ => DeliveryOutcome::Dead {
+                error: "gave up".into(),
+            },
+        };
+        store
+            .finish_delivery(delivery, holder, &outcome, now)
+            .await
+            .unwrap();
+    }
+    // Delivered and dead ones are never claimed again; a retry only once due.
+    assert!(
+        store
+            .claim_deliveries("inst_d", until, now, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = store
+        .claim_deliveries(
+            "inst_d",
+            until + Duration::seconds(60),
+            now + Duration::seconds(31),
+            50,
+        )
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 5);
+    assert!(due.iter().all(|d| d.attempts == 1));
+    let dead = store.deliveries(DeliveryState::Dead, 50).await.unwrap();
+    assert_eq!(dead.len(), 4);
+    assert!(
+        dead.iter()
+            .all(|d| d.last_error.as_deref() == Some("gave up"))
+    );
+    // Queued again by notice (each of its dead channels), then all the rest.
+    let first = &dead[0].notice_id;
+    let of_first = dead.iter().filter(|d| &d.notice_id == first).count() as u64;
+    assert_eq!(
+        store.requeue_deliveries(Some(first), now).await.unwrap(),
+        of_first
+    );
+    assert_eq!(
+        store.requeue_deliveries(None, now).await.unwrap(),
+        4 - of_first
+    );
+    assert!(
+        store
+            .deliveries(DeliveryState::Dead, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .deliveries(DeliveryState::Delivered, 50)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
 }

@@ -101,6 +101,7 @@ Environment variables (each also has the flag shown above):
   ITINERA_HTTP_PUBLIC_URL        `serve --http`: the address people reach it at, e.g. https://itinera.example.com
                                  (default: http://ADDR); the MCP endpoint is this + /mcp
   ITINERA_HTTP_ALLOWED_HOSTS     `serve --http`: more Host values accepted besides loopback and the public address (comma-separated)
+  ITINERA_METRICS_TOKEN          `serve --http`: the bearer token Prometheus sends to read /metrics (24+ characters; /metrics is off without it)
   ITINERA_JWT_JWKS_URL           `serve --http`: the authorization server's JWKS: JWT access tokens signed by its keys are accepted
   ITINERA_JWT_ISSUER             the `iss` those tokens must carry (required with ITINERA_JWT_JWKS_URL)
   ITINERA_JWT_AUDIENCE           the `aud` they must carry (default: the public address + /mcp)
@@ -161,6 +162,15 @@ pub enum Command {
         #[command(subcommand)]
         action: NotificationsCommand,
     },
+    /// Booking metrics of every person's orders created in a recent window: success rates,
+    /// times, abandonment, retries, volume, revenue, and calls per provider.
+    Report {
+        /// Orders created in the last this many days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
     /// Work with the master key that seals personal data and platform tokens.
     Keys {
         #[command(subcommand)]
@@ -196,6 +206,13 @@ pub enum NotificationsCommand {
         #[arg(long)]
         all: bool,
     },
+}
+
+/// How `itinera report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
 }
 
 /// Which deliveries to list.
@@ -612,6 +629,15 @@ pub struct Settings {
     /// More Host values `serve --http` accepts.
     #[arg(long, env = "ITINERA_HTTP_ALLOWED_HOSTS", global = true)]
     pub http_allowed_hosts: Option<String>,
+    /// The token a Prometheus scraper sends to read /metrics of `serve --http` (prefer the
+    /// variable); /metrics is off without one.
+    #[arg(
+        long,
+        env = "ITINERA_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<Secret>,
     /// The JWKS whose keys sign accepted JWT access tokens.
     #[arg(long, env = "ITINERA_JWT_JWKS_URL", global = true)]
     pub jwt_jwks_url: Option<String>,

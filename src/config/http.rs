@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use super::platforms::https_or_loopback;
 use super::{ConfigError, Settings};
-use crate::http::{HttpSettings, JwtSettings, StaticTokens};
+use crate::http::{HttpSettings, JwtSettings, MetricsToken, StaticTokens};
 
 impl Settings {
     /// The HTTP server's settings for listening on `listen`; refused when nobody could get in,
@@ -54,6 +54,12 @@ impl Settings {
                 .collect(),
             tokens,
             jwt,
+            metrics_token: self
+                .metrics_token
+                .as_ref()
+                .map(|token| MetricsToken::parse(token.expose()))
+                .transpose()
+                .map_err(ConfigError::HttpTokens)?,
         })
     }
 }

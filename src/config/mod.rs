@@ -12,8 +12,8 @@ mod providers;
 mod rules;
 
 pub use cli::{
-    AuditCommand, Cli, Command, DeliveryFilter, KeysCommand, Mode, NotificationsCommand, Secret,
-    Settings,
+    AuditCommand, Cli, Command, DeliveryFilter, KeysCommand, Mode, NotificationsCommand,
+    ReportFormat, Secret, Settings,
 };
 pub use notify::NotifyConfig;
 pub use providers::{PaymentProviderName, PaymentSettings};

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod dag;
 pub mod idempotency;
 pub mod ids;
+pub mod metrics;
 pub mod money;
 pub mod notice;
 pub mod offer;

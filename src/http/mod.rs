@@ -10,6 +10,7 @@
 
 mod auth;
 mod jwt;
+mod metrics;
 mod settings;
 
 use std::future::Future;
@@ -28,7 +29,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 pub use auth::Caller;
-pub use settings::{HttpSettings, JwtSettings, MIN_TOKEN_LENGTH, StaticTokens};
+pub use settings::{HttpSettings, JwtSettings, MIN_TOKEN_LENGTH, MetricsToken, StaticTokens};
 
 use crate::app::App;
 use crate::ports::Store;
@@ -131,7 +132,14 @@ impl HttpServer {
             )
             .route("/.well-known/oauth-protected-resource/mcp", get(document))
             .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(ready).with_state(Arc::clone(health))))
+            .route("/readyz", get(ready).with_state(Arc::clone(health)))
+            .route(
+                "/metrics",
+                get(metrics::scrape).with_state(Arc::new(metrics::Endpoint {
+                    token: self.settings.metrics_token.clone(),
+                    metrics: app.metrics().clone(),
+                })),
+            ))
     }
 
     /// Loopback names, and the public address's host (with and without its port).

@@ -22,6 +22,8 @@ pub struct HttpSettings {
     pub allowed_hosts: Vec<String>,
     pub tokens: StaticTokens,
     pub jwt: Option<JwtSettings>,
+    /// What a scraper must send to read `/metrics`; without one, `/metrics` is off.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 impl HttpSettings {
@@ -97,6 +99,31 @@ impl StaticTokens {
 impl std::fmt::Debug for StaticTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "StaticTokens({} users)", self.0.len())
+    }
+}
+
+/// The operator's token for `/metrics` (every person's figures): only its digest is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken([u8; 32]);
+
+impl MetricsToken {
+    pub fn parse(token: &str) -> Result<MetricsToken, String> {
+        if token.len() < MIN_TOKEN_LENGTH {
+            return Err(format!(
+                "ITINERA_METRICS_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters: use a random one, e.g. `openssl rand -hex 32`"
+            ));
+        }
+        Ok(MetricsToken(digest(token)))
+    }
+
+    pub fn matches(&self, token: &str) -> bool {
+        self.0 == digest(token)
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken([redacted])")
     }
 }
 

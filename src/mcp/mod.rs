@@ -6,6 +6,7 @@
 
 mod approve;
 mod audit;
+mod metrics;
 mod orders;
 mod payments;
 mod plans;
@@ -72,7 +73,8 @@ impl ItineraServer {
                     + Self::payment_router()
                     + Self::saved_method_router()
                     + Self::platform_router()
-                    + Self::audit_router(),
+                    + Self::audit_router()
+                    + Self::metrics_router(),
             ),
         }
     }

@@ -11,6 +11,7 @@ use crate::domain::approval::{Approval, ApprovalMethod, ApprovalStatus};
 use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{ApprovalId, OfferId, OrderId, OwnerId, PlanId};
 use crate::domain::ids::{PaymentMethodToken, SetupId};
+use crate::domain::metrics::MetricFacts;
 use crate::domain::notice::{
     Delivery, DeliveryOutcome, DeliveryRecord, DeliveryState, OrderNotice,
 };
@@ -183,6 +184,13 @@ pub trait Store: Send + Sync {
         after: Option<&Order>,
         limit: u32,
     ) -> Result<Vec<Order>, StoreError>;
+    /// What the business metrics of orders created since `since` are computed from: one
+    /// owner's, or (for the operator) everyone's.
+    async fn metric_facts(
+        &self,
+        owner: Option<&OwnerId>,
+        since: DateTime<Utc>,
+    ) -> Result<MetricFacts, StoreError>;
     /// Notices (the outbox every order change writes to) whose deliveries are not written yet,
     /// oldest first.
     async fn notices_to_fan_out(&self, limit: u32) -> Result<Vec<OrderNotice>, StoreError>;

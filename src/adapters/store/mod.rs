@@ -5,6 +5,7 @@ mod audit_chain;
 mod backend;
 mod hold;
 mod leases;
+mod metrics;
 mod outbox;
 mod platform_accounts;
 mod pool;

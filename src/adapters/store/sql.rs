@@ -14,6 +14,7 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{
     ApprovalId, ItemId, OfferId, OrderId, OwnerId, PaymentMethodToken, PlanId, SetupId,
 };
+use crate::domain::metrics::MetricFacts;
 use crate::domain::money::Currency;
 use crate::domain::notice::{
     Delivery, DeliveryOutcome, DeliveryRecord, DeliveryState, OrderNotice,
@@ -30,6 +31,7 @@ use super::audit_chain::{append_audit, audit_from_row};
 use super::backend::Backend;
 use super::hold::{Access, Hold};
 use super::leases;
+use super::metrics;
 use super::outbox;
 use super::rows::{
     approval_from_row, corrupt, db, enum_text, from_json, get, item_from_row, money, risk_codes,
@@ -851,6 +853,14 @@ impl Store for SqlStore {
         // RETURNING promises no order; the caller pages on the last one.
         orders.sort_by(|a, b| (a.created_at, a.id.as_str()).cmp(&(b.created_at, b.id.as_str())));
         Ok(orders)
+    }
+
+    async fn metric_facts(
+        &self,
+        owner: Option<&OwnerId>,
+        since: DateTime<Utc>,
+    ) -> Result<MetricFacts, StoreError> {
+        metrics::facts(&self.pool, owner, since).await
     }
 
     async fn notices_to_fan_out(&self, limit: u32) -> Result<Vec<OrderNotice>, StoreError> {
