@@ -164,19 +164,10 @@ pub fn paris_order() -> super::order::Order {
         .items
         .iter()
         .map(|item| OrderItem {
-            item_id: item.id.clone(),
-            kind: item.offer.kind,
-            title: item.offer.title.clone(),
-            provider: item.offer.provider.clone(),
-            offer_id: item.offer.id.clone(),
-            priority: item.priority,
-            price: item.offer.price,
-            cancellation: item.offer.cancellation.clone(),
             status: ItemStatus::Booked,
             reference: Some(format!("ref_{}", item.id)),
             confirmation: Some("PNR123".into()),
-            failure: None,
-            refunded: None,
+            ..OrderItem::pending(item, item.offer.price, item.offer.cancellation.clone())
         })
         .collect();
     let total = Money::parse("750", "EUR").unwrap();

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::ids::{ApprovalId, ItemId, OfferId, OrderId, OwnerId, PaymentMethodToken, PlanId};
 use super::money::{Currency, Money};
 use super::offer::{CancellationPolicy, ItemKind};
-use super::plan::Priority;
+use super::plan::{PlanItem, Priority};
 
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -297,6 +297,27 @@ pub struct Order {
     pub failure: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl OrderItem {
+    /// The plan's item, not booked yet, to be charged `price`.
+    pub fn pending(item: &PlanItem, price: Money, cancellation: CancellationPolicy) -> OrderItem {
+        OrderItem {
+            item_id: item.id.clone(),
+            kind: item.offer.kind,
+            title: item.offer.title.clone(),
+            provider: item.offer.provider.clone(),
+            offer_id: item.offer.id.clone(),
+            priority: item.priority,
+            price,
+            cancellation,
+            status: ItemStatus::Pending,
+            reference: None,
+            confirmation: None,
+            failure: None,
+            refunded: None,
+        }
+    }
 }
 
 impl Order {

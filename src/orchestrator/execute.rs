@@ -4,9 +4,7 @@ use crate::domain::approval::{Approval, ApprovalError, PlanDigest};
 use crate::domain::ids::{OrderId, OwnerId, PlanId};
 use crate::domain::money::Money;
 use crate::domain::offer::Offer;
-use crate::domain::order::{
-    ItemStatus, Order, OrderEvent, OrderItem, OrderStatus, PaymentPart, SPLIT_PAYMENT,
-};
+use crate::domain::order::{Order, OrderEvent, OrderItem, OrderStatus, PaymentPart, SPLIT_PAYMENT};
 use crate::domain::plan::TravelPlan;
 use crate::domain::risk::RiskFlag;
 use crate::domain::split;
@@ -174,24 +172,13 @@ fn new_order(
         .items
         .iter()
         .zip(quotes)
-        .map(|(item, quote)| OrderItem {
-            item_id: item.id.clone(),
-            kind: item.offer.kind,
-            title: item.offer.title.clone(),
-            provider: item.offer.provider.clone(),
-            offer_id: item.offer.id.clone(),
-            priority: item.priority,
+        .map(|(item, quote)| {
             // Never more than approved: a lower quote is passed on, a higher one stopped earlier.
-            price: quote
+            let price = quote
                 .price
                 .min(&item.offer.price)
-                .unwrap_or(item.offer.price),
-            cancellation: quote.cancellation.clone(),
-            status: ItemStatus::Pending,
-            reference: None,
-            confirmation: None,
-            failure: None,
-            refunded: None,
+                .unwrap_or(item.offer.price);
+            OrderItem::pending(item, price, quote.cancellation.clone())
         })
         .collect();
     let total = Money::sum(plan.currency, items.iter().map(|item| &item.price))?;
