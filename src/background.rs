@@ -14,12 +14,13 @@ pub struct Background {
 
 impl Background {
     /// Runs `pass` now and every `interval` after the previous one ended (sooner when `wake`
-    /// changes), until stopped. A pass is given the stop token, to end early at a safe point.
+    /// changes, after waiting `gather` for more changes, so that a burst makes one pass),
+    /// until stopped. A pass is given the stop token, to end early at a safe point.
     pub fn every<P, F>(
         name: &'static str,
         interval: Duration,
         mut pass: P,
-        mut wake: Option<watch::Receiver<()>>,
+        wake: Option<(watch::Receiver<()>, Duration)>,
     ) -> Self
     where
         P: FnMut(CancellationToken) -> F + Send + 'static,
@@ -27,6 +28,10 @@ impl Background {
     {
         let stop = CancellationToken::new();
         let stopping = stop.clone();
+        let (mut wake, gather) = match wake {
+            Some((wake, gather)) => (Some(wake), gather),
+            None => (None, Duration::ZERO),
+        };
         let task = tokio::spawn(async move {
             loop {
                 pass(stopping.clone()).await;
@@ -43,7 +48,7 @@ impl Background {
                 tokio::select! {
                     () = stopping.cancelled() => return,
                     () = tokio::time::sleep(interval) => {}
-                    () = woken => {}
+                    () = woken => tokio::time::sleep(gather).await,
                 }
             }
         });

@@ -281,9 +281,10 @@ async fn killed_at_random_moments_every_order_recovers_consistently() {
     }
 }
 
-/// The transactional outbox across a crash: the order's notices are committed with it and
-/// their deliveries are in flight (the subscriber holds them unanswered) when the server is
-/// killed. After a restart each notice is delivered and acknowledged exactly once.
+/// The transactional outbox across a crash: the server is killed in the middle of the saga
+/// (paused after the first booking's intent), with the notices committed so far partly in
+/// flight (the subscriber holds them unanswered) and partly not sent. After a restart recovery
+/// finishes the order and each notice, earlier and later, is acknowledged exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_between_commit_and_delivery_each_notice_is_delivered_once_after_restart() {
     use common::webhook_receiver::{Answer, WebhookReceiver};
@@ -296,10 +297,11 @@ async fn killed_between_commit_and_delivery_each_notice_is_delivered_once_after_
         ("ITINERA_NOTIFY_POLL_MS", "50".to_string()),
         ("ITINERA_NOTIFY_BACKOFF_MS", "50".to_string()),
     ];
-    let server = start(dir.path(), &env).await;
+    let mut paused = env.to_vec();
+    paused.push(("ITINERA_PAUSE_AT_STEP", "3".to_string()));
+    let server = start(dir.path(), &paused).await;
     let plan = approved_plan(&server).await;
-    let order = call(&server, "execute_travel_plan", json!({"plan_id": plan})).await;
-    assert_eq!(order["status"], "confirmed", "{order}");
+    execute_in_background(&server, &plan);
     // Committed, sent, not acknowledged: the subscriber holds the first deliveries.
     receiver.wait_until(10, |got| !got.is_empty()).await;
     kill(server.pid).await;
@@ -321,6 +323,12 @@ async fn killed_between_commit_and_delivery_each_notice_is_delivered_once_after_
         .await;
     // Time for a duplicate to show up, if one were coming.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let orders = call(&server, "list_bookings", json!({})).await;
+    let order = &orders["orders"][0];
+    assert_eq!(
+        order["status"], "confirmed",
+        "recovery finished it: {orders}"
+    );
     let acknowledged = receiver.acknowledged();
     let mut kinds: Vec<&str> = acknowledged.iter().map(|r| r.kind()).collect();
     kinds.sort_unstable();

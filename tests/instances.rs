@@ -127,10 +127,6 @@ async fn two_instances_one_killed_every_order_settles_once() {
             (through, call)
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let mut doomed = doomed;
-    doomed.child.start_kill().unwrap();
-    doomed.child.wait().await.unwrap();
     let mut config = Config::in_dir(dir.path());
     config.database_url = db.url();
     let store = itinera::app::open_store(&config).await.unwrap();
@@ -140,11 +136,23 @@ async fn two_instances_one_killed_every_order_settles_once() {
         .filter(|(through, _, _)| *through == 0)
         .map(|(_, _, plan_id)| plan_id.as_str())
         .collect();
-    let orphans: Vec<_> = all_orders(&store)
-        .await
-        .into_iter()
-        .filter(|order| doomed_plans.contains(order.plan_id.as_str()))
-        .collect();
+    let orphans_of = |orders: Vec<itinera::domain::order::Order>| -> Vec<_> {
+        orders
+            .into_iter()
+            .filter(|order| doomed_plans.contains(order.plan_id.as_str()))
+            .collect()
+    };
+    // Killed once a few of its executions are under way (whatever the machine's pace).
+    for _ in 0..1_000 {
+        if unsettled(&orphans_of(all_orders(&store).await)) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut doomed = doomed;
+    doomed.child.start_kill().unwrap();
+    doomed.child.wait().await.unwrap();
+    let orphans = orphans_of(all_orders(&store).await);
     let cut_off = unsettled(&orphans);
     assert!(
         cut_off > 0,

@@ -84,7 +84,20 @@ async fn every_status_change_reaches_the_subscriber_once_signed_and_without_pers
         ..Options::default()
     })
     .await;
-    let order = booked_paris_trip(&h).await;
+    let offers = h.paris_offers().await;
+    let plan_id = h
+        .approved_plan(json!({
+            "title": "Paris in spring",
+            "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com",
+                "phone": "+33 6 12 34 56 78", "passport_number": "X1234567"}],
+            "payment_method": "pm_sandbox_visa",
+            "items": offers.iter().map(|o| json!({"offer_id": o["id"]})).collect::<Vec<_>>(),
+        }))
+        .await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
 
     let report = h.app.dispatcher().pass().await.unwrap();
     let expected = status_changes(&order);
@@ -119,10 +132,17 @@ async fn every_status_change_reaches_the_subscriber_once_signed_and_without_pers
     );
     let everything =
         serde_json::to_string(&got.iter().map(|r| &r.body).collect::<Vec<_>>()).unwrap();
-    assert!(
-        !everything.contains("Lovelace"),
-        "no traveller's name goes to subscribers"
-    );
+    for personal in ["Ada", "Lovelace", "ada@example.com", "12 34 56", "X1234567"] {
+        assert!(
+            !everything.contains(personal),
+            "{personal} went to a subscriber"
+        );
+    }
+    // Sent at once, they may arrive in any order: the sequence puts them back in order.
+    let mut in_order = got.clone();
+    in_order.sort_by_key(|r| r.body["sequence"].as_i64().unwrap());
+    let kinds_in_order: Vec<&str> = in_order.iter().map(Received::kind).collect();
+    assert_eq!(kinds_in_order, expected);
 
     // Nothing is sent twice.
     let again = h.app.dispatcher().pass().await.unwrap();
@@ -406,19 +426,31 @@ async fn a_subscribed_client_is_told_when_its_order_changes_and_nobody_else_read
     );
 }
 
+/// Bob, on another instance over the same store, listens to his own order and to Alice's:
+/// he is told of his own change (through the outbox, from another process) and never of hers.
 #[tokio::test]
-async fn a_2026_client_listening_to_its_order_is_told_when_it_changes() {
-    let h = Harness::with(Options {
-        lifecycle: Lifecycle::Modern,
-        ..Options::default()
-    })
-    .await;
-    let order = booked_paris_trip(&h).await;
+async fn a_2026_client_listening_to_its_order_is_told_when_it_changes_and_never_of_anothers() {
+    let h = Harness::start().await;
+    let hers = booked_paris_trip(&h).await;
+    let bob = h
+        .beside(Options {
+            profile: "bob",
+            lifecycle: Lifecycle::Modern,
+            notify: NotifyConfig {
+                dispatch: settings(),
+                ..NotifyConfig::default()
+            },
+            ..Options::default()
+        })
+        .await;
+    let order = booked_paris_trip(&bob).await;
     let uri = format!("itinera://orders/{}", order["order_id"].as_str().unwrap());
-    let mut subscription = h
+    let her_uri = format!("itinera://orders/{}", hers["order_id"].as_str().unwrap());
+    let mut subscription = bob
         .client
         .listen(
             SubscriptionFilter::builder()
+                .resource_subscription(her_uri.clone())
                 .resource_subscription(uri.clone())
                 .build(),
         )
@@ -426,9 +458,13 @@ async fn a_2026_client_listening_to_its_order_is_told_when_it_changes() {
         .unwrap();
     assert_eq!(
         subscription.acknowledged().resource_subscriptions,
-        Some(vec![uri.clone()])
+        Some(vec![her_uri.clone(), uri.clone()])
     );
-    h.ok("cancel_booking", json!({"order_id": order["order_id"]}))
+    // Alice's change comes first; Bob must not hear of it.
+    h.ok("cancel_booking", json!({"order_id": hers["order_id"]}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bob.ok("cancel_booking", json!({"order_id": order["order_id"]}))
         .await;
     let told = tokio::time::timeout(Duration::from_secs(5), subscription.next())
         .await

@@ -942,6 +942,7 @@ fn step_of(order: &Order, key: String) -> SagaStep {
         order_id: order.id.clone(),
         item_id: Some(order.items[0].item_id.clone()),
         operation: "book".into(),
+        provider: Some("sandbox".into()),
         key,
         state: StepState::Intent,
         detail: None,
@@ -1001,27 +1002,26 @@ async fn every_order_change_commits_its_notice_and_each_delivery_is_claimed_once
         "email".to_string(),
     ];
     let now = Utc::now();
-    for notice in &notices {
-        store
-            .fan_out_notice(&notice.id, &channels, now)
-            .await
-            .unwrap();
-        // Twice (another instance at the same time) writes nothing more.
-        store
-            .fan_out_notice(&notice.id, &channels, now)
-            .await
-            .unwrap();
-    }
+    let batch: Vec<(String, Vec<String>)> = notices
+        .iter()
+        .map(|notice| (notice.id.clone(), channels.clone()))
+        .collect();
+    store.fan_out_notices(&batch, now).await.unwrap();
+    // Twice (another instance at the same time) writes nothing more.
+    store.fan_out_notices(&batch, now).await.unwrap();
     assert!(store.notices_to_fan_out(100).await.unwrap().is_empty());
 
     // Three processes claiming at once never get the same delivery.
     let until = now + Duration::seconds(60);
     let claimants = ["inst_a", "inst_b", "inst_c"].map(|holder| {
-        let store = store.clone();
+        let (store, channels) = (store.clone(), channels.clone());
         tokio::spawn(async move {
             let mut got = Vec::new();
             loop {
-                let batch = store.claim_deliveries(holder, until, now, 3).await.unwrap();
+                let batch = store
+                    .claim_deliveries(holder, until, now, &channels, 3)
+                    .await
+                    .unwrap();
                 if batch.is_empty() {
                     return got;
                 }
@@ -1059,20 +1059,36 @@ async fn every_order_change_commits_its_notice_and_each_delivery_is_claimed_once
     // Delivered and dead ones are never claimed again; a retry only once due.
     assert!(
         store
-            .claim_deliveries("inst_d", until, now, 50)
+            .claim_deliveries("inst_d", until, now, &channels, 50)
             .await
             .unwrap()
             .is_empty()
     );
-    let due = store
+    // A process that sends e-mail only is never given a webhook's delivery.
+    let later = now + Duration::seconds(31);
+    let mailer = store
         .claim_deliveries(
             "inst_d",
-            until + Duration::seconds(60),
-            now + Duration::seconds(31),
+            later + Duration::seconds(60),
+            later,
+            &channels[1..],
             50,
         )
         .await
         .unwrap();
+    assert!(mailer.iter().all(|d| d.channel == "email"), "{mailer:?}");
+    let rest = store
+        .claim_deliveries(
+            "inst_e",
+            later + Duration::seconds(60),
+            later,
+            &channels,
+            50,
+        )
+        .await
+        .unwrap();
+    assert!(rest.iter().all(|d| d.channel != "email"), "{rest:?}");
+    let due: Vec<_> = mailer.into_iter().chain(rest).collect();
     assert_eq!(due.len(), 5);
     assert!(due.iter().all(|d| d.attempts == 1));
     let dead = store.deliveries(DeliveryState::Dead, 50).await.unwrap();

@@ -26,3 +26,7 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state = 'pending';
 CREATE INDEX deliveries_dead ON deliveries (updated_at) WHERE state = 'dead';
+
+-- The provider each saga call went to (per split part, per provider tried before a failover),
+-- for the metrics per provider; NULL on calls logged before it was recorded.
+ALTER TABLE saga_steps ADD COLUMN provider TEXT;

@@ -5,13 +5,14 @@ use std::time::Duration;
 use super::platforms::https_or_loopback;
 use super::{ConfigError, Secret, Settings};
 use crate::adapters::notify::EmailSettings;
+use crate::adapters::notify::webhook::channel_name;
 use crate::notify::NotifySettings;
 
 /// The shortest webhook signing secret accepted (a random 32 characters or more).
 const MIN_SECRET_LENGTH: usize = 32;
 
 /// The notice channels of the configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NotifyConfig {
     /// Every order status change is POSTed, signed, to each.
     pub webhooks: Vec<reqwest::Url>,
@@ -22,6 +23,21 @@ pub struct NotifyConfig {
     pub dispatch: NotifySettings,
 }
 
+/// Shows the channels by name (`channel_name`), never an address's secrets.
+impl std::fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyConfig")
+            .field(
+                "webhooks",
+                &self.webhooks.iter().map(channel_name).collect::<Vec<_>>(),
+            )
+            .field("webhook_secret", &self.webhook_secret)
+            .field("email", &self.email)
+            .field("dispatch", &self.dispatch)
+            .finish()
+    }
+}
+
 impl Settings {
     pub(super) fn notify(&self) -> Result<NotifyConfig, ConfigError> {
         let webhooks = self
@@ -30,10 +46,13 @@ impl Settings {
             .flat_map(|urls| urls.split(','))
             .map(str::trim)
             .filter(|url| !url.is_empty())
-            .map(|url| match reqwest::Url::parse(url) {
+            .enumerate()
+            .map(|(index, url)| match reqwest::Url::parse(url) {
                 Ok(parsed) if https_or_loopback(url) => Ok(parsed),
+                // Not repeated: it may hold the subscriber's token.
                 _ => Err(ConfigError::Notify(format!(
-                    "ITINERA_NOTIFY_WEBHOOK_URLS: {url} is not an https:// address (http:// only on loopback)"
+                    "ITINERA_NOTIFY_WEBHOOK_URLS: address {} is not an https:// address (http:// only on loopback)",
+                    index + 1
                 ))),
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -40,11 +40,12 @@ pub struct StepFact {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// One approval the person gave (a confirmed plan).
+/// One plan the person approved (once or, after changes, several times).
 #[derive(Debug, Clone)]
 pub struct ApprovalFact {
+    /// When its latest approval expires.
     pub expires_at: DateTime<Utc>,
-    /// Whether an order was made under it.
+    /// Whether an order was made for the plan.
     pub executed: bool,
 }
 
@@ -95,7 +96,7 @@ pub struct BookingMetrics {
     pub retry_rate: Option<f64>,
     /// Captured less refunded, per currency.
     pub revenue: Vec<Money>,
-    /// Revenue per order that was charged, per currency.
+    /// Revenue per order that was charged (refunded ones included), per currency.
     pub average_order_value: Vec<Money>,
     pub providers: Vec<ProviderMetrics>,
 }

@@ -10,13 +10,19 @@ use super::money::Money;
 use super::offer::ItemKind;
 use super::order::{ItemStatus, Order, OrderEvent, OrderStatus};
 
-/// One change of one order. No traveller's personal data: notices go to webhook subscribers
-/// the operator chose, and are kept in the outbox.
+/// One change of one order. No traveller's name, contact or document: notices go to webhook
+/// subscribers the operator chose, and are kept in the outbox. They do carry the owner's user
+/// id (for subscribers to route SMS or push), the trip's title as the person named it (in
+/// `message`) and the items' confirmation numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderNotice {
     /// Unique per notice and the same on every delivery attempt: receivers drop a notice whose
     /// id they have seen (a delivery can be repeated after a crash or a lost answer).
     pub id: String,
+    /// Increases with each change of the order: deliveries may arrive out of order (sent at
+    /// once, or retried), and a subscriber keeping an order's latest state keeps the notice
+    /// with the highest.
+    pub sequence: i64,
     /// `order.<status>`: what subscribers filter on.
     #[serde(rename = "type")]
     pub kind: String,
@@ -53,6 +59,7 @@ impl OrderNotice {
     /// The notice of `event`, which moved `order` from `previous` (`None`: it was created).
     pub fn of(
         id: String,
+        sequence: i64,
         order: &Order,
         previous: Option<OrderStatus>,
         event: &OrderEvent,
@@ -62,6 +69,7 @@ impl OrderNotice {
         let total = Money::sum(order.currency, total).unwrap_or(order.authorized);
         OrderNotice {
             id,
+            sequence,
             kind: format!("order.{}", event.status),
             owner: order.owner.clone(),
             order_id: order.id.clone(),
@@ -214,7 +222,7 @@ mod tests {
             status,
             message: "moved".into(),
         };
-        OrderNotice::of("evt_1".into(), order, previous, &event)
+        OrderNotice::of("evt_1".into(), 1, order, previous, &event)
     }
 
     fn notice(previous: Option<OrderStatus>, status: OrderStatus) -> OrderNotice {

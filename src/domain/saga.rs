@@ -53,6 +53,9 @@ pub struct SagaStep {
     pub order_id: OrderId,
     pub item_id: Option<ItemId>,
     pub operation: String,
+    /// The provider called; `None` on steps logged before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     /// The idempotency key the call is sent with, every time it is sent.
     #[schemars(with = "String")]
     pub key: String,
@@ -69,6 +72,7 @@ impl SagaStep {
     pub fn intent(
         order_id: &OrderId,
         item_id: Option<&ItemId>,
+        provider: &str,
         operation: Operation,
         key: &IdempotencyKey,
         at: DateTime<Utc>,
@@ -76,6 +80,7 @@ impl SagaStep {
         SagaStep {
             order_id: order_id.clone(),
             item_id: item_id.cloned(),
+            provider: Some(provider.to_string()),
             operation: operation.as_str().to_string(),
             key: key.as_str().to_string(),
             state: StepState::Intent,

@@ -92,13 +92,16 @@ async fn report(
     }
 }
 
-/// Whether the execution has returned and its last change was sent.
+/// Whether the execution has returned and its last change was sent: the order's final status,
+/// saved no earlier than the order last was (several changes may share a time).
 fn reached(
     finished: &tokio::sync::watch::Receiver<Option<LastChange>>,
     sent: Option<LastChange>,
 ) -> bool {
     match (*finished.borrow(), sent) {
-        (Some((_, last_at)), Some((_, sent_at))) => sent_at >= last_at,
+        (Some((last_status, last_at)), Some((sent_status, sent_at))) => {
+            sent_status == last_status && sent_at >= last_at
+        }
         _ => false,
     }
 }

@@ -86,6 +86,16 @@ async fn follow<S, F>(
     }
 }
 
+/// How often a subscription checks that its session is still open.
+const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Resolves once the session's transport has closed.
+async fn closed(peer: &rmcp::Peer<RoleServer>) {
+    while !peer.is_transport_closed() {
+        tokio::time::sleep(SESSION_CHECK).await;
+    }
+}
+
 /// Which session a request belongs to: its `Mcp-Session-Id` over HTTP, the one stdio session
 /// otherwise.
 fn session_of(context: &RequestContext<RoleServer>) -> String {
@@ -184,8 +194,9 @@ impl ItineraServer {
             .await
             .map_err(|_| McpError::resource_not_found(format!("you have no order {id}"), None))?;
         let peer = context.peer.clone();
+        let session = context.peer.clone();
         let watched = uri.clone();
-        let task = tokio::spawn(follow(
+        let following = follow(
             self.services.watch.subscribe(),
             self.owner.clone(),
             move |changed| changed == watched,
@@ -196,7 +207,14 @@ impl ItineraServer {
                     peer.notify_resource_updated(param).await.is_ok()
                 }
             },
-        ));
+        );
+        // Ends with the session, even for an order that never changes again.
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                () = following => {}
+                () = closed(&session) => {}
+            }
+        });
         self.services
             .subscriptions
             .start(session_of(&context), uri, task.abort_handle());

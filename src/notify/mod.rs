@@ -27,6 +27,8 @@ const DELIVERY_LEASE: Duration = Duration::from_secs(120);
 const BATCH: u32 = 32;
 /// Passes over the due deliveries in one run of the loop, so a flood cannot starve the rest.
 const ROUNDS: usize = 8;
+/// How long the dispatcher, woken by a commit, waits for more before its pass.
+const GATHER: Duration = Duration::from_millis(20);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
@@ -123,7 +125,8 @@ impl Dispatcher {
                     }
                 }
             },
-            Some(self.store.notices_written()),
+            // Many commits at once (a busy server) make one pass, not one each.
+            Some((self.store.notices_written(), GATHER)),
         )
     }
 
@@ -135,25 +138,30 @@ impl Dispatcher {
             if notices.is_empty() {
                 break;
             }
-            for notice in &notices {
-                let channels: Vec<String> = self
-                    .notifiers
-                    .iter()
-                    .filter(|notifier| notifier.wants(notice))
-                    .map(|notifier| notifier.channel().to_string())
-                    .collect();
-                self.store
-                    .fan_out_notice(&notice.id, &channels, self.clock.now())
-                    .await?;
-                report.fanned_out += 1;
-            }
+            let batch: Vec<(String, Vec<String>)> = notices
+                .iter()
+                .map(|notice| {
+                    let channels = self
+                        .notifiers
+                        .iter()
+                        .filter(|notifier| notifier.wants(notice))
+                        .map(|notifier| notifier.channel().to_string())
+                        .collect();
+                    (notice.id.clone(), channels)
+                })
+                .collect();
+            self.store.fan_out_notices(&batch, self.clock.now()).await?;
+            report.fanned_out += batch.len();
         }
+        // Only the channels configured here: an instance started without one (a rolling
+        // change of settings) leaves its deliveries to the instances that have it.
+        let channels = self.channels();
         for _ in 0..ROUNDS {
             let now = self.clock.now();
             let until = now + chrono::Duration::from_std(DELIVERY_LEASE).unwrap_or_default();
             let due = self
                 .store
-                .claim_deliveries(&self.holder, until, now, BATCH)
+                .claim_deliveries(&self.holder, until, now, &channels, BATCH)
                 .await?;
             if due.is_empty() {
                 break;
@@ -177,11 +185,10 @@ impl Dispatcher {
             .iter()
             .find(|notifier| notifier.channel() == delivery.channel);
         let outcome = match notifier {
-            None => DeliveryOutcome::Dead {
-                error: format!(
-                    "{} is no longer configured; configure it again and run `itinera notifications retry`",
-                    delivery.channel
-                ),
+            // Claimed for a channel of this process's, so never; left to the others if it were.
+            None => DeliveryOutcome::Retry {
+                at: self.settings.retry_at(1, self.clock.now()),
+                error: "this instance cannot send to this channel".into(),
             },
             Some(notifier) => {
                 let sent =

@@ -51,7 +51,12 @@ impl Cursor {
 
     /// Moves past what was seen, and past a hole waited on long enough.
     fn settle(&mut self, now: Instant) {
+        let before = self.next;
         self.close_up();
+        if self.next != before {
+            // A hole that filled; any still ahead is a new one, waited on afresh.
+            self.hole_since = None;
+        }
         match (self.ahead.first().copied(), self.hole_since) {
             (None, _) => self.hole_since = None,
             (Some(_), None) => self.hole_since = Some(now),
@@ -102,7 +107,8 @@ impl OrderWatch {
                     }
                 }
             },
-            Some(written),
+            // At once: progress and resource updates are what a person watches.
+            Some((written, Duration::ZERO)),
         );
         Ok((watch, follow))
     }
@@ -164,6 +170,25 @@ mod tests {
         cursor.settle(start + Duration::from_secs(1));
         assert_eq!(cursor.next, 3);
         assert_eq!(cursor.hole_since, None);
+    }
+
+    #[test]
+    fn each_new_hole_gets_its_own_patience() {
+        let mut cursor = Cursor::after(0);
+        let start = Instant::now();
+        assert!(cursor.saw(2));
+        cursor.settle(start);
+        // Position 1 commits late, and by then 4 is in while 3 is still committing.
+        assert!(cursor.saw(1));
+        assert!(cursor.saw(4));
+        cursor.settle(start + HOLE_PATIENCE);
+        assert_eq!(
+            cursor.next, 3,
+            "the hole at 3 is new: it is waited on, not skipped"
+        );
+        assert!(cursor.saw(3));
+        cursor.settle(start + HOLE_PATIENCE + Duration::from_millis(1));
+        assert_eq!(cursor.next, 5);
     }
 
     #[test]

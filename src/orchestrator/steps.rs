@@ -98,7 +98,7 @@ impl Orchestrator {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let intent = SagaStep::intent(order, item, operation, key, self.clock.now());
+        let intent = SagaStep::intent(order, item, provider, operation, key, self.clock.now());
         let before = self.store.begin_step(&intent).await?;
         self.pause.passed_a_boundary().await;
         let (mut result, sends) = self.send(provider, call).await;

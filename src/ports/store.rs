@@ -194,22 +194,23 @@ pub trait Store: Send + Sync {
     /// Notices (the outbox every order change writes to) whose deliveries are not written yet,
     /// oldest first.
     async fn notices_to_fan_out(&self, limit: u32) -> Result<Vec<OrderNotice>, StoreError>;
-    /// Writes the notice's delivery to each of `channels`, due at `now`, and marks it fanned
-    /// out, in one transaction; done twice, each delivery is still written once.
-    async fn fan_out_notice(
+    /// Writes each notice's delivery to each of its channels (`(notice id, channels)`), due at
+    /// `now`, and marks it fanned out, the batch in one transaction; done twice, each delivery
+    /// is still written once.
+    async fn fan_out_notices(
         &self,
-        notice_id: &str,
-        channels: &[String],
+        batch: &[(String, Vec<String>)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// Claims (leases `delivery:<notice> <channel>` for `holder` until `until`) up to `limit`
-    /// pending deliveries due by `now` that no process is sending; processes claiming at once
-    /// never get the same one.
+    /// pending deliveries to `channels` due by `now` that no process is sending; processes
+    /// claiming at once never get the same one, and none gets a channel it cannot send.
     async fn claim_deliveries(
         &self,
         holder: &str,
         until: DateTime<Utc>,
         now: DateTime<Utc>,
+        channels: &[String],
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError>;
     /// Records what came of one attempt at a claimed delivery and gives up its lease.

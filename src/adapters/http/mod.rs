@@ -25,10 +25,24 @@ pub struct ClientError(String);
 
 /// The client all adapters use.
 pub fn client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
+    built(timeout, reqwest::redirect::Policy::default())
+}
+
+/// The same, never following a redirect: what posts signed notices, which must reach the
+/// address configured and no other.
+pub fn client_without_redirects(timeout: Duration) -> Result<reqwest::Client, ClientError> {
+    built(timeout, reqwest::redirect::Policy::none())
+}
+
+fn built(
+    timeout: Duration,
+    redirects: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
         .user_agent(concat!("itinera/", env!("CARGO_PKG_VERSION")))
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .redirect(redirects)
         .build()
         .map_err(|e| ClientError(e.to_string()))
 }

@@ -111,15 +111,28 @@ impl Notifier for EmailNotifier {
             .message_id(Some(format!("<{}@itinera>", notice.id)))
             .multipart(MultiPart::alternative_plain_html(letter.text, letter.html))
             .map_err(|e| NotifyError::Undeliverable(format!("the message cannot be built: {e}")))?;
+        // The server's own words may repeat the address: only its SMTP code is kept.
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             // A 5xx answer (an address refused, a message rejected) will not change.
             Err(error) if error.is_permanent() => Err(NotifyError::Undeliverable(format!(
-                "the mail server refused it: {error}"
+                "the mail server refused it{}",
+                smtp_code(&error)
             ))),
+            Err(error) if error.status().is_some() => Err(NotifyError::Failed(format!(
+                "the mail server deferred it{}",
+                smtp_code(&error)
+            ))),
+            // No answer from the server: a connection, TLS or timeout failure, no address in it.
             Err(error) => Err(NotifyError::Failed(format!("not sent: {error}"))),
         }
     }
+}
+
+fn smtp_code(error: &lettre::transport::smtp::Error) -> String {
+    error
+        .status()
+        .map_or_else(String::new, |code| format!(" (SMTP {code})"))
 }
 
 /// What one message says.
@@ -223,6 +236,7 @@ mod tests {
         };
         let notice = OrderNotice::of(
             "evt_1".into(),
+            1,
             &order,
             Some(OrderStatus::PaymentProcessing),
             &event,

@@ -9,9 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
-use crate::adapters::http::{ClientError, client};
+use crate::adapters::http::{ClientError, client_without_redirects};
 use crate::config::Secret;
 use crate::domain::notice::OrderNotice;
 use crate::ports::{Notifier, NotifyError};
@@ -38,6 +38,25 @@ pub fn sign(secret: &str, at: DateTime<Utc>, body: &[u8]) -> String {
     format!("t={timestamp},v1={signature}")
 }
 
+/// How a subscriber's deliveries are named in the store, logs and `itinera notifications`:
+/// its address without credentials or query (which may hold the subscriber's own token); when
+/// it has either, a digest of the whole address tells such endpoints apart.
+pub fn channel_name(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    let private = !url.username().is_empty() || url.password().is_some() || url.query().is_some();
+    // Only a URL that cannot hold credentials refuses these, and this one is http(s).
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    if private {
+        let digest = Sha256::digest(url.as_str().as_bytes());
+        format!("webhook:{shown}#{}", &hex::encode(digest)[..8])
+    } else {
+        format!("webhook:{shown}")
+    }
+}
+
 /// One subscriber's endpoint.
 pub struct WebhookNotifier {
     channel: String,
@@ -49,10 +68,10 @@ pub struct WebhookNotifier {
 impl WebhookNotifier {
     pub fn new(url: reqwest::Url, secret: Secret) -> Result<WebhookNotifier, ClientError> {
         Ok(WebhookNotifier {
-            channel: format!("webhook:{url}"),
+            channel: channel_name(&url),
             url,
             secret,
-            http: client(DELIVERY_TIMEOUT)?,
+            http: client_without_redirects(DELIVERY_TIMEOUT)?,
         })
     }
 }
@@ -100,6 +119,30 @@ impl Notifier for WebhookNotifier {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_channel_is_named_without_the_subscribers_secrets() {
+        let plain = "https://hooks.example.com/itinera".parse().unwrap();
+        assert_eq!(
+            channel_name(&plain),
+            "webhook:https://hooks.example.com/itinera"
+        );
+        let private = "https://user:pw@hooks.example.com/in?token=s3cret"
+            .parse()
+            .unwrap();
+        let name = channel_name(&private);
+        assert!(
+            name.starts_with("webhook:https://hooks.example.com/in#"),
+            "{name}"
+        );
+        assert!(!name.contains("s3cret") && !name.contains("pw"), "{name}");
+        let other = "https://hooks.example.com/in?token=other".parse().unwrap();
+        assert_ne!(
+            channel_name(&other),
+            name,
+            "two endpoints stay two channels"
+        );
+    }
 
     #[test]
     fn the_signature_is_stripes_scheme() {

@@ -48,13 +48,15 @@ pub(super) async fn facts(
          (SELECT MIN(e.at) FROM order_events e WHERE e.order_id = o.id AND e.status IN {CONFIRMED}) AS confirmed_at \
          FROM orders o WHERE o.created_at >= $1 AND ($2 IS NULL OR o.owner = $2)"
     );
-    let steps = "SELECT COALESCE(i.provider, o.payment_via) AS provider, s.operation, s.state, \
+    let steps = "SELECT COALESCE(s.provider, i.provider, o.payment_via) AS provider, s.operation, s.state, \
          s.attempts, s.started_at, s.finished_at FROM saga_steps s JOIN orders o ON o.id = s.order_id \
          LEFT JOIN order_items i ON i.order_id = s.order_id AND i.item_id = s.item_id \
          WHERE o.created_at >= $1 AND ($2 IS NULL OR o.owner = $2)";
-    let approvals = "SELECT a.expires_at, CAST(CASE WHEN EXISTS \
-         (SELECT 1 FROM orders o WHERE o.approval_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS executed \
-         FROM approvals a WHERE a.status = 'approved' AND a.created_at >= $1 AND ($2 IS NULL OR a.owner = $2)";
+    // Per plan: approved again after a change and then executed is one plan executed.
+    let approvals = "SELECT MAX(a.expires_at) AS expires_at, CAST(CASE WHEN EXISTS \
+         (SELECT 1 FROM orders o WHERE o.plan_id = a.plan_id) THEN 1 ELSE 0 END AS BIGINT) AS executed \
+         FROM approvals a WHERE a.status = 'approved' AND a.created_at >= $1 AND ($2 IS NULL OR a.owner = $2) \
+         GROUP BY a.plan_id";
     Ok(MetricFacts {
         orders: select(pool, &orders, since, owner, order_fact).await?,
         steps: select(pool, steps, since, owner, step_fact).await?,

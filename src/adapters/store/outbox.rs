@@ -47,73 +47,101 @@ fn notice_from_row(row: &AnyRow) -> Result<OrderNotice, StoreError> {
     from_json("outbox notice", &get::<String>(row, "body")?)
 }
 
-/// Notices whose deliveries are not written yet, oldest first.
+/// Notices whose deliveries are not written yet, oldest first. One this version cannot read
+/// (written by a newer one) is set aside (`fanned_out = 2`), logged, and never blocks the rest.
 pub(super) async fn to_fan_out(pool: &AnyPool, limit: u32) -> Result<Vec<OrderNotice>, StoreError> {
-    sqlx::query("SELECT body FROM outbox WHERE fanned_out = 0 ORDER BY seq LIMIT $1")
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(notice_from_row)
-        .collect()
+    let rows =
+        sqlx::query("SELECT id, body FROM outbox WHERE fanned_out = 0 ORDER BY seq LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+    let mut notices = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match notice_from_row(row) {
+            Ok(notice) => notices.push(notice),
+            Err(error) => {
+                let id: String = get(row, "id")?;
+                tracing::warn!(notice = %id, %error, "a notice this version cannot read is set aside");
+                sqlx::query("UPDATE outbox SET fanned_out = 2 WHERE id = $1")
+                    .bind(&id)
+                    .execute(pool)
+                    .await
+                    .map_err(db)?;
+            }
+        }
+    }
+    Ok(notices)
 }
 
-/// Writes the notice's deliveries to `channels`, due at `now`, and marks it fanned out, in one
-/// transaction. Done twice (two instances at once), it writes each delivery once.
+/// Writes each notice's deliveries (to its channels, due at `now`) and marks it fanned out,
+/// the whole batch in one transaction. Done twice (two instances at once), each delivery is
+/// still written once.
 pub(super) async fn fan_out(
     pool: &AnyPool,
-    notice_id: &str,
-    channels: &[String],
+    batch: &[(String, Vec<String>)],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await.map_err(db)?;
-    for channel in channels {
-        sqlx::query(
-            "INSERT INTO deliveries (notice_id, channel, state, attempts, next_at, updated_at) \
-             VALUES ($1, $2, 'pending', 0, $3, $3) ON CONFLICT (notice_id, channel) DO NOTHING",
-        )
-        .bind(notice_id)
-        .bind(channel)
-        .bind(Timestamp(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    for (notice_id, channels) in batch {
+        for channel in channels {
+            sqlx::query(
+                "INSERT INTO deliveries (notice_id, channel, state, attempts, next_at, updated_at) \
+                 VALUES ($1, $2, 'pending', 0, $3, $3) ON CONFLICT (notice_id, channel) DO NOTHING",
+            )
+            .bind(notice_id)
+            .bind(channel)
+            .bind(Timestamp(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        sqlx::query("UPDATE outbox SET fanned_out = 1 WHERE id = $1")
+            .bind(notice_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
     }
-    sqlx::query("UPDATE outbox SET fanned_out = 1 WHERE id = $1")
-        .bind(notice_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
     tx.commit().await.map_err(db)
 }
 
-/// Claims (leases for `holder` until `until`) up to `limit` pending deliveries due by `now`
-/// that no process is sending, soonest due first, and returns them with their notices.
+/// Claims (leases for `holder` until `until`) up to `limit` pending deliveries to `channels`
+/// (the ones this process can send) due by `now` that no process is sending, soonest due
+/// first, and returns them with their notices.
 pub(super) async fn claim_due(
     backend: Backend,
     pool: &AnyPool,
     holder: &str,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
+    channels: &[String],
     limit: u32,
 ) -> Result<Vec<Delivery>, StoreError> {
+    if channels.is_empty() {
+        return Ok(Vec::new());
+    }
     let lock = backend.skip_locked("d");
+    let ours = (0..channels.len())
+        .map(|i| format!("${}", i + 5))
+        .collect::<Vec<_>>()
+        .join(", ");
     let due = format!(
         "SELECT 'delivery:' || d.notice_id || ' ' || d.channel AS key FROM deliveries d \
-         WHERE d.state = 'pending' AND d.next_at <= $3 \
+         WHERE d.state = 'pending' AND d.next_at <= $3 AND d.channel IN ({ours}) \
          AND NOT EXISTS (SELECT 1 FROM leases l \
              WHERE l.key = 'delivery:' || d.notice_id || ' ' || d.channel AND l.expires_at >= $3) \
          ORDER BY d.next_at LIMIT $4 {lock}"
     );
-    let keys: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(claim_into_leases(&due)))
+    let sql = claim_into_leases(&due);
+    let mut claim = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(holder)
         .bind(Timestamp(until))
         .bind(Timestamp(now))
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+        .bind(i64::from(limit));
+    for channel in channels {
+        claim = claim.bind(channel);
+    }
+    let keys: Vec<String> = claim.fetch_all(pool).await.map_err(db)?;
     let mut claimed = Vec::with_capacity(keys.len());
     for key in keys {
         let Some((notice_id, channel)) = key
@@ -131,12 +159,29 @@ pub(super) async fn claim_due(
         .fetch_optional(pool)
         .await
         .map_err(db)?;
-        if let Some(row) = row {
-            claimed.push(Delivery {
-                notice: notice_from_row(&row)?,
+        let Some(row) = row else { continue };
+        match notice_from_row(&row) {
+            Ok(notice) => claimed.push(Delivery {
+                notice,
                 channel: channel.to_string(),
                 attempts: attempts(&row)?,
-            });
+            }),
+            // Written by a newer version: dead here, for the operator to queue again there.
+            Err(error) => {
+                sqlx::query(
+                    "UPDATE deliveries SET state = 'dead', last_error = $1, updated_at = $2 \
+                     WHERE notice_id = $3 AND channel = $4",
+                )
+                .bind(format!(
+                    "this version of Itinera cannot read the notice: {error}"
+                ))
+                .bind(Timestamp(now))
+                .bind(notice_id)
+                .bind(channel)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            }
         }
     }
     Ok(claimed)
@@ -252,7 +297,18 @@ pub(super) async fn after(
         .await
         .map_err(db)?
         .iter()
-        .map(|row| Ok((get::<i64>(row, "seq")?, notice_from_row(row)?)))
+        .filter_map(|row| {
+            let seq = get::<i64>(row, "seq");
+            match (seq, notice_from_row(row)) {
+                (Ok(seq), Ok(notice)) => Some(Ok((seq, notice))),
+                // Left out: the cursor waits on the hole it leaves, then moves past it.
+                (Ok(seq), Err(error)) => {
+                    tracing::warn!(seq, %error, "an order notice this version cannot read");
+                    None
+                }
+                (Err(error), _) => Some(Err(error)),
+            }
+        })
         .collect()
 }
 

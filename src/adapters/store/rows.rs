@@ -154,6 +154,7 @@ pub(super) fn step_from_row(row: &AnyRow) -> Result<SagaStep, StoreError> {
             .map(|id| ItemId::parse(&id).map_err(|e| corrupt("item id", e)))
             .transpose()?,
         operation: get(row, "operation")?,
+        provider: get(row, "provider")?,
         key: get(row, "key")?,
         state: StepState::parse(&state).ok_or_else(|| corrupt("step state", &state))?,
         detail: get(row, "detail")?,

@@ -268,9 +268,8 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Appends the order's timeline event, its notice to the outbox (`previous`: the status
-    /// before, `None` for a new order), and the event to the audit log (last: see
-    /// `append_audit`).
+    /// Appends the order's timeline event, the event to the audit log (see `append_audit`),
+    /// then its notice to the outbox (`previous`: the status before, `None` for a new order).
     async fn append_event(
         &self,
         tx: &mut Transaction<'_, Any>,
@@ -278,16 +277,15 @@ impl SqlStore {
         previous: Option<OrderStatus>,
         event: &OrderEvent,
     ) -> Result<(), StoreError> {
-        let notice_id = format!("evt_{}", uuid::Uuid::new_v4().simple());
-        outbox::write(tx, &OrderNotice::of(notice_id, order, previous, event)).await?;
-        sqlx::query(
-            "INSERT INTO order_events (order_id, at, status, message) VALUES ($1, $2, $3, $4)",
+        let sequence: i64 = sqlx::query_scalar(
+            "INSERT INTO order_events (order_id, at, status, message) VALUES ($1, $2, $3, $4) \
+             RETURNING seq",
         )
         .bind(order.id.as_str())
         .bind(Timestamp(event.at))
         .bind(event.status.as_str())
         .bind(&event.message)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(db)?;
         let detail = format!("[{}] {}", event.status, event.message);
@@ -298,6 +296,14 @@ impl SqlStore {
             "order.event",
             order.id.as_str(),
             &detail,
+        )
+        .await?;
+        // After the audit chain's lock (PostgreSQL): positions are then taken in commit order,
+        // which the order watch relies on (only a rolled-back transaction leaves a hole).
+        let notice_id = format!("evt_{}", uuid::Uuid::new_v4().simple());
+        outbox::write(
+            tx,
+            &OrderNotice::of(notice_id, sequence, order, previous, event),
         )
         .await
     }
@@ -645,14 +651,15 @@ impl Store for SqlStore {
         // other, once the first has committed, finds its intent (a read first would let both
         // see no step on PostgreSQL, and both send the call as if for the first time).
         let inserted = sqlx::query(
-            "INSERT INTO saga_steps (key, order_id, item_id, operation, state, attempts, started_at) \
-             VALUES ($1, $2, $3, $4, 'intent', 1, $5) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO saga_steps (key, order_id, item_id, operation, state, attempts, started_at, provider) \
+             VALUES ($1, $2, $3, $4, 'intent', 1, $5, $6) ON CONFLICT (key) DO NOTHING",
         )
         .bind(&step.key)
         .bind(step.order_id.as_str())
         .bind(step.item_id.as_ref().map(ItemId::as_str))
         .bind(&step.operation)
         .bind(Timestamp(step.started_at))
+        .bind(step.provider.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -867,13 +874,12 @@ impl Store for SqlStore {
         outbox::to_fan_out(&self.pool, limit).await
     }
 
-    async fn fan_out_notice(
+    async fn fan_out_notices(
         &self,
-        notice_id: &str,
-        channels: &[String],
+        batch: &[(String, Vec<String>)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        outbox::fan_out(&self.pool, notice_id, channels, now).await
+        outbox::fan_out(&self.pool, batch, now).await
     }
 
     async fn claim_deliveries(
@@ -881,9 +887,19 @@ impl Store for SqlStore {
         holder: &str,
         until: DateTime<Utc>,
         now: DateTime<Utc>,
+        channels: &[String],
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
-        outbox::claim_due(self.backend, &self.pool, holder, until, now, limit).await
+        outbox::claim_due(
+            self.backend,
+            &self.pool,
+            holder,
+            until,
+            now,
+            channels,
+            limit,
+        )
+        .await
     }
 
     async fn finish_delivery(
