@@ -226,6 +226,15 @@ async fn a_subscriber_that_is_down_is_retried_with_backoff_then_listed_dead_unti
         listing.contains("itinera notifications retry --all"),
         "{listing}"
     );
+    // The operator's command says the same, and fails while anything is dead.
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_itinera"))
+        .args(["notifications", "list"])
+        .env("ITINERA_DATA_DIR", h.dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(cli.status.code(), Some(1));
+    assert_eq!(String::from_utf8(cli.stdout).unwrap(), listing);
     h.clock.advance(chrono::Duration::hours(5));
     assert_eq!(
         dispatcher.pass().await.unwrap(),
