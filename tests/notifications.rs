@@ -67,6 +67,24 @@ fn kinds(received: &[Received]) -> BTreeSet<String> {
     received.iter().map(|r| r.kind().to_string()).collect()
 }
 
+/// A Paris trip called `title` for `traveller`, approved and booked: the order.
+async fn booked_trip_of(h: &Harness, title: &str, traveller: Value) -> Value {
+    let offers = h.paris_offers().await;
+    let plan_id = h
+        .approved_plan(json!({
+            "title": title,
+            "travellers": [traveller],
+            "payment_method": "pm_sandbox_visa",
+            "items": offers.iter().map(|o| json!({"offer_id": o["id"]})).collect::<Vec<_>>(),
+        }))
+        .await;
+    let order = h
+        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    order
+}
+
 async fn booked_paris_trip(h: &Harness) -> Value {
     let (plan_id, _) = h.approved_paris_plan("pm_sandbox_visa").await;
     let order = h
@@ -84,20 +102,13 @@ async fn every_status_change_reaches_the_subscriber_once_signed_and_without_pers
         ..Options::default()
     })
     .await;
-    let offers = h.paris_offers().await;
-    let plan_id = h
-        .approved_plan(json!({
-            "title": "Paris in spring",
-            "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com",
-                "phone": "+33 6 12 34 56 78", "passport_number": "X1234567"}],
-            "payment_method": "pm_sandbox_visa",
-            "items": offers.iter().map(|o| json!({"offer_id": o["id"]})).collect::<Vec<_>>(),
-        }))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
-        .await;
-    assert_eq!(order["status"], "confirmed", "{order}");
+    let order = booked_trip_of(
+        &h,
+        "Paris in spring",
+        json!({"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com",
+            "phone": "+33 6 12 34 56 78", "passport_number": "X1234567"}),
+    )
+    .await;
 
     let report = h.app.dispatcher().pass().await.unwrap();
     let expected = status_changes(&order);
@@ -273,19 +284,12 @@ async fn the_traveller_is_emailed_the_confirmation_once_in_text_and_html() {
         ..Options::default()
     })
     .await;
-    let offers = h.paris_offers().await;
-    let plan_id = h
-        .approved_plan(json!({
-            "title": "Paris with mail",
-            "travellers": [{"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com"}],
-            "payment_method": "pm_sandbox_visa",
-            "items": offers.iter().map(|o| json!({"offer_id": o["id"]})).collect::<Vec<_>>(),
-        }))
-        .await;
-    let order = h
-        .ok("execute_travel_plan", json!({"plan_id": plan_id}))
-        .await;
-    assert_eq!(order["status"], "confirmed", "{order}");
+    let order = booked_trip_of(
+        &h,
+        "Paris with mail",
+        json!({"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com"}),
+    )
+    .await;
     let report = h.app.dispatcher().pass().await.unwrap();
     assert_eq!(
         report.delivered, 1,
