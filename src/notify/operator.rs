@@ -13,7 +13,8 @@ pub async fn list(
     limit: u32,
 ) -> Result<(Vec<DeliveryRecord>, String), StoreError> {
     let records = store.deliveries(state, limit).await?;
-    Ok((records.clone(), render(state, &records)))
+    let text = render(state, &records);
+    Ok((records, text))
 }
 
 fn render(state: DeliveryState, records: &[DeliveryRecord]) -> String {
