@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use common::amadeus_fake::{AGENCY_EMAIL, CARD_NUMBER, CLIENT_ID, CLIENT_SECRET, FakeAmadeus};
-use common::booking_attempt::Booking;
+use common::booking_attempt::{Booking, cancelling};
 use itinera::adapters::booking::amadeus::AmadeusHotels;
 use itinera::domain::idempotency::Operation;
 use itinera::domain::money::{Currency, Money};
@@ -265,7 +265,10 @@ async fn cancelling_tells_the_person_to_contact_the_hotel_and_never_pretends() {
 
     let (code, message) = rejected(
         amadeus
-            .cancel(&booked.reference, &booking.key(Operation::Cancel))
+            .cancel(cancelling(
+                &booked.reference,
+                &booking.key(Operation::Cancel),
+            ))
             .await,
     );
     assert_eq!(code, "cancel_with_hotel");

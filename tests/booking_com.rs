@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use common::booking_attempt::Booking;
+use common::booking_attempt::{Booking, cancelling};
 use common::booking_com_fake::{
     AFFILIATE_ID, API_KEY, CARD_CVC, CARD_NUMBER, FakeBookingCom, deadline,
 };
@@ -599,13 +599,19 @@ async fn a_cancellation_refunds_what_was_paid_less_the_fee_and_counts_once() {
         .unwrap();
 
     let key = Booking::new().key(Operation::Cancel);
-    let receipt = hotels.cancel(&kept.reference, &key).await.unwrap();
+    let receipt = hotels
+        .cancel(cancelling(&kept.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(
         receipt.refund,
         eur("220.00"),
         "330.00 paid, one night (110.00) kept by the property"
     );
-    let again = hotels.cancel(&kept.reference, &key).await.unwrap();
+    let again = hotels
+        .cancel(cancelling(&kept.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(
         again.refund,
         eur("220.00"),
@@ -618,7 +624,10 @@ async fn a_cancellation_refunds_what_was_paid_less_the_fee_and_counts_once() {
         "cancelled once"
     );
 
-    let receipt = hotels.cancel(&free.reference, &key).await.unwrap();
+    let receipt = hotels
+        .cancel(cancelling(&free.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(receipt.refund, eur("420.00"), "before the deadline, no fee");
     let cancel = fake
         .received_on("/orders/cancel")
@@ -646,13 +655,13 @@ async fn a_cancellation_booking_com_fails_or_whose_refund_cannot_be_read_says_so
     let key = Booking::new().key(Operation::Cancel);
 
     fake.refuse_next_cancel();
-    let (code, message) = rejected(hotels.cancel(&booked.reference, &key).await);
+    let (code, message) = rejected(hotels.cancel(cancelling(&booked.reference, &key)).await);
     assert_eq!(code, "cancel_failed");
     assert!(message.contains("still stands"), "{message}");
     assert_eq!(fake.orders()[0].status, "booked");
 
     fake.hide_payments();
-    let (code, message) = rejected(hotels.cancel(&booked.reference, &key).await);
+    let (code, message) = rejected(hotels.cancel(cancelling(&booked.reference, &key)).await);
     assert_eq!(
         code, "refund_unknown",
         "cancelled, but what was paid is not shown: no refund is guessed"
@@ -675,7 +684,7 @@ async fn a_stay_had_or_missed_cannot_be_cancelled_and_refunds_nothing() {
             .await
             .unwrap();
         fake.mark(&booked.reference, status);
-        let (code, message) = rejected(hotels.cancel(&booked.reference, &key).await);
+        let (code, message) = rejected(hotels.cancel(cancelling(&booked.reference, &key)).await);
         assert_eq!(code, "not_cancellable");
         assert!(message.contains(told), "{message}");
         assert!(message.contains("nothing is refunded"), "{message}");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use common::booking_attempt::Booking;
+use common::booking_attempt::{Booking, cancelling};
 use common::duffel_fake::{CURRENCY, FakeDuffel, TOKEN};
 use itinera::adapters::booking::duffel::{API_VERSION, DuffelFlights};
 use itinera::domain::idempotency::{IdempotencyKey, Operation};
@@ -282,7 +282,10 @@ async fn a_booking_sent_again_too_soon_waits_for_the_first_attempt_to_show() {
 #[tokio::test]
 async fn a_cancellation_is_quoted_then_confirmed_and_refunds_what_was_confirmed() {
     let (fake, duffel, order, key) = booked_at("350.00").await;
-    let receipt = duffel.cancel(&order.reference, &key).await.unwrap();
+    let receipt = duffel
+        .cancel(cancelling(&order.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(
         receipt.refund,
         eur("300.00"),
@@ -306,7 +309,11 @@ async fn a_cancellation_is_quoted_then_confirmed_and_refunds_what_was_confirmed(
     assert_duffel_headers(&confirms[0]);
     // Asked once more, the confirmed cancellation is the answer.
     assert_eq!(
-        duffel.cancel(&order.reference, &key).await.unwrap().refund,
+        duffel
+            .cancel(cancelling(&order.reference, &key))
+            .await
+            .unwrap()
+            .refund,
         eur("300.00")
     );
     assert_eq!((quoted.len(), confirmations(&fake).len()), (1, 1));
@@ -325,13 +332,16 @@ async fn a_cancellation_sent_again_after_a_lost_answer_neither_quotes_nor_confir
         let (fake, duffel, order, key) = booked_at("350.00").await;
         fake.lose_answer_to(lost);
         assert_eq!(
-            duffel.cancel(&order.reference, &key).await,
+            duffel.cancel(cancelling(&order.reference, &key)).await,
             Err(BookingError::Provider(ProviderError::OutcomeUnknown {
                 provider: "duffel".into()
             })),
             "{lost}"
         );
-        let receipt = duffel.cancel(&order.reference, &key).await.unwrap();
+        let receipt = duffel
+            .cancel(cancelling(&order.reference, &key))
+            .await
+            .unwrap();
         assert_eq!(receipt.refund, eur("300.00"), "{lost}");
         assert_eq!(fake.orders(), [(order.reference, true)]);
         assert_eq!(
@@ -349,9 +359,17 @@ async fn a_cancellation_sent_again_after_a_lost_answer_neither_quotes_nor_confir
 async fn a_pending_quote_duffel_no_longer_takes_is_quoted_again_once() {
     let (fake, duffel, order, key) = booked_at("350.00").await;
     fake.lose_answer_to("/air/order_cancellations");
-    assert!(duffel.cancel(&order.reference, &key).await.is_err());
+    assert!(
+        duffel
+            .cancel(cancelling(&order.reference, &key))
+            .await
+            .is_err()
+    );
     fake.withdraw_quotes();
-    let receipt = duffel.cancel(&order.reference, &key).await.unwrap();
+    let receipt = duffel
+        .cancel(cancelling(&order.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(receipt.refund, eur("300.00"));
     assert_eq!(fake.orders(), [(order.reference, true)]);
     assert_eq!(
@@ -364,7 +382,10 @@ async fn a_pending_quote_duffel_no_longer_takes_is_quoted_again_once() {
 #[tokio::test]
 async fn a_non_refundable_fare_cancels_for_nothing_back() {
     let (_fake, duffel, order, key) = booked_at("189.99").await;
-    let receipt = duffel.cancel(&order.reference, &key).await.unwrap();
+    let receipt = duffel
+        .cancel(cancelling(&order.reference, &key))
+        .await
+        .unwrap();
     assert!(receipt.refund.is_zero());
 }
 

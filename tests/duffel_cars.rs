@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{NaiveDateTime, Utc};
-use common::booking_attempt::Booking;
+use common::booking_attempt::{Booking, cancelling};
 use common::duffel_fake::{FakeDuffel, TOKEN};
 use itinera::adapters::booking::duffel_cars::DuffelCars;
 use itinera::domain::idempotency::Operation;
@@ -155,11 +155,16 @@ async fn a_car_is_booked_from_a_fresh_quote_with_the_driver_and_cancelled_once()
     assert!(data.get("payment").is_none(), "paid from the balance");
 
     let key = booking.key(Operation::Cancel);
-    let receipt = cars.cancel(&booked.reference, &key).await.unwrap();
+    let receipt = cars
+        .cancel(cancelling(&booked.reference, &key))
+        .await
+        .unwrap();
     assert!(receipt.refund.is_zero(), "non-refundable through Itinera");
     assert_eq!(receipt.refund.currency(), Currency::parse("EUR").unwrap());
     assert_eq!(fake.car_bookings()[0]["status"], "cancelled");
-    cars.cancel(&booked.reference, &key).await.unwrap();
+    cars.cancel(cancelling(&booked.reference, &key))
+        .await
+        .unwrap();
     let cancels = fake
         .received()
         .into_iter()

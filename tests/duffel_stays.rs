@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use common::booking_attempt::Booking;
+use common::booking_attempt::{Booking, cancelling};
 use common::duffel_fake::{FakeDuffel, TOKEN};
 use itinera::adapters::booking::duffel_stays::DuffelStays;
 use itinera::domain::idempotency::Operation;
@@ -184,10 +184,16 @@ async fn cancelling_gives_back_what_the_timeline_says_once_even_if_sent_again() 
     let booked = booking.book(&stays, &refundable, &[ada()]).await.unwrap();
     let key = booking.key(Operation::Cancel);
 
-    let receipt = stays.cancel(&booked.reference, &key).await.unwrap();
+    let receipt = stays
+        .cancel(cancelling(&booked.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(receipt.refund, eur("450.00"));
     assert_eq!(fake.stay_bookings()[0]["status"], "cancelled");
-    let again = stays.cancel(&booked.reference, &key).await.unwrap();
+    let again = stays
+        .cancel(cancelling(&booked.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(
         again.refund,
         eur("450.00"),
@@ -204,7 +210,7 @@ async fn cancelling_gives_back_what_the_timeline_says_once_even_if_sent_again() 
     let other = Booking::new();
     let booked = other.book(&stays, &non_refundable, &[ada()]).await.unwrap();
     let receipt = stays
-        .cancel(&booked.reference, &other.key(Operation::Cancel))
+        .cancel(cancelling(&booked.reference, &other.key(Operation::Cancel)))
         .await
         .unwrap();
     assert!(receipt.refund.is_zero());
@@ -300,7 +306,10 @@ async fn a_cancellation_whose_answer_says_nothing_of_the_refund_is_sent_to_a_per
 
     let (code, message) = rejected(
         stays
-            .cancel(&booked.reference, &booking.key(Operation::Cancel))
+            .cancel(cancelling(
+                &booked.reference,
+                &booking.key(Operation::Cancel),
+            ))
             .await,
     );
     assert_eq!(code, "refund_unknown");

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use common::booking_attempt::Booking;
+use common::booking_attempt::{Booking, cancelling};
 use common::getyourguide_fake::{ADULT, Checkout, FakeGetYourGuide, TOKEN};
 use itinera::adapters::booking::getyourguide::GetYourGuideActivities;
 use itinera::domain::idempotency::Operation;
@@ -252,7 +252,10 @@ async fn search_quote_book_and_cancel_refund_the_price_while_free() {
     assert_gyg_headers(&read[0]);
 
     let refund = gyg
-        .cancel(&confirmed.reference, &booking.key(Operation::Cancel))
+        .cancel(cancelling(
+            &confirmed.reference,
+            &booking.key(Operation::Cancel),
+        ))
         .await
         .unwrap()
         .refund;
@@ -263,7 +266,10 @@ async fn search_quote_book_and_cancel_refund_the_price_while_free() {
     assert_gyg_headers(&deleted[0]);
     // Sent again (a lost answer): the same refund, no second DELETE.
     let again = gyg
-        .cancel(&confirmed.reference, &booking.key(Operation::Cancel))
+        .cancel(cancelling(
+            &confirmed.reference,
+            &booking.key(Operation::Cancel),
+        ))
         .await
         .unwrap();
     assert_eq!(again.refund, refund);
@@ -276,7 +282,10 @@ async fn search_quote_book_and_cancel_refund_the_price_while_free() {
     // cancelled booking is no longer "cancellable at no fee", but was cancelled in time).
     let restarted = adapter(&fake, TOKEN);
     let read_back = restarted
-        .cancel(&confirmed.reference, &booking.key(Operation::Cancel))
+        .cancel(cancelling(
+            &confirmed.reference,
+            &booking.key(Operation::Cancel),
+        ))
         .await
         .unwrap();
     assert_eq!(read_back.refund, refund);
@@ -291,7 +300,10 @@ async fn a_cancellation_with_a_fee_refunds_the_price_less_the_fee() {
     let booking = Booking::new();
     let confirmed = booking.book(&gyg, &offer, &[ada()]).await.unwrap();
     let refund = gyg
-        .cancel(&confirmed.reference, &booking.key(Operation::Cancel))
+        .cancel(cancelling(
+            &confirmed.reference,
+            &booking.key(Operation::Cancel),
+        ))
         .await
         .unwrap()
         .refund;
@@ -308,8 +320,11 @@ async fn getyourguide_s_refusals_keep_its_code_and_message() {
     let booking = Booking::new();
     let confirmed = booking.book(&gyg, &offer, &[ada()]).await.unwrap();
     let (code, message) = rejected_code(
-        gyg.cancel(&confirmed.reference, &booking.key(Operation::Cancel))
-            .await,
+        gyg.cancel(cancelling(
+            &confirmed.reference,
+            &booking.key(Operation::Cancel),
+        ))
+        .await,
     );
     assert_eq!(
         (code.as_str(), message.as_str()),
@@ -318,8 +333,11 @@ async fn getyourguide_s_refusals_keep_its_code_and_message() {
     assert_eq!(fake.bought()[0].status, "confirmed", "it still stands");
     // A booking GetYourGuide does not know: its 404, read the same way.
     let (code, message) = rejected_code(
-        gyg.cancel("NOSUCHHASH.EUR", &booking.key(Operation::Cancel))
-            .await,
+        gyg.cancel(cancelling(
+            "NOSUCHHASH.EUR",
+            &booking.key(Operation::Cancel),
+        ))
+        .await,
     );
     assert_eq!(
         (code.as_str(), message.as_str()),

@@ -10,15 +10,14 @@ use chrono::Utc;
 
 use itinera::adapters::store::SqlStore;
 use itinera::crypto::{Keyring, MasterKey};
-use itinera::domain::idempotency::IdempotencyKey;
 use itinera::domain::ids::{OfferId, OwnerId};
 use itinera::domain::money::{Currency, Money};
 use itinera::domain::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
 use itinera::domain::places::{Airport, City};
 use itinera::planning::Planner;
 use itinera::ports::booking::{
-    BookingConfirmation, BookingError, BookingProvider, BookingRequest, Cabin, CancellationReceipt,
-    SearchQuery,
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, Cabin, CancelRequest,
+    CancellationReceipt, SearchQuery,
 };
 use itinera::ports::{ProviderError, SystemClock};
 use itinera::providers::Providers;
@@ -105,11 +104,7 @@ impl BookingProvider for Airline {
         unreachable!("searching books nothing")
     }
 
-    async fn cancel(
-        &self,
-        _: &str,
-        _: &IdempotencyKey,
-    ) -> Result<CancellationReceipt, BookingError> {
+    async fn cancel(&self, _: CancelRequest<'_>) -> Result<CancellationReceipt, BookingError> {
         unreachable!("searching cancels nothing")
     }
 }

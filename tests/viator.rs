@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::booking_attempt::cancelling;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -340,7 +342,10 @@ async fn search_quote_book_and_cancel_refund_viator_s_quote() {
     assert_eq!(bookings[0].status, "CONFIRMED");
 
     let key = booking.key(Operation::Cancel);
-    let receipt = viator.cancel(&confirmation.reference, &key).await.unwrap();
+    let receipt = viator
+        .cancel(cancelling(&confirmation.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(
         receipt.refund,
         eur("60.10"),
@@ -364,7 +369,7 @@ async fn search_quote_book_and_cancel_refund_viator_s_quote() {
     // Asked again, the cancelled booking's refund is the answer; nothing is cancelled twice.
     assert_eq!(
         viator
-            .cancel(&confirmation.reference, &key)
+            .cancel(cancelling(&confirmation.reference, &key))
             .await
             .unwrap()
             .refund,
@@ -623,7 +628,10 @@ async fn an_activity_under_way_is_not_cancellable() {
     fake.start_activity(&confirmation.reference);
     let (code, message) = rejected_code(
         viator
-            .cancel(&confirmation.reference, &booking.key(Operation::Cancel))
+            .cancel(cancelling(
+                &confirmation.reference,
+                &booking.key(Operation::Cancel),
+            ))
             .await,
     );
     assert_eq!(code, "NOT_CANCELLABLE");
@@ -644,8 +652,15 @@ async fn a_cancellation_whose_answer_was_lost_is_read_back_and_all_sales_final_r
     let confirmation = booking.book(&viator, &offer, &[ada()]).await.unwrap();
     let key = booking.key(Operation::Cancel);
     fake.lose_answer_to("/cancel");
-    outcome_unknown(viator.cancel(&confirmation.reference, &key).await);
-    let receipt = viator.cancel(&confirmation.reference, &key).await.unwrap();
+    outcome_unknown(
+        viator
+            .cancel(cancelling(&confirmation.reference, &key))
+            .await,
+    );
+    let receipt = viator
+        .cancel(cancelling(&confirmation.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(receipt.refund, offer.price, "free cancellation: all back");
     assert_eq!(
         fake.received()
@@ -659,7 +674,10 @@ async fn a_cancellation_whose_answer_was_lost_is_read_back_and_all_sales_final_r
     let booking = Booking::new();
     let confirmation = booking.book(&viator, &final_sale, &[ada()]).await.unwrap();
     let receipt = viator
-        .cancel(&confirmation.reference, &booking.key(Operation::Cancel))
+        .cancel(cancelling(
+            &confirmation.reference,
+            &booking.key(Operation::Cancel),
+        ))
         .await
         .unwrap();
     assert!(receipt.refund.is_zero());
@@ -675,9 +693,15 @@ async fn a_declined_cancellation_is_read_for_what_it_says() {
     let booking = Booking::new();
     let confirmation = booking.book(&viator, &offer, &[ada()]).await.unwrap();
     let key = booking.key(Operation::Cancel);
-    viator.cancel(&confirmation.reference, &key).await.unwrap();
+    viator
+        .cancel(cancelling(&confirmation.reference, &key))
+        .await
+        .unwrap();
     fake.stale_quote_next();
-    let receipt = viator.cancel(&confirmation.reference, &key).await.unwrap();
+    let receipt = viator
+        .cancel(cancelling(&confirmation.reference, &key))
+        .await
+        .unwrap();
     assert_eq!(
         receipt.refund, offer.price,
         "DECLINED + ALREADY_CANCELLED: the earlier cancellation's refund"
@@ -694,7 +718,10 @@ async fn a_declined_cancellation_is_read_for_what_it_says() {
     fake.stale_quote_next();
     let (code, message) = rejected_code(
         viator
-            .cancel(&started.reference, &other.key(Operation::Cancel))
+            .cancel(cancelling(
+                &started.reference,
+                &other.key(Operation::Cancel),
+            ))
             .await,
     );
     assert_eq!(code, "DECLINED");

@@ -60,6 +60,12 @@ impl Orchestrator {
             }
         }
         let targets = choose_targets(&order, items)?;
+        // Some providers find a booking by its lead traveller's name (Avis).
+        let plan = self
+            .store
+            .plan(&order.owner, &order.plan_id)
+            .await?
+            .ok_or_else(|| ExecutionError::PlanNotFound(order.plan_id.clone()))?;
         let now = self.clock.now();
         let message = format!(
             "Cancelling {} item(s) at the customer's request",
@@ -73,7 +79,7 @@ impl Orchestrator {
                 continue;
             };
             let outcome = self
-                .cancel_with_provider(&order.id, &item, "cancel")
+                .cancel_with_provider(&order.id, &item, &plan.travellers, "cancel")
                 .await?;
             let Some(item) = order.item_mut(id) else {
                 continue;

@@ -3,8 +3,8 @@
 use crate::domain::idempotency::{IdempotencyKey, Operation};
 use crate::domain::ids::OrderId;
 use crate::domain::order::{ItemStatus, Order, OrderItem, OrderStatus};
-use crate::domain::plan::TravelPlan;
-use crate::ports::booking::{BookingError, CancellationReceipt};
+use crate::domain::plan::{TravelPlan, Traveller};
+use crate::ports::booking::{BookingError, CancelRequest, CancellationReceipt};
 use crate::ports::payment::PaymentState;
 use crate::ports::{PaymentError, ProviderError};
 
@@ -33,7 +33,7 @@ impl Orchestrator {
                 continue;
             };
             let outcome = self
-                .cancel_with_provider(&order.id, &item, "rollback")
+                .cancel_with_provider(&order.id, &item, &plan.travellers, "rollback")
                 .await?;
             let Some(item) = order.item_mut(id) else {
                 continue;
@@ -166,6 +166,7 @@ impl Orchestrator {
         &self,
         order: &OrderId,
         item: &OrderItem,
+        travellers: &[Traveller],
         group: &str,
     ) -> Result<Result<CancellationReceipt, BookingError>, ExecutionError> {
         let Some(provider) = self.providers.booking(&item.provider) else {
@@ -188,7 +189,13 @@ impl Orchestrator {
             Some(&item.item_id),
             Operation::Cancel,
             &key,
-            || provider.cancel(reference, &key),
+            || {
+                provider.cancel(CancelRequest {
+                    reference,
+                    idempotency_key: &key,
+                    travellers,
+                })
+            },
         )
         .await
     }

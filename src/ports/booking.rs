@@ -103,10 +103,33 @@ impl BookingRequest<'_> {
     /// The lead traveller, who the provider writes to. A plan always has one (plans without
     /// travellers are refused when made); a request without is refused rather than sent.
     pub fn lead(&self, provider: &str) -> Result<&Traveller, BookingError> {
-        self.travellers.first().ok_or_else(|| {
-            ProviderError::rejected(provider, "no_travellers", "a booking needs travellers").into()
-        })
+        lead(self.travellers, provider)
     }
+}
+
+/// Everything a provider needs to cancel one booking.
+#[derive(Debug, Clone, Copy)]
+pub struct CancelRequest<'a> {
+    /// The provider's id for the booking, as its `BookingConfirmation` gave it.
+    pub reference: &'a str,
+    pub idempotency_key: &'a IdempotencyKey,
+    /// The plan's travellers, as they were booked: a provider that finds a booking by its
+    /// lead's name (Avis: confirmation number and last name) needs them; they are never stored
+    /// beside the reference, which is kept in plain text.
+    pub travellers: &'a [Traveller],
+}
+
+impl CancelRequest<'_> {
+    /// The lead traveller the booking was made for.
+    pub fn lead(&self, provider: &str) -> Result<&Traveller, BookingError> {
+        lead(self.travellers, provider)
+    }
+}
+
+fn lead<'a>(travellers: &'a [Traveller], provider: &str) -> Result<&'a Traveller, BookingError> {
+    travellers.first().ok_or_else(|| {
+        ProviderError::rejected(provider, "no_travellers", "a booking needs travellers").into()
+    })
 }
 
 /// What the provider gives back for a booking.
@@ -258,11 +281,8 @@ pub trait BookingProvider: Send + Sync {
 
     async fn book(&self, request: BookingRequest<'_>) -> Result<BookingConfirmation, BookingError>;
 
-    async fn cancel(
-        &self,
-        reference: &str,
-        idempotency_key: &IdempotencyKey,
-    ) -> Result<CancellationReceipt, BookingError>;
+    async fn cancel(&self, request: CancelRequest<'_>)
+    -> Result<CancellationReceipt, BookingError>;
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use itinera::domain::ids::{ItemId, OrderId};
 use itinera::domain::offer::Offer;
 use itinera::domain::plan::Traveller;
 use itinera::ports::BookingProvider;
-use itinera::ports::booking::{BookingConfirmation, BookingError, BookingRequest};
+use itinera::ports::booking::{BookingConfirmation, BookingError, BookingRequest, CancelRequest};
 
 /// One booking attempt group of one item of one order: the key a retry reuses.
 pub struct Booking {
@@ -56,5 +56,14 @@ impl Booking {
                 first_sent_at,
             })
             .await
+    }
+}
+
+/// A cancellation of `reference` under `key` at a provider that needs no traveller to find it.
+pub fn cancelling<'a>(reference: &'a str, key: &'a IdempotencyKey) -> CancelRequest<'a> {
+    CancelRequest {
+        reference,
+        idempotency_key: key,
+        travellers: &[],
     }
 }

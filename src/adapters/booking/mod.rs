@@ -5,6 +5,8 @@ pub mod agency_card;
 pub mod amadeus;
 mod approved_price;
 pub mod booking_com;
+mod car_driver;
+mod client_token;
 pub mod duffel;
 pub mod duffel_cars;
 pub mod duffel_stays;

@@ -19,8 +19,8 @@ use crate::domain::money::Money;
 use crate::domain::offer::{ItemKind, Offer};
 use crate::ports::ProviderError;
 use crate::ports::booking::{
-    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
-    SearchQuery,
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancelRequest,
+    CancellationReceipt, SearchQuery,
 };
 
 /// Books sandbox inventory, recording each booking in the sandbox ledger.
@@ -261,9 +261,10 @@ impl BookingProvider for SandboxBooking {
 
     async fn cancel(
         &self,
-        reference: &str,
-        idempotency_key: &IdempotencyKey,
+        request: CancelRequest<'_>,
     ) -> Result<CancellationReceipt, BookingError> {
+        let reference = request.reference;
+        let idempotency_key = request.idempotency_key;
         let booking = self
             .sandbox
             .ledger

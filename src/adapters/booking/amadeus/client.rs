@@ -3,16 +3,14 @@
 //! envelope, and the reading of an error answer into the booking port's errors, keeping
 //! Amadeus's numeric code and its title.
 
-use std::time::{Duration, Instant};
-
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::Mutex;
 
 use super::NAME;
-use super::wire::{ApiError, Envelope, ErrorBody, Token, TokenError};
+use super::wire::{ApiError, Envelope, ErrorBody};
+use crate::adapters::booking::client_token::{self, Token, TokenCache};
 use crate::adapters::booking::refusal;
 use crate::adapters::http::{self, Answer};
 use crate::ports::ProviderError;
@@ -22,8 +20,6 @@ use crate::ports::booking::BookingError;
 const MEDIA_TYPE: &str = "application/vnd.amadeus+json";
 /// Amadeus's code for an access token it no longer takes.
 const INVALID_ACCESS_TOKEN: u32 = 38190;
-/// A token is renewed this long before Amadeus would stop taking it.
-const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(60);
 
 /// The client id and secret, and where to send them. `Debug` hides the secret.
 #[derive(Clone)]
@@ -40,17 +36,12 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-struct CachedToken {
-    value: String,
-    renew_at: Instant,
-}
-
 pub struct Client {
     http: reqwest::Client,
     base_url: String,
     credentials: Credentials,
-    /// One token for every call; the lock also makes concurrent calls share one fetch.
-    token: Mutex<Option<CachedToken>>,
+    /// One token for every call.
+    token: TokenCache,
 }
 
 impl Client {
@@ -59,7 +50,7 @@ impl Client {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
             credentials,
-            token: Mutex::new(None),
+            token: TokenCache::default(),
         }
     }
 
@@ -131,20 +122,7 @@ impl Client {
 
     /// The cached token, or a new one when there is none, it is about to expire, or `renew`.
     async fn token(&self, renew: bool) -> Result<String, BookingError> {
-        let mut cached = self.token.lock().await;
-        if let Some(token) = cached
-            .as_ref()
-            .filter(|t| !renew && Instant::now() < t.renew_at)
-        {
-            return Ok(token.value.clone());
-        }
-        let fresh = self.fetch_token().await?;
-        let lifetime = Duration::from_secs(fresh.expires_in).saturating_sub(RENEW_BEFORE_EXPIRY);
-        *cached = Some(CachedToken {
-            value: fresh.access_token.clone(),
-            renew_at: Instant::now() + lifetime,
-        });
-        Ok(fresh.access_token)
+        self.token.get(renew, || self.fetch_token()).await
     }
 
     async fn fetch_token(&self) -> Result<Token, BookingError> {
@@ -156,35 +134,16 @@ impl Client {
                 ("client_id", self.credentials.client_id.as_str()),
                 ("client_secret", self.credentials.client_secret.as_str()),
             ]);
-        // A sign-in books nothing: one with no answer is an outage, never an unknown outcome.
-        let answer = self.answer(request).await.map_err(|error| match error {
-            BookingError::Provider(ProviderError::OutcomeUnknown { .. }) => {
-                ProviderError::unavailable(NAME, "no answer to the sign-in").into()
-            }
-            other => other,
-        })?;
-        if answer.status.is_success() {
-            return serde_json::from_str(&answer.body).map_err(|error| {
-                ProviderError::unavailable(NAME, format!("unreadable token answer: {error}")).into()
-            });
-        }
-        let refusal: Option<TokenError> = serde_json::from_str(&answer.body).ok();
-        let (code, reason) = match refusal {
-            Some(refusal) => {
-                let reason = refusal.error_description.unwrap_or_default();
-                (refusal.error, reason)
-            }
-            None => (format!("http_{}", answer.status.as_u16()), String::new()),
-        };
-        Err(ProviderError::rejected(
+        let answer = self
+            .answer(request)
+            .await
+            .map_err(|error| client_token::sign_in_unanswered(NAME, error))?;
+        client_token::read_token(
             NAME,
-            code,
-            format!(
-                "Amadeus refused Itinera's sign-in{}{reason}: check ITINERA_AMADEUS_CLIENT_ID and ITINERA_AMADEUS_CLIENT_SECRET",
-                if reason.is_empty() { "" } else { ": " }
-            ),
+            "Amadeus",
+            "ITINERA_AMADEUS_CLIENT_ID and ITINERA_AMADEUS_CLIENT_SECRET",
+            answer,
         )
-        .into())
     }
 
     /// The answer, unless the call got none or its status alone says what went wrong.

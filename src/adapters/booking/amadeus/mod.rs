@@ -29,12 +29,11 @@ use async_trait::async_trait;
 
 use super::no_lookup::{self, SendGuard};
 use crate::adapters::http::{self, ClientError};
-use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::offer::{ItemKind, Offer, OfferDetails};
 use crate::domain::places::City;
 use crate::ports::booking::{
-    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
-    SearchQuery,
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancelRequest,
+    CancellationReceipt, SearchQuery,
 };
 use crate::ports::{Clock, ProviderError};
 
@@ -378,9 +377,9 @@ impl BookingProvider for AmadeusHotels {
 
     async fn cancel(
         &self,
-        reference: &str,
-        _idempotency_key: &IdempotencyKey,
+        request: CancelRequest<'_>,
     ) -> Result<CancellationReceipt, BookingError> {
+        let reference = request.reference;
         Err(ProviderError::rejected(
             NAME,
             "cancel_with_hotel",

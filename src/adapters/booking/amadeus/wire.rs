@@ -11,22 +11,6 @@ pub struct Envelope<T> {
     pub data: T,
 }
 
-/// `POST /v1/security/oauth2/token` answer.
-#[derive(Debug, Deserialize)]
-pub struct Token {
-    pub access_token: String,
-    /// Seconds, 1799 in practice.
-    pub expires_in: u64,
-}
-
-/// The token endpoint's refusal: `{error, error_description, code, title}`.
-#[derive(Debug, Deserialize)]
-pub struct TokenError {
-    pub error: String,
-    #[serde(default)]
-    pub error_description: Option<String>,
-}
-
 /// Every other refusal.
 #[derive(Debug, Deserialize)]
 pub struct ErrorBody {

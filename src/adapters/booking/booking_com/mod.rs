@@ -46,14 +46,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::agency_card::AgencyCard;
 use super::no_lookup::{self, SendGuard};
 use crate::adapters::http::{self, ClientError};
-use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{CancellationPolicy, ItemKind, Offer, OfferDetails};
 use crate::domain::places::City;
 use crate::domain::plan::Traveller;
 use crate::ports::booking::{
-    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
-    SearchQuery,
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancelRequest,
+    CancellationReceipt, SearchQuery,
 };
 use crate::ports::{Clock, ProviderError};
 
@@ -453,9 +452,9 @@ impl BookingProvider for BookingComHotels {
 
     async fn cancel(
         &self,
-        reference: &str,
-        _idempotency_key: &IdempotencyKey,
+        request: CancelRequest<'_>,
     ) -> Result<CancellationReceipt, BookingError> {
+        let reference = request.reference;
         let order = self.accommodation_order(reference).await?;
         match order.status {
             OrderStatus::Booked => {}

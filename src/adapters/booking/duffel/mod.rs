@@ -29,8 +29,8 @@ use crate::domain::offer::{ItemKind, Offer};
 use crate::domain::places::City;
 use crate::domain::plan::Traveller;
 use crate::ports::booking::{
-    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
-    SearchQuery,
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancelRequest,
+    CancellationReceipt, SearchQuery,
 };
 use crate::ports::{Clock, ProviderError};
 
@@ -398,9 +398,9 @@ impl BookingProvider for DuffelFlights {
 
     async fn cancel(
         &self,
-        reference: &str,
-        _idempotency_key: &IdempotencyKey,
+        request: CancelRequest<'_>,
     ) -> Result<CancellationReceipt, BookingError> {
+        let reference = request.reference;
         let (quote, reused) = match self.earlier_cancellation(reference).await? {
             Some(done) if done.confirmed_at.is_some() => return refund_of(&done),
             Some(pending) => (pending, true),

@@ -1,6 +1,8 @@
 //! Duffel Cars' rates and quotes as Itinera's offers, and the driver a booking names.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+
+use crate::adapters::booking::car_driver::{self, DriverError};
 
 use super::wire::{Car, Driver, Mileage, PaymentType, PlaceName, Supplier};
 use crate::domain::ids::OfferId;
@@ -12,11 +14,6 @@ use crate::domain::plan::Traveller;
 /// Duffel gives rates no expiry; Itinera quotes every rate again before booking, so this only
 /// says how long a price shown is worth trusting.
 const RATE_TRUSTED_FOR: Duration = Duration::minutes(30);
-/// The driver every search is for: an age between the young-driver and senior surcharges of
-/// most suppliers (Itinera's search asks no age).
-pub const SEARCHED_DRIVER_AGE: u8 = 30;
-/// The ages a driver may have at pick-up for a rate searched at `SEARCHED_DRIVER_AGE`.
-pub const DRIVER_AGES: std::ops::RangeInclusive<i32> = 25..=70;
 
 /// Why a rate could not be read as ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,19 +21,6 @@ pub const DRIVER_AGES: std::ops::RangeInclusive<i32> = 25..=70;
 pub struct UnreadableRate {
     rate: String,
     problem: String,
-}
-
-/// A driver detail the booking needs that the lead traveller lacks. No names: it is logged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DriverError {
-    #[error(
-        "the driver (the plan's first traveller) has no {0}: the rental company needs it; add it with update_travel_plan"
-    )]
-    Missing(&'static str),
-    #[error(
-        "the driver (the plan's first traveller) is {0} at pick-up, and the rates are searched for drivers aged 25 to 70 (younger and older drivers pay surcharges at most companies): book this car directly with the rental company"
-    )]
-    Age(i32),
 }
 
 /// The rental a search or quote was for.
@@ -114,15 +98,9 @@ pub fn offer(
     })
 }
 
-/// The lead traveller as the driver, aged within `DRIVER_AGES` on `pick_up_on`.
+/// The lead traveller as the driver, of an age the searched rates are for.
 pub fn driver(lead: &Traveller, pick_up_on: NaiveDate) -> Result<Driver, DriverError> {
-    let born = lead
-        .date_of_birth
-        .ok_or(DriverError::Missing("date_of_birth"))?;
-    let age = age_on(born, pick_up_on);
-    if !DRIVER_AGES.contains(&age) {
-        return Err(DriverError::Age(age));
-    }
+    let born = car_driver::born(lead, pick_up_on)?;
     Ok(Driver {
         given_name: lead.given_name.clone(),
         family_name: lead.family_name.clone(),
@@ -132,24 +110,4 @@ pub fn driver(lead: &Traveller, pick_up_on: NaiveDate) -> Result<Driver, DriverE
         ),
         date_of_birth: born.format("%Y-%m-%d").to_string(),
     })
-}
-
-fn age_on(born: NaiveDate, on: NaiveDate) -> i32 {
-    let had_birthday = (on.month(), on.day()) >= (born.month(), born.day());
-    on.year() - born.year() - i32::from(!had_birthday)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    #[test]
-    fn age_counts_the_birthday_of_the_pick_up_year() {
-        assert_eq!(age_on(date("2001-12-10"), date("2026-12-09")), 24);
-        assert_eq!(age_on(date("2001-12-10"), date("2026-12-10")), 25);
-    }
 }

@@ -18,15 +18,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::car_driver;
 use super::duffel::DuffelSettings;
 use super::duffel::client::{Client, unknown};
 use super::no_lookup::{self, SendGuard};
 use crate::adapters::http::{self, ClientError};
-use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::offer::{ItemKind, Offer, OfferDetails};
 use crate::ports::booking::{
-    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
-    SearchQuery,
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancelRequest,
+    CancellationReceipt, SearchQuery,
 };
 use crate::ports::{Clock, ProviderError};
 
@@ -200,7 +200,7 @@ impl BookingProvider for DuffelCars {
             pickup_location: location(),
             dropoff_location: location(),
             driver: SearchDriver {
-                age: mapping::SEARCHED_DRIVER_AGE,
+                age: car_driver::SEARCHED_DRIVER_AGE,
                 residence_country_code: city.country.to_string(),
             },
         };
@@ -253,9 +253,9 @@ impl BookingProvider for DuffelCars {
     /// cancelled by an earlier attempt is not cancelled twice.
     async fn cancel(
         &self,
-        reference: &str,
-        _idempotency_key: &IdempotencyKey,
+        request: CancelRequest<'_>,
     ) -> Result<CancellationReceipt, BookingError> {
+        let reference = request.reference;
         let cancelled: Booking = self
             .client
             .cancel_once(

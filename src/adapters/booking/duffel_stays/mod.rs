@@ -27,8 +27,8 @@ use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::offer::{ItemKind, Offer, OfferDetails};
 use crate::domain::plan::Traveller;
 use crate::ports::booking::{
-    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
-    SearchQuery,
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancelRequest,
+    CancellationReceipt, SearchQuery,
 };
 use crate::ports::{Clock, ProviderError};
 
@@ -316,9 +316,9 @@ impl BookingProvider for DuffelStays {
 
     async fn cancel(
         &self,
-        reference: &str,
-        _idempotency_key: &IdempotencyKey,
+        request: CancelRequest<'_>,
     ) -> Result<CancellationReceipt, BookingError> {
+        let reference = request.reference;
         // Cancelled by an earlier attempt whose answer was lost: its refund is the answer.
         let cancelled: Booking = self
             .client

@@ -30,13 +30,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures::future::join_all;
 
 use crate::adapters::http::{self, ClientError};
-use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{ItemKind, Offer};
 use crate::domain::places::City;
 use crate::ports::booking::{
-    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
-    SearchQuery,
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancelRequest,
+    CancellationReceipt, SearchQuery,
 };
 use crate::ports::{Clock, ProviderError};
 
@@ -666,9 +665,9 @@ impl BookingProvider for GetYourGuideActivities {
 
     async fn cancel(
         &self,
-        reference: &str,
-        _idempotency_key: &IdempotencyKey,
+        request: CancelRequest<'_>,
     ) -> Result<CancellationReceipt, BookingError> {
+        let reference = request.reference;
         let (hash, currency) = parse_reference(reference)?;
         let booking = self.booking(hash, currency).await?;
         let remembered = self

@@ -29,13 +29,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures::future::join_all;
 
 use crate::adapters::http::{self, ClientError};
-use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::money::{Currency, Money};
 use crate::domain::offer::{ItemKind, Offer};
 use crate::domain::places::City;
 use crate::ports::booking::{
-    BookingConfirmation, BookingError, BookingProvider, BookingRequest, CancellationReceipt,
-    SearchQuery,
+    BookingConfirmation, BookingError, BookingProvider, BookingRequest,
+    CancelRequest as PortCancelRequest, CancellationReceipt, SearchQuery,
 };
 use crate::ports::{Clock, ProviderError};
 
@@ -523,9 +522,9 @@ impl BookingProvider for ViatorActivities {
 
     async fn cancel(
         &self,
-        reference: &str,
-        _idempotency_key: &IdempotencyKey,
+        request: PortCancelRequest<'_>,
     ) -> Result<CancellationReceipt, BookingError> {
+        let reference = request.reference;
         let quote = self.cancel_quote(reference).await?;
         match quote.status {
             // Cancelled before (a lost answer): what that cancellation gives back.
