@@ -7,6 +7,7 @@ use rmcp::ServiceExt;
 use tokio_util::task::TaskTracker;
 
 use crate::adapters::booking::amadeus::AmadeusHotels;
+use crate::adapters::booking::avis::AvisCars;
 use crate::adapters::booking::booking_com::BookingComHotels;
 use crate::adapters::booking::duffel::{DuffelFlights, DuffelProduct};
 use crate::adapters::booking::duffel_cars::DuffelCars;
@@ -408,6 +409,10 @@ fn booking_providers(
             settings,
             Arc::clone(clock),
         )?));
+    }
+    // Beside Duffel Cars when both are set: a car search asks both.
+    if let Some(settings) = &config.avis {
+        providers.push(Arc::new(AvisCars::new(settings, Arc::clone(clock))?));
     }
     if let Some(settings) = &config.viator {
         providers.push(Arc::new(ViatorActivities::new(

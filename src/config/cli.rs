@@ -42,6 +42,14 @@ Environment variables (each also has the flag shown above):
   ITINERA_AMADEUS_CARD_EXPIRY    its expiry, YYYY-MM
   ITINERA_AMADEUS_CARD_HOLDER    the name on it
   ITINERA_AMADEUS_CARD_CVC       its security code (optional, recommended)
+  ITINERA_AVIS_CLIENT_ID         Avis Budget Group client id: set with the rest below, cars are searched and booked at Avis (prepaid rates)
+  ITINERA_AVIS_CLIENT_SECRET     its client secret
+  ITINERA_AVIS_BASE_URL          ABG's API address (default: https://stage.abgapiservices.com in sandbox mode; required in live mode,
+                                 where ABG gives the production address with the production credentials)
+  ITINERA_AVIS_BRAND             Avis, Budget or Payless (default: Avis)
+  ITINERA_AVIS_CARD_NUMBER       the agency's card Avis charges for prepaid rentals (a test card in sandbox mode)
+  ITINERA_AVIS_CARD_EXPIRY       its expiry, YYYY-MM
+  ITINERA_AVIS_CARD_HOLDER       the name on it
   ITINERA_BOOKINGCOM_API_KEY      Booking.com Demand API key: set with the rest below, hotels are searched and booked at Booking.com
   ITINERA_BOOKINGCOM_AFFILIATE_ID  the affiliate id the key belongs to (a number, sent as X-Affiliate-Id)
   ITINERA_BOOKINGCOM_BASE_URL    Booking.com's API address (default: https://demandapi-sandbox.booking.com/3.1 in sandbox mode, https://demandapi.booking.com/3.1 in live mode)
@@ -483,6 +491,34 @@ pub struct Settings {
     /// The card's security code. Prefer the variable.
     #[arg(long, env = "ITINERA_AMADEUS_CARD_CVC", global = true)]
     pub amadeus_card_cvc: Option<Secret>,
+    /// Avis Budget Group client id; with the secret and card set, cars are searched and booked
+    /// at Avis (prepaid rates only).
+    #[arg(long, env = "ITINERA_AVIS_CLIENT_ID", global = true)]
+    pub avis_client_id: Option<String>,
+    /// Avis client secret. Prefer the variable: a flag shows in the process list.
+    #[arg(long, env = "ITINERA_AVIS_CLIENT_SECRET", global = true)]
+    pub avis_client_secret: Option<Secret>,
+    /// ABG's API address (default: its staging gateway in sandbox mode; in live mode, the
+    /// production address ABG gives with production credentials must be set).
+    #[arg(long, env = "ITINERA_AVIS_BASE_URL", global = true)]
+    pub avis_base_url: Option<String>,
+    /// The brand searched and booked: Avis, Budget or Payless.
+    #[arg(
+        long,
+        env = "ITINERA_AVIS_BRAND",
+        default_value = "Avis",
+        global = true
+    )]
+    pub avis_brand: String,
+    /// The agency's card Avis charges for prepaid rentals. Prefer the variable.
+    #[arg(long, env = "ITINERA_AVIS_CARD_NUMBER", global = true)]
+    pub avis_card_number: Option<Secret>,
+    /// The card's expiry, YYYY-MM.
+    #[arg(long, env = "ITINERA_AVIS_CARD_EXPIRY", global = true)]
+    pub avis_card_expiry: Option<String>,
+    /// The name on the card.
+    #[arg(long, env = "ITINERA_AVIS_CARD_HOLDER", global = true)]
+    pub avis_card_holder: Option<String>,
     /// Booking.com Demand API key; with the affiliate id, booker country and card set, hotels
     /// are searched and booked at Booking.com. Prefer the variable.
     #[arg(long, env = "ITINERA_BOOKINGCOM_API_KEY", global = true)]

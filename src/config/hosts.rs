@@ -28,6 +28,15 @@ pub(super) const BOOKING_COM: Hosts = Hosts {
     live: &["https://demandapi.booking.com/3.1"],
 };
 
+/// ABG documents only its staging gateway; the production address comes with the production
+/// credentials ABG issues, so live mode needs it given.
+pub(super) const AVIS: Hosts = Hosts {
+    provider: "Avis",
+    variable: "ITINERA_AVIS_BASE_URL",
+    test: &["https://stage.abgapiservices.com"],
+    live: &[],
+};
+
 pub(super) const VIATOR: Hosts = Hosts {
     provider: "Viator",
     variable: "ITINERA_VIATOR_BASE_URL",

@@ -24,6 +24,7 @@ use std::net::SocketAddr;
 use chrono::Duration;
 
 use crate::adapters::booking::amadeus::AmadeusSettings;
+use crate::adapters::booking::avis::AvisSettings;
 use crate::adapters::booking::booking_com::BookingComSettings;
 use crate::adapters::booking::duffel::DuffelSettings;
 use crate::adapters::booking::getyourguide::GetYourGuideSettings;
@@ -46,7 +47,7 @@ pub enum ConfigError {
     )]
     LiveSandboxPayments,
     #[error(
-        "ITINERA_MODE=live books at real providers only and none is configured: set ITINERA_DUFFEL_ACCESS_TOKEN, ITINERA_AMADEUS_CLIENT_ID, ITINERA_VIATOR_API_KEY or ITINERA_GETYOURGUIDE_ACCESS_TOKEN (with what each needs)"
+        "ITINERA_MODE=live books at real providers only and none is configured: set ITINERA_DUFFEL_ACCESS_TOKEN, ITINERA_AMADEUS_CLIENT_ID, ITINERA_BOOKINGCOM_API_KEY, ITINERA_AVIS_CLIENT_ID, ITINERA_VIATOR_API_KEY or ITINERA_GETYOURGUIDE_ACCESS_TOKEN (with what each needs)"
     )]
     LiveWithoutProviders,
     #[error(
@@ -164,6 +165,16 @@ pub enum ConfigError {
     #[error(transparent)]
     AgencyCard(#[from] crate::adapters::booking::agency_card::CardError),
     #[error(
+        "Avis needs ITINERA_AVIS_CLIENT_ID, ITINERA_AVIS_CLIENT_SECRET, ITINERA_AVIS_CARD_NUMBER, ITINERA_AVIS_CARD_EXPIRY and ITINERA_AVIS_CARD_HOLDER; missing: {0}"
+    )]
+    AvisSettingsMissing(String),
+    #[error("ITINERA_AVIS_BRAND must be Avis, Budget or Payless, not {0}")]
+    AvisBrand(String),
+    #[error(
+        "in live mode ITINERA_AVIS_BASE_URL must be set: ABG publishes only its staging gateway, and gives the production address with production credentials"
+    )]
+    AvisLiveHost,
+    #[error(
         "Booking.com needs ITINERA_BOOKINGCOM_API_KEY, ITINERA_BOOKINGCOM_AFFILIATE_ID, ITINERA_BOOKINGCOM_BOOKER_COUNTRY, ITINERA_BOOKINGCOM_CARD_NUMBER, ITINERA_BOOKINGCOM_CARD_EXPIRY, ITINERA_BOOKINGCOM_CARD_HOLDER and ITINERA_BOOKINGCOM_CARD_CVC; missing: {0}"
     )]
     BookingComSettingsMissing(String),
@@ -226,6 +237,8 @@ pub struct Config {
     pub duffel: Option<DuffelSettings>,
     /// Amadeus, when configured: it sells the hotels instead of the sandbox.
     pub amadeus: Option<AmadeusSettings>,
+    /// Avis, when configured: it sells cars (beside Duffel Cars, if set).
+    pub avis: Option<AvisSettings>,
     /// Booking.com, when configured: it sells hotels (beside Amadeus or Duffel Stays, if set).
     pub booking_com: Option<BookingComSettings>,
     /// Viator, when configured: it sells the activities instead of the sandbox.
@@ -269,6 +282,7 @@ impl Config {
             duffel: None,
             amadeus: None,
             booking_com: None,
+            avis: None,
             viator: None,
             getyourguide: None,
             platform_logins: Vec::new(),
@@ -324,6 +338,7 @@ impl Config {
         config.duffel = settings.duffel()?;
         config.amadeus = settings.amadeus()?;
         config.booking_com = settings.booking_com()?;
+        config.avis = settings.avis()?;
         config.viator = settings.viator()?;
         config.getyourguide = settings.getyourguide()?;
         config.platform_logins = settings.platform_logins()?;
@@ -347,6 +362,7 @@ impl Config {
         let sells_something = self.duffel.as_ref().is_some_and(|d| !d.products.is_empty())
             || self.amadeus.is_some()
             || self.booking_com.is_some()
+            || self.avis.is_some()
             || self.viator.is_some()
             || self.getyourguide.is_some();
         if !sells_something {
@@ -487,6 +503,71 @@ mod tests {
             parse_args(&bad_card),
             Err(ConfigError::AgencyCard(_))
         ));
+    }
+
+    #[test]
+    fn avis_needs_its_card_a_known_brand_and_in_live_mode_an_address() {
+        assert!(parse_args(&[]).unwrap().avis.is_none());
+        let complete = [
+            "--avis-client-id",
+            "abg-client",
+            "--avis-client-secret",
+            "shh",
+            "--avis-card-number",
+            "4111111111111111",
+            "--avis-card-expiry",
+            "2027-08",
+            "--avis-card-holder",
+            "AGENCY DESK",
+        ];
+        let avis = parse_args(&complete).unwrap().avis.unwrap();
+        assert_eq!(avis.base_url, "https://stage.abgapiservices.com");
+        assert_eq!(avis.brand, "Avis");
+        let shown = format!("{avis:?}");
+        assert!(!shown.contains("shh") && !shown.contains("4111111111111111"));
+        match parse_args(&complete[..4]) {
+            Err(error @ ConfigError::AvisSettingsMissing(_)) => assert!(
+                error.to_string().ends_with(
+                    "missing: ITINERA_AVIS_CARD_NUMBER, ITINERA_AVIS_CARD_EXPIRY, ITINERA_AVIS_CARD_HOLDER"
+                ),
+                "{error}"
+            ),
+            other => panic!("expected the missing settings named, got {other:?}"),
+        }
+        let mut budget = complete.to_vec();
+        budget.extend(["--avis-brand", "budget"]);
+        assert_eq!(parse_args(&budget).unwrap().avis.unwrap().brand, "Budget");
+        let mut hertz = complete.to_vec();
+        hertz.extend(["--avis-brand", "Hertz"]);
+        let error = parse_args(&hertz).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "ITINERA_AVIS_BRAND must be Avis, Budget or Payless, not Hertz"
+        );
+
+        let mut live = vec!["--mode", "live", "--payment-provider", "stripe"];
+        live.extend(["--stripe-secret-key", "sk_live_123"]);
+        live.extend(complete);
+        let error = parse_args(&live).unwrap_err().to_string();
+        assert!(
+            error.contains("ITINERA_AVIS_BASE_URL must be set"),
+            "{error}"
+        );
+        live.extend(["--avis-base-url", "https://stage.abgapiservices.com"]);
+        assert!(matches!(
+            parse_args(&live),
+            Err(ConfigError::OtherModesHost {
+                provider: "Avis",
+                ..
+            })
+        ));
+        let last = live.len() - 1;
+        live[last] = "https://partner.abgapiservices.example";
+        let live = parse_args(&live).unwrap();
+        assert_eq!(
+            live.avis.unwrap().base_url,
+            "https://partner.abgapiservices.example"
+        );
     }
 
     #[test]

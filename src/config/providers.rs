@@ -4,10 +4,11 @@
 
 use clap::ValueEnum;
 
-use super::hosts::{self, AMADEUS, BOOKING_COM, GETYOURGUIDE, PAYPAL, VIATOR};
+use super::hosts::{self, AMADEUS, AVIS, BOOKING_COM, GETYOURGUIDE, PAYPAL, VIATOR};
 use super::{ConfigError, Mode, Secret, Settings};
 use crate::adapters::booking::agency_card::AgencyCard;
 use crate::adapters::booking::amadeus::{AmadeusSettings, Credentials};
+use crate::adapters::booking::avis::AvisSettings;
 use crate::adapters::booking::booking_com::BookingComSettings;
 use crate::adapters::booking::duffel::DuffelSettings;
 use crate::adapters::booking::getyourguide::GetYourGuideSettings;
@@ -100,7 +101,7 @@ impl Settings {
         let Some(client_id) = &self.amadeus_client_id else {
             return Ok(None);
         };
-        let missing: Vec<&str> = [
+        let missing = absent(&[
             (
                 "ITINERA_AMADEUS_CLIENT_SECRET",
                 self.amadeus_client_secret.is_none(),
@@ -121,10 +122,7 @@ impl Settings {
                 "ITINERA_AMADEUS_CARD_HOLDER",
                 self.amadeus_card_holder.is_none(),
             ),
-        ]
-        .into_iter()
-        .filter_map(|(name, absent)| absent.then_some(name))
-        .collect();
+        ]);
         let (Some(secret), Some(email), Some(number), Some(expiry), Some(holder)) = (
             &self.amadeus_client_secret,
             &self.amadeus_agency_email,
@@ -132,7 +130,7 @@ impl Settings {
             &self.amadeus_card_expiry,
             &self.amadeus_card_holder,
         ) else {
-            return Err(ConfigError::AmadeusSettingsMissing(missing.join(", ")));
+            return Err(ConfigError::AmadeusSettingsMissing(missing));
         };
         let base_url = AMADEUS.resolve(self.amadeus_base_url.as_deref(), self.mode)?;
         Ok(Some(AmadeusSettings {
@@ -159,7 +157,7 @@ impl Settings {
         let Some(key) = &self.bookingcom_api_key else {
             return Ok(None);
         };
-        let missing: Vec<&str> = [
+        let missing = absent(&[
             (
                 "ITINERA_BOOKINGCOM_AFFILIATE_ID",
                 self.bookingcom_affiliate_id.is_none(),
@@ -184,10 +182,7 @@ impl Settings {
                 "ITINERA_BOOKINGCOM_CARD_CVC",
                 self.bookingcom_card_cvc.is_none(),
             ),
-        ]
-        .into_iter()
-        .filter_map(|(name, absent)| absent.then_some(name))
-        .collect();
+        ]);
         let (Some(affiliate), Some(country), Some(number), Some(expiry), Some(holder), Some(cvc)) = (
             &self.bookingcom_affiliate_id,
             &self.bookingcom_booker_country,
@@ -196,7 +191,7 @@ impl Settings {
             &self.bookingcom_card_holder,
             &self.bookingcom_card_cvc,
         ) else {
-            return Err(ConfigError::BookingComSettingsMissing(missing.join(", ")));
+            return Err(ConfigError::BookingComSettingsMissing(missing));
         };
         let affiliate_id: u64 = affiliate
             .trim()
@@ -218,6 +213,46 @@ impl Settings {
                 Some(cvc.expose()),
             )?,
             booker_country: country,
+        }))
+    }
+
+    /// Avis, if its client id is set: then the secret and the card must be too. Its credentials
+    /// carry no mode; the host does, and ABG publishes only the staging one.
+    pub(super) fn avis(&self) -> Result<Option<AvisSettings>, ConfigError> {
+        let Some(client_id) = &self.avis_client_id else {
+            return Ok(None);
+        };
+        let (Some(secret), Some(number), Some(expiry), Some(holder)) = (
+            &self.avis_client_secret,
+            &self.avis_card_number,
+            &self.avis_card_expiry,
+            &self.avis_card_holder,
+        ) else {
+            return Err(ConfigError::AvisSettingsMissing(absent(&[
+                (
+                    "ITINERA_AVIS_CLIENT_SECRET",
+                    self.avis_client_secret.is_none(),
+                ),
+                ("ITINERA_AVIS_CARD_NUMBER", self.avis_card_number.is_none()),
+                ("ITINERA_AVIS_CARD_EXPIRY", self.avis_card_expiry.is_none()),
+                ("ITINERA_AVIS_CARD_HOLDER", self.avis_card_holder.is_none()),
+            ])));
+        };
+        let brand = ["Avis", "Budget", "Payless"]
+            .into_iter()
+            .find(|brand| brand.eq_ignore_ascii_case(self.avis_brand.trim()))
+            .ok_or_else(|| ConfigError::AvisBrand(self.avis_brand.clone()))?;
+        if self.mode == Mode::Live && self.avis_base_url.is_none() {
+            return Err(ConfigError::AvisLiveHost);
+        }
+        Ok(Some(AvisSettings {
+            credentials: crate::adapters::booking::avis::Credentials {
+                client_id: client_id.clone(),
+                client_secret: secret.expose().to_string(),
+            },
+            base_url: AVIS.resolve(self.avis_base_url.as_deref(), self.mode)?,
+            brand: brand.to_string(),
+            card: AgencyCard::parse("ITINERA_AVIS_CARD", number.expose(), expiry, holder, None)?,
         }))
     }
 
@@ -379,4 +414,13 @@ impl Settings {
 /// answer to travel, never under a second.
 fn supplier_timeout(search_deadline_ms: u64) -> std::time::Duration {
     std::time::Duration::from_millis(search_deadline_ms.saturating_sub(1500).max(1000))
+}
+
+/// The variables whose flag is set, joined for an error: the settings a provider still needs.
+fn absent(settings: &[(&str, bool)]) -> String {
+    settings
+        .iter()
+        .filter_map(|(name, absent)| absent.then_some(*name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -4,6 +4,7 @@ mod adult_party;
 pub mod agency_card;
 pub mod amadeus;
 mod approved_price;
+pub mod avis;
 pub mod booking_com;
 mod car_driver;
 mod client_token;
