@@ -4,6 +4,7 @@
 mod common;
 
 use common::amadeus_fake::{self, FakeAmadeus};
+use common::avis_fake::{self, FakeAvis};
 use common::booking_com_fake::{self, FakeBookingCom};
 use common::duffel_fake::{self, FakeDuffel};
 use common::getyourguide_fake::{self, FakeGetYourGuide};
@@ -111,10 +112,17 @@ async fn every_product_and_activity_provider_is_asked_with_a_call_that_books_not
     let duffel = FakeDuffel::start().await;
     let viator = FakeViator::start().await;
     let gyg = FakeGetYourGuide::start().await;
+    let avis = FakeAvis::start().await;
     let envs = [
         ("ITINERA_DUFFEL_ACCESS_TOKEN", duffel_fake::TOKEN),
         ("ITINERA_DUFFEL_BASE_URL", &duffel.base_url),
         ("ITINERA_DUFFEL_PRODUCTS", "flights,stays,cars"),
+        ("ITINERA_AVIS_CLIENT_ID", avis_fake::CLIENT_ID),
+        ("ITINERA_AVIS_CLIENT_SECRET", avis_fake::CLIENT_SECRET),
+        ("ITINERA_AVIS_BASE_URL", &avis.base_url),
+        ("ITINERA_AVIS_CARD_NUMBER", avis_fake::CARD_NUMBER),
+        ("ITINERA_AVIS_CARD_EXPIRY", "2027-08"),
+        ("ITINERA_AVIS_CARD_HOLDER", "AGENCY DESK"),
         ("ITINERA_VIATOR_API_KEY", viator_fake::API_KEY),
         ("ITINERA_VIATOR_BASE_URL", &viator.base_url),
         (
@@ -131,6 +139,7 @@ async fn every_product_and_activity_provider_is_asked_with_a_call_that_books_not
         "  duffel_cars (car_rental): answers (",
         "  viator (activity): answers (",
         "  getyourguide (activity): answers (",
+        "  avis (car_rental): answers (",
     ] {
         assert!(report.contains(line), "{line} missing from {report}");
     }
@@ -140,8 +149,12 @@ async fn every_product_and_activity_provider_is_asked_with_a_call_that_books_not
         1
     );
     assert_eq!(gyg.received_on("GET", "/1/configuration/payment").len(), 1);
+    assert_eq!(avis.received_on("GET", "/oauth/token/v2").len(), 1);
+    assert!(!report.contains(avis_fake::CLIENT_SECRET), "{report}");
     assert!(
-        duffel.stay_bookings().is_empty() && duffel.car_bookings().is_empty(),
+        duffel.stay_bookings().is_empty()
+            && duffel.car_bookings().is_empty()
+            && avis.reservations().is_empty(),
         "a check books nothing"
     );
 }

@@ -201,6 +201,8 @@ pub struct Options {
     pub duffel: Option<itinera::adapters::booking::duffel::DuffelSettings>,
     /// Amadeus (a local fake) selling the hotels instead of the sandbox.
     pub amadeus: Option<itinera::adapters::booking::amadeus::AmadeusSettings>,
+    /// Avis (a local fake) selling cars instead of the sandbox.
+    pub avis: Option<itinera::adapters::booking::avis::AvisSettings>,
     /// Booking.com (a local fake) selling hotels.
     pub booking_com: Option<itinera::adapters::booking::booking_com::BookingComSettings>,
     /// Viator (a local fake) selling the activities instead of the sandbox.
@@ -307,6 +309,7 @@ impl Default for Options {
             profile: "local",
             shared_dir: None,
             duffel: None,
+            avis: None,
             amadeus: None,
             booking_com: None,
             viator: None,
@@ -340,6 +343,7 @@ impl Harness {
         config.duffel = options.duffel;
         config.amadeus = options.amadeus;
         config.booking_com = options.booking_com;
+        config.avis = options.avis;
         config.viator = options.viator;
         config.getyourguide = options.gyg;
         config.mode = options.mode;
@@ -785,6 +789,7 @@ async fn count_rows(url: &str, table: &str) -> i64 {
 pub mod amadeus_fake;
 pub mod antom_fake;
 pub mod auth_server;
+pub mod avis_fake;
 pub mod booking_attempt;
 pub mod booking_com_fake;
 pub mod db;
