@@ -389,30 +389,31 @@ fn days(pick_up: NaiveDateTime, drop_off: NaiveDateTime) -> f64 {
 }
 
 /// The rental's dates checked as availability checks them; the days, or the refusal.
-fn checked_dates(pick_up: Option<&str>, drop_off: Option<&str>) -> Result<f64, Response> {
+/// (Refusals boxed: a response is large.)
+fn checked_dates(pick_up: Option<&str>, drop_off: Option<&str>) -> Result<f64, Box<Response>> {
     let (Some(pick_up), Some(drop_off)) = (parse_time(pick_up), parse_time(drop_off)) else {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "400",
             "invalid_request",
             "dates must be YYYY-MM-DDTHH:MM:SS",
-        ));
+        )));
     };
     if pick_up < Utc::now().naive_utc() {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "231",
             "Invalid pickup_date.",
             "You selected a date/time prior to the current time",
-        ));
+        )));
     }
     if drop_off <= pick_up {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "232",
             "dropoff_date is prior to pickup_date.",
             "Return Date cannot be prior or same to the Pick-Up Date",
-        ));
+        )));
     }
     Ok(days(pick_up, drop_off))
 }
@@ -453,7 +454,7 @@ fn vehicles(books: &Books, field: &dyn Fn(&str) -> Option<String>) -> Response {
         field("dropoff_date").as_deref(),
     ) {
         Ok(days) => days,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let vehicles: Vec<Value> = FLEET
         .iter()
@@ -503,16 +504,16 @@ fn vehicles(books: &Books, field: &dyn Fn(&str) -> Option<String>) -> Response {
 }
 
 /// The car and its prepaid total a rates or reservation body asks for, or the refusal.
-fn priced(books: &Books, body: &Value) -> Result<(&'static Car, f64), Response> {
+fn priced(books: &Books, body: &Value) -> Result<(&'static Car, f64), Box<Response>> {
     let reservation = &body["reservation"];
     let rate = &body["rate_totals"]["rate"];
     if rate["country_code"].as_str().is_none_or(|c| c.len() != 2) {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "219",
             "country_code is required",
             "Country of residence is required",
-        ));
+        )));
     }
     let location_ok = |name: &str| {
         reservation[name]
@@ -520,12 +521,12 @@ fn priced(books: &Books, body: &Value) -> Result<(&'static Car, f64), Response> 
             .is_some_and(|l| l == AIRPORT || l == DOWNTOWN)
     };
     if !location_ok("pickup_location") || !location_ok("dropoff_location") {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "203",
             "Invalid pickup_location.",
             "Invalid Pick up location",
-        ));
+        )));
     }
     let days = checked_dates(
         reservation["pickup_date"].as_str(),
@@ -535,36 +536,36 @@ fn priced(books: &Books, body: &Value) -> Result<(&'static Car, f64), Response> 
         .iter()
         .find(|car| reservation["vehicle_sipp_code"] == car.sipp)
     else {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "14022",
             "Invalid vehicle_class_code",
             "Requested Car Group is invalid.",
-        ));
+        )));
     };
     if rate["rate_code"] != PAY_NOW {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "14528",
             "Invalid rate_code.",
             "Rate Code entered is invalid.",
-        ));
+        )));
     }
     if books.changed.get(car.sipp) == Some(&None) {
-        return Err(error(
+        return Err(Box::new(error(
             404,
             "500708",
             "no_results",
             "No vehicles available for the given filter",
-        ));
+        )));
     }
     let Some(daily) = daily_now(books, car) else {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "14105",
             "Invalid rate_code.",
             "Invalid Vehicle rate code and class code combination for the provided brand.",
-        ));
+        )));
     };
     Ok((car, round(daily * days)))
 }
@@ -572,7 +573,7 @@ fn priced(books: &Books, body: &Value) -> Result<(&'static Car, f64), Response> 
 fn rates(books: &Books, body: &Value) -> Response {
     let (car, total) = match priced(books, body) {
         Ok(priced) => priced,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     json_response(
         200,
@@ -597,7 +598,7 @@ fn reserve(books: &mut Books, body: &Value) -> Response {
     }
     let (car, total) = match priced(books, body) {
         Ok(priced) => priced,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let contact = &body["customer"]["contact"];
     if contact["first_name"].as_str().is_none_or(str::is_empty) {
