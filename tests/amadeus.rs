@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use common::amadeus_fake::{AGENCY_EMAIL, CARD_NUMBER, CLIENT_ID, CLIENT_SECRET, FakeAmadeus};
-use common::booking_attempt::{Booking, cancelling};
+use common::booking_attempt::{Booking, cancelling, rejected};
 use itinera::adapters::booking::amadeus::AmadeusHotels;
 use itinera::domain::idempotency::Operation;
 use itinera::domain::money::{Currency, Money};
@@ -85,15 +85,6 @@ fn held(result: Result<impl std::fmt::Debug, BookingError>) -> String {
             message
         }
         other => panic!("expected a booking the hotel may hold, got {other:?}"),
-    }
-}
-
-fn rejected(result: Result<impl std::fmt::Debug, BookingError>) -> (String, String) {
-    match result {
-        Err(BookingError::Provider(ProviderError::Rejected { code, message, .. })) => {
-            (code, message)
-        }
-        other => panic!("expected Amadeus's refusal, got {other:?}"),
     }
 }
 

@@ -7,20 +7,19 @@
 
 mod common;
 
+use common::rental::{driver_aged, pick_up, three_days_in};
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, Utc};
 use common::avis_fake::{AIRPORT, CARD_NUMBER, CLIENT_SECRET, FakeAvis, PAY_NOW};
-use common::booking_attempt::Booking;
+use common::booking_attempt::{Booking, rejected};
 use common::{Harness, Options};
 use itinera::adapters::booking::avis::AvisCars;
 use itinera::domain::idempotency::Operation;
 use itinera::domain::money::{Currency, Money};
 use itinera::domain::offer::{CancellationPolicy, Offer};
-use itinera::domain::places::City;
-use itinera::domain::plan::Traveller;
-use itinera::ports::booking::{BookingError, CancelRequest, SearchQuery};
+use itinera::ports::booking::{BookingError, CancelRequest};
 use itinera::ports::{BookingProvider, ProviderError, SystemClock};
 use serde_json::json;
 
@@ -32,37 +31,8 @@ fn eur(amount: &str) -> Money {
     Money::parse(amount, "EUR").unwrap()
 }
 
-fn pick_up() -> NaiveDateTime {
-    (Utc::now().date_naive() + chrono::Duration::days(20))
-        .and_hms_opt(10, 0, 0)
-        .unwrap()
-}
-
-/// Three days from the city's Avis location.
-fn in_city(code: &str) -> SearchQuery {
-    SearchQuery::CarRentals {
-        city: City::parse(code).unwrap(),
-        pick_up_at: pick_up(),
-        drop_off_at: pick_up() + chrono::Duration::days(3),
-        currency: Currency::parse("EUR").unwrap(),
-    }
-}
-
-/// A driver born `years` before the pick-up day.
-fn driver_aged(years: i32) -> Traveller {
-    let born = pick_up().date() - chrono::Months::new(12 * u32::try_from(years).unwrap());
-    serde_json::from_value(json!({
-        "given_name": "Ada",
-        "family_name": "Lovelace",
-        "date_of_birth": born.to_string(),
-        "email": "ada@example.com",
-        "phone": "+33 6 12 34 56 78",
-    }))
-    .unwrap()
-}
-
 async fn peugeot(cars: &AvisCars) -> Offer {
-    cars.search(&in_city("PAR"))
+    cars.search(&three_days_in("PAR"))
         .await
         .unwrap()
         .into_iter()
@@ -76,20 +46,11 @@ fn only<T: std::fmt::Debug>(items: Vec<T>) -> T {
     one
 }
 
-fn rejected(result: Result<impl std::fmt::Debug, BookingError>) -> (String, String) {
-    match result {
-        Err(BookingError::Provider(ProviderError::Rejected { code, message, .. })) => {
-            (code, message)
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn a_search_sells_only_prepaid_cars_at_the_city_s_airport_and_promises_no_refund() {
     let fake = FakeAvis::start().await;
     let cars = adapter(&fake);
-    let offers = cars.search(&in_city("PAR")).await.unwrap();
+    let offers = cars.search(&three_days_in("PAR")).await.unwrap();
 
     let prices: Vec<Money> = offers.iter().map(|o| o.price).collect();
     assert_eq!(
@@ -150,7 +111,7 @@ async fn a_search_sells_only_prepaid_cars_at_the_city_s_airport_and_promises_no_
 #[tokio::test]
 async fn a_city_without_an_avis_location_has_no_cars_and_no_error() {
     let fake = FakeAvis::start().await;
-    let offers = adapter(&fake).search(&in_city("TYO")).await.unwrap();
+    let offers = adapter(&fake).search(&three_days_in("TYO")).await.unwrap();
     assert!(offers.is_empty());
     assert!(
         fake.received_on("GET", "/cars/catalog/v2/vehicles")
@@ -320,7 +281,7 @@ async fn a_dearer_or_sold_out_car_books_nothing_and_errors_are_told_apart() {
     );
     assert!(fake.reservations().is_empty());
 
-    let golf = cars.search(&in_city("PAR")).await.unwrap().remove(0);
+    let golf = cars.search(&three_days_in("PAR")).await.unwrap().remove(0);
     fake.refuse_next_reservation(400, "212", "last_name is required");
     let (code, message) = rejected(Booking::new().book(&cars, &golf, &[driver_aged(40)]).await);
     assert_eq!(code, "212", "Avis's own code is kept");
@@ -329,13 +290,13 @@ async fn a_dearer_or_sold_out_car_books_nothing_and_errors_are_told_apart() {
 
     fake.fail_next(429, Some(3));
     assert!(matches!(
-        cars.search(&in_city("PAR")).await,
+        cars.search(&three_days_in("PAR")).await,
         Err(BookingError::Provider(ProviderError::RateLimited { retry_after: Some(wait), .. }))
             if wait == Duration::from_secs(3)
     ));
     fake.fail_next(503, None);
     assert!(matches!(
-        cars.search(&in_city("PAR")).await,
+        cars.search(&three_days_in("PAR")).await,
         Err(BookingError::Provider(ProviderError::Unavailable { .. }))
     ));
     // Refused for good, so a new attempt is a new reservation, made once.
@@ -350,7 +311,7 @@ async fn a_dearer_or_sold_out_car_books_nothing_and_errors_are_told_apart() {
 async fn wrong_credentials_name_the_settings_and_a_revoked_token_is_replaced() {
     let fake = FakeAvis::start().await;
     let wrong = AvisCars::new(&fake.settings("not-the-secret"), Arc::new(SystemClock)).unwrap();
-    let (code, message) = rejected(wrong.search(&in_city("PAR")).await);
+    let (code, message) = rejected(wrong.search(&three_days_in("PAR")).await);
     assert_eq!(code, "invalid_client");
     assert!(
         message.contains("ITINERA_AVIS_CLIENT_ID and ITINERA_AVIS_CLIENT_SECRET"),
@@ -365,7 +326,7 @@ async fn wrong_credentials_name_the_settings_and_a_revoked_token_is_replaced() {
     let cars = adapter(&fake);
     cars.probe().await.unwrap();
     fake.revoke_tokens();
-    assert_eq!(cars.search(&in_city("PAR")).await.unwrap().len(), 2);
+    assert_eq!(cars.search(&three_days_in("PAR")).await.unwrap().len(), 2);
     assert_eq!(
         fake.received_on("GET", "/oauth/token/v2").len(),
         4,

@@ -5,18 +5,17 @@
 
 mod common;
 
+use common::rental::{driver_aged, pick_up, three_days_in};
+
 use std::sync::Arc;
 
-use chrono::{NaiveDateTime, Utc};
-use common::booking_attempt::{Booking, cancelling};
+use common::booking_attempt::{Booking, cancelling, rejected};
 use common::duffel_fake::{FakeDuffel, TOKEN};
 use itinera::adapters::booking::duffel_cars::DuffelCars;
 use itinera::domain::idempotency::Operation;
 use itinera::domain::money::{Currency, Money};
 use itinera::domain::offer::{CancellationPolicy, Offer};
-use itinera::domain::places::City;
-use itinera::domain::plan::Traveller;
-use itinera::ports::booking::{BookingError, SearchQuery};
+use itinera::ports::booking::BookingError;
 use itinera::ports::{BookingProvider, ProviderError, SystemClock};
 
 fn adapter(fake: &FakeDuffel) -> DuffelCars {
@@ -27,37 +26,8 @@ fn eur(amount: &str) -> Money {
     Money::parse(amount, "EUR").unwrap()
 }
 
-fn pick_up() -> NaiveDateTime {
-    (Utc::now().date_naive() + chrono::Duration::days(20))
-        .and_hms_opt(10, 0, 0)
-        .unwrap()
-}
-
-/// Three days in Paris.
-fn paris() -> SearchQuery {
-    SearchQuery::CarRentals {
-        city: City::parse("PAR").unwrap(),
-        pick_up_at: pick_up(),
-        drop_off_at: pick_up() + chrono::Duration::days(3),
-        currency: Currency::parse("EUR").unwrap(),
-    }
-}
-
-/// A driver born `years` before the pick-up day.
-fn driver_aged(years: i32) -> Traveller {
-    let born = pick_up().date() - chrono::Months::new(12 * u32::try_from(years).unwrap());
-    serde_json::from_value(serde_json::json!({
-        "given_name": "Ada",
-        "family_name": "Lovelace",
-        "date_of_birth": born.to_string(),
-        "email": "ada@example.com",
-        "phone": "+33 6 12 34 56 78",
-    }))
-    .unwrap()
-}
-
 async fn peugeot(cars: &DuffelCars) -> Offer {
-    cars.search(&paris())
+    cars.search(&three_days_in("PAR"))
         .await
         .unwrap()
         .into_iter()
@@ -65,20 +35,11 @@ async fn peugeot(cars: &DuffelCars) -> Offer {
         .unwrap()
 }
 
-fn rejected(result: Result<impl std::fmt::Debug, BookingError>) -> (String, String) {
-    match result {
-        Err(BookingError::Provider(ProviderError::Rejected { code, message, .. })) => {
-            (code, message)
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn a_search_sells_only_cars_prepaid_to_duffel_and_promises_no_refund() {
     let fake = FakeDuffel::start().await;
     let cars = adapter(&fake);
-    let offers = cars.search(&paris()).await.unwrap();
+    let offers = cars.search(&three_days_in("PAR")).await.unwrap();
 
     let prices: Vec<Money> = offers.iter().map(|o| o.price).collect();
     assert_eq!(
@@ -229,13 +190,13 @@ async fn a_dearer_car_books_nothing_and_errors_are_told_apart() {
 
     fake.rate_limit_next(3);
     assert!(matches!(
-        cars.search(&paris()).await,
+        cars.search(&three_days_in("PAR")).await,
         Err(BookingError::Provider(ProviderError::RateLimited { retry_after: Some(wait), .. }))
             if wait >= std::time::Duration::from_secs(2) && wait <= std::time::Duration::from_secs(4)
     ));
     fake.fail_next(503);
     assert!(matches!(
-        cars.search(&paris()).await,
+        cars.search(&three_days_in("PAR")).await,
         Err(BookingError::Provider(ProviderError::Unavailable { .. }))
     ));
 }
@@ -263,7 +224,7 @@ async fn a_gone_rate_a_refused_booking_and_a_refused_token_book_nothing() {
 
     let wrong =
         DuffelCars::new(&fake.settings("duffel_test_wrong"), Arc::new(SystemClock)).unwrap();
-    let (code, message) = rejected(wrong.search(&paris()).await);
+    let (code, message) = rejected(wrong.search(&three_days_in("PAR")).await);
     assert_eq!(code, "invalid_authentication");
     assert!(message.contains("ITINERA_DUFFEL_ACCESS_TOKEN"), "{message}");
 

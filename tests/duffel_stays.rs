@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use common::booking_attempt::{Booking, cancelling};
+use common::booking_attempt::{Booking, cancelling, rejected};
 use common::duffel_fake::{FakeDuffel, TOKEN};
 use itinera::adapters::booking::duffel_stays::DuffelStays;
 use itinera::domain::idempotency::Operation;
@@ -60,15 +60,6 @@ async fn stay_at(stays: &DuffelStays, amount: &str) -> Offer {
         .into_iter()
         .find(|offer| offer.price == eur(amount))
         .unwrap()
-}
-
-fn rejected(result: Result<impl std::fmt::Debug, BookingError>) -> (String, String) {
-    match result {
-        Err(BookingError::Provider(ProviderError::Rejected { code, message, .. })) => {
-            (code, message)
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
 }
 
 #[tokio::test]

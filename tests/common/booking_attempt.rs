@@ -67,3 +67,15 @@ pub fn cancelling<'a>(reference: &'a str, key: &'a IdempotencyKey) -> CancelRequ
         travellers: &[],
     }
 }
+
+/// The provider's refusal a booking call ended in: its code and message.
+pub fn rejected(result: Result<impl std::fmt::Debug, BookingError>) -> (String, String) {
+    match result {
+        Err(BookingError::Provider(itinera::ports::ProviderError::Rejected {
+            code,
+            message,
+            ..
+        })) => (code, message),
+        other => panic!("expected the provider's refusal, got {other:?}"),
+    }
+}

@@ -798,6 +798,7 @@ pub mod fake_http;
 pub mod getyourguide_fake;
 pub mod oauth_server;
 pub mod paypal_fake;
+pub mod rental;
 pub mod smtp_server;
 pub mod stripe_fake;
 pub mod viator_fake;

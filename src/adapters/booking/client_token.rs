@@ -13,6 +13,21 @@ use crate::adapters::http::Answer;
 use crate::ports::ProviderError;
 use crate::ports::booking::BookingError;
 
+/// The client id and secret. `Debug` hides the secret.
+#[derive(Clone)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A token is renewed this long before the provider would stop taking it.
 const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(60);
 

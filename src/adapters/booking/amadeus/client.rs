@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::NAME;
 use super::wire::{ApiError, Envelope, ErrorBody};
+pub use crate::adapters::booking::client_token::Credentials;
 use crate::adapters::booking::client_token::{self, Token, TokenCache};
 use crate::adapters::booking::refusal;
 use crate::adapters::http::{self, Answer};
@@ -20,21 +21,6 @@ use crate::ports::booking::BookingError;
 const MEDIA_TYPE: &str = "application/vnd.amadeus+json";
 /// Amadeus's code for an access token it no longer takes.
 const INVALID_ACCESS_TOKEN: u32 = 38190;
-
-/// The client id and secret, and where to send them. `Debug` hides the secret.
-#[derive(Clone)]
-pub struct Credentials {
-    pub client_id: String,
-    pub client_secret: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
 
 pub struct Client {
     http: reqwest::Client,

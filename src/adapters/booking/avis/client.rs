@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::NAME;
 use super::wire::{ApiError, ErrorBody};
+pub use crate::adapters::booking::client_token::Credentials;
 use crate::adapters::booking::client_token::{self, Token, TokenCache};
 use crate::adapters::booking::refusal;
 use crate::adapters::http::{self, Answer};
@@ -19,21 +20,6 @@ use crate::ports::booking::BookingError;
 
 /// What to check when Avis refuses Itinera's credentials.
 const CHECK_CREDENTIALS: &str = "ITINERA_AVIS_CLIENT_ID and ITINERA_AVIS_CLIENT_SECRET";
-
-/// The client id and secret. `Debug` hides the secret.
-#[derive(Clone)]
-pub struct Credentials {
-    pub client_id: String,
-    pub client_secret: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
 
 pub struct Client {
     http: reqwest::Client,

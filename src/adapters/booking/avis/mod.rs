@@ -41,7 +41,7 @@ use crate::ports::booking::{
 };
 use crate::ports::{Clock, ProviderError};
 
-use client::{Client, Failure, Refusal};
+use client::{Client, Failure};
 use mapping::{CarRef, PricedCar, Rental};
 use wire::{
     CancelReservation, CancelledReservation, Confirmation, CreateReservation, Customer, LastName,
@@ -140,16 +140,9 @@ impl AvisCars {
             .client
             .send(Method::POST, "/cars/catalog/v2/vehicles/rates", &body)
             .await;
-        let priced = match answer {
-            Ok(answer) => answer.reservation,
-            Err(Failure::Refused(refusal)) if no_longer_sold(&refusal) => {
-                return Err(BookingError::NoLongerAvailable {
-                    provider: NAME.into(),
-                    offer: offer.id.to_string(),
-                });
-            }
-            Err(failure) => return Err(failure.into()),
-        };
+        let priced = answer
+            .map_err(|failure| not_sold(failure, offer))?
+            .reservation;
         let price = priced_total(&priced, offer.price.currency())?;
         if priced.rate_totals.rate.rate_code != car.rate_code {
             return Err(unreadable(
@@ -205,16 +198,9 @@ impl AvisCars {
             .client
             .send(Method::POST, "/cars/reservation/v2", &body)
             .await;
-        let reservation = match answer {
-            Ok(answer) => answer.reservation,
-            Err(Failure::Refused(refusal)) if no_longer_sold(&refusal) => {
-                return Err(BookingError::NoLongerAvailable {
-                    provider: NAME.into(),
-                    offer: offer.id.to_string(),
-                });
-            }
-            Err(failure) => return Err(failure.into()),
-        };
+        let reservation = answer
+            .map_err(|failure| not_sold(failure, offer))?
+            .reservation;
         let Some(Confirmation { number }) = reservation.confirmation else {
             return Err(BookingError::MayHoldABooking {
                 provider: NAME.into(),
@@ -311,8 +297,17 @@ fn priced_total(priced: &PricedRental, fallback: Currency) -> Result<Money, Book
         .map_err(|e| unreadable(&e.to_string()))
 }
 
-fn no_longer_sold(refusal: &Refusal) -> bool {
-    refusal.is_one_of(&NO_LONGER_SOLD)
+/// A refusal saying the car is no longer sold as searched, as that; any other failure as it is.
+fn not_sold(failure: Failure, offer: &Offer) -> BookingError {
+    match failure {
+        Failure::Refused(refusal) if refusal.is_one_of(&NO_LONGER_SOLD) => {
+            BookingError::NoLongerAvailable {
+                provider: NAME.into(),
+                offer: offer.id.to_string(),
+            }
+        }
+        other => other.into(),
+    }
 }
 
 fn car_of(offer: &Offer) -> Result<CarRef, BookingError> {
