@@ -1123,4 +1123,24 @@ async fn every_order_change_commits_its_notice_and_each_delivery_is_claimed_once
             .len(),
         5
     );
+
+    // A process with no channel marks what is written next as fanned out, unread, and no
+    // delivery comes of it.
+    let unsent = [
+        draft_order(&store, &owner).await,
+        draft_order(&store, &owner).await,
+    ];
+    assert_eq!(store.fan_out_to_no_channel().await.unwrap(), 2);
+    assert!(store.notices_to_fan_out(100).await.unwrap().is_empty());
+    assert_eq!(store.fan_out_to_no_channel().await.unwrap(), 0);
+    let pending = store
+        .claim_deliveries("inst_a", until, now + Duration::days(1), &channels, 50)
+        .await
+        .unwrap();
+    assert!(
+        pending
+            .iter()
+            .all(|d| unsent.iter().all(|order| d.notice.order_id != order.id)),
+        "{pending:?}"
+    );
 }

@@ -119,6 +119,18 @@ impl OrderWatch {
     }
 
     async fn read(&self, store: &dyn Store, cursor: &mut Cursor) -> Result<(), StoreError> {
+        if self.sender.receiver_count() == 0 {
+            // Nobody to tell: move to the end without reading or decoding anything. The end is
+            // read before the listeners are counted again, so a listener that arrives meanwhile
+            // still hears of every change made after it arrived: those take later positions.
+            let last = store.last_notice_seq().await?;
+            if self.sender.receiver_count() == 0 {
+                if last >= cursor.next {
+                    *cursor = Cursor::after(last);
+                }
+                return Ok(());
+            }
+        }
         loop {
             let page = store.notices_after(cursor.next - 1, PAGE).await?;
             let full = page.len() >= PAGE as usize;

@@ -202,6 +202,10 @@ pub trait Store: Send + Sync {
         batch: &[(String, Vec<String>)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Marks every notice not yet fanned out as fanned out, with no delivery, without reading
+    /// them: what a process with no channel does (one statement instead of reading, decoding
+    /// and marking each). The number marked.
+    async fn fan_out_to_no_channel(&self) -> Result<u64, StoreError>;
     /// Claims (leases `delivery:<notice> <channel>` for `holder` until `until`) up to `limit`
     /// pending deliveries to `channels` due by `now` that no process is sending; processes
     /// claiming at once never get the same one, and none gets a channel it cannot send.

@@ -105,6 +105,15 @@ pub(super) async fn fan_out(
     tx.commit().await.map_err(db)
 }
 
+/// Marks every notice not fanned out yet as fanned out, with no delivery.
+pub(super) async fn fan_out_to_no_channel(pool: &AnyPool) -> Result<u64, StoreError> {
+    sqlx::query("UPDATE outbox SET fanned_out = 1 WHERE fanned_out = 0")
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(db)
+}
+
 /// Claims (leases for `holder` until `until`) up to `limit` pending deliveries to `channels`
 /// (the ones this process can send) due by `now` that no process is sending, soonest due
 /// first, and returns them with their notices.

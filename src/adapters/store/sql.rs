@@ -882,6 +882,10 @@ impl Store for SqlStore {
         outbox::fan_out(&self.pool, batch, now).await
     }
 
+    async fn fan_out_to_no_channel(&self) -> Result<u64, StoreError> {
+        outbox::fan_out_to_no_channel(&self.pool).await
+    }
+
     async fn claim_deliveries(
         &self,
         holder: &str,
