@@ -56,7 +56,7 @@ async fn a_search_sells_only_prepaid_cars_at_the_city_s_airport_and_promises_no_
     assert_eq!(
         prices,
         [eur("150.00"), eur("210.75")],
-        "the Fiat is sold only paid at the counter: selling it would charge the traveller twice"
+        "the Fiat is sold only paid at the counter (selling it would charge the traveller twice), and the 3008 only on request"
     );
     assert!(
         offers
@@ -247,11 +247,11 @@ async fn a_reservation_whose_answer_was_lost_is_never_sent_again() {
 }
 
 #[tokio::test]
-async fn a_car_avis_takes_only_on_request_is_given_back_and_not_booked() {
+async fn a_car_avis_takes_only_on_request_is_given_back_unless_avis_confirmed_it() {
     let fake = FakeAvis::start().await;
     let cars = adapter(&fake);
     let offer = peugeot(&cars).await;
-    fake.on_request_next();
+    fake.next_vehicle("OnRequest", "Pending");
     let (code, message) = rejected(Booking::new().book(&cars, &offer, &[driver_aged(40)]).await);
     assert_eq!(code, "on_request");
     assert!(message.contains("choose another car"), "{message}");
@@ -260,6 +260,83 @@ async fn a_car_avis_takes_only_on_request_is_given_back_and_not_booked() {
         held.cancelled,
         "the reservation on request was cancelled at once"
     );
+
+    fake.next_vehicle("OnRequest", "Confirmed");
+    let booked = Booking::new()
+        .book(&cars, &offer, &[driver_aged(40)])
+        .await
+        .unwrap();
+    let kept = fake.reservations().pop().unwrap();
+    assert_eq!(booked.confirmation, kept.number);
+    assert!(!kept.cancelled, "Avis confirmed the car it had to find");
+
+    fake.next_vehicle("OnRequest", "Pending");
+    fake.fail_next_cancel(503);
+    let left = Booking::new().book(&cars, &offer, &[driver_aged(40)]).await;
+    let Err(BookingError::MayHoldABooking { message, .. }) = left else {
+        panic!("a reservation that could not be given back is said to be held: {left:?}");
+    };
+    let held = fake.reservations().pop().unwrap();
+    assert!(!held.cancelled);
+    assert!(message.contains(&held.number), "{message}");
+}
+
+#[tokio::test]
+async fn a_reservation_made_at_another_total_is_given_back() {
+    let fake = FakeAvis::start().await;
+    let cars = adapter(&fake);
+    let offer = peugeot(&cars).await;
+    fake.next_booked_total(180.0);
+    let (code, message) = rejected(Booking::new().book(&cars, &offer, &[driver_aged(40)]).await);
+    assert_eq!(code, "price_changed");
+    assert!(message.contains("EUR 180"), "{message}");
+    assert!(
+        only(fake.reservations()).cancelled,
+        "not kept at a price nobody approved"
+    );
+}
+
+#[tokio::test]
+async fn a_token_refused_at_the_reservation_is_renewed_and_the_car_reserved_once() {
+    let fake = FakeAvis::start().await;
+    let cars = adapter(&fake);
+    let offer = peugeot(&cars).await;
+    fake.revoke_at_next_reservation();
+    Booking::new()
+        .book(&cars, &offer, &[driver_aged(40)])
+        .await
+        .unwrap();
+    assert_eq!(fake.received_on("POST", "/cars/reservation/v2").len(), 2);
+    assert_eq!(
+        fake.reservations().len(),
+        1,
+        "the refused send made nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_cancellation_under_another_name_is_refused_with_avis_s_code() {
+    let fake = FakeAvis::start().await;
+    let cars = adapter(&fake);
+    let offer = peugeot(&cars).await;
+    let booking = Booking::new();
+    let booked = booking
+        .book(&cars, &offer, &[driver_aged(40)])
+        .await
+        .unwrap();
+    let mut someone_else = driver_aged(40);
+    someone_else.family_name = "Somerville".into();
+    let key = booking.key(Operation::Cancel);
+    let (code, _) = rejected(
+        cars.cancel(CancelRequest {
+            reference: &booked.reference,
+            idempotency_key: &key,
+            travellers: &[someone_else],
+        })
+        .await,
+    );
+    assert_eq!(code, "150004");
+    assert!(!only(fake.reservations()).cancelled);
 }
 
 #[tokio::test]

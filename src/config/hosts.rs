@@ -29,12 +29,13 @@ pub(super) const BOOKING_COM: Hosts = Hosts {
 };
 
 /// ABG documents only its staging gateway; the production address comes with the production
-/// credentials ABG issues, so live mode needs it given.
+/// credentials ABG issues, so live mode needs it given (see `Settings::avis`). The address its
+/// production gateway answers on is listed so that sandbox mode never reaches it.
 pub(super) const AVIS: Hosts = Hosts {
     provider: "Avis",
     variable: "ITINERA_AVIS_BASE_URL",
     test: &["https://stage.abgapiservices.com"],
-    live: &[],
+    live: &["https://api.abgapiservices.com"],
 };
 
 pub(super) const VIATOR: Hosts = Hosts {

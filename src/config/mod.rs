@@ -545,6 +545,19 @@ mod tests {
             "ITINERA_AVIS_BRAND must be Avis, Budget or Payless, not Hertz"
         );
 
+        let mut production = complete.to_vec();
+        production.extend(["--avis-base-url", "https://api.abgapiservices.com"]);
+        assert!(
+            matches!(
+                parse_args(&production),
+                Err(ConfigError::OtherModesHost {
+                    provider: "Avis",
+                    ..
+                })
+            ),
+            "sandbox mode never charges the agency card at Avis's production gateway"
+        );
+
         let mut live = vec!["--mode", "live", "--payment-provider", "stripe"];
         live.extend(["--stripe-secret-key", "sk_live_123"]);
         live.extend(complete);

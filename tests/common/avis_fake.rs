@@ -48,10 +48,12 @@ struct Car {
     pay_later_daily: f64,
     /// Sold prepaid; otherwise pay-later only.
     prepaid: bool,
+    /// Avis must first find one (`vehicle_status: OnRequest`).
+    on_request: bool,
     unlimited: bool,
 }
 
-const FLEET: [Car; 3] = [
+const FLEET: [Car; 4] = [
     Car {
         sipp: "ECMR",
         make: "Peugeot",
@@ -61,6 +63,7 @@ const FLEET: [Car; 3] = [
         pay_now_daily: 50.0,
         pay_later_daily: 56.5,
         prepaid: true,
+        on_request: false,
         unlimited: true,
     },
     Car {
@@ -72,6 +75,7 @@ const FLEET: [Car; 3] = [
         pay_now_daily: 70.25,
         pay_later_daily: 79.0,
         prepaid: true,
+        on_request: false,
         unlimited: false,
     },
     Car {
@@ -83,6 +87,19 @@ const FLEET: [Car; 3] = [
         pay_now_daily: 0.0,
         pay_later_daily: 39.0,
         prepaid: false,
+        on_request: false,
+        unlimited: true,
+    },
+    Car {
+        sipp: "IFAR",
+        make: "Peugeot",
+        model: "3008",
+        class: "Intermediate SUV",
+        transmission: "Automatic",
+        pay_now_daily: 90.0,
+        pay_later_daily: 99.0,
+        prepaid: true,
+        on_request: true,
         unlimited: true,
     },
 ];
@@ -109,8 +126,14 @@ struct Books {
     changed: HashMap<String, Option<f64>>,
     /// The next reservation is made, but a 500 goes back instead of its answer.
     lose_next_answer: bool,
-    /// The next reservation's car is only on request.
-    on_request_next: bool,
+    /// The next reservation's car: its `vehicle_status` and `vehicle_onrequest_status`.
+    next_vehicle: Option<(&'static str, &'static str)>,
+    /// The next reservation is made at this total instead of the one priced.
+    next_booked_total: Option<f64>,
+    /// The next cancellation is refused with this status, nothing cancelled.
+    fail_next_cancel: Option<u16>,
+    /// The gateway stops taking the current tokens when the next reservation arrives.
+    revoke_at_next_reservation: bool,
     /// The next reservation is refused with this business code, nothing made.
     refuse_next: Option<(u16, &'static str, &'static str)>,
 }
@@ -218,8 +241,24 @@ impl FakeAvis {
         self.books.lock().unwrap().lose_next_answer = true;
     }
 
-    pub fn on_request_next(&self) {
-        self.books.lock().unwrap().on_request_next = true;
+    /// The next reservation's car comes with this `vehicle_status` and
+    /// `vehicle_onrequest_status` (`OnRequest`/`Pending`, or `OnRequest`/`Confirmed`).
+    pub fn next_vehicle(&self, status: &'static str, on_request_status: &'static str) {
+        self.books.lock().unwrap().next_vehicle = Some((status, on_request_status));
+    }
+
+    /// The next reservation is made at `total`, whatever was priced.
+    pub fn next_booked_total(&self, total: f64) {
+        self.books.lock().unwrap().next_booked_total = Some(total);
+    }
+
+    pub fn fail_next_cancel(&self, status: u16) {
+        self.books.lock().unwrap().fail_next_cancel = Some(status);
+    }
+
+    /// The token in use is refused when the next reservation arrives (it expired early).
+    pub fn revoke_at_next_reservation(&self) {
+        self.books.lock().unwrap().revoke_at_next_reservation = true;
     }
 
     /// The next reservation is refused with this status and business code.
@@ -290,6 +329,12 @@ async fn handle(
         json.clone(),
     );
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if method == Method::POST
+        && uri.path() == "/cars/reservation/v2"
+        && std::mem::take(&mut books.revoke_at_next_reservation)
+    {
+        books.tokens.clear();
+    }
     let bearer = header("authorization").and_then(|v| v.strip_prefix("Bearer "));
     if header("client_id") != Some(CLIENT_ID) || !bearer.is_some_and(|t| books.tokens.contains(t)) {
         let mut refused = json_response(
@@ -362,13 +407,16 @@ fn locations(keyword: Option<String>) -> Response {
             "No locations found for the given keyword",
         );
     }
-    // The downtown one first: the adapter must prefer the airport.
+    // Paris, Texas first, then downtown Paris: the adapter must keep the trip's country and
+    // prefer the airport.
     json_response(
         200,
         &json!({
             "status": {"request_time": Utc::now().to_rfc3339(), "success": [{"code": "200", "message": "Success"}]},
             "transaction": {"transaction_id": "t"},
             "locations": [
+                {"brand": "Avis", "code": "PRX", "name": "Paris Cox Field Airport", "airport_location": true,
+                 "address": {"city": "Paris", "state_name": "TX", "country_code": "US", "lat": "33.6366", "long": "-95.4508"}},
                 {"brand": "Avis", "code": DOWNTOWN, "name": "Paris Gare de Lyon", "airport_location": false,
                  "address": {"city": "Paris", "country_code": "FR", "lat": "48.8443", "long": "2.3744"}},
                 {"brand": "Avis", "code": AIRPORT, "name": "Paris Charles de Gaulle Airport", "airport_location": true,
@@ -475,7 +523,8 @@ fn vehicles(books: &Books, field: &dyn Fn(&str) -> Option<String>) -> Response {
             json!({
                 "category": {"name": format!("{} {} or similar", car.make, car.model), "make": car.make, "model": car.model,
                              "sipp_code": car.sipp, "vehicle_class_code": "A", "vehicle_class_name": car.class,
-                             "vehicle_transmission": car.transmission, "vehicle_status": "Available"},
+                             "vehicle_transmission": car.transmission,
+                             "vehicle_status": if car.on_request { "OnRequest" } else { "Available" }},
                 "features": {"air_conditioned": true},
                 "capacity": {"doors": "5", "seats": "5", "luggage_capacity": {"small_suitcase": "2"}},
                 "rate_totals": totals,
@@ -670,7 +719,14 @@ fn reserve(books: &mut Books, body: &Value) -> Response {
     if std::mem::take(&mut books.lose_next_answer) {
         return error(500, "610", "e-com exception", "lost answer");
     }
-    let on_request = std::mem::take(&mut books.on_request_next);
+    let (status, on_request_status) = books
+        .next_vehicle
+        .take()
+        .unwrap_or(("Available", "Confirmed"));
+    let booked = books.next_booked_total.take().unwrap_or(total);
+    if let Some(made) = books.reservations.last_mut() {
+        made.total = booked;
+    }
     json_response(
         201,
         &json!({
@@ -681,10 +737,10 @@ fn reserve(books: &mut Books, body: &Value) -> Response {
                 "confirmation": {"number": number, "pickup_date": body["reservation"]["pickup_date"], "dropoff_date": body["reservation"]["dropoff_date"]},
                 "pickup_location": {"location": {"code": AIRPORT, "name": "Paris Charles de Gaulle Airport", "airport_location": true}},
                 "dropoff_location": {"location": {"code": AIRPORT, "name": "Paris Charles de Gaulle Airport", "airport_location": true}},
-                "rate_totals": {"rate": {"currency": "EUR", "rate_code": PAY_NOW}, "totals": {"reservation_total": total}},
-                "vehicle": {"category": {"sipp_code": car.sipp, "make": car.make, "model": car.model,
-                                         "vehicle_status": if on_request { "OnRequest" } else { "Available" },
-                                         "vehicle_onrequest_status": if on_request { "Pending" } else { "Confirmed" }}},
+                "rate_totals": {"rate": {"currency": "EUR", "rate_code": PAY_NOW}, "totals": {"reservation_total": booked}},
+                // As the contract's own example: the category names the car, not its SIPP code.
+                "vehicle": {"category": {"name": format!("{} {} or similar", car.make, car.model), "make": car.make, "model": car.model,
+                                         "vehicle_status": status, "vehicle_onrequest_status": on_request_status}},
                 "insurance": [],
                 "extras": [],
             },
@@ -693,6 +749,9 @@ fn reserve(books: &mut Books, body: &Value) -> Response {
 }
 
 fn cancel(books: &mut Books, body: &Value) -> Response {
+    if let Some(status) = books.fail_next_cancel.take() {
+        return error(status, "40018", "timeout", "backend socket timeout");
+    }
     let number = body["reservation"]["confirmation"]["number"]
         .as_str()
         .unwrap_or_default();

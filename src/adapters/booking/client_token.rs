@@ -81,7 +81,10 @@ impl TokenCache {
         let lifetime = Duration::from_secs(fresh.expires_in).saturating_sub(RENEW_BEFORE_EXPIRY);
         *cached = Some(Cached {
             value: fresh.access_token.clone(),
-            renew_at: Instant::now() + lifetime,
+            // A lifetime past what the clock can count is renewed at the next call.
+            renew_at: Instant::now()
+                .checked_add(lifetime)
+                .unwrap_or_else(Instant::now),
         });
         Ok(fresh.access_token)
     }

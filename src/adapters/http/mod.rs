@@ -138,9 +138,11 @@ pub fn status_error(
             provider: provider.to_string(),
             retry_after,
         }),
-        // A 500, or a gateway that gave up waiting, may come after the provider acted; the
-        // same key replays whatever it did.
+        // A 500, or a server or gateway that gave up waiting (ABG answers its back end's
+        // timeouts with 408), may come after the provider acted; the same key replays whatever
+        // it did.
         StatusCode::INTERNAL_SERVER_ERROR
+        | StatusCode::REQUEST_TIMEOUT
         | StatusCode::BAD_GATEWAY
         | StatusCode::GATEWAY_TIMEOUT => Some(ProviderError::OutcomeUnknown {
             provider: provider.to_string(),
@@ -188,6 +190,7 @@ mod tests {
         ));
         for acted_maybe in [
             StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::REQUEST_TIMEOUT,
             StatusCode::BAD_GATEWAY,
             StatusCode::GATEWAY_TIMEOUT,
         ] {

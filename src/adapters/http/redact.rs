@@ -22,6 +22,7 @@ const SENSITIVE: &[&str] = &[
     "card",
     "cvc",
     "cvv",
+    "expiry",
     "securitycode",
     "number",
     "iban",
@@ -169,6 +170,7 @@ mod tests {
             "+33612345678",
             "4111111111111111",
             "\"123\"",
+            "2027-08",
         ] {
             assert!(!line.contains(secret), "{secret} leaked: {line}");
         }

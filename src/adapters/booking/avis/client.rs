@@ -87,7 +87,7 @@ impl Client {
     ) -> Result<Answer, BookingError> {
         let token = self.token(false).await?;
         let answer = self.answer(request().bearer_auth(&token)).await?;
-        if answer.status != StatusCode::UNAUTHORIZED {
+        if !token_refused(&answer) {
             return Ok(answer);
         }
         let token = self.token(true).await?;
@@ -122,6 +122,25 @@ impl Client {
         }
         Ok(answer)
     }
+}
+
+/// Whether the gateway refused the token itself (expired early, revoked): its OAuth answer
+/// (`WWW-Authenticate: … error="invalid_token"`, or `{"error": "invalid_grant"}`), given before
+/// Avis acts. Any other 401 is a refusal to read, not a reason to send again.
+fn token_refused(answer: &Answer) -> bool {
+    if answer.status != StatusCode::UNAUTHORIZED {
+        return false;
+    }
+    let challenged = answer
+        .headers
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("invalid_token"));
+    let said = serde_json::from_str::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|body| body["error"].as_str().map(str::to_string))
+        .is_some_and(|error| error == "invalid_grant" || error == "invalid_token");
+    challenged || said
 }
 
 /// Avis's refusal: its status, its code and what it said.

@@ -114,6 +114,14 @@ impl AvisCars {
             Err(Failure::Refused(refusal)) if refusal.is_one_of(&NOTHING_THERE) => return Ok(None),
             Err(failure) => return Err(failure.into()),
         };
+        // The keyword is a name: Paris, Texas answers for Paris too.
+        locations.retain(|location| {
+            location
+                .address
+                .as_ref()
+                .and_then(|address| address.country_code.as_deref())
+                .is_none_or(|country| country.eq_ignore_ascii_case(city.country))
+        });
         locations.sort_by_key(|location| !location.airport_location);
         Ok(locations.into_iter().next())
     }
@@ -194,14 +202,15 @@ impl AvisCars {
                 payment_method: mapping::payment_card(&self.card),
             },
         };
-        let answer: Result<ReservationAnswer, Failure> = self
+        let answer: Result<serde_json::Value, Failure> = self
             .client
             .send(Method::POST, "/cars/reservation/v2", &body)
             .await;
-        let reservation = answer
-            .map_err(|failure| not_sold(failure, offer))?
-            .reservation;
-        let Some(Confirmation { number }) = reservation.confirmation else {
+        let answer = answer.map_err(|failure| not_sold(failure, offer))?;
+        let number = answer["reservation"]["confirmation"]["number"]
+            .as_str()
+            .map(str::to_string);
+        let Some(number) = number else {
             return Err(BookingError::MayHoldABooking {
                 provider: NAME.into(),
                 message: format!(
@@ -211,18 +220,23 @@ impl AvisCars {
             });
         };
         let reference = format!("{}.{number}.{}", self.brand, price.currency());
-        let on_request = reservation
-            .vehicle
-            .map(|vehicle| vehicle.category)
-            .is_some_and(|category| {
-                category.vehicle_status == Some(VehicleStatus::OnRequest)
-                    || matches!(
-                        category.vehicle_onrequest_status,
-                        Some(OnRequestStatus::Pending | OnRequestStatus::Denied)
-                    )
-            });
-        if on_request {
-            return Err(self.give_back_on_request(&reference, &last_name).await);
+        // Made: what else the answer says is read leniently.
+        let reservation = serde_json::from_value::<ReservationAnswer>(answer)
+            .unwrap_or_default()
+            .reservation;
+        if on_request(&reservation) {
+            let why = "Avis could take this car only on request, not confirmed";
+            return Err(self
+                .give_back(&reference, &last_name, "on_request", why)
+                .await);
+        }
+        if let Some(booked) = booked_total(&reservation, price.currency())
+            && booked != price
+        {
+            let why = format!("Avis reserved the car at {booked}, not the {price} approved");
+            return Err(self
+                .give_back(&reference, &last_name, "price_changed", &why)
+                .await);
         }
         Ok(BookingConfirmation {
             reference,
@@ -230,20 +244,26 @@ impl AvisCars {
         })
     }
 
-    /// A car Avis took only on request is not a confirmed booking: it is cancelled at once, and
-    /// the booking refused; if it cannot be, a person must.
-    async fn give_back_on_request(&self, reference: &str, last_name: &str) -> BookingError {
+    /// A reservation Itinera cannot keep (a car only on request, another total than approved)
+    /// is cancelled at once and the booking refused with `code`; if it cannot be, a person must.
+    async fn give_back(
+        &self,
+        reference: &str,
+        last_name: &str,
+        code: &str,
+        why: &str,
+    ) -> BookingError {
         match self.cancel_reservation(reference, last_name).await {
             Ok(()) => ProviderError::rejected(
                 NAME,
-                "on_request",
-                format!("Avis could take this car only on request, not confirmed; Itinera cancelled reservation {reference}: choose another car"),
+                code,
+                format!("{why}; Itinera cancelled reservation {reference}: choose another car"),
             )
             .into(),
             Err(error) => BookingError::MayHoldABooking {
                 provider: NAME.into(),
                 message: format!(
-                    "Avis took the car only on request (reservation {reference}), and cancelling it failed ({error}): cancel it at Avis"
+                    "{why} (reservation {reference}), and cancelling it failed ({error}): cancel it at Avis"
                 ),
             },
         }
@@ -285,6 +305,41 @@ impl AvisCars {
             Err(failure) => Err(failure.into()),
         }
     }
+}
+
+/// Whether Avis took the car only on request and has not confirmed it: `Confirmed` wins over the
+/// status the car was searched with.
+fn on_request(reservation: &wire::Reservation) -> bool {
+    let Some(category) = reservation
+        .vehicle
+        .as_ref()
+        .and_then(|vehicle| vehicle.category.as_ref())
+    else {
+        return false;
+    };
+    match category.vehicle_onrequest_status {
+        Some(OnRequestStatus::Confirmed) => false,
+        Some(OnRequestStatus::Pending | OnRequestStatus::Denied) => true,
+        Some(OnRequestStatus::Other) | None => {
+            category.vehicle_status == Some(VehicleStatus::OnRequest)
+        }
+    }
+}
+
+/// The total the reservation was made at, when its answer says (in the currency it names, or
+/// the one priced).
+fn booked_total(reservation: &wire::Reservation, priced_in: Currency) -> Option<Money> {
+    let totals = reservation.rate_totals.as_ref()?;
+    let amount = totals.totals.as_ref()?.reservation_total?;
+    let currency = match totals
+        .rate
+        .as_ref()
+        .and_then(|rate| rate.currency.as_deref())
+    {
+        Some(code) => Currency::parse(code).ok()?,
+        None => priced_in,
+    };
+    Money::new(amount.0, currency).ok()
 }
 
 /// The reservation's total in the currency Avis priced it in (the offer's, when it names none).
@@ -355,15 +410,13 @@ fn fresh_transaction() -> String {
 /// `brand.number.currency`: the brand and confirmation number cancelling needs, and the
 /// currency the refund is counted in.
 fn parse_reference(reference: &str) -> Result<(&str, &str, Currency), BookingError> {
-    let mut parts = reference.splitn(3, '.');
-    let parsed = match (parts.next(), parts.next(), parts.next()) {
-        (Some(brand), Some(number), Some(currency)) if !brand.is_empty() && !number.is_empty() => {
-            Currency::parse(currency)
-                .ok()
-                .map(|currency| (brand, number, currency))
-        }
-        _ => None,
-    };
+    let parsed = reference
+        .split_once('.')
+        .and_then(|(brand, rest)| Some((brand, rest.rsplit_once('.')?)))
+        .filter(|(brand, (number, _))| !brand.is_empty() && !number.is_empty())
+        .and_then(|(brand, (number, currency))| {
+            Some((brand, number, Currency::parse(currency).ok()?))
+        });
     parsed.ok_or_else(|| {
         ProviderError::rejected(
             NAME,
@@ -443,6 +496,8 @@ impl BookingProvider for AvisCars {
         let now = self.clock.now();
         Ok(vehicles
             .iter()
+            // A car Avis must first find is not sold: it would be reserved, then given back.
+            .filter(|vehicle| vehicle.category.vehicle_status != Some(VehicleStatus::OnRequest))
             .filter_map(|vehicle| {
                 // Paid at the counter, the traveller would pay twice: only prepaid rates sell.
                 let pay_now = vehicle.rate_totals.pay_now.as_ref()?;
@@ -517,5 +572,7 @@ mod tests {
         assert_eq!(currency, Currency::parse("EUR").unwrap());
         assert!(parse_reference("09449519US3").is_err());
         assert!(parse_reference("Avis..EUR").is_err());
+        let (_, dotted, _) = parse_reference("Avis.0944.9519US3.EUR").unwrap();
+        assert_eq!(dotted, "0944.9519US3", "a number with a dot stays whole");
     }
 }

@@ -38,6 +38,14 @@ pub struct Location {
     pub name: String,
     #[serde(default)]
     pub airport_location: bool,
+    #[serde(default)]
+    pub address: Option<Address>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Address {
+    #[serde(default)]
+    pub country_code: Option<String>,
 }
 
 // --- Availability: `GET /cars/catalog/v2/vehicles` -----------------------------------------
@@ -71,9 +79,6 @@ pub struct Category {
     pub vehicle_transmission: Option<String>,
     #[serde(default)]
     pub vehicle_status: Option<VehicleStatus>,
-    /// On a reservation of a car on request: whether Avis has confirmed it yet.
-    #[serde(default)]
-    pub vehicle_onrequest_status: Option<OnRequestStatus>,
 }
 
 /// `vehicle_status`: a car Avis has, or one it must first find.
@@ -249,27 +254,61 @@ pub struct PaymentCard {
     pub expiry_date: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// What of a reservation's answer Itinera reads besides its confirmation number (read on its
+/// own first: a made reservation is never lost to a field read here). Everything optional:
+/// the contract requires none of it, and its own example leaves much out.
+#[derive(Debug, Default, Deserialize)]
 pub struct ReservationAnswer {
+    #[serde(default)]
     pub reservation: Reservation,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct Reservation {
     #[serde(default)]
-    pub confirmation: Option<Confirmation>,
-    #[serde(default)]
     pub vehicle: Option<ReservedVehicle>,
+    #[serde(default)]
+    pub rate_totals: Option<BookedTotals>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub struct Confirmation {
     pub number: String,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct ReservedVehicle {
-    pub category: Category,
+    #[serde(default)]
+    pub category: Option<ReservedCategory>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReservedCategory {
+    #[serde(default)]
+    pub vehicle_status: Option<VehicleStatus>,
+    /// Of a car on request: whether Avis has found and confirmed it.
+    #[serde(default)]
+    pub vehicle_onrequest_status: Option<OnRequestStatus>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BookedTotals {
+    #[serde(default)]
+    pub rate: Option<BookedRate>,
+    #[serde(default)]
+    pub totals: Option<BookedTotal>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BookedRate {
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BookedTotal {
+    #[serde(default)]
+    pub reservation_total: Option<JsonDecimal>,
 }
 
 // --- Cancel: `PUT /cars/reservation/v2` ----------------------------------------------------
