@@ -125,8 +125,10 @@ impl Dispatcher {
                     }
                 }
             },
-            // Many commits at once (a busy server) make one pass, not one each.
-            Some((self.store.notices_written(), GATHER)),
+            // Many commits at once (a busy server) make one pass, not one each. With no channel
+            // there is nothing to send: the poll's pass marking the notices is enough, and a
+            // busy server's writer is not taken every few milliseconds for it.
+            (!self.notifiers.is_empty()).then(|| (self.store.notices_written(), GATHER)),
         )
     }
 
