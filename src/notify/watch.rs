@@ -23,9 +23,6 @@ const HOLE_PATIENCE: Duration = Duration::from_secs(5);
 const PAGE: u32 = 256;
 /// Notices kept for a slow listener before it misses some (it is told how many).
 const BACKLOG: usize = 1024;
-/// How long the follower, woken by a commit here, waits for more before it reads: a busy
-/// server's commits make one read, not one each, and a person watching sees no delay.
-const GATHER: Duration = Duration::from_millis(20);
 
 /// Where a process stands in the outbox.
 #[derive(Debug)]
@@ -110,7 +107,10 @@ impl OrderWatch {
                     }
                 }
             },
-            Some((written, GATHER)),
+            // At once: an execution's call returns once its last change was reported, so any
+            // wait here is added to every execution (measured: 20 ms cut one-at-a-time
+            // executions from 37 to 23 per second).
+            Some((written, Duration::ZERO)),
         );
         Ok((watch, follow))
     }
