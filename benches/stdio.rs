@@ -1,12 +1,16 @@
 //! MCP over stdio with the real binary, measured: `cargo bench --bench stdio`.
 //!
 //! 1. Time from spawning `itinera` to its answer to `initialize`.
-//! 2. `tools/list` latency.
+//! 2. `tools/list` latency: through rmcp's client, and the server's part alone (the answer read
+//!    off a raw pipe, not decoded).
 //! 3. p50 and p99 of `get_booking_status` (a read) and `search_flights` (sandbox search).
 //! 4. Calls per second of `get_booking_status` with 1, 8 and 64 requests in flight.
 //! 5. Resident memory idle, and after 10,000 orders executed.
 //!
 //! Figures, not pass/fail; each is compared with Itinera's target in the report.
+//!
+//! `ITINERA_BENCH_BINARY` measures another build of `itinera` instead of the one cargo built
+//! for the benchmark (to compare two release profiles on one machine, say).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -19,6 +23,7 @@ use rmcp::service::{Peer, RunningService};
 use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Orders executed before resident memory is read again.
 const ORDERS: usize = 10_000;
@@ -36,17 +41,29 @@ async fn spawn() -> (Server, Duration) {
     spawn_in(tempfile::tempdir().expect("temp dir")).await
 }
 
-/// Spawns the binary on `dir` (sandbox providers, everything approved automatically, risk
-/// checks off: the person is not what is measured) and initializes.
-async fn spawn_in(dir: tempfile::TempDir) -> (Server, Duration) {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_itinera"));
+/// The binary measured: `ITINERA_BENCH_BINARY`, or the one cargo built.
+fn binary() -> std::path::PathBuf {
+    std::env::var_os("ITINERA_BENCH_BINARY")
+        .map_or_else(|| env!("CARGO_BIN_EXE_itinera").into(), Into::into)
+}
+
+/// The binary on `dir` (sandbox providers, everything approved automatically, risk checks
+/// off: the person is not what is measured), not started yet.
+fn command_in(dir: &std::path::Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(binary());
     command
-        .env("ITINERA_DATA_DIR", dir.path())
+        .env("ITINERA_DATA_DIR", dir)
         .env("ITINERA_AUTO_APPROVE_LIMIT", "100000000 EUR")
         .env("ITINERA_RISK_VELOCITY_MAX_ORDERS", "0")
         .env("ITINERA_RISK_UNUSUAL_MULTIPLE", "0")
         .env("ITINERA_RISK_NEW_METHOD_AMOUNTS", "off")
         .env("RUST_LOG", "error");
+    command
+}
+
+/// Spawns the binary on `dir` and initializes.
+async fn spawn_in(dir: tempfile::TempDir) -> (Server, Duration) {
+    let command = command_in(dir.path());
     let started = Instant::now();
     let transport = TokioChildProcess::new(command).expect("spawn itinera");
     let pid = transport.id().expect("child pid");
@@ -131,6 +148,51 @@ async fn latencies(runs: usize, mut call: impl AsyncFnMut(usize)) -> Vec<Duratio
     samples
 }
 
+/// `tools/list` as the server answers it: from writing the request to reading the answer's
+/// last byte off the pipe, without decoding it (what rmcp's client adds is the difference).
+async fn raw_tools_list(runs: usize) -> Vec<Duration> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = command_in(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn itinera");
+    let mut input = child.stdin.take().expect("stdin");
+    let mut output = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut answer = Vec::new();
+    let mut exchange = async |message: Value, answered: bool| {
+        let mut line = message.to_string();
+        line.push('\n');
+        input.write_all(line.as_bytes()).await.expect("write");
+        if answered {
+            answer.clear();
+            output.read_until(b'\n', &mut answer).await.expect("read");
+        }
+    };
+    exchange(
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "bench", "version": "0"}}}),
+        true,
+    )
+    .await;
+    exchange(
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        false,
+    )
+    .await;
+    latencies(runs, async |run| {
+        exchange(
+            json!({"jsonrpc": "2.0", "id": run + 1, "method": "tools/list"}),
+            true,
+        )
+        .await;
+    })
+    .await
+}
+
 /// `get_booking_status` calls per second with `in_flight` requests outstanding.
 async fn calls_per_second(peer: &Peer<RoleClient>, order_id: &Value, in_flight: usize) -> f64 {
     let total = 4_000;
@@ -184,6 +246,7 @@ async fn measure(report: &mut Report) {
         peer.list_all_tools().await.expect("tools/list");
     })
     .await;
+    let raw_tools = raw_tools_list(200).await;
     let order_id = order(&peer, 30, 0).await;
     let status = latencies(2_000, async |_| {
         call(&peer, "get_booking_status", json!({"order_id": order_id})).await;
@@ -210,6 +273,11 @@ async fn measure(report: &mut Report) {
         (
             "tools/list (median of 200)",
             ms(percentile(&tools, 50)),
+            1.0,
+        ),
+        (
+            "tools/list, the server's part: raw pipe, answer not decoded (median of 200)",
+            ms(percentile(&raw_tools, 50)),
             1.0,
         ),
         (

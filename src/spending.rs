@@ -63,9 +63,17 @@ impl SpendingGuard {
         self.risks_given(plan, &orders).await
     }
 
-    /// The person's orders as far back as any rule looks.
+    /// The person's orders as far back as any rule looks, and none when no rule looks back
+    /// (the read grows with the person's orders).
     async fn history(&self, plan: &TravelPlan) -> Result<Vec<OrderTotals>, GuardError> {
-        let since = self.clock.now() - Duration::days(HISTORY);
+        let Some(back) = self
+            .policy
+            .looks_back()
+            .max(self.risk.looks_back(Duration::days(HISTORY)))
+        else {
+            return Ok(Vec::new());
+        };
+        let since = self.clock.now() - back;
         Ok(self.store.order_totals_since(&plan.owner, since).await?)
     }
 

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::Duration;
+
 use super::money::{Currency, Money};
 use super::offer::ItemKind;
 use super::plan::TravelPlan;
@@ -88,6 +90,16 @@ pub struct Committed {
 impl SpendingPolicy {
     pub fn is_empty(&self) -> bool {
         self == &SpendingPolicy::default()
+    }
+
+    /// How far back what the person already committed counts: the longest window capped, or
+    /// None when no cap counts it.
+    pub fn looks_back(&self) -> Option<Duration> {
+        if self.max_per_30_days.is_some() {
+            Some(Duration::days(30))
+        } else {
+            self.max_per_day.map(|_| Duration::days(1))
+        }
     }
 
     /// Checks the plan as it stands against every rule; the first rule broken is reported.
@@ -217,6 +229,26 @@ mod tests {
             last_day: eur("0"),
             last_30_days: eur("0"),
         }
+    }
+
+    #[test]
+    fn committed_money_is_counted_over_the_longest_window_capped() {
+        assert_eq!(SpendingPolicy::default().looks_back(), None);
+        let daily = SpendingPolicy {
+            max_per_day: Some(eur("500")),
+            ..SpendingPolicy::default()
+        };
+        assert_eq!(daily.looks_back(), Some(Duration::days(1)));
+        let both = SpendingPolicy {
+            max_per_30_days: Some(eur("3000")),
+            ..daily
+        };
+        assert_eq!(both.looks_back(), Some(Duration::days(30)));
+        let per_order = SpendingPolicy {
+            max_per_order: Some(eur("500")),
+            ..SpendingPolicy::default()
+        };
+        assert_eq!(per_order.looks_back(), None, "one order alone is judged");
     }
 
     #[test]

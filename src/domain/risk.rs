@@ -114,6 +114,16 @@ pub struct History {
 }
 
 impl RiskRules {
+    /// How far back the person's orders count for these rules: the velocity window alone, or
+    /// the whole year of history the other rules judge against; None when every rule is off.
+    pub fn looks_back(&self, year: Duration) -> Option<Duration> {
+        if self.unusual_multiple.is_some() || !self.new_method_amounts.is_empty() {
+            Some(year)
+        } else {
+            self.velocity_max_orders.map(|_| self.velocity_window)
+        }
+    }
+
     /// Whether a never-used payment method would be flagged at this total: only then does the
     /// person's history of payment methods need looking up.
     pub fn new_method_matters(&self, total: &Money) -> bool {
@@ -174,6 +184,23 @@ impl RiskRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rules_look_back_only_as_far_as_the_furthest_rule_on() {
+        let year = Duration::days(365);
+        assert_eq!(RiskRules::default().looks_back(year), Some(year));
+        assert_eq!(RiskRules::off().looks_back(year), None, "nothing to read");
+        let velocity_only = RiskRules {
+            velocity_max_orders: Some(3),
+            ..RiskRules::off()
+        };
+        assert_eq!(velocity_only.looks_back(year), Some(Duration::hours(1)));
+        let unusual_only = RiskRules {
+            unusual_multiple: Some(5),
+            ..RiskRules::off()
+        };
+        assert_eq!(unusual_only.looks_back(year), Some(year));
+    }
 
     fn eur(amount: &str) -> Money {
         Money::parse(amount, "EUR").unwrap()

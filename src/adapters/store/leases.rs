@@ -121,7 +121,7 @@ pub(super) async fn claim_unsettled(
         "SELECT 'order:' || o.id AS key FROM orders o WHERE o.status IN {unsettled} \
          AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = 'order:' || o.id AND l.expires_at >= $3) \
          AND ($5 IS NULL OR o.created_at > $5 OR (o.created_at = $5 AND o.id > $6)) \
-         ORDER BY o.created_at, o.id LIMIT $4 {lock}"
+         ORDER BY o.created_at, o.id LIMIT CAST($4 AS INTEGER) {lock}"
     );
     let sql = claim_into_leases(&due);
     let keys: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))

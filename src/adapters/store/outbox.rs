@@ -50,12 +50,13 @@ fn notice_from_row(row: &AnyRow) -> Result<OrderNotice, StoreError> {
 /// Notices whose deliveries are not written yet, oldest first. One this version cannot read
 /// (written by a newer one) is set aside (`fanned_out = 2`), logged, and never blocks the rest.
 pub(super) async fn to_fan_out(pool: &AnyPool, limit: u32) -> Result<Vec<OrderNotice>, StoreError> {
-    let rows =
-        sqlx::query("SELECT id, body FROM outbox WHERE fanned_out = 0 ORDER BY seq LIMIT $1")
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await
-            .map_err(db)?;
+    let rows = sqlx::query(
+        "SELECT id, body FROM outbox WHERE fanned_out = 0 ORDER BY seq LIMIT CAST($1 AS INTEGER)",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     let mut notices = Vec::with_capacity(rows.len());
     for row in &rows {
         match notice_from_row(row) {
@@ -139,7 +140,7 @@ pub(super) async fn claim_due(
          WHERE d.state = 'pending' AND d.next_at <= $3 AND d.channel IN ({ours}) \
          AND NOT EXISTS (SELECT 1 FROM leases l \
              WHERE l.key = 'delivery:' || d.notice_id || ' ' || d.channel AND l.expires_at >= $3) \
-         ORDER BY d.next_at LIMIT $4 {lock}"
+         ORDER BY d.next_at LIMIT CAST($4 AS INTEGER) {lock}"
     );
     let sql = claim_into_leases(&due);
     let mut claim = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -247,7 +248,7 @@ pub(super) async fn list(
     sqlx::query(
         "SELECT d.notice_id, d.channel, d.state, d.attempts, d.next_at, d.last_error, d.updated_at, \
          o.order_id, o.body FROM deliveries d JOIN outbox o ON o.id = d.notice_id \
-         WHERE d.state = $1 ORDER BY d.updated_at DESC, d.notice_id LIMIT $2",
+         WHERE d.state = $1 ORDER BY d.updated_at DESC, d.notice_id LIMIT CAST($2 AS INTEGER)",
     )
     .bind(state.as_str())
     .bind(i64::from(limit))
@@ -299,26 +300,28 @@ pub(super) async fn after(
     seq: i64,
     limit: u32,
 ) -> Result<Vec<(i64, OrderNotice)>, StoreError> {
-    sqlx::query("SELECT seq, body FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
-        .bind(seq)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .filter_map(|row| {
-            let seq = get::<i64>(row, "seq");
-            match (seq, notice_from_row(row)) {
-                (Ok(seq), Ok(notice)) => Some(Ok((seq, notice))),
-                // Left out: the cursor waits on the hole it leaves, then moves past it.
-                (Ok(seq), Err(error)) => {
-                    tracing::warn!(seq, %error, "an order notice this version cannot read");
-                    None
-                }
-                (Err(error), _) => Some(Err(error)),
+    sqlx::query(
+        "SELECT seq, body FROM outbox WHERE seq > $1 ORDER BY seq LIMIT CAST($2 AS INTEGER)",
+    )
+    .bind(seq)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?
+    .iter()
+    .filter_map(|row| {
+        let seq = get::<i64>(row, "seq");
+        match (seq, notice_from_row(row)) {
+            (Ok(seq), Ok(notice)) => Some(Ok((seq, notice))),
+            // Left out: the cursor waits on the hole it leaves, then moves past it.
+            (Ok(seq), Err(error)) => {
+                tracing::warn!(seq, %error, "an order notice this version cannot read");
+                None
             }
-        })
-        .collect()
+            (Err(error), _) => Some(Err(error)),
+        }
+    })
+    .collect()
 }
 
 /// The position of the last notice written (0 when there is none).

@@ -633,7 +633,7 @@ impl Store for SqlStore {
     ) -> Result<Vec<Order>, StoreError> {
         let rows = sqlx::query(
             "SELECT * FROM orders WHERE owner = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR plan_id = $3) \
-             ORDER BY created_at DESC, rowid DESC LIMIT $4",
+             ORDER BY created_at DESC, rowid DESC LIMIT CAST($4 AS INTEGER)",
         )
         .bind(owner.as_str())
         .bind(filter.status.map(OrderStatus::as_str))
