@@ -1,7 +1,8 @@
 //! An OAuth 2.0 client-credentials token shared by every call to one provider (Amadeus, Avis):
 //! fetched once, reused until a minute before it expires, fetched again when the provider says
 //! it no longer takes it. The providers differ in how the token is asked for (a form POST, a
-//! GET with headers); what comes back, and what a refusal looks like, they share.
+//! GET with headers) and in how they say a token is refused; what comes back, what a refusal
+//! of the sign-in looks like, and sending a call with the token, they share.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use crate::adapters::http::Answer;
+use crate::adapters::http::{self, Answer};
 use crate::ports::ProviderError;
 use crate::ports::booking::BookingError;
 
@@ -88,6 +89,44 @@ impl TokenCache {
         });
         Ok(fresh.access_token)
     }
+}
+
+impl TokenCache {
+    /// Sends `request` with the kept token. When the provider refuses the token itself
+    /// (`refused`: it expired early or was revoked), signs in again with `sign_in` and sends once
+    /// more: such a refusal comes before the provider acts, so the second send books nothing
+    /// twice.
+    pub async fn authorised<SignIn, Signed>(
+        &self,
+        provider: &str,
+        sign_in: SignIn,
+        refused: fn(&Answer) -> bool,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Answer, BookingError>
+    where
+        SignIn: Fn() -> Signed,
+        Signed: Future<Output = Result<Token, BookingError>>,
+    {
+        let token = self.get(false, &sign_in).await?;
+        let answer = send_checked(provider, request().bearer_auth(&token)).await?;
+        if !refused(&answer) {
+            return Ok(answer);
+        }
+        let token = self.get(true, &sign_in).await?;
+        send_checked(provider, request().bearer_auth(&token)).await
+    }
+}
+
+/// The answer, unless the call got none or its status alone says what went wrong.
+pub async fn send_checked(
+    provider: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<Answer, BookingError> {
+    let answer = http::send(provider, request).await?;
+    if let Some(error) = http::status_error(provider, answer.status, &answer.headers) {
+        return Err(error.into());
+    }
+    Ok(answer)
 }
 
 /// A sign-in books nothing: one that got no answer is an outage, never an unknown outcome.

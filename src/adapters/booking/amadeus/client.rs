@@ -13,7 +13,7 @@ use super::wire::{ApiError, Envelope, ErrorBody};
 pub use crate::adapters::booking::client_token::Credentials;
 use crate::adapters::booking::client_token::{self, Token, TokenCache};
 use crate::adapters::booking::refusal;
-use crate::adapters::http::{self, Answer};
+use crate::adapters::http::Answer;
 use crate::ports::ProviderError;
 use crate::ports::booking::BookingError;
 
@@ -90,20 +90,15 @@ impl Client {
         format!("{}{path}", self.base_url)
     }
 
-    /// Sends the request with the current token; when Amadeus says the token is no longer
-    /// valid (it was revoked, or its clock ran ahead of ours), fetches a new one and sends once
-    /// more. Such a refusal happens before Amadeus acts, so sending again books nothing twice.
+    /// Sends with the current token, fetching a new one once when Amadeus says it is no longer
+    /// valid (it was revoked, or Amadeus's clock ran ahead of ours).
     async fn authorised(
         &self,
         request: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Answer, BookingError> {
-        let token = self.token(false).await?;
-        let answer = self.answer(request().bearer_auth(&token)).await?;
-        if !is_invalid_token(&answer) {
-            return Ok(answer);
-        }
-        let token = self.token(true).await?;
-        self.answer(request().bearer_auth(&token)).await
+        self.token
+            .authorised(NAME, || self.fetch_token(), is_invalid_token, request)
+            .await
     }
 
     /// The cached token, or a new one when there is none, it is about to expire, or `renew`.
@@ -120,8 +115,7 @@ impl Client {
                 ("client_id", self.credentials.client_id.as_str()),
                 ("client_secret", self.credentials.client_secret.as_str()),
             ]);
-        let answer = self
-            .answer(request)
+        let answer = client_token::send_checked(NAME, request)
             .await
             .map_err(|error| client_token::sign_in_unanswered(NAME, error))?;
         client_token::read_token(
@@ -130,15 +124,6 @@ impl Client {
             "ITINERA_AMADEUS_CLIENT_ID and ITINERA_AMADEUS_CLIENT_SECRET",
             answer,
         )
-    }
-
-    /// The answer, unless the call got none or its status alone says what went wrong.
-    async fn answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, BookingError> {
-        let answer = http::send(NAME, request).await?;
-        if let Some(error) = http::status_error(NAME, answer.status, &answer.headers) {
-            return Err(error.into());
-        }
-        Ok(answer)
     }
 }
 

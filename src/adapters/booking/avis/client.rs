@@ -14,7 +14,7 @@ use super::wire::{ApiError, ErrorBody};
 pub use crate::adapters::booking::client_token::Credentials;
 use crate::adapters::booking::client_token::{self, Token, TokenCache};
 use crate::adapters::booking::refusal;
-use crate::adapters::http::{self, Answer};
+use crate::adapters::http::Answer;
 use crate::ports::ProviderError;
 use crate::ports::booking::BookingError;
 
@@ -78,20 +78,14 @@ impl Client {
             .header("client_id", &self.credentials.client_id)
     }
 
-    /// Sends with the kept token; when the gateway refuses the token (expired early, revoked),
-    /// signs in again and sends once more. The gateway refuses before Avis acts, so the second
-    /// send books nothing twice.
+    /// Sends with the kept token, signing in again once when the gateway refuses it.
     async fn authorised(
         &self,
         request: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Answer, BookingError> {
-        let token = self.token(false).await?;
-        let answer = self.answer(request().bearer_auth(&token)).await?;
-        if !token_refused(&answer) {
-            return Ok(answer);
-        }
-        let token = self.token(true).await?;
-        self.answer(request().bearer_auth(&token)).await
+        self.token
+            .authorised(NAME, || self.fetch_token(), token_refused, request)
+            .await
     }
 
     async fn token(&self, renew: bool) -> Result<String, BookingError> {
@@ -107,20 +101,10 @@ impl Client {
             .header(ACCEPT, "application/json")
             .header("client_id", &self.credentials.client_id)
             .header("client_secret", &self.credentials.client_secret);
-        let answer = self
-            .answer(request)
+        let answer = client_token::send_checked(NAME, request)
             .await
             .map_err(|error| client_token::sign_in_unanswered(NAME, error))?;
         client_token::read_token(NAME, "Avis", CHECK_CREDENTIALS, answer)
-    }
-
-    /// The answer, unless the call got none or its status alone says what went wrong.
-    async fn answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, BookingError> {
-        let answer = http::send(NAME, request).await?;
-        if let Some(error) = http::status_error(NAME, answer.status, &answer.headers) {
-            return Err(error.into());
-        }
-        Ok(answer)
     }
 }
 
