@@ -19,25 +19,38 @@ use itinera::domain::notice::DeliveryState;
 use itinera::http::{HttpServer, HttpSettings};
 use itinera::ports::SystemClock;
 use itinera::trail::{AuditTrail, TrailError};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, fmt};
 
-/// `RUST_LOG` (default `info`), except that rmcp never logs below info (at debug it writes whole
-/// requests and responses, which carry what the person typed: card numbers that are then
-/// refused, travellers' personal details), and approval codes always reach the person.
+/// `RUST_LOG` (default `info`), except that approval codes always reach the person.
 fn log_filter() -> EnvFilter {
     let wanted = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
-    let fixed = format!("rmcp=info,{CODE_LOG_TARGET}=info");
-    EnvFilter::try_new(format!("{wanted},{fixed}"))
-        .unwrap_or_else(|_| EnvFilter::new(format!("info,{fixed}")))
+    let codes = format!("{CODE_LOG_TARGET}=info");
+    EnvFilter::try_new(format!("{wanted},{codes}"))
+        .unwrap_or_else(|_| EnvFilter::new(format!("info,{codes}")))
+}
+
+/// Whether an event may be logged at all: rmcp's never below info, whatever `RUST_LOG` asks
+/// (at debug it writes whole requests and responses, which carry what the person typed: card
+/// numbers that are then refused, travellers' personal details).
+fn never_rmcp_debug(metadata: &tracing::Metadata<'_>) -> bool {
+    let target = metadata.target();
+    let from_rmcp = target == "rmcp" || target.starts_with("rmcp::");
+    !from_rmcp || *metadata.level() <= tracing::Level::INFO
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     // stdout is the MCP channel: every log line goes to stderr.
-    tracing_subscriber::fmt()
-        .with_env_filter(log_filter())
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
+    tracing_subscriber::registry()
+        .with(
+            fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_filter(log_filter().and(filter_fn(never_rmcp_debug))),
+        )
         .init();
     let cli = Cli::parse();
     let config = match Config::from_settings(&cli.settings) {

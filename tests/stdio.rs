@@ -438,6 +438,18 @@ async fn the_binary_sends_the_approval_code_to_its_log_and_accepts_it() {
     client.cancel().await.unwrap();
 }
 
+/// A quiet level is quiet for rmcp too: `RUST_LOG=error` logs none of its info lines.
+#[tokio::test]
+async fn a_quiet_log_level_quiets_the_mcp_library_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (client, mut lines) = headless_with_log(dir.path(), "error", &[]).await;
+    let tools = client.list_all_tools().await.unwrap();
+    assert!(!tools.is_empty());
+    client.cancel().await.unwrap();
+    let log = whole_log(&mut lines).await;
+    assert!(!log.contains("rmcp::"), "{log}");
+}
+
 /// Whatever the log level, a card number typed into a tool never reaches the log: rmcp's
 /// request dumps are held at info, and the refusal does not repeat the number.
 #[tokio::test]
